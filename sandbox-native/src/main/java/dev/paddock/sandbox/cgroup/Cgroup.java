@@ -1,0 +1,28 @@
+package dev.paddock.sandbox.cgroup;
+
+import dev.paddock.sandbox.linux.LinuxSyscalls;
+import java.nio.file.Path;
+import java.util.List;
+
+/** One cgroup the host created and owns (in every hierarchy it needs, for cgroup v1). */
+public interface Cgroup {
+
+  /** The {@code cgroup.procs} files a process writes its pid into to join this group. */
+  List<Path> procsFiles();
+
+  /** Host pids now in the group. */
+  List<Long> pids() throws CgroupException;
+
+  /** The group's counters. */
+  CgroupStats stats() throws CgroupException;
+
+  /**
+   * SIGKILLs every process in the group and waits (up to about one second) until none is left.
+   *
+   * @return true when the group is empty
+   */
+  boolean killAll(LinuxSyscalls linux) throws CgroupException;
+
+  /** Removes the group's directories; the group must be empty. */
+  void remove() throws CgroupException;
+}

@@ -1,0 +1,40 @@
+package dev.paddock.sandbox.linux;
+
+/** The errno values Paddock acts on; anything else is {@link #OTHER} with its number kept. */
+public enum Errno {
+  EPERM(1),
+  ENOENT(2),
+  ESRCH(3),
+  EINTR(4),
+  EIO(5),
+  EBADF(9),
+  EAGAIN(11),
+  ENOMEM(12),
+  EACCES(13),
+  EBUSY(16),
+  EINVAL(22),
+  ENOSYS(38),
+  EPIPE(32),
+  OTHER(-1);
+
+  private final int code;
+
+  Errno(int code) {
+    this.code = code;
+  }
+
+  /** The Linux errno number, or -1 for {@link #OTHER}. */
+  public int code() {
+    return code;
+  }
+
+  /** The constant for a raw errno number. */
+  public static Errno of(int code) {
+    for (Errno e : values()) {
+      if (e.code == code) {
+        return e;
+      }
+    }
+    return OTHER;
+  }
+}

@@ -1,0 +1,231 @@
+package dev.paddock.sandbox.nsjail;
+
+import dev.paddock.policy.DefaultPolicies;
+import dev.paddock.policy.Limits;
+import dev.paddock.sandbox.SandboxLauncher;
+import dev.paddock.sandbox.SandboxProcess;
+import dev.paddock.sandbox.SandboxRequest;
+import dev.paddock.sandbox.SandboxResult;
+import dev.paddock.sandbox.SandboxSetupException;
+import dev.paddock.sandbox.cgroup.Cgroup;
+import dev.paddock.sandbox.cgroup.CgroupDriver;
+import dev.paddock.sandbox.cgroup.CgroupException;
+import dev.paddock.sandbox.linux.LinuxSyscalls;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs commands in nsjail, one fresh jail per command, inside a cgroup the host creates and owns.
+ *
+ * <p>nsjail is started through {@code /bin/sh}, which first writes its own pid into the exec's
+ * cgroup and then execs nsjail: everything nsjail starts is born inside the group, so memory,
+ * process and CPU limits hold from the first instruction and the group's counters tell OOM and
+ * pids-limit endings apart afterwards.
+ */
+public final class NsjailLauncher implements SandboxLauncher {
+  private static final Logger log = LoggerFactory.getLogger(NsjailLauncher.class);
+
+  private final NsjailConfig config;
+  private final CgroupDriver cgroups;
+  private final LinuxSyscalls linux;
+  private final SeccompAuditLookup audit;
+  private final ScheduledExecutorService timers;
+
+  public NsjailLauncher(NsjailConfig config, CgroupDriver cgroups, LinuxSyscalls linux) {
+    this.config = config;
+    this.cgroups = cgroups;
+    this.linux = linux;
+    this.audit = new SeccompAuditLookup(linux);
+    this.timers = Executors.newScheduledThreadPool(1, r -> {
+      Thread t = new Thread(r, "paddock-sandbox-timer");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  @Override
+  public void checkAvailable() throws SandboxSetupException {
+    Path nsjail = config.nsjail();
+    if (!Files.isRegularFile(nsjail) || !Files.isExecutable(nsjail)) {
+      throw new SandboxSetupException(
+          "nsjail is not installed on this host (configured path not found or not executable);"
+              + " run scripts/setup or set --nsjail");
+    }
+    Path workspace = null;
+    try {
+      checkSearchable(workspaceRoot());
+      workspace = createWorkspace("probe-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()));
+      String cgroup = "paddock/probe/" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+      SandboxRequest probe = new SandboxRequest(
+          List.of("/bin/true"), java.util.Map.of(), "", null, workspace,
+          DefaultPolicies.tool().withLimits(Limits.DEFAULTS.toBuilder().wallTime(Duration.ofSeconds(10)).build()),
+          cgroup);
+      SandboxProcess p = start(probe);
+      p.stdout().transferTo(java.io.OutputStream.nullOutputStream());
+      p.stderr().transferTo(java.io.OutputStream.nullOutputStream());
+      SandboxResult result = p.await();
+      cgroups.removeTree("paddock/probe");
+      if (result.status() != SandboxResult.Status.OK || result.exitCode() != 0) {
+        throw new SandboxSetupException("nsjail is installed but cannot start a sandbox on this host: " + result.reason());
+      }
+    } catch (IOException | CgroupException e) {
+      log.error("sandbox probe failed", e);
+      throw new SandboxSetupException("the sandbox probe failed on this host", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SandboxSetupException("interrupted while probing the sandbox", e);
+    } finally {
+      if (workspace != null) {
+        deleteQuietly(workspace);
+      }
+    }
+  }
+
+  /**
+   * Creates the workspace directory {@code name} under the workspace root: owned by the jailed
+   * user, mode 0700, so no other local user can read it.
+   */
+  public Path createWorkspace(String name) throws IOException {
+    if (!name.matches("[A-Za-z0-9_-]{1,128}")) {
+      throw new IllegalArgumentException("invalid workspace name");
+    }
+    Path dir = workspaceRoot().resolve(name);
+    Files.createDirectory(dir);
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+    Files.setAttribute(dir, "unix:uid", config.outsideUid());
+    Files.setAttribute(dir, "unix:gid", config.outsideGid());
+    return dir;
+  }
+
+  /** Deletes a workspace and everything the sandbox left in it. */
+  public void deleteWorkspace(Path workspace) {
+    if (workspace.startsWith(config.workspaceRoot()) && !workspace.equals(config.workspaceRoot())) {
+      deleteQuietly(workspace);
+    }
+  }
+
+  private Path workspaceRoot() throws IOException {
+    Path root = config.workspaceRoot();
+    if (!Files.isDirectory(root)) {
+      Files.createDirectories(root);
+    }
+    Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwx--x--x"));
+    return root;
+  }
+
+  /** Every ancestor of {@code dir} must let others search it, or nsjail cannot mount workspaces. */
+  private static void checkSearchable(Path dir) throws SandboxSetupException, IOException {
+    for (Path p = dir.toAbsolutePath(); p != null; p = p.getParent()) {
+      if (!Files.getPosixFilePermissions(p).contains(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE)) {
+        log.error("workspace root {} is not reachable for the sandbox user: {} lacks o+x", dir, p);
+        throw new SandboxSetupException(
+            "the workspace directory is not reachable for the sandbox user (a parent directory lacks o+x);"
+                + " choose a --data-dir whose parents are searchable");
+      }
+    }
+  }
+
+  @Override
+  public SandboxProcess start(SandboxRequest request) throws SandboxSetupException {
+    checkCwd(request.cwd());
+    Path execDir;
+    try {
+      execDir = Files.createTempDirectory(scratchDir(), "exec-");
+    } catch (IOException e) {
+      log.error("cannot create the exec scratch directory", e);
+      throw new SandboxSetupException("the sandbox could not be set up (host scratch space)", e);
+    }
+    Limits limits = request.policy().limits();
+    Cgroup cgroup;
+    try {
+      // +1: nsjail itself lives in the group, supervising the tool.
+      cgroup = cgroups.create(request.cgroupPath(), limits.toBuilder().processes(limits.maxProcesses() + 1).build());
+    } catch (CgroupException e) {
+      log.error("cannot create cgroup {}", request.cgroupPath(), e);
+      deleteQuietly(execDir);
+      throw new SandboxSetupException("the sandbox's resource limits could not be applied on this host", e);
+    }
+    Path logFile = execDir.resolve("nsjail.log");
+    List<String> command = new ArrayList<>();
+    command.add("/bin/sh");
+    command.add("-c");
+    command.add(joinCgroupScript(cgroup.procsFiles()));
+    command.add("paddock-jail");
+    command.addAll(NsjailCommand.build(config, request, logFile));
+    ProcessBuilder builder = new ProcessBuilder(command);
+    builder.environment().clear();
+    Process process;
+    try {
+      process = builder.start();
+    } catch (IOException e) {
+      log.error("cannot start the jail", e);
+      try {
+        cgroup.remove();
+      } catch (CgroupException ce) {
+        log.warn("cannot remove cgroup after a failed start", ce);
+      }
+      deleteQuietly(execDir);
+      throw new SandboxSetupException("the sandbox could not be started on this host", e);
+    }
+    return new NsjailProcess(process, request, cgroup, logFile, execDir, linux, audit, timers);
+  }
+
+  @Override
+  public void removeCgroups(String relativePath) {
+    try {
+      cgroups.removeTree(relativePath);
+    } catch (CgroupException e) {
+      log.warn("cannot remove cgroup subtree {}", relativePath, e);
+    }
+  }
+
+  /** Writes the shell's pid into every cgroup.procs file, then execs nsjail ("$@"). */
+  private static String joinCgroupScript(List<Path> procsFiles) {
+    StringBuilder script = new StringBuilder();
+    for (Path f : procsFiles) {
+      // Paths are built from checked segments ([A-Za-z0-9_.-]), so single quotes are safe.
+      script.append("echo $$ > '").append(f).append("' && ");
+    }
+    return script.append("exec \"$@\"").toString();
+  }
+
+  private static void checkCwd(String cwd) {
+    if (cwd.startsWith("/") || Path.of(cwd).normalize().startsWith("..") || cwd.contains("\0")) {
+      throw new IllegalArgumentException("cwd must be a path inside the workspace");
+    }
+  }
+
+  private Path scratchDir() throws IOException {
+    Path dir = config.scratchDir();
+    if (!Files.isDirectory(dir)) {
+      Files.createDirectories(dir);
+      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+    }
+    return dir;
+  }
+
+  static void deleteQuietly(Path dir) {
+    try (var walk = Files.walk(dir)) {
+      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> {
+        try {
+          Files.deleteIfExists(p);
+        } catch (IOException e) {
+          log.warn("cannot delete {}", p, e);
+        }
+      });
+    } catch (IOException e) {
+      log.warn("cannot delete {}", dir, e);
+    }
+  }
+}

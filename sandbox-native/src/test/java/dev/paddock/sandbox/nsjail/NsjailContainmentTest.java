@@ -1,0 +1,194 @@
+package dev.paddock.sandbox.nsjail;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.paddock.sandbox.JailRequirement;
+import dev.paddock.sandbox.SandboxResult.Status;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Each containment promise, asserted from inside a real nsjail jail. */
+class NsjailContainmentTest {
+  @TempDir static Path temp;
+  static TestJail jail;
+
+  @BeforeAll
+  static void setUp() throws Exception {
+    jail = new TestJail(temp);
+  }
+
+  @AfterAll
+  static void tearDown() {
+    if (jail != null) {
+      jail.close();
+    }
+  }
+
+  @Test
+  void runsAndReportsExitCodeAndStreamsApart() throws Exception {
+    TestJail.Run run = jail.run(List.of("sh", "-c", "echo out1; echo err1 >&2; echo out2; exit 7"));
+    assertThat(run.result().status()).isEqualTo(Status.OK);
+    assertThat(run.result().exitCode()).isEqualTo(7);
+    assertThat(run.stdout()).isEqualTo("out1\nout2\n");
+    assertThat(run.stderr()).isEqualTo("err1\n");
+  }
+
+  @Test
+  void unknownCommandExits127FromInsideTheJail() throws Exception {
+    TestJail.Run run = jail.run(List.of("no-such-command-here"));
+    assertThat(run.result().status()).isEqualTo(Status.OK);
+    assertThat(run.result().exitCode()).isEqualTo(127);
+  }
+
+  @Test
+  void noNetworkNotEvenToTheHostsLoopback() throws Exception {
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      TestJail.Run run = jail.python(
+          "import socket\n"
+              + "try:\n"
+              + "  socket.create_connection(('127.0.0.1', " + server.getLocalPort() + "), timeout=2); print('CONNECTED')\n"
+              + "except OSError as e: print('refused', e.errno)\n"
+              + "import os; print(sorted(os.listdir('/sys/class/net')) if os.path.exists('/sys/class/net') else 'no-sysfs')");
+      assertThat(run.result().status()).isEqualTo(Status.OK);
+      assertThat(run.stdout()).startsWith("refused").doesNotContain("CONNECTED");
+    }
+  }
+
+  @Test
+  void hostFilesOutsideTheMountsAreAbsent() throws Exception {
+    Path project = JailRequirement.projectRoot();
+    Files.writeString(temp.resolve("host-secret.txt"), "secret");
+    TestJail.Run run = jail.python(
+        "import os\n"
+            + "for p in ['/root', '/home', '/etc/shadow', '/etc/passwd', '/var', '/sys', '/run',\n"
+            + "          '" + project + "', '" + temp.resolve("host-secret.txt") + "', '/work']:\n"
+            + "  print(p, os.path.exists(p))\n"
+            + "print(sorted(os.listdir('/')))");
+    assertThat(run.result().exitCode()).isEqualTo(0);
+    for (String line : run.stdout().split("\n")) {
+      if (!line.startsWith("[")) {
+        assertThat(line).as("visible inside the jail: %s", line).endsWith(" False");
+      }
+    }
+    assertThat(run.stdout()).contains("'workspace'").contains("'usr'").contains("'tmp'");
+  }
+
+  @Test
+  void notRootOnTheHostAndNoCapabilities() throws Exception {
+    TestJail.Run run = jail.run(List.of("sh", "-c",
+        "id -u; cat /proc/self/uid_map; cat /proc/self/gid_map; grep -E '^Cap(Eff|Prm|Bnd|Amb)' /proc/self/status"));
+    String[] lines = run.stdout().trim().split("\n");
+    assertThat(lines[0]).isEqualTo("1000");
+    // uid_map: inside outside count. The host uid must be unprivileged, never 0.
+    assertThat(lines[1].trim().split("\\s+")).containsExactly("1000", String.valueOf(TestJail.OUTSIDE_UID), "1");
+    assertThat(lines[2].trim().split("\\s+")).containsExactly("1000", String.valueOf(TestJail.OUTSIDE_UID), "1");
+    for (int i = 3; i < lines.length; i++) {
+      assertThat(lines[i]).endsWith("0000000000000000");
+    }
+  }
+
+  @Test
+  void hostSysctlsAndSystemDirectoriesAreReadOnly() throws Exception {
+    TestJail.Run run = jail.run(List.of("sh", "-c",
+        "echo x > /proc/sys/kernel/hostname && echo WROTE-SYSCTL;"
+            + " echo 3 > /proc/sys/vm/drop_caches && echo WROTE-DROP;"
+            + " echo x > /usr/paddock-test && echo WROTE-USR;"
+            + " touch /bin/paddock-test && echo WROTE-BIN;"
+            + " echo ok > /workspace/w && cat /workspace/w; echo ok > /tmp/t && cat /tmp/t"));
+    assertThat(run.stdout()).doesNotContain("WROTE").isEqualTo("ok\nok\n");
+    assertThat(run.stderr()).contains("Read-only file system");
+    assertThat(Path.of("/usr/paddock-test")).doesNotExist();
+  }
+
+  @Test
+  void ptraceIsAViolationNamingTheSyscall() throws Exception {
+    TestJail.Run run = jail.python("import ctypes; print('before', flush=True); ctypes.CDLL(None).ptrace(0, 0, 0, 0); print('after')");
+    assertThat(run.result().status()).isEqualTo(Status.VIOLATION);
+    assertThat(run.result().violationSyscall()).isEqualTo("ptrace");
+    assertThat(run.stdout()).isEqualTo("before\n");
+  }
+
+  @Test
+  void unshareIsAViolationToo() throws Exception {
+    TestJail.Run run = jail.python("import ctypes; ctypes.CDLL(None).unshare(0x10000000)");
+    assertThat(run.result().status()).isEqualTo(Status.VIOLATION);
+    assertThat(run.result().violationSyscall()).isEqualTo("unshare");
+  }
+
+  @Test
+  void timeoutKillsTheWholeTreeWithinASecondOfTheLimit() throws Exception {
+    String marker = "1000" + ThreadLocalRandom.current().nextInt(100_000, 999_999);
+    TestJail.Run run = jail.run(
+        List.of("sh", "-c", "sleep " + marker + " & sleep " + marker + " & (sleep " + marker + " &) ; wait"),
+        l -> l.wallTime(Duration.ofMillis(1500)));
+    assertThat(run.result().status()).isEqualTo(Status.TIMEOUT);
+    assertThat(run.result().usage().wallTime()).isBetween(Duration.ofMillis(1500), Duration.ofMillis(2500));
+    assertThat(processesWithArgument(marker)).as("processes of the tree still alive").isEmpty();
+  }
+
+  @Test
+  void memoryHogIsOom() throws Exception {
+    TestJail.Run run = jail.run(
+        List.of("python3", "-c", "b = []\nwhile True: b.append(bytearray(16 * 1024 * 1024))"),
+        l -> l.memory(64 * 1024 * 1024));
+    assertThat(run.result().status()).isEqualTo(Status.OOM);
+  }
+
+  @Test
+  void forkBombIsHeldByThePidsLimit() throws Exception {
+    TestJail.Run run = jail.run(
+        List.of("python3", "-c",
+            "import os, sys\n"
+                + "n = 0\n"
+                + "try:\n"
+                + "  while True:\n"
+                + "    if os.fork() == 0:\n"
+                + "      import time; time.sleep(30); os._exit(0)\n"
+                + "    n += 1\n"
+                + "except OSError as e:\n"
+                + "  print('fork failed after', n, e.errno); sys.exit(3)"),
+        l -> l.processes(16).wallTime(Duration.ofSeconds(20)));
+    assertThat(run.result().status()).isEqualTo(Status.PIDS_EXHAUSTED);
+    assertThat(run.result().exitCode()).isEqualTo(3);
+    assertThat(run.stdout()).startsWith("fork failed after");
+    int forked = Integer.parseInt(run.stdout().split(" ")[3]);
+    assertThat(forked).isLessThanOrEqualTo(16);
+  }
+
+  @Test
+  void stdinIsDelivered() throws Exception {
+    TestJail.Run run = jail.run(List.of("cat"));
+    assertThat(run.stdout()).isEmpty();
+  }
+
+  private static List<Long> processesWithArgument(String marker) throws IOException {
+    List<Long> found = new java.util.ArrayList<>();
+    try (var procs = Files.list(Path.of("/proc"))) {
+      for (Path p : (Iterable<Path>) procs::iterator) {
+        String name = p.getFileName().toString();
+        if (!name.chars().allMatch(Character::isDigit)) {
+          continue;
+        }
+        try {
+          String cmdline = new String(Files.readAllBytes(p.resolve("cmdline"))).replace('\0', ' ');
+          if (cmdline.contains(marker)) {
+            found.add(Long.parseLong(name));
+          }
+        } catch (IOException gone) {
+          // exited while we looked
+        }
+      }
+    }
+    return found;
+  }
+}
