@@ -16,6 +16,15 @@ public interface SandboxLauncher {
   /** Starts {@code request} in a fresh jail. */
   SandboxProcess start(SandboxRequest request) throws SandboxSetupException;
 
+  /**
+   * Creates a session workspace named {@code name} (1-128 characters of [A-Za-z0-9_-]), private to
+   * the sandbox user.
+   */
+  java.nio.file.Path createWorkspace(String name) throws java.io.IOException;
+
+  /** Deletes a workspace made by {@link #createWorkspace} and everything in it. */
+  void deleteWorkspace(java.nio.file.Path workspace);
+
   /** Removes the cgroup subtree of a finished session or tenant; missing is fine. */
   void removeCgroups(String relativePath);
 }

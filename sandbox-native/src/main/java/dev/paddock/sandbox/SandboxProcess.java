@@ -14,6 +14,6 @@ public interface SandboxProcess {
   /** Waits for the end and tells how it ended; cleans up the jail's cgroup and scratch files. */
   SandboxResult await() throws InterruptedException;
 
-  /** Kills the whole process tree now; {@link #await()} then reports SIGNALED with {@code reason}. */
+  /** Kills the whole process tree now; {@link #await()} then reports KILLED with {@code reason}. */
   void cancel(String reason);
 }

@@ -32,8 +32,10 @@ public record SandboxResult(
     PIDS_EXHAUSTED,
     /** A forbidden syscall: seccomp killed the process. */
     VIOLATION,
-    /** Killed by a signal that no limit explains (including a caller's cancel). */
+    /** Killed by a signal that no limit explains. */
     SIGNALED,
+    /** Killed by the host on request: the caller cancelled, or the session closed. */
+    KILLED,
     /** The jail could not be set up; nothing ran. */
     SETUP_ERROR,
     /** The host failed while supervising; the process was killed. */
@@ -70,6 +72,10 @@ public record SandboxResult(
 
   public static SandboxResult signaled(int signal, String reason, ResourceUsage usage) {
     return new SandboxResult(Status.SIGNALED, -1, signal, "", reason, usage);
+  }
+
+  public static SandboxResult killed(String reason, ResourceUsage usage) {
+    return new SandboxResult(Status.KILLED, -1, 9, "", reason, usage);
   }
 
   public static SandboxResult setupError(String reason) {

@@ -29,7 +29,8 @@ final class NsjailCommand {
 
   private NsjailCommand() {}
 
-  static List<String> build(NsjailConfig config, SandboxRequest request, Path logFile) {
+  /** nsjail's argv for {@code request}; {@code argv} is the request's, already resolved. */
+  static List<String> build(NsjailConfig config, SandboxRequest request, List<String> argv, Path logFile) {
     Limits limits = request.policy().limits();
     List<String> args = new ArrayList<>();
     args.add(config.nsjail().toString());
@@ -67,7 +68,7 @@ final class NsjailCommand {
     }
     args.add("--seccomp_string=" + KafelPolicy.compile(request.policy().seccomp()));
     args.add("--");
-    args.addAll(resolveArgv(request.argv()));
+    args.addAll(argv);
     return args;
   }
 
@@ -83,28 +84,24 @@ final class NsjailCommand {
   }
 
   /**
-   * nsjail execs argv[0] as given, without a PATH search. The PATH directories are the host's own,
-   * mounted read-only at the same place, so a bare name is resolved here; a name found nowhere goes
-   * through {@code /usr/bin/env}, which reports "No such file or directory" from inside the jail
-   * with exit code 127, as a shell would.
+   * nsjail execs argv[0] as given, without a PATH search. The PATH directories are the host's own
+   * system directories, mounted read-only at the same place, so a bare name is resolved here.
+   *
+   * @return argv with argv[0] made absolute, or empty when a bare name is on none of the PATH dirs
    */
-  static List<String> resolveArgv(List<String> argv) {
+  static java.util.Optional<List<String>> resolveArgv(List<String> argv) {
     String program = argv.get(0);
     if (program.contains("/")) {
-      return argv;
+      return java.util.Optional.of(argv);
     }
     for (String dir : PATH_DIRS) {
       Path candidate = Path.of(dir, program);
       if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
         List<String> resolved = new ArrayList<>(argv);
         resolved.set(0, candidate.toString());
-        return resolved;
+        return java.util.Optional.of(resolved);
       }
     }
-    List<String> viaEnv = new ArrayList<>();
-    viaEnv.add("/usr/bin/env");
-    viaEnv.add("--");
-    viaEnv.addAll(argv);
-    return viaEnv;
+    return java.util.Optional.empty();
   }
 }

@@ -2,6 +2,7 @@ package dev.paddock.sandbox.nsjail;
 
 import dev.paddock.policy.DefaultPolicies;
 import dev.paddock.policy.Limits;
+import dev.paddock.sandbox.FinishedProcess;
 import dev.paddock.sandbox.SandboxLauncher;
 import dev.paddock.sandbox.SandboxProcess;
 import dev.paddock.sandbox.SandboxRequest;
@@ -96,6 +97,7 @@ public final class NsjailLauncher implements SandboxLauncher {
    * Creates the workspace directory {@code name} under the workspace root: owned by the jailed
    * user, mode 0700, so no other local user can read it.
    */
+  @Override
   public Path createWorkspace(String name) throws IOException {
     if (!name.matches("[A-Za-z0-9_-]{1,128}")) {
       throw new IllegalArgumentException("invalid workspace name");
@@ -109,6 +111,7 @@ public final class NsjailLauncher implements SandboxLauncher {
   }
 
   /** Deletes a workspace and everything the sandbox left in it. */
+  @Override
   public void deleteWorkspace(Path workspace) {
     if (workspace.startsWith(config.workspaceRoot()) && !workspace.equals(config.workspaceRoot())) {
       deleteQuietly(workspace);
@@ -139,6 +142,11 @@ public final class NsjailLauncher implements SandboxLauncher {
   @Override
   public SandboxProcess start(SandboxRequest request) throws SandboxSetupException {
     checkCwd(request.cwd());
+    java.util.Optional<List<String>> argv = NsjailCommand.resolveArgv(request.argv());
+    if (argv.isEmpty()) {
+      return new FinishedProcess(SandboxResult.setupError(
+          "program '" + request.argv().get(0) + "' not found on PATH (" + String.join(":", NsjailCommand.PATH_DIRS) + ")"));
+    }
     Path execDir;
     try {
       execDir = Files.createTempDirectory(scratchDir(), "exec-");
@@ -162,7 +170,7 @@ public final class NsjailLauncher implements SandboxLauncher {
     command.add("-c");
     command.add(joinCgroupScript(cgroup.procsFiles()));
     command.add("paddock-jail");
-    command.addAll(NsjailCommand.build(config, request, logFile));
+    command.addAll(NsjailCommand.build(config, request, argv.get(), logFile));
     ProcessBuilder builder = new ProcessBuilder(command);
     builder.environment().clear();
     Process process;
@@ -179,6 +187,15 @@ public final class NsjailLauncher implements SandboxLauncher {
       throw new SandboxSetupException("the sandbox could not be started on this host", e);
     }
     return new NsjailProcess(process, request, cgroup, logFile, execDir, linux, audit, timers);
+  }
+
+  /**
+   * The plain nsjail command line for {@code request}, without the host's cgroup step: what an
+   * operator would type to reproduce a jail by hand, and the baseline the benchmark compares with.
+   */
+  public List<String> nsjailCommandLine(SandboxRequest request, Path logFile) {
+    List<String> argv = NsjailCommand.resolveArgv(request.argv()).orElse(request.argv());
+    return NsjailCommand.build(config, request, argv, logFile);
   }
 
   @Override

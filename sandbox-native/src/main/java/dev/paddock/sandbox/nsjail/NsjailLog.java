@@ -16,7 +16,12 @@ record NsjailLog(
     OptionalInt exitStatus,
     OptionalInt terminatingSignal,
     OptionalInt violationSyscall,
+    LaunchFailure launchFailure,
     List<String> errors) {
+
+  /** Why nsjail could not start the program, when it says so. */
+  enum LaunchFailure { NONE, EXECVE, CHDIR, OTHER }
+
 
   private static final Pattern EXECUTING = Pattern.compile("Executing '");
   private static final Pattern VIOLATION = Pattern.compile("pid=(\\d+) committed a syscall/seccomp violation");
@@ -32,7 +37,15 @@ record NsjailLog(
     OptionalInt signal = OptionalInt.empty();
     OptionalInt syscall = OptionalInt.empty();
     List<String> errors = new java.util.ArrayList<>();
+    LaunchFailure launch = LaunchFailure.NONE;
     for (String line : lines) {
+      if (line.contains("execve(") && line.contains("failed")) {
+        launch = LaunchFailure.EXECVE;
+      } else if (line.contains("chdir(")) {
+        launch = LaunchFailure.CHDIR;
+      } else if (launch == LaunchFailure.NONE && line.contains("Launching child process failed")) {
+        launch = LaunchFailure.OTHER;
+      }
       if (EXECUTING.matcher(line).find()) {
         executed = true;
       }
@@ -61,6 +74,6 @@ record NsjailLog(
         errors.add(line);
       }
     }
-    return new NsjailLog(executed, violation, pid, exit, signal, syscall, List.copyOf(errors));
+    return new NsjailLog(executed, violation, pid, exit, signal, syscall, launch, List.copyOf(errors));
   }
 }

@@ -143,11 +143,19 @@ final class NsjailProcess implements SandboxProcess {
       case TIMEOUT:
         return SandboxResult.timeout(request.policy().limits().wallTime().toMillis(), usage);
       case CANCEL:
-        return SandboxResult.signaled(Signal.SIGKILL.number(), cancelReason, usage);
+        return SandboxResult.killed(cancelReason, usage);
       default:
         break;
     }
-    if (!jailLog.executed()) {
+    switch (jailLog.launchFailure()) {
+      case EXECVE:
+        return SandboxResult.setupError("the program could not be executed (not found or not executable)");
+      case CHDIR:
+        return SandboxResult.setupError("the working directory does not exist in the workspace");
+      default:
+        break;
+    }
+    if (!jailLog.executed() || jailLog.launchFailure() != NsjailLog.LaunchFailure.NONE) {
       log.error("nsjail could not set up the jail (exit {}): {}", nsjailExit, jailLog.errors());
       return SandboxResult.setupError("the sandbox could not be set up on this host");
     }

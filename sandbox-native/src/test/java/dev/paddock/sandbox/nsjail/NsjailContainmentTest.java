@@ -44,10 +44,11 @@ class NsjailContainmentTest {
   }
 
   @Test
-  void unknownCommandExits127FromInsideTheJail() throws Exception {
-    TestJail.Run run = jail.run(List.of("no-such-command-here"));
-    assertThat(run.result().status()).isEqualTo(Status.OK);
-    assertThat(run.result().exitCode()).isEqualTo(127);
+  void unknownProgramOrCwdIsASetupErrorAndNothingRuns() throws Exception {
+    assertThat(jail.run(List.of("no-such-command-here")).result().status()).isEqualTo(Status.SETUP_ERROR);
+    TestJail.Run missingPath = jail.run(List.of("/workspace/nope.sh"));
+    assertThat(missingPath.result().status()).isEqualTo(Status.SETUP_ERROR);
+    assertThat(missingPath.result().reason()).contains("could not be executed").doesNotContain("/work/");
   }
 
   @Test
@@ -166,9 +167,9 @@ class NsjailContainmentTest {
   }
 
   @Test
-  void stdinIsDelivered() throws Exception {
-    TestJail.Run run = jail.run(List.of("cat"));
-    assertThat(run.stdout()).isEmpty();
+  void stdinIsDeliveredThenClosed() throws Exception {
+    TestJail.Run run = jail.run(List.of("sh", "-c", "cat; echo EOF"), l -> l, "hello\nworld");
+    assertThat(run.stdout()).isEqualTo("hello\nworldEOF\n");
   }
 
   private static List<Long> processesWithArgument(String marker) throws IOException {

@@ -1,0 +1,33 @@
+package dev.paddock.runtime.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code paddock}: the host and its command-line client. */
+@Command(
+    name = "paddock",
+    mixinStandardHelpOptions = true,
+    version = "paddock 0.1.0",
+    description = "Agent sandbox execution runtime: runs tools inside per-task nsjail sandboxes over gRPC.",
+    subcommands = {ServeCommand.class, ExecCommand.class, KeysCommand.class, CommandLine.HelpCommand.class})
+public final class PaddockCli implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The configured command line (also used by tests). */
+  public static CommandLine commandLine() {
+    CommandLine cli = new CommandLine(new PaddockCli());
+    cli.registerConverter(java.time.Duration.class, Durations::parse);
+    cli.getCommandSpec().exitCodeOnInvalidInput(ExecCommand.EXIT_HOST_ERROR);
+    cli.getCommandSpec().exitCodeOnExecutionException(ExecCommand.EXIT_HOST_ERROR);
+    return cli;
+  }
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+}

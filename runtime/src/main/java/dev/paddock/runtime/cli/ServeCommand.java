@@ -1,0 +1,77 @@
+package dev.paddock.runtime.cli;
+
+import dev.paddock.runtime.RuntimeServer;
+import dev.paddock.runtime.config.HostConfig;
+import dev.paddock.runtime.session.SessionSettings;
+import dev.paddock.runtime.tenant.ApiKeys;
+import dev.paddock.runtime.tenant.TenantAdmin;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code paddock serve}: runs the host. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+    description = {
+        "Runs the Paddock host: gRPC on TCP, sessions with real nsjail sandboxes.",
+        "On first start with an empty data directory it creates the demo tenant and prints its API key once."})
+final class ServeCommand implements Callable<Integer> {
+  @Option(names = "--port", defaultValue = "50051", description = "TCP port for gRPC (0 = any free port). Default: ${DEFAULT-VALUE}.")
+  int port;
+
+  @Option(names = "--bind", defaultValue = "127.0.0.1",
+      description = "Address to listen on. Default: ${DEFAULT-VALUE} (this machine only); use 0.0.0.0 to serve others.")
+  String bind;
+
+  @Option(names = "--data-dir", defaultValue = "${env:PADDOCK_DATA_DIR:-.paddock/data}",
+      description = "Local state: tenants.yaml, workspaces, jail scratch. Default: ${DEFAULT-VALUE}.")
+  Path dataDir;
+
+  @Option(names = "--nsjail", description = "nsjail binary. Default: $PADDOCK_NSJAIL, else .paddock/tools/nsjail/nsjail/bin/nsjail.")
+  Path nsjail;
+
+  @Option(names = "--sandbox-uid", defaultValue = "99999", description = "Host uid sandboxed processes run as (not 0). Default: ${DEFAULT-VALUE}.")
+  int sandboxUid;
+
+  @Option(names = "--sandbox-gid", defaultValue = "99999", description = "Host gid sandboxed processes run as (not 0). Default: ${DEFAULT-VALUE}.")
+  int sandboxGid;
+
+  @Option(names = "--cgroup-root", defaultValue = "/sys/fs/cgroup", description = "cgroup mount (v1 or v2). Default: ${DEFAULT-VALUE}.")
+  Path cgroupRoot;
+
+  @Override
+  public Integer call() throws Exception {
+    Path data = dataDir.toAbsolutePath();
+    Files.createDirectories(data);
+    Optional<ApiKeys.NewKey> demoKey = new TenantAdmin(data.resolve("tenants.yaml"), Clock.systemUTC()).createDemoIfMissing();
+    if (demoKey.isPresent()) {
+      System.out.println("Created the demo tenant '" + TenantAdmin.DEMO_TENANT + "'. Its API key, shown only this once:");
+      System.out.println("  PADDOCK_API_KEY=" + demoKey.get().key());
+      System.out.println("(Only its SHA-256 is stored. Issue another with: paddock keys rotate --tenant demo --name NAME)");
+    }
+    HostConfig config = new HostConfig(new InetSocketAddress(bind, port), data, nsjailPath(nsjail),
+        sandboxUid, sandboxGid, cgroupRoot, SessionSettings.defaults());
+    RuntimeServer host = RuntimeServer.start(config, Clock.systemUTC());
+    Runtime.getRuntime().addShutdownHook(new Thread(host::close, "paddock-shutdown"));
+    System.out.println("paddock serving on " + bind + ":" + host.port());
+    System.out.flush();
+    host.awaitTermination();
+    return 0;
+  }
+
+  /** --nsjail, else $PADDOCK_NSJAIL, else the project-local install. */
+  static Path nsjailPath(Path flag) {
+    if (flag != null) {
+      return flag.toAbsolutePath();
+    }
+    String env = System.getenv("PADDOCK_NSJAIL");
+    if (env != null && !env.isBlank()) {
+      return Path.of(env).toAbsolutePath();
+    }
+    return Path.of(".paddock/tools/nsjail/nsjail/bin/nsjail").toAbsolutePath();
+  }
+}

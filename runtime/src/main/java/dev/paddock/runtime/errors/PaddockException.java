@@ -1,0 +1,189 @@
+package dev.paddock.runtime.errors;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A typed, tenant-safe error. Each subclass fixes its canonical {@link #code()}; {@link #reason()} is
+ * the machine-readable {@code ErrorInfo.reason} (see errors.proto); the message and metadata go to
+ * the caller, so they never carry host paths, stack traces, secrets or other tenants' ids.
+ */
+public abstract sealed class PaddockException extends RuntimeException
+    permits PaddockException.InvalidArgument,
+        PaddockException.NotFound,
+        PaddockException.Unauthenticated,
+        PaddockException.FailedPrecondition,
+        PaddockException.ResourceExhausted,
+        PaddockException.Unavailable,
+        PaddockException.Unimplemented,
+        PaddockException.Internal {
+  private static final long serialVersionUID = 1L;
+
+  private final String reason;
+  private final transient Map<String, String> metadata;
+
+  private PaddockException(String reason, String message, Map<String, String> metadata, Throwable cause) {
+    super(message, cause, false, cause != null);
+    this.reason = reason;
+    this.metadata = Map.copyOf(metadata);
+  }
+
+  /** The canonical code. */
+  public abstract ErrorCode code();
+
+  /** {@code ErrorInfo.reason}, e.g. {@code SESSION_NOT_FOUND}. */
+  public String reason() {
+    return reason;
+  }
+
+  /** {@code ErrorInfo.metadata}: safe, caller-owned facts such as a limit's value. */
+  public Map<String, String> metadata() {
+    return metadata;
+  }
+
+  /** A field of the request that is wrong, and why (becomes {@code BadRequest.FieldViolation}). */
+  public record FieldViolation(String field, String description) {}
+
+  /** The request is malformed; nothing was done. */
+  public static final class InvalidArgument extends PaddockException {
+    private static final long serialVersionUID = 1L;
+    private final transient List<FieldViolation> violations;
+
+    public InvalidArgument(List<FieldViolation> violations) {
+      super("INVALID_ARGUMENT", describe(violations), Map.of(), null);
+      this.violations = List.copyOf(violations);
+    }
+
+    public InvalidArgument(String field, String description) {
+      this(List.of(new FieldViolation(field, description)));
+    }
+
+    public List<FieldViolation> violations() {
+      return violations;
+    }
+
+    @Override
+    public ErrorCode code() {
+      return ErrorCode.INVALID_ARGUMENT;
+    }
+
+    private static String describe(List<FieldViolation> violations) {
+      StringBuilder b = new StringBuilder("invalid request: ");
+      for (int i = 0; i < violations.size(); i++) {
+        b.append(i == 0 ? "" : "; ").append(violations.get(i).field()).append(": ").append(violations.get(i).description());
+      }
+      return b.toString();
+    }
+  }
+
+  /** The resource does not exist for this tenant: exactly the answer for another tenant's resource. */
+  public static final class NotFound extends PaddockException {
+    private static final long serialVersionUID = 1L;
+
+    public NotFound(String reason, String message, Map<String, String> metadata) {
+      super(reason, message, metadata, null);
+    }
+
+    @Override
+    public ErrorCode code() {
+      return ErrorCode.NOT_FOUND;
+    }
+  }
+
+  /** No valid API key. */
+  public static final class Unauthenticated extends PaddockException {
+    private static final long serialVersionUID = 1L;
+
+    public Unauthenticated(String message) {
+      super("UNAUTHENTICATED_API_KEY", message, Map.of(), null);
+    }
+
+    @Override
+    public ErrorCode code() {
+      return ErrorCode.UNAUTHENTICATED;
+    }
+  }
+
+  /** The host or the resource is not in a state to do this (no working jail, session closed). */
+  public static final class FailedPrecondition extends PaddockException {
+    private static final long serialVersionUID = 1L;
+
+    public FailedPrecondition(String reason, String message) {
+      super(reason, message, Map.of(), null);
+    }
+
+    @Override
+    public ErrorCode code() {
+      return ErrorCode.FAILED_PRECONDITION;
+    }
+  }
+
+  /** A quota or limit was hit (becomes {@code QuotaFailure}). */
+  public static final class ResourceExhausted extends PaddockException {
+    private static final long serialVersionUID = 1L;
+    private final String subject;
+
+    public ResourceExhausted(String reason, String message, String subject, Map<String, String> metadata) {
+      super(reason, message, metadata, null);
+      this.subject = subject;
+    }
+
+    /** What the quota applies to, e.g. {@code tenant:demo}. */
+    public String subject() {
+      return subject;
+    }
+
+    @Override
+    public ErrorCode code() {
+      return ErrorCode.RESOURCE_EXHAUSTED;
+    }
+  }
+
+  /** Try again later (becomes {@code RetryInfo}). */
+  public static final class Unavailable extends PaddockException {
+    private static final long serialVersionUID = 1L;
+    private final java.time.Duration retryAfter;
+
+    public Unavailable(String reason, String message, java.time.Duration retryAfter) {
+      super(reason, message, Map.of(), null);
+      this.retryAfter = retryAfter;
+    }
+
+    public java.time.Duration retryAfter() {
+      return retryAfter;
+    }
+
+    @Override
+    public ErrorCode code() {
+      return ErrorCode.UNAVAILABLE;
+    }
+  }
+
+  /** Designed in the API, not built yet. */
+  public static final class Unimplemented extends PaddockException {
+    private static final long serialVersionUID = 1L;
+
+    public Unimplemented(String what) {
+      super("NOT_IMPLEMENTED", what + " is not implemented in this version", Map.of(), null);
+    }
+
+    @Override
+    public ErrorCode code() {
+      return ErrorCode.UNIMPLEMENTED;
+    }
+  }
+
+  /** The host failed. The cause stays in the host's log; the caller sees only the request id. */
+  public static final class Internal extends PaddockException {
+    private static final long serialVersionUID = 1L;
+
+    public Internal(String safeMessage, Throwable cause) {
+      super("INTERNAL", safeMessage, Map.of(), cause);
+    }
+
+    @Override
+    public ErrorCode code() {
+      return ErrorCode.INTERNAL;
+    }
+  }
+}

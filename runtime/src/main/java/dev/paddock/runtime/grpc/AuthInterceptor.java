@@ -1,0 +1,76 @@
+package dev.paddock.runtime.grpc;
+
+import dev.paddock.runtime.errors.PaddockException;
+import dev.paddock.runtime.tenant.Principal;
+import dev.paddock.runtime.tenant.TenantDirectory;
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.StatusException;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Authenticates every call by API key ({@code authorization: Bearer <key>} or {@code x-api-key})
+ * and puts the resulting {@link Principal} in the context. The tenant comes from the key and from
+ * nothing else; any failure refuses the call with UNAUTHENTICATED. Only health checking and server
+ * reflection are open, so probes and stock tools work without a key.
+ */
+final class AuthInterceptor implements ServerInterceptor {
+  private static final Logger log = LoggerFactory.getLogger(AuthInterceptor.class);
+  static final Context.Key<Principal> PRINCIPAL = Context.key("paddock-principal");
+  static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+  static final Metadata.Key<String> API_KEY = Metadata.Key.of("x-api-key", Metadata.ASCII_STRING_MARSHALLER);
+  private static final Set<String> OPEN_SERVICES = Set.of(
+      "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection");
+
+  private final TenantDirectory tenants;
+
+  AuthInterceptor(TenantDirectory tenants) {
+    this.tenants = tenants;
+  }
+
+  @Override
+  public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
+      ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
+    if (OPEN_SERVICES.contains(call.getMethodDescriptor().getServiceName())) {
+      return next.startCall(call, headers);
+    }
+    Principal principal;
+    try {
+      principal = tenants.authenticate(presentedKey(headers));
+    } catch (PaddockException e) {
+      log.info("refused {}: {}", call.getMethodDescriptor().getFullMethodName(), e.getMessage());
+      StatusException status = ErrorMapper.toStatusException(e, RequestIds.current());
+      call.close(status.getStatus(), status.getTrailers() == null ? new Metadata() : status.getTrailers());
+      return new ServerCall.Listener<>() {};
+    } catch (RuntimeException e) {
+      log.error("authentication failed unexpectedly", e);
+      StatusException status = ErrorMapper.toStatusException(e, RequestIds.current());
+      call.close(status.getStatus(), status.getTrailers() == null ? new Metadata() : status.getTrailers());
+      return new ServerCall.Listener<>() {};
+    }
+    return Contexts.interceptCall(Context.current().withValue(PRINCIPAL, principal), call, headers, next);
+  }
+
+  private static String presentedKey(Metadata headers) {
+    String authorization = headers.get(AUTHORIZATION);
+    if (authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      return authorization.substring(7).trim();
+    }
+    return headers.get(API_KEY);
+  }
+
+  /** The authenticated caller of the current call. */
+  static Principal current() {
+    Principal p = PRINCIPAL.get();
+    if (p == null) {
+      throw new PaddockException.Unauthenticated("no authenticated caller");
+    }
+    return p;
+  }
+}

@@ -1,0 +1,80 @@
+package dev.paddock.runtime.grpc;
+
+import dev.paddock.ipc.v1.ExecServiceGrpc;
+import dev.paddock.ipc.v1.SessionServiceGrpc;
+import dev.paddock.runtime.session.SessionManager;
+import dev.paddock.runtime.tenant.TenantDirectory;
+import io.grpc.Server;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The gRPC server over TCP: Paddock's services behind the request-id and authentication
+ * interceptors, plus gRPC health checking and server reflection for stock tools.
+ */
+public final class HostServer {
+  /** Largest request message, bytes: above every documented field limit, so those answer INVALID_ARGUMENT. */
+  static final int MAX_INBOUND_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+  private final Server server;
+  private final HealthStatusManager health;
+
+  private HostServer(Server server, HealthStatusManager health) {
+    this.server = server;
+    this.health = health;
+  }
+
+  /** Binds {@code address} (port 0 = any free port) and starts serving. */
+  public static HostServer start(InetSocketAddress address, SessionManager sessions, TenantDirectory tenants,
+      ExecutorService workers) throws IOException {
+    HealthStatusManager health = new HealthStatusManager();
+    Server server = NettyServerBuilder.forAddress(address)
+        .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
+        .permitKeepAliveTime(10, TimeUnit.SECONDS)
+        .permitKeepAliveWithoutCalls(true)
+        .addService(new SessionGrpcService(sessions))
+        .addService(new ExecGrpcService(sessions, workers))
+        .addService(health.getHealthService())
+        .addService(ProtoReflectionServiceV1.newInstance())
+        // Interceptors added later run first: the request id exists before authentication runs.
+        .intercept(new AuthInterceptor(tenants))
+        .intercept(new RequestIdInterceptor())
+        .build()
+        .start();
+    return new HostServer(server, health);
+  }
+
+  /** The bound TCP port. */
+  public int port() {
+    return server.getPort();
+  }
+
+  /** Sets what health checks answer, for the whole server and each Paddock service. */
+  public void setServing(boolean serving) {
+    ServingStatus status = serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+    health.setStatus("", status);
+    for (String service : List.of(SessionServiceGrpc.SERVICE_NAME, ExecServiceGrpc.SERVICE_NAME)) {
+      health.setStatus(service, status);
+    }
+  }
+
+  /** Stops accepting calls and waits up to {@code seconds} for running ones. */
+  public void stop(long seconds) throws InterruptedException {
+    health.enterTerminalState();
+    server.shutdown();
+    if (!server.awaitTermination(seconds, TimeUnit.SECONDS)) {
+      server.shutdownNow();
+    }
+  }
+
+  public void awaitTermination() throws InterruptedException {
+    server.awaitTermination();
+  }
+}

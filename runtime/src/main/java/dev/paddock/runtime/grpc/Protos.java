@@ -1,0 +1,122 @@
+package dev.paddock.runtime.grpc;
+
+import com.google.protobuf.Timestamp;
+import dev.paddock.ipc.v1.CreateSessionRequest;
+import dev.paddock.ipc.v1.ExecRequest;
+import dev.paddock.ipc.v1.ExecResult;
+import dev.paddock.ipc.v1.ExecStatus;
+import dev.paddock.ipc.v1.ResourceLimits;
+import dev.paddock.ipc.v1.ResourceUsage;
+import dev.paddock.ipc.v1.Session;
+import dev.paddock.ipc.v1.SessionCloseReason;
+import dev.paddock.ipc.v1.SessionState;
+import dev.paddock.policy.Limits;
+import dev.paddock.runtime.errors.PaddockException;
+import dev.paddock.runtime.session.ExecListener;
+import dev.paddock.runtime.session.ExecSpec;
+import dev.paddock.runtime.session.SessionSpec;
+import dev.paddock.sandbox.SandboxResult;
+import java.time.Duration;
+import java.time.Instant;
+
+/** Conversions between the wire messages and the domain. */
+final class Protos {
+  /** protobuf's own bounds for Duration: ±10,000 years. */
+  private static final long MAX_DURATION_SECONDS = 315_576_000_000L;
+
+  private Protos() {}
+
+  static SessionSpec fromProto(CreateSessionRequest req) {
+    ResourceLimits l = req.getLimits();
+    return new SessionSpec(
+        req.hasIdleTimeout() ? duration("idle_timeout", req.getIdleTimeout()) : null,
+        req.hasMaxLifetime() ? duration("max_lifetime", req.getMaxLifetime()) : null,
+        l.getMemoryBytes() < 0 ? Long.MAX_VALUE : l.getMemoryBytes(),
+        Integer.toUnsignedLong(l.getMaxProcesses()),
+        Integer.toUnsignedLong(l.getCpuMillicores()),
+        l.getTmpfsBytes() < 0 ? Long.MAX_VALUE : l.getTmpfsBytes(),
+        l.getMaxFileBytes() < 0 ? Long.MAX_VALUE : l.getMaxFileBytes(),
+        Integer.toUnsignedLong(l.getMaxOpenFiles()),
+        req.getLabelsMap(), req.getEnvMap(), req.getPolicy());
+  }
+
+  static ExecSpec fromProto(ExecRequest req) {
+    return new ExecSpec(req.getArgvList(), req.getEnvMap(), req.getCwd(), req.getStdin().toByteArray(),
+        req.hasTimeLimit() ? duration("time_limit", req.getTimeLimit()) : null);
+  }
+
+  static Duration duration(String field, com.google.protobuf.Duration d) {
+    boolean valid = Math.abs(d.getSeconds()) <= MAX_DURATION_SECONDS && Math.abs(d.getNanos()) < 1_000_000_000
+        && !(d.getSeconds() > 0 && d.getNanos() < 0) && !(d.getSeconds() < 0 && d.getNanos() > 0);
+    if (!valid) {
+      throw new PaddockException.InvalidArgument(field, "is not a valid google.protobuf.Duration");
+    }
+    return Duration.ofSeconds(d.getSeconds(), d.getNanos());
+  }
+
+  static com.google.protobuf.Duration toProto(Duration d) {
+    return com.google.protobuf.Duration.newBuilder().setSeconds(d.getSeconds()).setNanos(d.getNano()).build();
+  }
+
+  static Timestamp toProto(Instant t) {
+    return Timestamp.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano()).build();
+  }
+
+  static Session toProto(dev.paddock.runtime.session.Session s) {
+    Limits l = s.policy().limits();
+    Session.Builder b = Session.newBuilder()
+        .setSessionId(s.id())
+        .setCreateTime(toProto(s.createTime()))
+        .setExpireTime(toProto(s.expireTime()))
+        .setIdleTimeout(toProto(s.idleTimeout()))
+        .setLimits(ResourceLimits.newBuilder()
+            .setMemoryBytes(l.memoryBytes())
+            .setMaxProcesses(l.maxProcesses())
+            .setCpuMillicores(l.cpuMillicores())
+            .setTmpfsBytes(l.tmpfsBytes())
+            .setMaxFileBytes(l.maxFileBytes())
+            .setMaxOpenFiles(l.maxOpenFiles()))
+        .putAllLabels(s.labels())
+        .setPolicy(s.policyName());
+    if (s.state() == dev.paddock.runtime.session.Session.State.ACTIVE) {
+      b.setState(SessionState.SESSION_STATE_ACTIVE).setIdleDeadline(toProto(s.idleDeadline()));
+    } else {
+      b.setState(SessionState.SESSION_STATE_CLOSED).setCloseTime(toProto(s.closeTime()))
+          .setCloseReason(switch (s.closeReason()) {
+            case CLIENT -> SessionCloseReason.SESSION_CLOSE_REASON_CLIENT;
+            case IDLE_TIMEOUT -> SessionCloseReason.SESSION_CLOSE_REASON_IDLE_TIMEOUT;
+            case MAX_LIFETIME -> SessionCloseReason.SESSION_CLOSE_REASON_MAX_LIFETIME;
+            case HOST_SHUTDOWN -> SessionCloseReason.SESSION_CLOSE_REASON_HOST_SHUTDOWN;
+          });
+    }
+    return b.build();
+  }
+
+  static ExecResult toProto(SandboxResult r, ExecListener.ExecCounters counters) {
+    return ExecResult.newBuilder()
+        .setStatus(switch (r.status()) {
+          case OK -> ExecStatus.EXEC_STATUS_OK;
+          case TIMEOUT -> ExecStatus.EXEC_STATUS_TIMEOUT;
+          case OOM -> ExecStatus.EXEC_STATUS_OOM;
+          case PIDS_EXHAUSTED -> ExecStatus.EXEC_STATUS_PIDS_EXHAUSTED;
+          case VIOLATION -> ExecStatus.EXEC_STATUS_VIOLATION;
+          case SIGNALED -> ExecStatus.EXEC_STATUS_SIGNALED;
+          case KILLED -> ExecStatus.EXEC_STATUS_KILLED;
+          case SETUP_ERROR -> ExecStatus.EXEC_STATUS_SETUP_ERROR;
+          case INTERNAL_ERROR -> ExecStatus.EXEC_STATUS_INTERNAL_ERROR;
+        })
+        .setExitCode(r.exitCode())
+        .setSignal(r.signal())
+        .setViolationSyscall(r.violationSyscall())
+        .setReason(r.reason())
+        .setOutputTruncated(counters.truncated())
+        .setUsage(ResourceUsage.newBuilder()
+            .setWallTime(toProto(r.usage().wallTime()))
+            .setCpuUser(toProto(r.usage().cpuUser()))
+            .setCpuSystem(toProto(r.usage().cpuSystem()))
+            .setPeakMemoryBytes(r.usage().peakMemoryBytes())
+            .setStdoutBytes(counters.stdoutBytes())
+            .setStderrBytes(counters.stderrBytes()))
+        .build();
+  }
+}

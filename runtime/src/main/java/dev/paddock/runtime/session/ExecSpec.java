@@ -1,0 +1,28 @@
+package dev.paddock.runtime.session;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One command to run in a session.
+ *
+ * @param argv      program and arguments
+ * @param env       variables merged over the session's (may hold secrets: never logged)
+ * @param cwd       working directory relative to the workspace, "" = the workspace
+ * @param stdin     bytes for standard input, then EOF
+ * @param timeLimit wall time, or null for the default
+ */
+public record ExecSpec(List<String> argv, Map<String, String> env, String cwd, byte[] stdin, Duration timeLimit) {
+  public ExecSpec {
+    argv = List.copyOf(argv);
+    env = Map.copyOf(env);
+    cwd = cwd == null ? "" : cwd;
+    stdin = stdin == null ? new byte[0] : stdin;
+  }
+
+  @Override
+  public String toString() {
+    return "ExecSpec[argv0=" + (argv.isEmpty() ? "" : argv.get(0)) + ", args=" + (argv.size() - 1) + "]";
+  }
+}

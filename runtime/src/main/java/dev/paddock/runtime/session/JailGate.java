@@ -1,0 +1,74 @@
+package dev.paddock.runtime.session;
+
+import dev.paddock.runtime.errors.PaddockException;
+import dev.paddock.sandbox.SandboxLauncher;
+import dev.paddock.sandbox.SandboxSetupException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Knows whether a working jail exists on this host, failing closed. The launcher is probed (a real
+ * {@code /bin/true} in a real jail) at start-up; while the probe fails, sessions are refused with
+ * FAILED_PRECONDITION, and the probe is retried at most every few seconds so a repaired host
+ * recovers without a restart.
+ */
+public final class JailGate {
+  private static final Logger log = LoggerFactory.getLogger(JailGate.class);
+  private static final Duration RETRY = Duration.ofSeconds(5);
+
+  private final SandboxLauncher launcher;
+  private final Clock clock;
+  private volatile String failure;
+  private volatile Instant lastProbe = Instant.EPOCH;
+
+  public JailGate(SandboxLauncher launcher, Clock clock) {
+    this.launcher = launcher;
+    this.clock = clock;
+  }
+
+  /** Probes now; returns true when the jail works. */
+  public synchronized boolean probe() {
+    lastProbe = clock.instant();
+    try {
+      launcher.checkAvailable();
+      if (failure != null) {
+        log.info("the sandbox works again");
+      }
+      failure = null;
+      return true;
+    } catch (SandboxSetupException e) {
+      if (!e.getMessage().equals(failure)) {
+        log.error("no working sandbox on this host: {}", e.getMessage(), e.getCause());
+      }
+      failure = e.getMessage();
+      return false;
+    }
+  }
+
+  /** True when the last probe passed. */
+  public boolean healthy() {
+    return failure == null && !lastProbe.equals(Instant.EPOCH);
+  }
+
+  /**
+   * Throws FAILED_PRECONDITION / JAIL_UNAVAILABLE unless the jail works.
+   */
+  public void require() {
+    if (healthy()) {
+      return;
+    }
+    if (clock.instant().isAfter(lastProbe.plus(RETRY)) && probe()) {
+      return;
+    }
+    String why = failure == null ? "the sandbox has not been checked yet" : failure;
+    throw new PaddockException.FailedPrecondition("JAIL_UNAVAILABLE", "no working sandbox on this host: " + why);
+  }
+
+  /** Marks the jail broken after a setup failure of a real exec, so the next call re-probes. */
+  public void reportSetupFailure(String reason) {
+    failure = reason;
+  }
+}

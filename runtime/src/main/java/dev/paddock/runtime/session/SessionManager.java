@@ -1,0 +1,254 @@
+package dev.paddock.runtime.session;
+
+import dev.paddock.policy.DefaultPolicies;
+import dev.paddock.policy.Limits;
+import dev.paddock.policy.SandboxPolicy;
+import dev.paddock.runtime.Ids;
+import dev.paddock.runtime.errors.PaddockException;
+import dev.paddock.runtime.tenant.Principal;
+import dev.paddock.runtime.tenant.Tenant;
+import dev.paddock.sandbox.SandboxLauncher;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sessions of every tenant on this host. Every lookup is scoped by the caller's tenant: another
+ * tenant's session is answered exactly like an id that never existed.
+ */
+public final class SessionManager {
+  private static final Logger log = LoggerFactory.getLogger(SessionManager.class);
+  static final String SESSION_PREFIX = "ses";
+  private static final String DEFAULT_POLICY = "default";
+
+  private final SandboxLauncher launcher;
+  private final JailGate jail;
+  private final Function<String, java.util.Optional<Tenant>> tenants;
+  private final SessionSettings settings;
+  private final SpecValidator validator;
+  private final ExecRunner execs;
+  private final Clock clock;
+  private final Map<String, Session> sessions = new ConcurrentHashMap<>();
+
+  public SessionManager(SandboxLauncher launcher, JailGate jail, Function<String, java.util.Optional<Tenant>> tenants,
+      SessionSettings settings, ExecRunner execs, Clock clock) {
+    this.launcher = launcher;
+    this.jail = jail;
+    this.tenants = tenants;
+    this.settings = settings;
+    this.validator = new SpecValidator(settings);
+    this.execs = execs;
+    this.clock = clock;
+  }
+
+  /** Creates a session with its own workspace. */
+  public Session create(Principal caller, SessionSpec spec) {
+    Tenant tenant = tenants.apply(caller.tenantId())
+        .orElseThrow(() -> new PaddockException.Unauthenticated("the API key's tenant is not configured"));
+    Limits limits = validator.sessionLimits(spec);
+    SandboxPolicy policy = resolvePolicy(spec.policy()).withLimits(limits);
+    jail.require();
+    synchronized (this) {
+      long open = sessions.values().stream()
+          .filter(s -> s.tenantId().equals(tenant.id()) && s.state() == Session.State.ACTIVE).count();
+      if (open >= tenant.maxSessions()) {
+        throw new PaddockException.ResourceExhausted("SESSION_LIMIT_EXCEEDED",
+            "the tenant already has " + open + " open sessions, its limit", "tenant:" + tenant.id(),
+            Map.of("tenantId", tenant.id(), "maxSessions", Integer.toString(tenant.maxSessions())));
+      }
+      String id = Ids.newId(SESSION_PREFIX);
+      Path workspace;
+      try {
+        workspace = launcher.createWorkspace(id);
+      } catch (IOException e) {
+        throw new PaddockException.Internal("the session workspace could not be created", e);
+      }
+      Instant now = clock.instant();
+      Session session = new Session(id, tenant.id(), workspace, now,
+          spec.idleTimeout() == null ? settings.defaultIdleTimeout() : spec.idleTimeout(),
+          spec.maxLifetime() == null ? settings.defaultMaxLifetime() : spec.maxLifetime(),
+          policy, DEFAULT_POLICY, spec.labels(), spec.env());
+      sessions.put(id, session);
+      log.info("session {} created for tenant {} by key {}", id, tenant.id(), caller.keyId());
+      return session;
+    }
+  }
+
+  private static SandboxPolicy resolvePolicy(String name) {
+    if (name.isEmpty() || name.equals(DEFAULT_POLICY)) {
+      return DefaultPolicies.tool();
+    }
+    throw new PaddockException.NotFound("POLICY_NOT_FOUND", "policy not found", Map.of("policy", name));
+  }
+
+  /** The caller's session (active, or closed within the retention period). */
+  public Session get(Principal caller, String sessionId) {
+    if (sessionId == null || sessionId.isEmpty()) {
+      throw new PaddockException.InvalidArgument("session_id", "is required");
+    }
+    Session s = sessions.get(sessionId);
+    if (s == null || !s.tenantId().equals(caller.tenantId())) {
+      throw notFound(sessionId);
+    }
+    return s;
+  }
+
+  private static PaddockException notFound(String sessionId) {
+    // Only the caller's own input goes back: nothing tells a foreign session from a missing one.
+    String shown = sessionId.length() > 64 ? sessionId.substring(0, 64) + "..." : sessionId;
+    return new PaddockException.NotFound("SESSION_NOT_FOUND", "session not found", Map.of("sessionId", shown));
+  }
+
+  /** A page of the caller's sessions, oldest first. */
+  public Page list(Principal caller, int pageSize, String pageToken, Map<String, String> labelSelector) {
+    int size = pageSize <= 0 ? 100 : Math.min(pageSize, 1000);
+    String after = decodeToken(pageToken);
+    List<Session> mine = new ArrayList<>();
+    for (Session s : sessions.values()) {
+      if (s.tenantId().equals(caller.tenantId()) && s.labels().entrySet().containsAll(labelSelector.entrySet())) {
+        mine.add(s);
+      }
+    }
+    mine.sort(Comparator.comparing(Session::createTime).thenComparing(Session::id));
+    List<Session> page = new ArrayList<>();
+    for (Session s : mine) {
+      if (after != null && sortKey(s).compareTo(after) <= 0) {
+        continue;
+      }
+      if (page.size() == size) {
+        return new Page(page, encodeToken(sortKey(page.get(page.size() - 1))));
+      }
+      page.add(s);
+    }
+    return new Page(page, "");
+  }
+
+  /** One page of sessions and the token of the next ("" when this is the last). */
+  public record Page(List<Session> sessions, String nextPageToken) {}
+
+  private static String sortKey(Session s) {
+    return String.format("%020d.%09d/%s", s.createTime().getEpochSecond(), s.createTime().getNano(), s.id());
+  }
+
+  private static String encodeToken(String key) {
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(key.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static String decodeToken(String token) {
+    if (token == null || token.isEmpty()) {
+      return null;
+    }
+    try {
+      String key = new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8);
+      if (key.matches("\\d{20}\\.\\d{9}/ses_[0-9a-f]{32}")) {
+        return key;
+      }
+    } catch (IllegalArgumentException e) {
+      // fall through
+    }
+    throw new PaddockException.InvalidArgument("page_token", "is not a token from a previous ListSessions answer");
+  }
+
+  /** Closes the caller's session: kills its execs, deletes its workspace. Repeating is fine. */
+  public Session close(Principal caller, String sessionId) {
+    Session s = get(caller, sessionId);
+    close(s, Session.CloseReason.CLIENT);
+    return s;
+  }
+
+  /** Resets the idle timer, optionally with a new idle timeout. */
+  public Session refresh(Principal caller, String sessionId, Duration idleTimeout) {
+    Session s = active(caller, sessionId);
+    if (idleTimeout != null) {
+      if (idleTimeout.isNegative() || idleTimeout.isZero() || idleTimeout.compareTo(settings.maxIdleTimeout()) > 0) {
+        throw new PaddockException.InvalidArgument("idle_timeout",
+            "must be positive and at most " + settings.maxIdleTimeout().toSeconds() + " s");
+      }
+      s.setIdleTimeout(idleTimeout, clock.instant());
+    } else {
+      s.touch(clock.instant());
+    }
+    return s;
+  }
+
+  /**
+   * Runs a command in a fresh jail of the caller's session, on the calling thread, reporting to
+   * {@code listener}. Validation and lookup errors are thrown before anything starts.
+   */
+  public void exec(Principal caller, String sessionId, ExecSpec spec, ExecListener listener) {
+    Duration timeLimit = validator.exec(spec);
+    Session s = active(caller, sessionId);
+    jail.require();
+    s.touch(clock.instant());
+    try {
+      execs.run(s, spec, timeLimit, listener);
+    } finally {
+      s.touch(clock.instant());
+    }
+  }
+
+  private Session active(Principal caller, String sessionId) {
+    Session s = get(caller, sessionId);
+    if (s.state() != Session.State.ACTIVE) {
+      throw new PaddockException.FailedPrecondition("SESSION_CLOSED", "the session is closed");
+    }
+    return s;
+  }
+
+  /** Closes sessions past their idle timeout or lifetime; forgets closed ones past retention. */
+  public void reap() {
+    Instant now = clock.instant();
+    for (Session s : sessions.values()) {
+      Session.CloseReason why = s.expiry(now);
+      if (why != null) {
+        log.info("session {} of tenant {} closes: {}", s.id(), s.tenantId(), why);
+        close(s, why);
+      } else if (s.state() == Session.State.CLOSED && !now.isBefore(s.closeTime().plus(settings.closedRetention()))) {
+        sessions.remove(s.id());
+      }
+    }
+  }
+
+  /** Closes every session (host shutdown). */
+  public void closeAll() {
+    for (Session s : sessions.values()) {
+      close(s, Session.CloseReason.HOST_SHUTDOWN);
+    }
+  }
+
+  private void close(Session s, Session.CloseReason reason) {
+    if (!s.markClosed(reason, clock.instant())) {
+      return;
+    }
+    s.killAll("the session closed");
+    // Execs unregister when their jail is gone; wait briefly so the workspace is no longer in use.
+    for (int i = 0; i < 200 && s.runningExecs() > 0; i++) {
+      sleep(10);
+    }
+    launcher.deleteWorkspace(s.workspace());
+    launcher.removeCgroups(ExecRunner.sessionCgroup(s));
+    if (settings.closedRetention().isZero()) {
+      sessions.remove(s.id());
+    }
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,42 @@
+package dev.paddock.runtime.session;
+
+import dev.paddock.policy.Limits;
+import java.time.Duration;
+
+/**
+ * The operator's defaults and ceilings for sessions and execs.
+ *
+ * @param defaultIdleTimeout  idle timeout when the caller sets none. Default 5 min.
+ * @param maxIdleTimeout      largest idle timeout a caller may ask for. Default 24 h.
+ * @param defaultMaxLifetime  lifetime when the caller sets none. Default 1 h.
+ * @param maxLifetime         largest lifetime a caller may ask for. Default 24 h.
+ * @param defaultExecTimeout  exec wall time when the caller sets none. Default 60 s.
+ * @param maxExecTimeout      largest exec wall time a caller may ask for. Default 1 h.
+ * @param maxLimits           the largest per-exec limits a session may ask for
+ * @param closedRetention     how long a closed session stays readable as CLOSED. Default 10 min.
+ * @param maxOutputBytes      output kept per stream per exec; beyond it output is dropped and the
+ *                            result says {@code output_truncated}. Default 256 MiB.
+ */
+public record SessionSettings(
+    Duration defaultIdleTimeout,
+    Duration maxIdleTimeout,
+    Duration defaultMaxLifetime,
+    Duration maxLifetime,
+    Duration defaultExecTimeout,
+    Duration maxExecTimeout,
+    Limits maxLimits,
+    Duration closedRetention,
+    long maxOutputBytes) {
+
+  /** The defaults listed above; maxima of 8 GiB memory, 4096 processes, 2 cores per exec. */
+  public static SessionSettings defaults() {
+    return new SessionSettings(
+        Duration.ofMinutes(5), Duration.ofHours(24),
+        Duration.ofHours(1), Duration.ofHours(24),
+        Duration.ofSeconds(60), Duration.ofHours(1),
+        new Limits(8192 * Limits.MIB, 4096, Math.max(1, Runtime.getRuntime().availableProcessors()) * 1000,
+            Duration.ofHours(1), 4096 * Limits.MIB, 16384 * Limits.MIB, 65536),
+        Duration.ofMinutes(10),
+        256 * Limits.MIB);
+  }
+}

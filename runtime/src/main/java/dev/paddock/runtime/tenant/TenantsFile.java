@@ -1,0 +1,132 @@
+package dev.paddock.runtime.tenant;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import java.io.IOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * The tenants file ({@code <data-dir>/tenants.yaml}): tenants and the SHA-256 hashes of their API
+ * keys. Never a key itself. Written atomically with mode 0600.
+ *
+ * <pre>
+ * tenants:
+ *   - id: demo
+ *     maxSessions: 100
+ *     keys:
+ *       - id: key_0123456789abcdef
+ *         name: quickstart
+ *         sha256: 5e88...   # of the whole key
+ *         created: 2026-11-23T08:00:00Z
+ * </pre>
+ */
+public final class TenantsFile {
+  private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
+  private static final ObjectMapper YAML = new ObjectMapper(
+          new YAMLFactory().disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER))
+      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+      .setSerializationInclusion(JsonInclude.Include.NON_NULL);
+
+  /** The whole file. */
+  public static final class Document {
+    @JsonProperty public List<TenantEntry> tenants = new ArrayList<>();
+  }
+
+  /** One tenant. */
+  public static final class TenantEntry {
+    @JsonProperty public String id;
+    @JsonProperty public Integer maxSessions;
+    @JsonProperty public List<KeyEntry> keys = new ArrayList<>();
+  }
+
+  /** One API key, by hash. */
+  public static final class KeyEntry {
+    @JsonProperty public String id;
+    @JsonProperty public String name;
+    @JsonProperty public String sha256;
+    @JsonProperty public String created;
+  }
+
+  private TenantsFile() {}
+
+  /** Reads and validates the file; every problem found is in the exception's message. */
+  public static Document read(Path file) throws IOException {
+    Document doc;
+    try {
+      doc = YAML.readValue(file.toFile(), Document.class);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IOException("tenants file " + file + " is not valid: " + e.getOriginalMessage()
+          + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"), e);
+    }
+    List<String> problems = validate(doc);
+    if (!problems.isEmpty()) {
+      throw new IOException("tenants file " + file + " is not valid: " + String.join("; ", problems));
+    }
+    return doc;
+  }
+
+  static List<String> validate(Document doc) {
+    List<String> problems = new ArrayList<>();
+    if (doc == null || doc.tenants == null) {
+      problems.add("missing 'tenants'");
+      return problems;
+    }
+    Set<String> tenantIds = new HashSet<>();
+    Set<String> hashes = new HashSet<>();
+    for (TenantEntry t : doc.tenants) {
+      try {
+        new Tenant(t.id, t.maxSessions == null ? Tenant.DEFAULT_MAX_SESSIONS : t.maxSessions);
+      } catch (IllegalArgumentException e) {
+        problems.add(e.getMessage());
+      }
+      if (!tenantIds.add(String.valueOf(t.id))) {
+        problems.add("tenant " + t.id + " is listed twice");
+      }
+      for (KeyEntry k : t.keys == null ? List.<KeyEntry>of() : t.keys) {
+        if (k.sha256 == null || !SHA256_HEX.matcher(k.sha256).matches()) {
+          problems.add("key " + k.id + " of tenant " + t.id + " needs sha256: 64 lowercase hex digits");
+        } else if (!hashes.add(k.sha256)) {
+          problems.add("key " + k.id + " of tenant " + t.id + " repeats another key's hash");
+        }
+        if (k.id == null || k.id.isBlank()) {
+          problems.add("a key of tenant " + t.id + " has no id");
+        }
+      }
+    }
+    return problems;
+  }
+
+  /** Writes {@code doc} atomically (temp file + rename), readable by the owner only. */
+  public static void write(Path file, Document doc) throws IOException {
+    List<String> problems = validate(doc);
+    if (!problems.isEmpty()) {
+      throw new IOException("refusing to write an invalid tenants file: " + String.join("; ", problems));
+    }
+    Files.createDirectories(file.toAbsolutePath().getParent());
+    Path temp = Files.createTempFile(file.toAbsolutePath().getParent(), ".tenants", ".tmp",
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    try {
+      YAML.writeValue(temp.toFile(), doc);
+      try {
+        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING);
+      }
+    } finally {
+      Files.deleteIfExists(temp);
+    }
+  }
+}
