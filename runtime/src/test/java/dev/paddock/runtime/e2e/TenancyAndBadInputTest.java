@@ -1,0 +1,163 @@
+package dev.paddock.runtime.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import com.google.protobuf.Duration;
+import dev.paddock.ipc.v1.CloseSessionRequest;
+import dev.paddock.ipc.v1.CreateSessionRequest;
+import dev.paddock.ipc.v1.ExecRequest;
+import dev.paddock.ipc.v1.ExecStatus;
+import dev.paddock.ipc.v1.GetSessionRequest;
+import dev.paddock.ipc.v1.ListSessionsRequest;
+import dev.paddock.ipc.v1.ResourceLimits;
+import dev.paddock.ipc.v1.SessionServiceGrpc;
+import dev.paddock.runtime.Ids;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Tenancy, authentication and bad input, each refused with a typed, safe error while the host keeps serving. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class TenancyAndBadInputTest {
+  TestHost host;
+
+  @BeforeAll
+  void start(@TempDir Path temp) throws Exception {
+    host = new TestHost(temp);
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    host.close();
+  }
+
+  @Test
+  void anotherTenantsSessionIsIndistinguishableFromOneThatNeverExisted() throws Exception {
+    String alphas = host.newSession(host.alphaKey);
+    String neverExisted = Ids.newId("ses");
+    for (String id : List.of(alphas, neverExisted)) {
+      TestHost.Failure get = fail(() -> host.sessions(host.betaKey).getSession(GetSessionRequest.newBuilder().setSessionId(id).build()));
+      TestHost.Failure exec = fail(() -> host.exec(host.betaKey, id, "echo", "pwned"));
+      TestHost.Failure close = fail(() -> host.sessions(host.betaKey).closeSession(CloseSessionRequest.newBuilder().setSessionId(id).build()));
+      for (TestHost.Failure f : List.of(get, exec, close)) {
+        assertThat(f.code()).isEqualTo(Status.Code.NOT_FOUND);
+        assertThat(f.message()).isEqualTo("session not found");
+        assertThat(f.info().getReason()).isEqualTo("SESSION_NOT_FOUND");
+        assertThat(f.info().getDomain()).isEqualTo("paddock.dev");
+        assertThat(f.info().getMetadataMap()).containsOnlyKeys("sessionId").containsEntry("sessionId", id);
+        assertThat(f.request().getRequestId()).isNotEmpty();
+      }
+    }
+    // beta's list does not show it; alpha's session is untouched and still works
+    assertThat(host.sessions(host.betaKey).listSessions(ListSessionsRequest.getDefaultInstance()).getSessionsList())
+        .noneMatch(s -> s.getSessionId().equals(alphas));
+    assertThat(host.exec(host.alphaKey, alphas, "echo", "still mine").out()).isEqualTo("still mine\n");
+  }
+
+  @Test
+  void missingOrWrongKeyIsUnauthenticatedWithARequestId() throws Exception {
+    for (String key : new String[] {null, "pdk_0000000000000000_wrong", host.alphaKey + "x", ""}) {
+      TestHost.Failure f = fail(() -> host.sessions(key).createSession(CreateSessionRequest.getDefaultInstance()));
+      assertThat(f.code()).isEqualTo(Status.Code.UNAUTHENTICATED);
+      assertThat(f.info().getReason()).isEqualTo("UNAUTHENTICATED_API_KEY");
+      assertThat(f.request().getRequestId()).matches("req_[0-9a-f]{32}");
+    }
+  }
+
+  @Test
+  void aCallersRequestIdComesBackInTrailersAndErrors() throws Exception {
+    SessionServiceGrpc.SessionServiceBlockingStub stub =
+        SessionServiceGrpc.newBlockingStub(host.channel(host.alphaKey, "trace-abc.123"));
+    StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
+        () -> stub.getSession(GetSessionRequest.newBuilder().setSessionId(Ids.newId("ses")).build()));
+    assertThat(TestHost.failure(e).request().getRequestId()).isEqualTo("trace-abc.123");
+    assertThat(e.getTrailers().get(Metadata.Key.of("x-request-id", Metadata.ASCII_STRING_MARSHALLER))).isEqualTo("trace-abc.123");
+
+    // a successful call carries it in its trailers too
+    java.util.concurrent.atomic.AtomicReference<Metadata> trailers = new java.util.concurrent.atomic.AtomicReference<>();
+    SessionServiceGrpc.newBlockingStub(host.channel(host.alphaKey, "trace-ok"))
+        .withInterceptors(io.grpc.stub.MetadataUtils.newCaptureMetadataInterceptor(
+            new java.util.concurrent.atomic.AtomicReference<>(), trailers))
+        .listSessions(ListSessionsRequest.getDefaultInstance());
+    assertThat(trailers.get().get(Metadata.Key.of("x-request-id", Metadata.ASCII_STRING_MARSHALLER))).isEqualTo("trace-ok");
+  }
+
+  @Test
+  void badInputGetsAReasonAndTheHostKeepsServing() throws Exception {
+    String session = host.newSession(host.alphaKey);
+    Consumer<ExecRequest.Builder> none = b -> {};
+    // empty command
+    TestHost.Failure empty = fail(() -> host.exec(host.alphaKey, ExecRequest.newBuilder().setSessionId(session).build()));
+    assertThat(empty.code()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(empty.badRequest().getFieldViolations(0).getField()).isEqualTo("argv");
+    // a 10 MB argument
+    TestHost.Failure huge = fail(() -> host.exec(host.alphaKey, session, "echo", "x".repeat(10 * 1024 * 1024)));
+    assertThat(huge.code()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(huge.badRequest().getFieldViolations(0).getDescription()).contains("at most 262144 bytes");
+    // unknown and malformed session ids
+    assertThat(fail(() -> host.exec(host.alphaKey, Ids.newId("ses"), "true")).code()).isEqualTo(Status.Code.NOT_FOUND);
+    assertThat(fail(() -> host.exec(host.alphaKey, "../../etc/passwd", "true")).code()).isEqualTo(Status.Code.NOT_FOUND);
+    assertThat(fail(() -> host.exec(host.alphaKey, "", "true")).code()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    // a negative time limit
+    TestHost.Failure negative = fail(() -> host.exec(host.alphaKey, ExecRequest.newBuilder().setSessionId(session)
+        .addArgv("true").setTimeLimit(Duration.newBuilder().setSeconds(-5)).build()));
+    assertThat(negative.code()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(negative.badRequest().getFieldViolations(0).getField()).isEqualTo("time_limit");
+    // an absolute cwd, limits above the ceiling, a bad env name
+    assertThat(fail(() -> host.exec(host.alphaKey, ExecRequest.newBuilder().setSessionId(session)
+        .addArgv("true").setCwd("/etc").build())).code()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(fail(() -> host.sessions(host.alphaKey).createSession(CreateSessionRequest.newBuilder()
+        .setLimits(ResourceLimits.newBuilder().setMemoryBytes(1L << 50)).build())).code()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(fail(() -> host.exec(host.alphaKey, ExecRequest.newBuilder().setSessionId(session)
+        .addArgv("true").putEnv("BAD-NAME", "v").build())).code()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    // a message above the transport limit is refused, not fatal
+    assertThat(fail(() -> host.exec(host.alphaKey, session, "echo", "y".repeat(20 * 1024 * 1024))).code())
+        .isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    // and everyone is still served
+    TestHost.Outcome ok = host.exec(host.alphaKey, session, "echo", "fine");
+    assertThat(ok.result().getStatus()).isEqualTo(ExecStatus.EXEC_STATUS_OK);
+    assertThat(ok.out()).isEqualTo("fine\n");
+    assertThat(host.exec(host.betaKey, host.newSession(host.betaKey), "echo", "b").out()).isEqualTo("b\n");
+  }
+
+  @Test
+  void errorsCarryNoHostPaths() throws Exception {
+    String session = host.newSession(host.alphaKey);
+    TestHost.Outcome run = host.exec(host.alphaKey, ExecRequest.newBuilder().setSessionId(session)
+        .addArgv("true").setCwd("does/not/exist").build());
+    assertThat(run.result().getStatus()).isEqualTo(ExecStatus.EXEC_STATUS_SETUP_ERROR);
+    assertThat(run.result().getReason()).doesNotContain(host.dataDir.toString()).doesNotContain("/work").doesNotContain("nsjail.log");
+  }
+
+  @Test
+  void sessionsPerTenantAreCapped() throws Exception {
+    // listing pages through the caller's sessions only
+    String a1 = host.newSession(host.betaKey);
+    String a2 = host.newSession(host.betaKey);
+    var first = host.sessions(host.betaKey).listSessions(ListSessionsRequest.newBuilder().setPageSize(1).build());
+    assertThat(first.getSessionsCount()).isEqualTo(1);
+    assertThat(first.getNextPageToken()).isNotEmpty();
+    var rest = host.sessions(host.betaKey).listSessions(
+        ListSessionsRequest.newBuilder().setPageSize(1000).setPageToken(first.getNextPageToken()).build());
+    assertThat(rest.getSessionsList()).extracting(s -> s.getSessionId()).doesNotContain(first.getSessions(0).getSessionId());
+    assertThat(List.of(a1, a2)).allMatch(id -> id.matches("ses_[0-9a-f]{32}"));
+    assertThat(fail(() -> host.sessions(host.betaKey).listSessions(ListSessionsRequest.newBuilder().setPageToken("garbage!").build())).code())
+        .isEqualTo(Status.Code.INVALID_ARGUMENT);
+  }
+
+  private static TestHost.Failure fail(Runnable call) throws Exception {
+    StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class, call::run);
+    assertThat(e).as("the call should have failed").isNotNull();
+    return TestHost.failure(e);
+  }
+
+}

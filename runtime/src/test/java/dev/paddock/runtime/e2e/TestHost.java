@@ -1,0 +1,164 @@
+package dev.paddock.runtime.e2e;
+
+import com.google.protobuf.Any;
+import com.google.rpc.BadRequest;
+import com.google.rpc.ErrorInfo;
+import com.google.rpc.RequestInfo;
+import dev.paddock.ipc.v1.CreateSessionRequest;
+import dev.paddock.ipc.v1.ExecEvent;
+import dev.paddock.ipc.v1.ExecRequest;
+import dev.paddock.ipc.v1.ExecResult;
+import dev.paddock.ipc.v1.ExecServiceGrpc;
+import dev.paddock.ipc.v1.OutputStream;
+import dev.paddock.ipc.v1.SessionServiceGrpc;
+import dev.paddock.runtime.RuntimeServer;
+import dev.paddock.runtime.config.HostConfig;
+import dev.paddock.runtime.session.SessionSettings;
+import dev.paddock.runtime.tenant.TenantAdmin;
+import dev.paddock.sandbox.JailRequirement;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.protobuf.StatusProto;
+import io.grpc.stub.MetadataUtils;
+import java.io.ByteArrayOutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** A real host on a real loopback TCP port, with tenants "alpha" and "beta", for end-to-end tests. */
+final class TestHost implements AutoCloseable {
+  final RuntimeServer server;
+  final Path dataDir;
+  final String alphaKey;
+  final String betaKey;
+  private final List<ManagedChannel> channels = new ArrayList<>();
+
+  TestHost(Path temp) throws Exception {
+    this(temp, JailRequirement.nsjail(), SessionSettings.defaults());
+  }
+
+  TestHost(Path temp, Path nsjail, SessionSettings settings) throws Exception {
+    // JUnit's temp dirs are 0700; the jail must be able to search its way to the workspaces.
+    Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rwx--x--x"));
+    dataDir = temp.resolve("data");
+    TenantAdmin admin = new TenantAdmin(dataDir.resolve("tenants.yaml"), Clock.systemUTC());
+    alphaKey = admin.rotateKey("alpha", "test").key();
+    betaKey = admin.rotateKey("beta", "test").key();
+    server = RuntimeServer.start(new HostConfig(new InetSocketAddress("127.0.0.1", 0), dataDir, nsjail,
+        99999, 99999, Path.of("/sys/fs/cgroup"), settings), Clock.systemUTC());
+  }
+
+  int port() {
+    return server.port();
+  }
+
+  /** A channel sending {@code key} (null: no key) and, if given, an x-request-id. */
+  ManagedChannel channel(String key, String requestId) {
+    Metadata headers = new Metadata();
+    if (key != null) {
+      headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + key);
+    }
+    if (requestId != null) {
+      headers.put(Metadata.Key.of("x-request-id", Metadata.ASCII_STRING_MARSHALLER), requestId);
+    }
+    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port()).usePlaintext()
+        .maxInboundMessageSize(32 * 1024 * 1024)
+        .intercept(MetadataUtils.newAttachHeadersInterceptor(headers)).build();
+    channels.add(channel);
+    return channel;
+  }
+
+  SessionServiceGrpc.SessionServiceBlockingStub sessions(String key) {
+    return SessionServiceGrpc.newBlockingStub(channel(key, null)).withDeadlineAfter(60, TimeUnit.SECONDS);
+  }
+
+  ExecServiceGrpc.ExecServiceBlockingStub execs(String key) {
+    return ExecServiceGrpc.newBlockingStub(channel(key, null)).withDeadlineAfter(120, TimeUnit.SECONDS);
+  }
+
+  String newSession(String key) {
+    return sessions(key).createSession(CreateSessionRequest.getDefaultInstance()).getSessionId();
+  }
+
+  /** Everything one exec streamed. */
+  record Outcome(byte[] stdout, byte[] stderr, ExecResult result, String execId, List<ExecEvent> events) {
+    String out() {
+      return new String(stdout, StandardCharsets.UTF_8);
+    }
+
+    String err() {
+      return new String(stderr, StandardCharsets.UTF_8);
+    }
+  }
+
+  Outcome exec(String key, ExecRequest request) {
+    return collect(execs(key).exec(request));
+  }
+
+  Outcome exec(String key, String session, String... argv) {
+    return exec(key, ExecRequest.newBuilder().setSessionId(session).addAllArgv(List.of(argv)).build());
+  }
+
+  static Outcome collect(Iterator<ExecEvent> events) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    ExecResult result = null;
+    String execId = null;
+    List<ExecEvent> all = new ArrayList<>();
+    while (events.hasNext()) {
+      ExecEvent e = events.next();
+      all.add(e.hasOutput() ? e.toBuilder().setOutput(e.getOutput().toBuilder().clearData()).build() : e);
+      if (e.hasStarted()) {
+        execId = e.getStarted().getExecId();
+      } else if (e.hasOutput()) {
+        ByteArrayOutputStream target = e.getOutput().getStream() == OutputStream.OUTPUT_STREAM_STDOUT ? out : err;
+        if (e.getOutput().getOffset() != target.size()) {
+          throw new AssertionError("chunk offset " + e.getOutput().getOffset() + " but " + target.size() + " bytes received");
+        }
+        target.writeBytes(e.getOutput().getData().toByteArray());
+      } else if (e.hasResult()) {
+        result = e.getResult();
+      }
+    }
+    return new Outcome(out.toByteArray(), err.toByteArray(), result, execId, all);
+  }
+
+  /** The google.rpc.Status details of a failed call. */
+  record Failure(io.grpc.Status.Code code, String message, ErrorInfo info, RequestInfo request, BadRequest badRequest) {}
+
+  static Failure failure(StatusRuntimeException e) throws Exception {
+    com.google.rpc.Status status = StatusProto.fromThrowable(e);
+    ErrorInfo info = null;
+    RequestInfo request = null;
+    BadRequest bad = null;
+    if (status != null) {
+      for (Any d : status.getDetailsList()) {
+        if (d.is(ErrorInfo.class)) {
+          info = d.unpack(ErrorInfo.class);
+        } else if (d.is(RequestInfo.class)) {
+          request = d.unpack(RequestInfo.class);
+        } else if (d.is(BadRequest.class)) {
+          bad = d.unpack(BadRequest.class);
+        }
+      }
+    }
+    return new Failure(e.getStatus().getCode(), e.getStatus().getDescription(), info, request, bad);
+  }
+
+  @Override
+  public void close() throws Exception {
+    for (ManagedChannel c : channels) {
+      c.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+    server.close();
+  }
+}
