@@ -102,7 +102,8 @@ public final class SpawnBench {
   }
 
   /** Command-line and system-property settings. */
-  record Options(int warmup, int iterations, Path nsjail, Path workBase, long seed, Path samplesFile) {
+  record Options(int warmup, int iterations, Path nsjail, Path workBase, long seed, Path samplesFile,
+      java.util.Set<String> only, boolean printArgv) {
     static Options parse(String[] args) {
       int warmup = Integer.getInteger("bench.warmup", 30);
       int iterations = Integer.getInteger("bench.iterations", 200);
@@ -110,6 +111,8 @@ public final class SpawnBench {
       String workBase = System.getProperty("bench.dir", "/tmp");
       long seed = Long.getLong("bench.seed", 42L);
       String samples = System.getProperty("bench.samples");
+      String only = System.getProperty("bench.only", "");
+      boolean printArgv = false;
       for (int i = 0; i < args.length; i++) {
         String a = args[i];
         switch (a) {
@@ -119,6 +122,8 @@ public final class SpawnBench {
           case "--work-dir" -> workBase = value(args, ++i, a);
           case "--seed" -> seed = Long.parseLong(value(args, ++i, a));
           case "--samples" -> samples = value(args, ++i, a);
+          case "--only" -> only = value(args, ++i, a);
+          case "--print-argv" -> printArgv = true;
           case "-h", "--help" -> {
             System.out.println(String.join("\n",
                 "usage: scripts/bench [--warmup N] [--iterations N] [--nsjail PATH] [--work-dir DIR] [--seed N] [--samples FILE]",
@@ -127,7 +132,9 @@ public final class SpawnBench {
                 "  --nsjail PATH   nsjail binary (default $PADDOCK_NSJAIL, else <root>/.paddock/tools/nsjail/nsjail/bin/nsjail)",
                 "  --work-dir DIR  where the temporary host data directory goes (default /tmp; its parents need o+x)",
                 "  --seed N        seed of the per-round probe order (default 42)",
-                "  --samples FILE  also write every sample (ms) as CSV"));
+                "  --samples FILE  also write every sample (ms) as CSV",
+                "  --only KEYS     run only these probes, comma-separated (b,cg,b2,l,g,d,a,c0,c); ratios need a,b,c,d",
+                "  --print-argv    print the baseline's nsjail argv for /bin/true and exit"));
             System.exit(0);
           }
           default -> throw new IllegalArgumentException("unknown argument: " + a + " (try --help)");
@@ -136,8 +143,14 @@ public final class SpawnBench {
       if (warmup < 0 || iterations < 1) {
         throw new IllegalArgumentException("need --warmup >= 0 and --iterations >= 1");
       }
+      java.util.Set<String> onlyKeys = new java.util.LinkedHashSet<>();
+      for (String k : only.split(",")) {
+        if (!k.isBlank()) {
+          onlyKeys.add(k.trim());
+        }
+      }
       return new Options(warmup, iterations, nsjailPath(nsjail), Path.of(workBase).toAbsolutePath(), seed,
-          samples == null ? null : Path.of(samples).toAbsolutePath());
+          samples == null ? null : Path.of(samples).toAbsolutePath(), onlyKeys, printArgv);
     }
 
     private static String value(String[] args, int i, String flag) {
@@ -205,22 +218,6 @@ public final class SpawnBench {
     Thread hook = new Thread(res::close, "bench-cleanup");
     Runtime.getRuntime().addShutdownHook(hook);
     try {
-      // --- the host, exactly as `paddock serve` builds it, on a loopback port chosen by the kernel
-      Path hostData = work.resolve("host");
-      Files.createDirectories(hostData);
-      Files.setPosixFilePermissions(hostData, PosixFilePermissions.fromString("rwx--x--x"));
-      String apiKey = new TenantAdmin(hostData.resolve("tenants.yaml"), clock).rotateKey("bench", "bench").key();
-      res.host = RuntimeServer.start(new HostConfig(new InetSocketAddress("127.0.0.1", 0), hostData, o.nsjail(),
-          SANDBOX_ID, SANDBOX_ID, Path.of("/sys/fs/cgroup"), SessionSettings.defaults()), clock);
-      Metadata auth = new Metadata();
-      auth.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + apiKey);
-      res.channel = NettyChannelBuilder.forAddress("127.0.0.1", res.host.port())
-          .usePlaintext()
-          .intercept(MetadataUtils.newAttachHeadersInterceptor(auth))
-          .build();
-      SessionServiceGrpc.SessionServiceBlockingStub sessions = SessionServiceGrpc.newBlockingStub(res.channel);
-      ExecServiceGrpc.ExecServiceBlockingStub execs = ExecServiceGrpc.newBlockingStub(res.channel);
-
       // --- the baseline: a launcher of its own (same config shape as the host's), used for argv
       CgroupDriver cgroups = CgroupDriver.detect(Path.of("/sys/fs/cgroup"));
       LinuxSyscalls linux = LinuxSyscalls.system();
@@ -237,10 +234,37 @@ public final class SpawnBench {
       Files.createDirectories(logDir);
       Path rawLog = logDir.resolve("nsjail.log");
       List<String> trueArgv = launcher.nsjailCommandLine(
-          new SandboxRequest(List.of("/bin/true"), Map.of(), "", null, workspace, policy, cgroupBase + "/unused"), rawLog);
+          new SandboxRequest(List.of("/bin/true"), Map.of(), "", null, workspace, policy, cgroupBase + "/unused"), rawLog,
+          logDir.resolve("true-env.cfg"));
       List<String> echoArgv = launcher.nsjailCommandLine(
-          new SandboxRequest(List.of("echo", "hi"), Map.of(), "", null, workspace, policy, cgroupBase + "/unused"), rawLog);
+          new SandboxRequest(List.of("echo", "hi"), Map.of(), "", null, workspace, policy, cgroupBase + "/unused"), rawLog,
+          logDir.resolve("echo-env.cfg"));
       Limits groupLimits = policy.limits().toBuilder().processes(policy.limits().maxProcesses() + 1).build();
+
+      if (o.printArgv()) {
+        StringBuilder line = new StringBuilder();
+        for (String arg : trueArgv) {
+          line.append(line.length() == 0 ? "" : " ").append(shellQuote(arg));
+        }
+        out.println(line.toString().replace(rawLog.toString(), "/tmp/nsjail.log").replace(workspace.toString(), "/tmp/ws"));
+        return 0;
+      }
+
+      // --- the host, exactly as `paddock serve` builds it, on a loopback port chosen by the kernel
+      Path hostData = work.resolve("host");
+      Files.createDirectories(hostData);
+      Files.setPosixFilePermissions(hostData, PosixFilePermissions.fromString("rwx--x--x"));
+      String apiKey = new TenantAdmin(hostData.resolve("tenants.yaml"), clock).rotateKey("bench", "bench").key();
+      res.host = RuntimeServer.start(new HostConfig(new InetSocketAddress("127.0.0.1", 0), hostData, o.nsjail(),
+          SANDBOX_ID, SANDBOX_ID, Path.of("/sys/fs/cgroup"), SessionSettings.defaults()), clock);
+      Metadata auth = new Metadata();
+      auth.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + apiKey);
+      res.channel = NettyChannelBuilder.forAddress("127.0.0.1", res.host.port())
+          .usePlaintext()
+          .intercept(MetadataUtils.newAttachHeadersInterceptor(auth))
+          .build();
+      SessionServiceGrpc.SessionServiceBlockingStub sessions = SessionServiceGrpc.newBlockingStub(res.channel);
+      ExecServiceGrpc.ExecServiceBlockingStub execs = ExecServiceGrpc.newBlockingStub(res.channel);
 
       ProcessBuilder rawTrue = new ProcessBuilder(trueArgv)
           .redirectOutput(Redirect.DISCARD).redirectError(Redirect.DISCARD);
@@ -262,6 +286,13 @@ public final class SpawnBench {
         check(exit == 0, "raw nsjail /bin/true exited " + exit + ": " + readQuietly(rawLog));
         Files.deleteIfExists(rawLog);
         return t;
+      }, rounds));
+      series.add(new Series("cg", "cgroup create+kill+remove only (no process)", round -> {
+        long t0 = System.nanoTime();
+        Cgroup group = cgroups.create(cgroupBase + "/cg-" + round, groupLimits);
+        group.killAll(linux);
+        group.remove();
+        return System.nanoTime() - t0;
       }, rounds));
       series.add(new Series("b2", "raw + sh wrapper + cgroup create/join/kill/rm", round -> {
         long t0 = System.nanoTime();
@@ -356,6 +387,12 @@ public final class SpawnBench {
         return t;
       }, rounds));
 
+      if (!o.only().isEmpty()) {
+        series.removeIf(x -> !o.only().contains(x.key));
+        if (series.isEmpty()) {
+          throw new IllegalArgumentException("--only matched no probe");
+        }
+      }
       out.printf(Locale.ROOT, "Paddock spawn benchmark: %d warm-up + %d measured rounds; every probe once per round, "
           + "order shuffled per round (seed %d)%n", o.warmup(), o.iterations(), o.seed());
       out.printf(Locale.ROOT, "machine: %d cpus, %s %s, %s %s; nsjail %s; host gRPC on 127.0.0.1:%d (TCP, plaintext)%n",
@@ -408,7 +445,7 @@ public final class SpawnBench {
     out.printf(Locale.ROOT, "%-4s %-48s %8s %8s %8s %8s %8s %8s   (ms, n=%d)%n",
         "", "probe", "p50", "p90", "p99", "mean", "min", "max", o.iterations());
     List<Series> display = new ArrayList<>(series);
-    display.sort(Comparator.comparingInt(s -> List.of("b", "b2", "l", "g", "d", "a", "c0", "c").indexOf(s.key)));
+    display.sort(Comparator.comparingInt(s -> List.of("b", "cg", "b2", "l", "g", "d", "a", "c0", "c").indexOf(s.key)));
     for (Series s : display) {
       Stats st = stats.get(s.key);
       out.printf(Locale.ROOT, "%-4s %-48s %8.2f %8.2f %8.2f %8.2f %8.2f %8.2f%n", "(" + s.key + ")", s.label,
@@ -418,17 +455,21 @@ public final class SpawnBench {
     Stats b = stats.get("b");
     Stats c = stats.get("c");
     Stats d = stats.get("d");
-    double ab50 = (double) a.p50() / b.p50();
-    double ab99 = (double) a.p99() / b.p99();
-    double db50 = (double) d.p50() / b.p50();
-    double db99 = (double) d.p99() / b.p99();
     out.println();
-    out.printf(Locale.ROOT, "ratio (a)/(b) p50 = %.2f   target <= %.1f   %s%n", ab50, TARGET_OVERHEAD_P50,
-        ab50 <= TARGET_OVERHEAD_P50 ? "PASS" : "MISS");
-    out.printf(Locale.ROOT, "ratio (a)/(b) p99 = %.2f%n", ab99);
-    out.printf(Locale.ROOT, "ratio (d)/(b) p50 = %.2f   p99 = %.2f   (exec only, for context)%n", db50, db99);
-    out.printf(Locale.ROOT, "first output byte (c) p50 = %.2f ms   target <= %.0f ms   %s%n", ms(c.p50()),
-        TARGET_FIRST_BYTE_P50_MS, ms(c.p50()) <= TARGET_FIRST_BYTE_P50_MS ? "PASS" : "MISS");
+    if (a != null && b != null) {
+      double ab50 = (double) a.p50() / b.p50();
+      out.printf(Locale.ROOT, "ratio (a)/(b) p50 = %.2f   target <= %.1f   %s%n", ab50, TARGET_OVERHEAD_P50,
+          ab50 <= TARGET_OVERHEAD_P50 ? "PASS" : "MISS");
+      out.printf(Locale.ROOT, "ratio (a)/(b) p99 = %.2f%n", (double) a.p99() / b.p99());
+    }
+    if (d != null && b != null) {
+      out.printf(Locale.ROOT, "ratio (d)/(b) p50 = %.2f   p99 = %.2f   (exec only, for context)%n",
+          (double) d.p50() / b.p50(), (double) d.p99() / b.p99());
+    }
+    if (c != null) {
+      out.printf(Locale.ROOT, "first output byte (c) p50 = %.2f ms   target <= %.0f ms   %s%n", ms(c.p50()),
+          TARGET_FIRST_BYTE_P50_MS, ms(c.p50()) <= TARGET_FIRST_BYTE_P50_MS ? "PASS" : "MISS");
+    }
     out.printf(Locale.ROOT, "(targets are informational; measured phase took %.1f s)%n", elapsed);
   }
 
@@ -484,6 +525,10 @@ public final class SpawnBench {
       script.append("echo $$ > '").append(f).append("' && ");
     }
     return script.append("exec \"$@\"").toString();
+  }
+
+  private static String shellQuote(String arg) {
+    return arg.matches("[A-Za-z0-9_./:=,+-]+") ? arg : "'" + arg.replace("'", "'\\''") + "'";
   }
 
   private static String readQuietly(Path file) {

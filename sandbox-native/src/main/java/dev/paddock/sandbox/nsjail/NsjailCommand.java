@@ -30,10 +30,15 @@ final class NsjailCommand {
   private NsjailCommand() {}
 
   /** nsjail's argv for {@code request}; {@code argv} is the request's, already resolved. */
-  static List<String> build(NsjailConfig config, SandboxRequest request, List<String> argv, Path logFile) {
+  static List<String> build(NsjailConfig config, SandboxRequest request, List<String> argv, Path logFile, Path envFile) {
     Limits limits = request.policy().limits();
     List<String> args = new ArrayList<>();
     args.add(config.nsjail().toString());
+    // First, since nsjail applies a --config file over the flags parsed before it.
+    // The environment goes in a config file private to the host: values (which may be secrets)
+    // never appear in a command line that `ps` shows every local user, and never in the
+    // environment of the host-side processes (a tenant's LD_PRELOAD must not reach nsjail).
+    args.add("--config=" + envFile);
     args.add("--mode=o");
     args.add("--log=" + logFile);
     args.add("--hostname=paddock");
@@ -63,13 +68,40 @@ final class NsjailCommand {
     args.add("--mount=none:/tmp:tmpfs:size=" + limits.tmpfsBytes() + ",mode=1777");
     args.add("--bindmount=" + request.workspace() + ":" + WORKSPACE);
     args.add("--cwd=" + (request.cwd().isEmpty() ? WORKSPACE : WORKSPACE + "/" + request.cwd()));
-    for (Map.Entry<String, String> e : environment(request).entrySet()) {
-      args.add("--env=" + e.getKey() + "=" + e.getValue());
-    }
     args.add("--seccomp_string=" + KafelPolicy.compile(request.policy().seccomp()));
     args.add("--");
     args.addAll(argv);
     return args;
+  }
+
+  /**
+   * Writes the jail's environment as an nsjail text-format config ({@code envar} entries), mode 0600.
+   * It also sets {@code mount_proc}: flags default /proc to mounted, a config file to not.
+   */
+  static void writeEnvFile(SandboxRequest request, Path envFile) throws java.io.IOException {
+    StringBuilder text = new StringBuilder("mount_proc: true\n");
+    for (Map.Entry<String, String> e : environment(request).entrySet()) {
+      text.append("envar: \"").append(textProtoEscape(e.getKey() + "=" + e.getValue())).append("\"\n");
+    }
+    Files.writeString(envFile, text, java.nio.charset.StandardCharsets.US_ASCII,
+        java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE);
+    Files.setPosixFilePermissions(envFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+  }
+
+  /** Protobuf text-format string escaping: printable ASCII as is, the rest as octal bytes. */
+  static String textProtoEscape(String value) {
+    StringBuilder out = new StringBuilder();
+    for (byte b : value.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+      int c = b & 0xff;
+      if (c == '"' || c == '\\') {
+        out.append('\\').append((char) c);
+      } else if (c >= 0x20 && c < 0x7f) {
+        out.append((char) c);
+      } else {
+        out.append(String.format("\\%03o", c));
+      }
+    }
+    return out.toString();
   }
 
   /** The jail's default environment with the request's variables on top. */

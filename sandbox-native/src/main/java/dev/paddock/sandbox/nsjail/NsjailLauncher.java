@@ -165,12 +165,21 @@ public final class NsjailLauncher implements SandboxLauncher {
       throw new SandboxSetupException("the sandbox's resource limits could not be applied on this host", e);
     }
     Path logFile = execDir.resolve("nsjail.log");
+    Path envFile = execDir.resolve("env.cfg");
+    try {
+      NsjailCommand.writeEnvFile(request, envFile);
+    } catch (IOException e) {
+      log.error("cannot write the jail's environment", e);
+      removeQuietly(cgroup);
+      deleteQuietly(execDir);
+      throw new SandboxSetupException("the sandbox could not be set up (host scratch space)", e);
+    }
     List<String> command = new ArrayList<>();
     command.add("/bin/sh");
     command.add("-c");
     command.add(joinCgroupScript(cgroup.procsFiles()));
     command.add("paddock-jail");
-    command.addAll(NsjailCommand.build(config, request, argv.get(), logFile));
+    command.addAll(NsjailCommand.build(config, request, argv.get(), logFile, envFile));
     ProcessBuilder builder = new ProcessBuilder(command);
     builder.environment().clear();
     Process process;
@@ -178,11 +187,7 @@ public final class NsjailLauncher implements SandboxLauncher {
       process = builder.start();
     } catch (IOException e) {
       log.error("cannot start the jail", e);
-      try {
-        cgroup.remove();
-      } catch (CgroupException ce) {
-        log.warn("cannot remove cgroup after a failed start", ce);
-      }
+      removeQuietly(cgroup);
       deleteQuietly(execDir);
       throw new SandboxSetupException("the sandbox could not be started on this host", e);
     }
@@ -192,10 +197,20 @@ public final class NsjailLauncher implements SandboxLauncher {
   /**
    * The plain nsjail command line for {@code request}, without the host's cgroup step: what an
    * operator would type to reproduce a jail by hand, and the baseline the benchmark compares with.
+   * Writes the jail's environment to {@code envFile} (which must not exist yet), as a start does.
    */
-  public List<String> nsjailCommandLine(SandboxRequest request, Path logFile) {
+  public List<String> nsjailCommandLine(SandboxRequest request, Path logFile, Path envFile) throws IOException {
+    NsjailCommand.writeEnvFile(request, envFile);
     List<String> argv = NsjailCommand.resolveArgv(request.argv()).orElse(request.argv());
-    return NsjailCommand.build(config, request, argv, logFile);
+    return NsjailCommand.build(config, request, argv, logFile, envFile);
+  }
+
+  private static void removeQuietly(Cgroup cgroup) {
+    try {
+      cgroup.remove();
+    } catch (CgroupException e) {
+      log.warn("cannot remove {} after a failed start", cgroup, e);
+    }
   }
 
   @Override

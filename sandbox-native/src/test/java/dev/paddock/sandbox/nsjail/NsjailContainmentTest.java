@@ -172,6 +172,21 @@ class NsjailContainmentTest {
     assertThat(run.stdout()).isEqualTo("hello\nworldEOF\n");
   }
 
+  @Test
+  void environmentValuesNeverAppearOnAHostCommandLine() throws Exception {
+    String secret = "s3cr3t-" + ThreadLocalRandom.current().nextLong(1L << 40, 1L << 41);
+    java.util.concurrent.CompletableFuture<TestJail.Run> run = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try {
+        return jail.run(List.of("sh", "-c", "echo $TOKEN; sleep 1"), l -> l, "", java.util.Map.of("TOKEN", secret));
+      } catch (Exception e) {
+        throw new java.util.concurrent.CompletionException(e);
+      }
+    });
+    Thread.sleep(500);
+    assertThat(processesWithArgument(secret)).as("processes showing the value in their command line").isEmpty();
+    assertThat(run.get().stdout()).isEqualTo(secret + "\n");
+  }
+
   private static List<Long> processesWithArgument(String marker) throws IOException {
     List<Long> found = new java.util.ArrayList<>();
     try (var procs = Files.list(Path.of("/proc"))) {

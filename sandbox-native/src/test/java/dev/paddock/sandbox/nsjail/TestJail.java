@@ -51,9 +51,13 @@ final class TestJail {
   }
 
   Run run(List<String> argv, UnaryOperator<Limits.Builder> limits, String stdin) throws Exception {
+    return run(argv, limits, stdin, Map.of());
+  }
+
+  Run run(List<String> argv, UnaryOperator<Limits.Builder> limits, String stdin, Map<String, String> env) throws Exception {
     SandboxPolicy policy = DefaultPolicies.tool();
     policy = policy.withLimits(limits.apply(policy.limits().toBuilder()).build());
-    SandboxRequest request = new SandboxRequest(argv, Map.of(), "", stdin.getBytes(StandardCharsets.UTF_8), workspace, policy,
+    SandboxRequest request = new SandboxRequest(argv, env, "", stdin.getBytes(StandardCharsets.UTF_8), workspace, policy,
         cgroupBase + "/e" + HexFormat.of().toHexDigits(System.nanoTime()));
     SandboxProcess p = launcher.start(request);
     CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> readAll(p.stderr()));
