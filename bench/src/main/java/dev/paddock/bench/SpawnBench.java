@@ -103,7 +103,7 @@ public final class SpawnBench {
 
   /** Command-line and system-property settings. */
   record Options(int warmup, int iterations, Path nsjail, Path workBase, long seed, Path samplesFile,
-      java.util.Set<String> only, boolean printArgv) {
+      java.util.Set<String> only, boolean printArgv, int jitWarmup) {
     static Options parse(String[] args) {
       int warmup = Integer.getInteger("bench.warmup", 30);
       int iterations = Integer.getInteger("bench.iterations", 200);
@@ -113,6 +113,7 @@ public final class SpawnBench {
       String samples = System.getProperty("bench.samples");
       String only = System.getProperty("bench.only", "");
       boolean printArgv = false;
+      int jitWarmup = Integer.getInteger("bench.jitWarmup", 10000);
       for (int i = 0; i < args.length; i++) {
         String a = args[i];
         switch (a) {
@@ -123,10 +124,13 @@ public final class SpawnBench {
           case "--seed" -> seed = Long.parseLong(value(args, ++i, a));
           case "--samples" -> samples = value(args, ++i, a);
           case "--only" -> only = value(args, ++i, a);
+          case "--jit-warmup" -> jitWarmup = Integer.parseInt(value(args, ++i, a));
           case "--print-argv" -> printArgv = true;
           case "-h", "--help" -> {
             System.out.println(String.join("\n",
                 "usage: scripts/bench [--warmup N] [--iterations N] [--nsjail PATH] [--work-dir DIR] [--seed N] [--samples FILE]",
+                "  --jit-warmup N  GetSession calls made first so the JIT has compiled the gRPC path (default 10000;",
+                "                  -Dbench.jitWarmup; 0 = measure a freshly started host)",
                 "  --warmup N      rounds run and discarded first (default 30; -Dbench.warmup)",
                 "  --iterations N  measured rounds (default 200; -Dbench.iterations)",
                 "  --nsjail PATH   nsjail binary (default $PADDOCK_NSJAIL, else <root>/.paddock/tools/nsjail/nsjail/bin/nsjail)",
@@ -140,8 +144,8 @@ public final class SpawnBench {
           default -> throw new IllegalArgumentException("unknown argument: " + a + " (try --help)");
         }
       }
-      if (warmup < 0 || iterations < 1) {
-        throw new IllegalArgumentException("need --warmup >= 0 and --iterations >= 1");
+      if (warmup < 0 || iterations < 1 || jitWarmup < 0) {
+        throw new IllegalArgumentException("need --warmup >= 0, --jit-warmup >= 0 and --iterations >= 1");
       }
       java.util.Set<String> onlyKeys = new java.util.LinkedHashSet<>();
       for (String k : only.split(",")) {
@@ -150,7 +154,7 @@ public final class SpawnBench {
         }
       }
       return new Options(warmup, iterations, nsjailPath(nsjail), Path.of(workBase).toAbsolutePath(), seed,
-          samples == null ? null : Path.of(samples).toAbsolutePath(), onlyKeys, printArgv);
+          samples == null ? null : Path.of(samples).toAbsolutePath(), onlyKeys, printArgv, jitWarmup);
     }
 
     private static String value(String[] args, int i, String flag) {
@@ -393,12 +397,25 @@ public final class SpawnBench {
           throw new IllegalArgumentException("--only matched no probe");
         }
       }
-      out.printf(Locale.ROOT, "Paddock spawn benchmark: %d warm-up + %d measured rounds; every probe once per round, "
-          + "order shuffled per round (seed %d)%n", o.warmup(), o.iterations(), o.seed());
+      out.printf(Locale.ROOT, "Paddock spawn benchmark: %d GetSession calls (JIT warm-up), then %d warm-up + %d measured "
+          + "rounds; every probe once per round, order shuffled per round (seed %d)%n",
+          o.jitWarmup(), o.warmup(), o.iterations(), o.seed());
       out.printf(Locale.ROOT, "machine: %d cpus, %s %s, %s %s; nsjail %s; host gRPC on 127.0.0.1:%d (TCP, plaintext)%n",
           Runtime.getRuntime().availableProcessors(), System.getProperty("os.name"), System.getProperty("os.version"),
           System.getProperty("java.vm.name"), System.getProperty("java.runtime.version"), o.nsjail(), res.host.port());
       out.flush();
+
+      // Spawns are slow, so 30 warm-up rounds run the host's Java code only a few hundred times: gRPC,
+      // Netty and protobuf would still be interpreted. Cheap unary calls share most of that path.
+      long jitStart = System.nanoTime();
+      GetSessionRequest get = GetSessionRequest.newBuilder().setSessionId(openSession).build();
+      for (int i = 0; i < o.jitWarmup(); i++) {
+        sessions.withDeadlineAfter(30, TimeUnit.SECONDS).getSession(get);
+      }
+      if (o.jitWarmup() > 0) {
+        System.err.printf(Locale.ROOT, "bench: JIT warm-up done (%d GetSession calls, %.1f s)%n", o.jitWarmup(),
+            secondsSince(jitStart));
+      }
 
       Random order = new Random(o.seed());
       List<Series> shuffled = new ArrayList<>(series);

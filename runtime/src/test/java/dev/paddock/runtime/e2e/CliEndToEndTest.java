@@ -1,0 +1,76 @@
+package dev.paddock.runtime.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.paddock.runtime.cli.PaddockCli;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code paddock exec} against a real host: streams, exit codes, and the documented special codes. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class CliEndToEndTest {
+  TestHost host;
+
+  @BeforeAll
+  void start(@TempDir Path temp) throws Exception {
+    host = new TestHost(temp);
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    host.close();
+  }
+
+  record Cli(int exit, String out, String err) {}
+
+  private Cli run(String key, String... command) {
+    PrintStream stdout = System.out;
+    PrintStream stderr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      String[] args = new String[command.length + 6];
+      args[0] = "exec";
+      args[1] = "--server";
+      args[2] = "127.0.0.1:" + host.port();
+      args[3] = "--api-key";
+      args[4] = key;
+      args[5] = "--time-limit=1500ms";
+      System.arraycopy(command, 0, args, 6, command.length);
+      int exit = PaddockCli.commandLine().execute(args);
+      return new Cli(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(stdout);
+      System.setErr(stderr);
+    }
+  }
+
+  @Test
+  void printsTheOutputAndExitsWithTheCommandsCode() {
+    Cli ok = run(host.alphaKey, "--", "python3", "-c", "print(6*7)");
+    assertThat(ok.exit()).isZero();
+    assertThat(ok.out()).isEqualTo("42\n");
+    Cli three = run(host.alphaKey, "--", "sh", "-c", "echo oops >&2; exit 3");
+    assertThat(three.exit()).isEqualTo(3);
+    assertThat(three.err()).contains("oops");
+  }
+
+  @Test
+  void eachNonOkOutcomeHasItsOwnCode() {
+    assertThat(run(host.alphaKey, "--", "sleep", "10").exit()).isEqualTo(124);
+    assertThat(run(host.alphaKey, "--", "python3", "-c", "import ctypes; ctypes.CDLL(None).ptrace(0,0,0,0)").exit()).isEqualTo(122);
+    assertThat(run(host.alphaKey, "--", "no-such-program").exit()).isEqualTo(121);
+    Cli badKey = run("pdk_wrong", "--", "true");
+    assertThat(badKey.exit()).isEqualTo(120);
+    assertThat(badKey.err()).contains("UNAUTHENTICATED").contains("request id req_");
+  }
+}

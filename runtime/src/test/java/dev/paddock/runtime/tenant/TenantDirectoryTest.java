@@ -1,0 +1,102 @@
+package dev.paddock.runtime.tenant;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.paddock.runtime.Ids;
+import dev.paddock.runtime.errors.PaddockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.HexFormat;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TenantDirectoryTest {
+  @TempDir Path temp;
+
+  /** A clock the test moves by hand. */
+  static final class FakeClock extends Clock {
+    Instant now = Instant.parse("2026-11-23T00:00:00Z");
+
+    @Override
+    public java.time.ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+  }
+
+  @Test
+  void onlyTheHashIsStoredAndTheKeyMapsToItsTenant() throws Exception {
+    Path file = temp.resolve("tenants.yaml");
+    FakeClock clock = new FakeClock();
+    ApiKeys.NewKey key = new TenantAdmin(file, clock).createDemoIfMissing().orElseThrow();
+    String stored = Files.readString(file);
+    assertThat(stored).doesNotContain(key.key()).contains(ApiKeys.sha256Hex(key.key()));
+    assertThat(Files.getPosixFilePermissions(file)).hasSize(2); // rw-------
+    assertThat(key.toString()).doesNotContain(key.key());
+
+    TenantDirectory dir = new TenantDirectory(file, clock);
+    assertThat(dir.authenticate(key.key())).isEqualTo(new Principal("demo", key.keyId()));
+    assertThatThrownBy(() -> dir.authenticate(key.key() + "x")).isInstanceOf(PaddockException.Unauthenticated.class);
+    assertThatThrownBy(() -> dir.authenticate(null)).isInstanceOf(PaddockException.Unauthenticated.class);
+    assertThat(new TenantAdmin(file, clock).createDemoIfMissing()).isEmpty();
+  }
+
+  @Test
+  void rotationReplacesTheNamedKeyAndARunningDirectoryNotices() throws Exception {
+    Path file = temp.resolve("tenants.yaml");
+    FakeClock clock = new FakeClock();
+    TenantAdmin admin = new TenantAdmin(file, clock);
+    ApiKeys.NewKey first = admin.rotateKey("acme", "ci");
+    TenantDirectory dir = new TenantDirectory(file, clock);
+    assertThat(dir.authenticate(first.key()).tenantId()).isEqualTo("acme");
+
+    ApiKeys.NewKey second = admin.rotateKey("acme", "ci");
+    Files.setLastModifiedTime(file, FileTime.from(clock.now.plusSeconds(5)));
+    clock.now = clock.now.plusSeconds(2);
+    assertThat(dir.authenticate(second.key()).tenantId()).isEqualTo("acme");
+    assertThatThrownBy(() -> dir.authenticate(first.key())).isInstanceOf(PaddockException.Unauthenticated.class);
+  }
+
+  @Test
+  void aBrokenFileRefusesToStartAndLaterRefusesEveryKey() throws Exception {
+    Path file = temp.resolve("tenants.yaml");
+    Files.writeString(file, "tenants:\n  - id: Bad_Id\n    keys: [{id: k, sha256: nothex}]\n");
+    assertThatThrownBy(() -> new TenantDirectory(file, Clock.systemUTC()))
+        .hasMessageContaining("tenant id must be").hasMessageContaining("64 lowercase hex");
+    Files.writeString(file, "tenants: [ {id: ok, unknownField: 1} ]\n");
+    assertThatThrownBy(() -> new TenantDirectory(file, Clock.systemUTC())).hasMessageContaining("unknownField");
+
+    FakeClock clock = new FakeClock();
+    Files.delete(file);
+    ApiKeys.NewKey key = new TenantAdmin(file, clock).rotateKey("acme", "ci");
+    TenantDirectory dir = new TenantDirectory(file, clock);
+    Files.writeString(file, "tenants: [ this is : not yaml");
+    Files.setLastModifiedTime(file, FileTime.from(clock.now.plusSeconds(5)));
+    clock.now = clock.now.plusSeconds(2);
+    assertThatThrownBy(() -> dir.authenticate(key.key())).isInstanceOf(PaddockException.Unauthenticated.class);
+  }
+
+  @Test
+  void idsCarry128RandomBits() {
+    String id = Ids.newId("ses");
+    assertThat(id).matches("ses_[0-9a-f]{32}");
+    assertThat(HexFormat.of().parseHex(id.substring(4))).hasSize(16);
+    assertThat(Ids.newId("ses")).isNotEqualTo(id);
+    assertThat(Ids.isWellFormed("ses", id)).isTrue();
+    assertThat(Ids.isWellFormed("ses", "ses_../..")).isFalse();
+  }
+}
