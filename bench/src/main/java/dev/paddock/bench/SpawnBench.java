@@ -419,6 +419,8 @@ public final class SpawnBench {
 
       Random order = new Random(o.seed());
       List<Series> shuffled = new ArrayList<>(series);
+      String loadBefore = loadAverage();
+      CpuTicks cpuBefore = CpuTicks.now();
       long started = System.nanoTime();
       for (int round = 0; round < rounds; round++) {
         Collections.shuffle(shuffled, order);
@@ -433,6 +435,7 @@ public final class SpawnBench {
         }
       }
       double elapsed = secondsSince(started);
+      CpuTicks cpuAfter = CpuTicks.now();
 
       Map<String, Stats> stats = new LinkedHashMap<>();
       for (Series s : series) {
@@ -440,6 +443,10 @@ public final class SpawnBench {
         stats.put(s.key, Stats.of(measured));
       }
       report(out, series, stats, o, elapsed);
+      out.printf(Locale.ROOT, "load average before: %s; after: %s%n", loadBefore, loadAverage());
+      out.printf(Locale.ROOT, "CPU while measuring (all %d cpus = 100%%): this JVM and its nsjail children %.0f%%, "
+          + "everything else (other processes, kernel threads, interrupts) %.0f%%%n",
+          Runtime.getRuntime().availableProcessors(), cpuAfter.selfShare(cpuBefore), cpuAfter.otherShare(cpuBefore));
       if (o.samplesFile() != null) {
         writeSamples(o.samplesFile(), series, o.warmup());
         out.println("samples written to " + o.samplesFile());
@@ -542,6 +549,49 @@ public final class SpawnBench {
       script.append("echo $$ > '").append(f).append("' && ");
     }
     return script.append("exec \"$@\"").toString();
+  }
+
+  private static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (IOException | RuntimeException e) {
+      return "unknown";
+    }
+  }
+
+  /**
+   * Busy ticks of the whole machine (/proc/stat) and of this process with its reaped children
+   * (/proc/self/stat utime+stime+cutime+cstime), to tell whether something else competed for CPU.
+   */
+  private record CpuTicks(long total, long busy, long self) {
+    static CpuTicks now() {
+      try {
+        String[] cpu = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+        long total = 0;
+        for (int i = 1; i < cpu.length && i <= 8; i++) {
+          total += Long.parseLong(cpu[i]);
+        }
+        long idle = Long.parseLong(cpu[4]) + Long.parseLong(cpu[5]);
+        String stat = Files.readString(Path.of("/proc/self/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split("\\s+");
+        // after "(comm) ": f[0] is field 3 (state); utime, stime, cutime, cstime are fields 14-17
+        long self = Long.parseLong(f[11]) + Long.parseLong(f[12]) + Long.parseLong(f[13]) + Long.parseLong(f[14]);
+        return new CpuTicks(total, total - idle, self);
+      } catch (IOException | RuntimeException e) {
+        return new CpuTicks(0, 0, 0);
+      }
+    }
+
+    double selfShare(CpuTicks before) {
+      long dt = total - before.total;
+      return dt <= 0 ? Double.NaN : 100.0 * (self - before.self) / dt;
+    }
+
+    double otherShare(CpuTicks before) {
+      long dt = total - before.total;
+      return dt <= 0 ? Double.NaN : 100.0 * Math.max(0, (busy - before.busy) - (self - before.self)) / dt;
+    }
   }
 
   private static String shellQuote(String arg) {

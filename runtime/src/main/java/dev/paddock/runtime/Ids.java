@@ -2,7 +2,6 @@ package dev.paddock.runtime;
 
 import java.security.SecureRandom;
 import java.util.HexFormat;
-import java.util.regex.Pattern;
 
 /**
  * Unguessable ids: a short type prefix and 128 bits from a CSPRNG in lowercase hex, e.g.
@@ -20,15 +19,6 @@ public final class Ids {
     byte[] bytes = new byte[RANDOM_BYTES];
     RANDOM.nextBytes(bytes);
     return prefix + "_" + HexFormat.of().formatHex(bytes);
-  }
-
-  /** True when {@code id} has the shape of an id made by {@link #newId(String)} with {@code prefix}. */
-  public static boolean isWellFormed(String prefix, String id) {
-    return id != null && pattern(prefix).matcher(id).matches();
-  }
-
-  private static Pattern pattern(String prefix) {
-    return Pattern.compile(Pattern.quote(prefix) + "_[0-9a-f]{" + (RANDOM_BYTES * 2) + "}");
   }
 
   /** Random bytes from the same CSPRNG, for secrets. */

@@ -6,28 +6,10 @@ import dev.paddock.runtime.cli.PaddockCli;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 
 /** {@code paddock exec} against a real host: streams, exit codes, and the documented special codes. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class CliEndToEndTest {
-  TestHost host;
-
-  @BeforeAll
-  void start(@TempDir Path temp) throws Exception {
-    host = new TestHost(temp);
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    host.close();
-  }
-
+class CliEndToEndTest extends SharedHostTest {
   record Cli(int exit, String out, String err) {}
 
   private Cli run(String key, String... command) {

@@ -11,27 +11,10 @@ import dev.paddock.ipc.v1.ResourceLimits;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Containment through the whole host: what a tool can reach, and how each limit ends it. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class ContainmentEndToEndTest {
-  TestHost host;
-
-  @BeforeAll
-  void start(@TempDir Path temp) throws Exception {
-    host = new TestHost(temp);
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    host.close();
-  }
-
+class ContainmentEndToEndTest extends SharedHostTest {
   @Test
   void aToolCannotReachTheHostsOwnGrpcPort() {
     String session = host.newSession(host.alphaKey);

@@ -18,27 +18,10 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Create, exec, stream, close: over a real TCP port, in real jails. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class ExecEndToEndTest {
-  TestHost host;
-
-  @BeforeAll
-  void start(@TempDir Path temp) throws Exception {
-    host = new TestHost(temp);
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    host.close();
-  }
-
+class ExecEndToEndTest extends SharedHostTest {
   @Test
   void echoStreamsExactBytesAndExitCodeThenCloseRemovesTheWorkspace() throws Exception {
     String session = host.newSession(host.alphaKey);

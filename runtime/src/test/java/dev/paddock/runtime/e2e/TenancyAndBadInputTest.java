@@ -16,30 +16,12 @@ import dev.paddock.runtime.Ids;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Tenancy, authentication and bad input, each refused with a typed, safe error while the host keeps serving. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class TenancyAndBadInputTest {
-  TestHost host;
-
-  @BeforeAll
-  void start(@TempDir Path temp) throws Exception {
-    host = new TestHost(temp);
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    host.close();
-  }
-
+class TenancyAndBadInputTest extends SharedHostTest {
   @Test
   void anotherTenantsSessionIsIndistinguishableFromOneThatNeverExisted() throws Exception {
     String alphas = host.newSession(host.alphaKey);

@@ -118,13 +118,9 @@ public final class NsjailLauncher implements SandboxLauncher {
     }
   }
 
+  /** The workspace root, 0711: the jail must search through it, nobody may list it. */
   private Path workspaceRoot() throws IOException {
-    Path root = config.workspaceRoot();
-    if (!Files.isDirectory(root)) {
-      Files.createDirectories(root);
-    }
-    Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwx--x--x"));
-    return root;
+    return directory(config.workspaceRoot(), "rwx--x--x");
   }
 
   /** Every ancestor of {@code dir} must let others search it, or nsjail cannot mount workspaces. */
@@ -238,12 +234,14 @@ public final class NsjailLauncher implements SandboxLauncher {
     }
   }
 
+  /** The scratch directory for jail logs and environments, 0700: the host's alone. */
   private Path scratchDir() throws IOException {
-    Path dir = config.scratchDir();
-    if (!Files.isDirectory(dir)) {
-      Files.createDirectories(dir);
-      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-    }
+    return directory(config.scratchDir(), "rwx------");
+  }
+
+  private static Path directory(Path dir, String permissions) throws IOException {
+    Files.createDirectories(dir);
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString(permissions));
     return dir;
   }
 
