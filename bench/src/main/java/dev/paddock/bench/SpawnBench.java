@@ -92,12 +92,28 @@ public final class SpawnBench {
     final String label;
     final Probe probe;
     final long[] samples;
+    /** For a part of another probe's time (probe == null): that probe's key. */
+    final String parent;
 
     Series(String key, String label, Probe probe, int rounds) {
+      this(key, label, probe, rounds, null);
+    }
+
+    private Series(String key, String label, Probe probe, int rounds, String parent) {
       this.key = key;
       this.label = label;
       this.probe = probe;
       this.samples = new long[rounds];
+      this.parent = parent;
+    }
+
+    /** A series filled in by the probe {@code parent} (a step of its operation), not run itself. */
+    static Series part(String key, String label, String parent, int rounds) {
+      return new Series(key, label, null, rounds, parent);
+    }
+
+    String group() {
+      return parent == null ? key : parent;
     }
   }
 
@@ -137,7 +153,7 @@ public final class SpawnBench {
                 "  --work-dir DIR  where the temporary host data directory goes (default /tmp; its parents need o+x)",
                 "  --seed N        seed of the per-round probe order (default 42)",
                 "  --samples FILE  also write every sample (ms) as CSV",
-                "  --only KEYS     run only these probes, comma-separated (b,cg,b2,l,g,d,a,c0,c); ratios need a,b,c,d",
+                "  --only KEYS     run only these probes, comma-separated (b,b1,cg,b2,l,g,d,a,c0,c); ratios need a,b,c,d",
                 "  --print-argv    print the baseline's nsjail argv for /bin/true and exit"));
             System.exit(0);
           }
@@ -273,6 +289,11 @@ public final class SpawnBench {
       ProcessBuilder rawTrue = new ProcessBuilder(trueArgv)
           .redirectOutput(Redirect.DISCARD).redirectError(Redirect.DISCARD);
       rawTrue.environment().clear();
+      List<String> viaSh = new ArrayList<>(List.of("/bin/sh", "-c", "exec \"$@\"", "paddock-jail"));
+      viaSh.addAll(trueArgv);
+      ProcessBuilder rawViaSh = new ProcessBuilder(viaSh)
+          .redirectOutput(Redirect.DISCARD).redirectError(Redirect.DISCARD);
+      rawViaSh.environment().clear();
       ProcessBuilder rawEcho = new ProcessBuilder(echoArgv).redirectError(Redirect.DISCARD);
       rawEcho.environment().clear();
 
@@ -288,6 +309,16 @@ public final class SpawnBench {
         int exit = p.waitFor();
         long t = System.nanoTime() - t0;
         check(exit == 0, "raw nsjail /bin/true exited " + exit + ": " + readQuietly(rawLog));
+        Files.deleteIfExists(rawLog);
+        return t;
+      }, rounds));
+      series.add(new Series("b1", "raw via /bin/sh -c 'exec \"$@\"' (no cgroup)", round -> {
+        long t0 = System.nanoTime();
+        Process p = rawViaSh.start();
+        p.getOutputStream().close();
+        int exit = p.waitFor();
+        long t = System.nanoTime() - t0;
+        check(exit == 0, "sh nsjail /bin/true exited " + exit + ": " + readQuietly(rawLog));
         Files.deleteIfExists(rawLog);
         return t;
       }, rounds));
@@ -341,16 +372,27 @@ public final class SpawnBench {
         checkOk(r, "host Exec /bin/true");
         return t;
       }, rounds));
+      Series createPart = Series.part("a1", "  of which CreateSession", "a", rounds);
+      Series execPart = Series.part("a2", "  of which Exec /bin/true", "a", rounds);
+      Series closePart = Series.part("a3", "  of which CloseSession", "a", rounds);
       series.add(new Series("a", "host: Create + Exec /bin/true + Close", round -> {
         long t0 = System.nanoTime();
         String id = sessions.withDeadlineAfter(30, TimeUnit.SECONDS)
             .createSession(CreateSessionRequest.getDefaultInstance()).getSessionId();
+        long t1 = System.nanoTime();
         ExecResult r = toResult(execs.withDeadlineAfter(30, TimeUnit.SECONDS).exec(trueRequest(id)));
+        long t2 = System.nanoTime();
         sessions.withDeadlineAfter(30, TimeUnit.SECONDS).closeSession(CloseSessionRequest.newBuilder().setSessionId(id).build());
-        long t = System.nanoTime() - t0;
+        long t3 = System.nanoTime();
         checkOk(r, "host Create+Exec+Close /bin/true");
-        return t;
+        createPart.samples[round] = t1 - t0;
+        execPart.samples[round] = t2 - t1;
+        closePart.samples[round] = t3 - t2;
+        return t3 - t0;
       }, rounds));
+      series.add(createPart);
+      series.add(execPart);
+      series.add(closePart);
       series.add(new Series("c0", "raw nsjail echo hi: spawn to first stdout byte", round -> {
         long t0 = System.nanoTime();
         Process p = rawEcho.start();
@@ -392,7 +434,7 @@ public final class SpawnBench {
       }, rounds));
 
       if (!o.only().isEmpty()) {
-        series.removeIf(x -> !o.only().contains(x.key));
+        series.removeIf(x -> !o.only().contains(x.group()));
         if (series.isEmpty()) {
           throw new IllegalArgumentException("--only matched no probe");
         }
@@ -425,7 +467,9 @@ public final class SpawnBench {
       for (int round = 0; round < rounds; round++) {
         Collections.shuffle(shuffled, order);
         for (Series s : shuffled) {
-          s.samples[round] = s.probe.once(round);
+          if (s.probe != null) {
+            s.samples[round] = s.probe.once(round);
+          }
         }
         if (round + 1 == o.warmup()) {
           System.err.printf(Locale.ROOT, "bench: warm-up done (%d rounds, %.1f s)%n", o.warmup(), secondsSince(started));
@@ -469,7 +513,7 @@ public final class SpawnBench {
     out.printf(Locale.ROOT, "%-4s %-48s %8s %8s %8s %8s %8s %8s   (ms, n=%d)%n",
         "", "probe", "p50", "p90", "p99", "mean", "min", "max", o.iterations());
     List<Series> display = new ArrayList<>(series);
-    display.sort(Comparator.comparingInt(s -> List.of("b", "cg", "b2", "l", "g", "d", "a", "c0", "c").indexOf(s.key)));
+    display.sort(Comparator.comparingInt(s -> List.of("b", "b1", "cg", "b2", "l", "g", "d", "a", "a1", "a2", "a3", "c0", "c").indexOf(s.key)));
     for (Series s : display) {
       Stats st = stats.get(s.key);
       out.printf(Locale.ROOT, "%-4s %-48s %8.2f %8.2f %8.2f %8.2f %8.2f %8.2f%n", "(" + s.key + ")", s.label,

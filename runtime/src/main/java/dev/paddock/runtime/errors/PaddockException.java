@@ -49,8 +49,14 @@ public abstract sealed class PaddockException extends RuntimeException
     private static final long serialVersionUID = 1L;
     private final transient List<FieldViolation> violations;
 
+    /** Reason INVALID_ARGUMENT; metadata {@code field} names the first offending field. */
     public InvalidArgument(List<FieldViolation> violations) {
-      super("INVALID_ARGUMENT", describe(violations), Map.of(), null);
+      this("INVALID_ARGUMENT", violations, Map.of("field", violations.get(0).field()));
+    }
+
+    /** A more specific reason, e.g. PAYLOAD_TOO_LARGE, with its own metadata. */
+    public InvalidArgument(String reason, List<FieldViolation> violations, Map<String, String> metadata) {
+      super(reason, describe(violations), metadata, null);
       this.violations = List.copyOf(violations);
     }
 
@@ -109,7 +115,11 @@ public abstract sealed class PaddockException extends RuntimeException
     private static final long serialVersionUID = 1L;
 
     public FailedPrecondition(String reason, String message) {
-      super(reason, message, Map.of(), null);
+      this(reason, message, Map.of());
+    }
+
+    public FailedPrecondition(String reason, String message, Map<String, String> metadata) {
+      super(reason, message, metadata, null);
     }
 
     @Override
@@ -163,8 +173,9 @@ public abstract sealed class PaddockException extends RuntimeException
   public static final class Unimplemented extends PaddockException {
     private static final long serialVersionUID = 1L;
 
-    public Unimplemented(String what) {
-      super("NOT_IMPLEMENTED", what + " is not implemented in this version", Map.of(), null);
+    /** {@code method} is the RPC or feature, e.g. {@code "SignalExec"}. */
+    public Unimplemented(String method) {
+      super("NOT_IMPLEMENTED", method + " is not implemented in this version", Map.of("method", method), null);
     }
 
     @Override
@@ -178,7 +189,11 @@ public abstract sealed class PaddockException extends RuntimeException
     private static final long serialVersionUID = 1L;
 
     public Internal(String safeMessage, Throwable cause) {
-      super("INTERNAL", safeMessage, Map.of(), cause);
+      this("INTERNAL", safeMessage, Map.of(), cause);
+    }
+
+    public Internal(String reason, String safeMessage, Map<String, String> metadata, Throwable cause) {
+      super(reason, safeMessage, metadata, cause);
     }
 
     @Override

@@ -41,6 +41,9 @@ final class Protos {
   }
 
   static ExecSpec fromProto(ExecRequest req) {
+    if (req.getKeepStdinOpen()) {
+      throw new PaddockException.Unimplemented("keep_stdin_open (it needs WriteStdin)");
+    }
     return new ExecSpec(req.getArgvList(), req.getEnvMap(), req.getCwd(), req.getStdin().toByteArray(),
         req.hasTimeLimit() ? duration("time_limit", req.getTimeLimit()) : null);
   }
@@ -93,6 +96,7 @@ final class Protos {
   }
 
   static ExecResult toProto(SandboxResult r, ExecListener.ExecCounters counters) {
+    boolean hasExitCode = r.status() == SandboxResult.Status.OK || r.status() == SandboxResult.Status.PIDS_EXHAUSTED;
     return ExecResult.newBuilder()
         .setStatus(switch (r.status()) {
           case OK -> ExecStatus.EXEC_STATUS_OK;
@@ -105,10 +109,10 @@ final class Protos {
           case SETUP_ERROR -> ExecStatus.EXEC_STATUS_SETUP_ERROR;
           case INTERNAL_ERROR -> ExecStatus.EXEC_STATUS_INTERNAL_ERROR;
         })
-        .setExitCode(r.exitCode())
+        .setExitCode(hasExitCode ? r.exitCode() : 0)
         .setSignal(r.signal())
         .setViolationSyscall(r.violationSyscall())
-        .setReason(r.reason())
+        .setReason(r.status() == SandboxResult.Status.OK ? "" : r.reason())
         .setOutputTruncated(counters.truncated())
         .setUsage(ResourceUsage.newBuilder()
             .setWallTime(toProto(r.usage().wallTime()))

@@ -16,7 +16,6 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,25 +46,26 @@ public final class ExecRunner {
 
   void run(Session session, ExecSpec spec, Duration timeLimit, ExecListener listener) {
     String execId = Ids.newId("exe");
+    ExecHandle handle = session.admit(execId);
+    if (handle == null) {
+      throw SessionManager.sessionClosed(session);
+    }
+    try {
+      listener.started(execId, clock.instant(), () -> handle.cancel("the caller cancelled the exec"));
+      runAdmitted(session, execId, handle, spec, timeLimit, listener);
+    } finally {
+      session.finished(execId);
+    }
+  }
+
+  private void runAdmitted(Session session, String execId, ExecHandle handle, ExecSpec spec, Duration timeLimit,
+      ExecListener listener) {
     SandboxPolicy policy = session.policy().withLimits(
         session.policy().limits().toBuilder().wallTime(timeLimit).build());
     Map<String, String> env = new HashMap<>(session.env());
     env.putAll(spec.env());
     SandboxRequest request = new SandboxRequest(spec.argv(), env, spec.cwd(), spec.stdin(),
         session.workspace(), policy, sessionCgroup(session) + "/" + execId);
-
-    AtomicBoolean cancelled = new AtomicBoolean();
-    SandboxProcess[] holder = new SandboxProcess[1];
-    listener.started(execId, clock.instant(), () -> {
-      cancelled.set(true);
-      SandboxProcess p;
-      synchronized (holder) {
-        p = holder[0];
-      }
-      if (p != null) {
-        p.cancel("the caller cancelled the exec");
-      }
-    });
     SandboxProcess process;
     try {
       process = launcher.start(request);
@@ -75,34 +75,38 @@ public final class ExecRunner {
       listener.finished(SandboxResult.setupError(e.getMessage()), new ExecListener.ExecCounters(0, 0, false));
       return;
     }
-    synchronized (holder) {
-      holder[0] = process;
-    }
-    if (cancelled.get()) {
-      process.cancel("the caller cancelled the exec");
-    }
-    if (!session.register(execId, process)) {
-      process.cancel("the session closed");
-    }
+    handle.attach(process);
+    Pump out = new Pump(process.stdout(), ExecListener.Stream.STDOUT, listener);
+    Pump err = new Pump(process.stderr(), ExecListener.Stream.STDERR, listener);
+    SandboxResult result;
     try {
-      Pump err = new Pump(process.stderr(), ExecListener.Stream.STDERR, listener);
       CompletableFuture<Void> errDone = CompletableFuture.runAsync(err, pumps);
-      Pump out = new Pump(process.stdout(), ExecListener.Stream.STDOUT, listener);
       out.run();
       errDone.join();
-      SandboxResult result = process.await();
-      listener.finished(result, new ExecListener.ExecCounters(out.total, err.total, out.truncated || err.truncated));
+      result = process.await();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       process.cancel("the host is shutting down");
-      listener.finished(SandboxResult.internalError("the host was interrupted", ResourceUsage.NONE),
-          new ExecListener.ExecCounters(0, 0, false));
+      result = SandboxResult.internalError("the host was interrupted", ResourceUsage.NONE);
     } catch (RuntimeException e) {
+      // Report it in the stream, as the API promises once an exec has started; kill what runs.
+      log.error("exec {} in session {}: supervision failed", execId, session.id(), e);
       process.cancel("the host failed while supervising the exec");
-      throw e;
-    } finally {
-      session.unregister(execId);
+      result = SandboxResult.internalError("the host failed while supervising the exec", awaitQuietly(process));
     }
+    listener.finished(result, new ExecListener.ExecCounters(out.total, err.total, out.truncated || err.truncated));
+  }
+
+  /** Waits for a killed process so its cgroup and scratch files are cleaned up; its usage, if any. */
+  private static ResourceUsage awaitQuietly(SandboxProcess process) {
+    try {
+      return process.await().usage();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException e) {
+      log.error("cleanup after a supervision failure failed too", e);
+    }
+    return ResourceUsage.NONE;
   }
 
   /** Copies one output stream to the listener in chunks, keeping at most maxOutputBytes of it. */

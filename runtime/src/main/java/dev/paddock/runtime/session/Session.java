@@ -1,7 +1,6 @@
 package dev.paddock.runtime.session;
 
 import dev.paddock.policy.SandboxPolicy;
-import dev.paddock.sandbox.SandboxProcess;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -27,8 +26,8 @@ public final class Session {
   private final SandboxPolicy policy;
   private final String policyName;
   private final Map<String, String> labels;
-  private final Map<String, String> env;
-  private final Map<String, SandboxProcess> running = new ConcurrentHashMap<>();
+  private volatile Map<String, String> env;
+  private final Map<String, ExecHandle> running = new ConcurrentHashMap<>();
 
   private Duration idleTimeout;
   private Instant lastActivity;
@@ -141,7 +140,10 @@ public final class Session {
     return null;
   }
 
-  /** Marks the session closed; false if it already was. */
+  /**
+   * Marks the session closed, so no exec can be admitted any more, and forgets its environment
+   * (it may hold secrets and is never needed again); false if it already was closed.
+   */
   synchronized boolean markClosed(CloseReason reason, Instant now) {
     if (state == State.CLOSED) {
       return false;
@@ -149,24 +151,31 @@ public final class Session {
     state = State.CLOSED;
     closeReason = reason;
     closeTime = now;
+    env = Map.of();
     return true;
   }
 
-  /** Registers a running exec; false when the session closed meanwhile (then nothing may start). */
-  synchronized boolean register(String execId, SandboxProcess process) {
+  /** Admits an exec; null when the session is closed (then nothing may start in it). */
+  synchronized ExecHandle admit(String execId) {
     if (state != State.ACTIVE) {
-      return false;
+      return null;
     }
-    running.put(execId, process);
-    return true;
+    ExecHandle handle = new ExecHandle();
+    running.put(execId, handle);
+    return handle;
   }
 
-  void unregister(String execId) {
+  void finished(String execId) {
     running.remove(execId);
   }
 
-  /** Kills every running exec of this session. */
+  /** Kills every exec of this session, including those whose jail is still starting. */
   void killAll(String reason) {
-    running.values().forEach(p -> p.cancel(reason));
+    running.values().forEach(h -> h.cancel(reason));
+  }
+
+  /** True when no exec is between admission and the attachment of its process. */
+  boolean noExecStarting() {
+    return running.values().stream().allMatch(ExecHandle::attached);
   }
 }

@@ -66,14 +66,15 @@ public final class SessionManager {
       if (open >= tenant.maxSessions()) {
         throw new PaddockException.ResourceExhausted("SESSION_LIMIT_EXCEEDED",
             "the tenant already has " + open + " open sessions, its limit", "tenant:" + tenant.id(),
-            Map.of("tenantId", tenant.id(), "maxSessions", Integer.toString(tenant.maxSessions())));
+            Map.of("maxSessions", Integer.toString(tenant.maxSessions())));
       }
       String id = Ids.newId(SESSION_PREFIX);
       Path workspace;
       try {
         workspace = launcher.createWorkspace(id);
       } catch (IOException e) {
-        throw new PaddockException.Internal("the session workspace could not be created", e);
+        throw new PaddockException.Internal("SANDBOX_SETUP_FAILED", "the session workspace could not be created",
+            Map.of("stage", "workspace"), e);
       }
       Instant now = clock.instant();
       Session session = new Session(id, tenant.id(), workspace, now,
@@ -113,6 +114,7 @@ public final class SessionManager {
 
   /** A page of the caller's sessions, oldest first. */
   public Page list(Principal caller, int pageSize, String pageToken, Map<String, String> labelSelector) {
+    validator.labelSelector(labelSelector);
     int size = pageSize <= 0 ? 100 : Math.min(pageSize, 1000);
     String after = decodeToken(pageToken);
     List<Session> mine = new ArrayList<>();
@@ -202,9 +204,14 @@ public final class SessionManager {
   private Session active(Principal caller, String sessionId) {
     Session s = get(caller, sessionId);
     if (s.state() != Session.State.ACTIVE) {
-      throw new PaddockException.FailedPrecondition("SESSION_CLOSED", "the session is closed");
+      throw sessionClosed(s);
     }
     return s;
+  }
+
+  static PaddockException sessionClosed(Session s) {
+    return new PaddockException.FailedPrecondition("SESSION_CLOSED", "the session is closed",
+        Map.of("sessionId", s.id(), "closeReason", String.valueOf(s.closeReason())));
   }
 
   /** Closes sessions past their idle timeout or lifetime; forgets closed ones past retention. */
@@ -232,10 +239,14 @@ public final class SessionManager {
     if (!s.markClosed(reason, clock.instant())) {
       return;
     }
-    s.killAll("the session closed");
-    // Execs unregister when their jail is gone; wait briefly so the workspace is no longer in use.
-    for (int i = 0; i < 200 && s.runningExecs() > 0; i++) {
+    s.killAll("the session closed (" + reason + ")");
+    // An exec still starting its jail is killed the moment it attaches; wait for that, so nothing
+    // can run, or recreate the session's cgroups, after the workspace and cgroups are gone.
+    for (int i = 0; i < 1000 && !s.noExecStarting(); i++) {
       sleep(10);
+    }
+    if (!s.noExecStarting()) {
+      log.error("session {}: an exec is still starting after 10 s; removing its workspace anyway", s.id());
     }
     launcher.deleteWorkspace(s.workspace());
     launcher.removeCgroups(ExecRunner.sessionCgroup(s));

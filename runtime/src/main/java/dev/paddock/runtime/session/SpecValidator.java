@@ -59,7 +59,7 @@ final class SpecValidator {
     duration(v, "idle_timeout", spec.idleTimeout(), settings.maxIdleTimeout());
     duration(v, "max_lifetime", spec.maxLifetime(), settings.maxLifetime());
     env(v, "env", spec.env());
-    labels(v, spec.labels());
+    labels(v, "labels", spec.labels());
     if (spec.policy().length() > 128) {
       v.add(new FieldViolation("policy", "at most 128 characters"));
     }
@@ -82,16 +82,28 @@ final class SpecValidator {
       }
     }
     if (argvBytes > MAX_ARGV_BYTES) {
-      v.add(new FieldViolation("argv", "at most " + MAX_ARGV_BYTES + " bytes in all, got " + argvBytes));
+      throw tooLarge("argv", MAX_ARGV_BYTES, "at most " + MAX_ARGV_BYTES + " bytes in all, got " + argvBytes);
     }
     if (spec.stdin().length > MAX_STDIN_BYTES) {
-      v.add(new FieldViolation("stdin", "at most " + MAX_STDIN_BYTES + " bytes, got " + spec.stdin().length));
+      throw tooLarge("stdin", MAX_STDIN_BYTES, "at most " + MAX_STDIN_BYTES + " bytes, got " + spec.stdin().length);
     }
     env(v, "env", spec.env());
     cwd(v, spec.cwd());
     duration(v, "time_limit", spec.timeLimit(), settings.maxExecTimeout());
     throwIfAny(v);
     return spec.timeLimit() == null ? settings.defaultExecTimeout() : spec.timeLimit();
+  }
+
+  private static PaddockException tooLarge(String field, long limit, String description) {
+    return new PaddockException.InvalidArgument("PAYLOAD_TOO_LARGE", List.of(new FieldViolation(field, description)),
+        Map.of("field", field, "limitBytes", Long.toString(limit)));
+  }
+
+  /** A label selector follows the same rules as labels. */
+  void labelSelector(Map<String, String> selector) {
+    List<FieldViolation> v = new ArrayList<>();
+    labels(v, "label_selector", selector);
+    throwIfAny(v);
   }
 
   private static void cwd(List<FieldViolation> v, String cwd) {
@@ -133,17 +145,17 @@ final class SpecValidator {
     }
   }
 
-  private static void labels(List<FieldViolation> v, Map<String, String> labels) {
+  private static void labels(List<FieldViolation> v, String field, Map<String, String> labels) {
     if (labels.size() > MAX_LABELS) {
-      v.add(new FieldViolation("labels", "at most " + MAX_LABELS + " labels"));
+      v.add(new FieldViolation(field, "at most " + MAX_LABELS + " labels"));
     }
     for (Map.Entry<String, String> e : labels.entrySet()) {
       if (!LABEL_KEY.matcher(e.getKey()).matches()) {
-        v.add(new FieldViolation("labels", "keys must be 1-63 characters of [A-Za-z0-9._/-]"));
+        v.add(new FieldViolation(field, "keys must be 1-63 characters of [A-Za-z0-9._/-]"));
         return;
       }
       if (e.getValue().getBytes(StandardCharsets.UTF_8).length > 256) {
-        v.add(new FieldViolation("labels", "values are at most 256 bytes"));
+        v.add(new FieldViolation(field, "values are at most 256 bytes"));
         return;
       }
     }

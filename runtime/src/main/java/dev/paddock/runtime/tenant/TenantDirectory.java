@@ -73,7 +73,8 @@ public final class TenantDirectory {
         snapshot = load();
         log.info("tenants file reloaded: {} tenants", snapshot.tenants().size());
       }
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) {
+      // Fail closed: a file that cannot be read must not leave removed keys working.
       log.error("tenants file cannot be read; refusing every key until it can: {}", e.getMessage());
       snapshot = new Snapshot(Map.of(), Map.of(), null, false);
     }
@@ -87,7 +88,7 @@ public final class TenantDirectory {
     Map<String, Tenant> tenants = new HashMap<>();
     for (TenantsFile.TenantEntry t : doc.tenants) {
       tenants.put(t.id, new Tenant(t.id, t.maxSessions == null ? Tenant.DEFAULT_MAX_SESSIONS : t.maxSessions));
-      for (TenantsFile.KeyEntry k : t.keys) {
+      for (TenantsFile.KeyEntry k : t.keys == null ? java.util.List.<TenantsFile.KeyEntry>of() : t.keys) {
         byHash.put(k.sha256, new Principal(t.id, k.id));
       }
     }

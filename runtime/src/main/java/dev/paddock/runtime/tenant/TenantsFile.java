@@ -87,6 +87,10 @@ public final class TenantsFile {
     Set<String> tenantIds = new HashSet<>();
     Set<String> hashes = new HashSet<>();
     for (TenantEntry t : doc.tenants) {
+      if (t == null) {
+        problems.add("an empty entry in 'tenants'");
+        continue;
+      }
       try {
         new Tenant(t.id, t.maxSessions == null ? Tenant.DEFAULT_MAX_SESSIONS : t.maxSessions);
       } catch (IllegalArgumentException e) {
@@ -96,6 +100,10 @@ public final class TenantsFile {
         problems.add("tenant " + t.id + " is listed twice");
       }
       for (KeyEntry k : t.keys == null ? List.<KeyEntry>of() : t.keys) {
+        if (k == null) {
+          problems.add("an empty entry in the keys of tenant " + t.id);
+          continue;
+        }
         if (k.sha256 == null || !SHA256_HEX.matcher(k.sha256).matches()) {
           problems.add("key " + k.id + " of tenant " + t.id + " needs sha256: 64 lowercase hex digits");
         } else if (!hashes.add(k.sha256)) {

@@ -134,6 +134,20 @@ class ExecEndToEndTest extends SharedHostTest {
   }
 
   @Test
+  void closingASessionKillsItsRunningExecWithTheReason() throws Exception {
+    String session = host.newSession(host.alphaKey);
+    java.util.concurrent.CompletableFuture<TestHost.Outcome> running = java.util.concurrent.CompletableFuture.supplyAsync(
+        () -> host.exec(host.alphaKey, session, "sh", "-c", "echo up; sleep 60"));
+    Thread.sleep(700);
+    host.sessions(host.alphaKey).closeSession(CloseSessionRequest.newBuilder().setSessionId(session).build());
+    TestHost.Outcome outcome = running.get(10, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(outcome.result().getStatus()).isEqualTo(ExecStatus.EXEC_STATUS_KILLED);
+    assertThat(outcome.result().getReason()).contains("session closed").contains("CLIENT");
+    assertThat(outcome.result().getExitCode()).isZero();
+    assertThat(host.dataDir.resolve("workspaces").resolve(session)).doesNotExist();
+  }
+
+  @Test
   void healthCheckAndReflectionWorkWithoutAKey() {
     HealthCheckResponse health = HealthGrpc.newBlockingStub(host.channel(null, null))
         .check(HealthCheckRequest.getDefaultInstance());

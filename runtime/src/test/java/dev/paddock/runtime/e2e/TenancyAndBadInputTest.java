@@ -85,6 +85,9 @@ class TenancyAndBadInputTest extends SharedHostTest {
     TestHost.Failure huge = fail(() -> host.exec(host.alphaKey, session, "echo", "x".repeat(10 * 1024 * 1024)));
     assertThat(huge.code()).isEqualTo(Status.Code.INVALID_ARGUMENT);
     assertThat(huge.badRequest().getFieldViolations(0).getDescription()).contains("at most 262144 bytes");
+    assertThat(huge.info().getReason()).isEqualTo("PAYLOAD_TOO_LARGE");
+    assertThat(huge.info().getMetadataMap()).containsEntry("field", "argv").containsEntry("limitBytes", "262144");
+    assertThat(empty.info().getMetadataMap()).containsEntry("field", "argv");
     // unknown and malformed session ids
     assertThat(fail(() -> host.exec(host.alphaKey, Ids.newId("ses"), "true")).code()).isEqualTo(Status.Code.NOT_FOUND);
     assertThat(fail(() -> host.exec(host.alphaKey, "../../etc/passwd", "true")).code()).isEqualTo(Status.Code.NOT_FOUND);
@@ -109,6 +112,18 @@ class TenancyAndBadInputTest extends SharedHostTest {
     assertThat(ok.result().getStatus()).isEqualTo(ExecStatus.EXEC_STATUS_OK);
     assertThat(ok.out()).isEqualTo("fine\n");
     assertThat(host.exec(host.betaKey, host.newSession(host.betaKey), "echo", "b").out()).isEqualTo("b\n");
+  }
+
+  @Test
+  void aClosedSessionRefusesExecsWithItsCloseReason() throws Exception {
+    String session = host.newSession(host.alphaKey);
+    host.sessions(host.alphaKey).closeSession(CloseSessionRequest.newBuilder().setSessionId(session).build());
+    TestHost.Failure f = fail(() -> host.exec(host.alphaKey, session, "true"));
+    assertThat(f.code()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+    assertThat(f.info().getReason()).isEqualTo("SESSION_CLOSED");
+    assertThat(f.info().getMetadataMap()).containsEntry("sessionId", session).containsEntry("closeReason", "CLIENT");
+    assertThat(fail(() -> host.exec(host.alphaKey, ExecRequest.newBuilder().setSessionId(host.newSession(host.alphaKey))
+        .addArgv("cat").setKeepStdinOpen(true).build())).code()).isEqualTo(Status.Code.UNIMPLEMENTED);
   }
 
   @Test

@@ -84,6 +84,10 @@ class TenantDirectoryTest {
     Files.delete(file);
     ApiKeys.NewKey key = new TenantAdmin(file, clock).rotateKey("acme", "ci");
     TenantDirectory dir = new TenantDirectory(file, clock);
+    Files.writeString(file, Files.readString(file) + "  -\n"); // a stray empty entry: must not fail open
+    Files.setLastModifiedTime(file, FileTime.from(clock.now.plusSeconds(3)));
+    clock.now = clock.now.plusSeconds(2);
+    assertThatThrownBy(() -> dir.authenticate(key.key())).isInstanceOf(PaddockException.Unauthenticated.class);
     Files.writeString(file, "tenants: [ this is : not yaml");
     Files.setLastModifiedTime(file, FileTime.from(clock.now.plusSeconds(5)));
     clock.now = clock.now.plusSeconds(2);

@@ -66,6 +66,8 @@ public final class NsjailLauncher implements SandboxLauncher {
     Path workspace = null;
     try {
       checkSearchable(workspaceRoot());
+      checkNotVisibleInJails(workspaceRoot());
+      checkNotVisibleInJails(scratchDir());
       workspace = createWorkspace("probe-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()));
       String cgroup = "paddock/probe/" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
       SandboxRequest probe = new SandboxRequest(
@@ -121,6 +123,21 @@ public final class NsjailLauncher implements SandboxLauncher {
   /** The workspace root, 0711: the jail must search through it, nobody may list it. */
   private Path workspaceRoot() throws IOException {
     return directory(config.workspaceRoot(), "rwx--x--x");
+  }
+
+  /**
+   * Every jail runs as the same host uid, which owns every workspace: a workspace under a path the
+   * policy mounts into jails (say /usr/local) would be open to every other jail by its path.
+   */
+  private static void checkNotVisibleInJails(Path dir) throws SandboxSetupException, IOException {
+    Path real = dir.toRealPath();
+    for (dev.paddock.policy.Mount m : DefaultPolicies.tool().mounts()) {
+      if (Files.exists(m.hostPath()) && real.startsWith(m.hostPath().toRealPath())) {
+        log.error("{} lies inside {}, which every sandbox can read", real, m.hostPath());
+        throw new SandboxSetupException(
+            "the data directory lies inside a system directory that sandboxes can read; choose another --data-dir");
+      }
+    }
   }
 
   /** Every ancestor of {@code dir} must let others search it, or nsjail cannot mount workspaces. */
