@@ -9,7 +9,6 @@ import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
-import io.grpc.StatusException;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,14 +44,10 @@ final class AuthInterceptor implements ServerInterceptor {
       principal = tenants.authenticate(presentedKey(headers));
     } catch (PaddockException e) {
       log.info("refused {}: {}", call.getMethodDescriptor().getFullMethodName(), e.getMessage());
-      StatusException status = ErrorMapper.toStatusException(e, RequestIds.current());
-      call.close(status.getStatus(), status.getTrailers() == null ? new Metadata() : status.getTrailers());
-      return new ServerCall.Listener<>() {};
+      return ErrorMapper.closeWith(call, e);
     } catch (RuntimeException e) {
       log.error("authentication failed unexpectedly", e);
-      StatusException status = ErrorMapper.toStatusException(e, RequestIds.current());
-      call.close(status.getStatus(), status.getTrailers() == null ? new Metadata() : status.getTrailers());
-      return new ServerCall.Listener<>() {};
+      return ErrorMapper.closeWith(call, e);
     }
     return Contexts.interceptCall(Context.current().withValue(PRINCIPAL, principal), call, headers, next);
   }

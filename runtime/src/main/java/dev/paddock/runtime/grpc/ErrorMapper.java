@@ -26,6 +26,13 @@ final class ErrorMapper {
 
   private ErrorMapper() {}
 
+  /** Ends {@code call} with the typed status of {@code error}; the listener ignores what follows. */
+  static <ReqT, RespT> io.grpc.ServerCall.Listener<ReqT> closeWith(io.grpc.ServerCall<ReqT, RespT> call, Throwable error) {
+    StatusException e = toStatusException(error, RequestIds.current());
+    call.close(e.getStatus(), e.getTrailers() == null ? new io.grpc.Metadata() : e.getTrailers());
+    return new io.grpc.ServerCall.Listener<>() {};
+  }
+
   static StatusException toStatusException(Throwable error, String requestId) {
     PaddockException e;
     if (error instanceof PaddockException pe) {

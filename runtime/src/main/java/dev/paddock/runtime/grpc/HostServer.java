@@ -1,6 +1,9 @@
 package dev.paddock.runtime.grpc;
 
+import dev.paddock.ipc.v1.AuditServiceGrpc;
+import dev.paddock.ipc.v1.BrowserServiceGrpc;
 import dev.paddock.ipc.v1.ExecServiceGrpc;
+import dev.paddock.ipc.v1.FileServiceGrpc;
 import dev.paddock.ipc.v1.SessionServiceGrpc;
 import dev.paddock.runtime.session.SessionManager;
 import dev.paddock.runtime.tenant.TenantDirectory;
@@ -41,6 +44,9 @@ public final class HostServer {
         .permitKeepAliveWithoutCalls(true)
         .addService(new SessionGrpcService(sessions))
         .addService(new ExecGrpcService(sessions, workers))
+        .addService(NotYetImplemented.service(FileServiceGrpc.getServiceDescriptor()))
+        .addService(NotYetImplemented.service(BrowserServiceGrpc.getServiceDescriptor()))
+        .addService(NotYetImplemented.service(AuditServiceGrpc.getServiceDescriptor()))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         // Interceptors added later run first: the request id exists before authentication runs.

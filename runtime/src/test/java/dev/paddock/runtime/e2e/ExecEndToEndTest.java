@@ -173,7 +173,8 @@ class ExecEndToEndTest extends SharedHostTest {
         });
     requests.onNext(io.grpc.reflection.v1.ServerReflectionRequest.newBuilder().setListServices("").build());
     requests.onCompleted();
-    assertThat(services.join()).contains("paddock.v1.SessionService", "paddock.v1.ExecService", "grpc.health.v1.Health");
+    assertThat(services.join()).contains("paddock.v1.SessionService", "paddock.v1.ExecService", "paddock.v1.FileService",
+        "paddock.v1.BrowserService", "paddock.v1.AuditService", "grpc.health.v1.Health");
   }
 
   @Test
@@ -185,6 +186,17 @@ class ExecEndToEndTest extends SharedHostTest {
     } catch (StatusRuntimeException e) {
       TestHost.Failure f = TestHost.failure(e);
       assertThat(f.code()).isEqualTo(io.grpc.Status.Code.UNIMPLEMENTED);
+      assertThat(f.request().getRequestId()).startsWith("req_");
+      assertThat(f.info().getMetadataMap()).containsEntry("method", "SignalExec");
+    }
+    try {
+      dev.paddock.ipc.v1.FileServiceGrpc.newBlockingStub(host.channel(host.alphaKey, null))
+          .statFile(dev.paddock.ipc.v1.StatFileRequest.newBuilder().setSessionId(session).setPath("x").build());
+      throw new AssertionError("expected UNIMPLEMENTED");
+    } catch (StatusRuntimeException e) {
+      TestHost.Failure f = TestHost.failure(e);
+      assertThat(f.code()).isEqualTo(io.grpc.Status.Code.UNIMPLEMENTED);
+      assertThat(f.info().getReason()).isEqualTo("NOT_IMPLEMENTED");
       assertThat(f.request().getRequestId()).startsWith("req_");
     }
   }
