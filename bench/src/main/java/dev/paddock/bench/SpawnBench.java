@@ -266,7 +266,11 @@ public final class SpawnBench {
         for (String arg : trueArgv) {
           line.append(line.length() == 0 ? "" : " ").append(shellQuote(arg));
         }
-        out.println(line.toString().replace(rawLog.toString(), "/tmp/nsjail.log").replace(workspace.toString(), "/tmp/ws"));
+        // Temporary paths shown as /tmp/...: the workspace must exist (owned by uid 99999, mode 0700)
+        // and the env file must be copied there to replay this line by hand.
+        out.println(line.toString().replace(logDir.toString(), "/tmp").replace(workspace.toString(), "/tmp/ws"));
+        out.print("# /tmp/true-env.cfg:\n# " + Files.readString(logDir.resolve("true-env.cfg")).replace("\n", "\n# "));
+        out.println();
         return 0;
       }
 
@@ -274,7 +278,10 @@ public final class SpawnBench {
       Path hostData = work.resolve("host");
       Files.createDirectories(hostData);
       Files.setPosixFilePermissions(hostData, PosixFilePermissions.fromString("rwx--x--x"));
-      String apiKey = new TenantAdmin(hostData.resolve("tenants.yaml"), clock).rotateKey("bench", "bench").key();
+      // A tenant of this run only, so its cgroup subtree (paddock/t-<tenant>) can be removed at the end.
+      String tenant = "bench-" + HexFormat.of().toHexDigits((int) System.nanoTime());
+      res.tenantCgroup = "paddock/t-" + tenant;
+      String apiKey = new TenantAdmin(hostData.resolve("tenants.yaml"), clock).rotateKey(tenant, "bench").key();
       res.host = RuntimeServer.start(new HostConfig(new InetSocketAddress("127.0.0.1", 0), hostData, o.nsjail(),
           SANDBOX_ID, SANDBOX_ID, Path.of("/sys/fs/cgroup"), SessionSettings.defaults()), clock);
       Metadata auth = new Metadata();
@@ -365,13 +372,35 @@ public final class SpawnBench {
         check(id.equals(openSession), "GetSession answered another session");
         return t;
       }, rounds));
+      Series startedPart = Series.part("d1", "  of which send -> ExecStarted event", "d", rounds);
+      Series runPart = Series.part("d2", "  of which ExecStarted -> ExecResult event", "d", rounds);
+      Series endPart = Series.part("d3", "  of which ExecResult -> end of stream", "d", rounds);
       series.add(new Series("d", "host: Exec /bin/true in an open session", round -> {
         long t0 = System.nanoTime();
-        ExecResult r = toResult(execs.withDeadlineAfter(30, TimeUnit.SECONDS).exec(trueRequest(openSession)));
-        long t = System.nanoTime() - t0;
+        Iterator<ExecEvent> events = execs.withDeadlineAfter(30, TimeUnit.SECONDS).exec(trueRequest(openSession));
+        long started = -1;
+        long resulted = -1;
+        ExecResult r = null;
+        while (events.hasNext()) {
+          ExecEvent e = events.next();
+          if (e.hasStarted()) {
+            started = System.nanoTime();
+          } else if (e.hasResult()) {
+            resulted = System.nanoTime();
+            r = e.getResult();
+          }
+        }
+        long t3 = System.nanoTime();
         checkOk(r, "host Exec /bin/true");
-        return t;
+        check(started > 0, "host Exec /bin/true: no ExecStarted event");
+        startedPart.samples[round] = started - t0;
+        runPart.samples[round] = resulted - started;
+        endPart.samples[round] = t3 - resulted;
+        return t3 - t0;
       }, rounds));
+      series.add(startedPart);
+      series.add(runPart);
+      series.add(endPart);
       Series createPart = Series.part("a1", "  of which CreateSession", "a", rounds);
       Series execPart = Series.part("a2", "  of which Exec /bin/true", "a", rounds);
       Series closePart = Series.part("a3", "  of which CloseSession", "a", rounds);
@@ -513,7 +542,7 @@ public final class SpawnBench {
     out.printf(Locale.ROOT, "%-4s %-48s %8s %8s %8s %8s %8s %8s   (ms, n=%d)%n",
         "", "probe", "p50", "p90", "p99", "mean", "min", "max", o.iterations());
     List<Series> display = new ArrayList<>(series);
-    display.sort(Comparator.comparingInt(s -> List.of("b", "b1", "cg", "b2", "l", "g", "d", "a", "a1", "a2", "a3", "c0", "c").indexOf(s.key)));
+    display.sort(Comparator.comparingInt(s -> List.of("b", "b1", "cg", "b2", "l", "g", "d", "d1", "d2", "d3", "a", "a1", "a2", "a3", "c0", "c").indexOf(s.key)));
     for (Series s : display) {
       Stats st = stats.get(s.key);
       out.printf(Locale.ROOT, "%-4s %-48s %8.2f %8.2f %8.2f %8.2f %8.2f %8.2f%n", "(" + s.key + ")", s.label,
@@ -666,6 +695,7 @@ public final class SpawnBench {
     volatile RuntimeServer host;
     volatile ManagedChannel channel;
     volatile NsjailLauncher launcher;
+    volatile String tenantCgroup;
 
     Resources(Path work, String cgroupBase) {
       this.work = work;
@@ -689,6 +719,9 @@ public final class SpawnBench {
       }
       if (launcher != null) {
         launcher.removeCgroups(cgroupBase);
+        if (tenantCgroup != null) {
+          launcher.removeCgroups(tenantCgroup);
+        }
       }
       deleteTree(work);
     }
