@@ -41,6 +41,11 @@ public final class SessionManager {
   private final ExecRunner execs;
   private final Clock clock;
   private final Map<String, Session> sessions = new ConcurrentHashMap<>();
+  private final java.util.concurrent.ExecutorService cleanup = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "paddock-session-cleanup");
+    t.setDaemon(true);
+    return t;
+  });
 
   public SessionManager(SandboxLauncher launcher, JailGate jail, Function<String, java.util.Optional<Tenant>> tenants,
       SessionSettings settings, ExecRunner execs, Clock clock) {
@@ -228,21 +233,39 @@ public final class SessionManager {
     }
   }
 
-  /** Closes every session (host shutdown). */
+  /** Closes every session (host shutdown) and waits up to 30 s for their cleanup. */
   public void closeAll() {
     for (Session s : sessions.values()) {
       close(s, Session.CloseReason.HOST_SHUTDOWN);
     }
+    cleanup.shutdown();
+    try {
+      if (!cleanup.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS)) {
+        log.warn("session cleanup did not finish within 30 s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
+  /**
+   * Closes {@code s}: from the moment this returns no exec can be admitted and every running jail
+   * of the session is dead (or, if still starting, dies as it attaches). Removing the workspace and
+   * cgroups follows on the cleanup thread.
+   */
   private void close(Session s, Session.CloseReason reason) {
     if (!s.markClosed(reason, clock.instant())) {
       return;
     }
     s.killAll("the session closed (" + reason + ")");
-    // An exec still starting its jail is killed the moment it attaches; wait for that, so nothing
-    // can run, or recreate the session's cgroups, after the workspace and cgroups are gone.
-    for (int i = 0; i < 1000 && !s.noExecStarting(); i++) {
+    cleanup.execute(() -> removeLeftovers(s));
+  }
+
+  private void removeLeftovers(Session s) {
+    // Every jail of the session is dead or dies as it attaches. Wait for the execs to finish their
+    // bookkeeping (they read their cgroup's counters), so nothing can run, or recreate the
+    // session's cgroups, after the workspace and cgroups are gone.
+    for (int i = 0; i < 1000 && s.runningExecs() > 0; i++) {
       sleep(10);
     }
     if (!s.noExecStarting()) {

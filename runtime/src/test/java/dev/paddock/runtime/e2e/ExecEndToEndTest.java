@@ -40,6 +40,7 @@ class ExecEndToEndTest extends SharedHostTest {
     assertThat(run.result().getUsage().getStdoutBytes()).isEqualTo(14);
 
     host.sessions(host.alphaKey).closeSession(CloseSessionRequest.newBuilder().setSessionId(session).build());
+    TestHost.awaitGone(workspace);
     assertThat(workspace).doesNotExist();
     assertThat(host.sessions(host.alphaKey).getSession(GetSessionRequest.newBuilder().setSessionId(session).build())
         .getState()).isEqualTo(SessionState.SESSION_STATE_CLOSED);
@@ -144,6 +145,7 @@ class ExecEndToEndTest extends SharedHostTest {
     assertThat(outcome.result().getStatus()).isEqualTo(ExecStatus.EXEC_STATUS_KILLED);
     assertThat(outcome.result().getReason()).contains("session closed").contains("CLIENT");
     assertThat(outcome.result().getExitCode()).isZero();
+    TestHost.awaitGone(host.dataDir.resolve("workspaces").resolve(session));
     assertThat(host.dataDir.resolve("workspaces").resolve(session)).doesNotExist();
   }
 

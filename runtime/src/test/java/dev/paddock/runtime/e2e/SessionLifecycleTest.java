@@ -36,6 +36,8 @@ class SessionLifecycleTest {
       assertThat(idleNow.getCloseReason()).isEqualTo(SessionCloseReason.SESSION_CLOSE_REASON_IDLE_TIMEOUT);
       Session expired = host.sessions(host.alphaKey).getSession(GetSessionRequest.newBuilder().setSessionId(shortLived.getSessionId()).build());
       assertThat(expired.getCloseReason()).isEqualTo(SessionCloseReason.SESSION_CLOSE_REASON_MAX_LIFETIME);
+      TestHost.awaitGone(host.dataDir.resolve("workspaces").resolve(idle.getSessionId()));
+      TestHost.awaitGone(host.dataDir.resolve("workspaces").resolve(shortLived.getSessionId()));
       assertThat(host.dataDir.resolve("workspaces").resolve(idle.getSessionId())).doesNotExist();
       assertThat(host.dataDir.resolve("workspaces").resolve(shortLived.getSessionId())).doesNotExist();
       assertThat(Path.of("/sys/fs/cgroup/memory/paddock/t-alpha").resolve(shortLived.getSessionId())).doesNotExist();

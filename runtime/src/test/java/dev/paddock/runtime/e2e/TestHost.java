@@ -57,6 +57,13 @@ final class TestHost implements AutoCloseable {
         99999, 99999, Path.of("/sys/fs/cgroup"), settings), Clock.systemUTC());
   }
 
+  /** Waits up to 10 s for {@code path} to disappear (sessions are cleaned up just after they close). */
+  static void awaitGone(Path path) throws InterruptedException {
+    for (int i = 0; i < 1000 && Files.exists(path); i++) {
+      Thread.sleep(10);
+    }
+  }
+
   int port() {
     return server.port();
   }

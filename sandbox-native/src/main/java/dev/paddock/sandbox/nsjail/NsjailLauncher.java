@@ -42,17 +42,15 @@ public final class NsjailLauncher implements SandboxLauncher {
   private final LinuxSyscalls linux;
   private final SeccompAuditLookup audit;
   private final ScheduledExecutorService timers;
+  private final java.util.concurrent.ExecutorService cleanup;
 
   public NsjailLauncher(NsjailConfig config, CgroupDriver cgroups, LinuxSyscalls linux) {
     this.config = config;
     this.cgroups = cgroups;
     this.linux = linux;
     this.audit = new SeccompAuditLookup(linux);
-    this.timers = Executors.newScheduledThreadPool(1, r -> {
-      Thread t = new Thread(r, "paddock-sandbox-timer");
-      t.setDaemon(true);
-      return t;
-    });
+    this.timers = Executors.newScheduledThreadPool(1, daemon("paddock-sandbox-timer"));
+    this.cleanup = Executors.newSingleThreadExecutor(daemon("paddock-sandbox-cleanup"));
   }
 
   @Override
@@ -204,7 +202,7 @@ public final class NsjailLauncher implements SandboxLauncher {
       deleteQuietly(execDir);
       throw new SandboxSetupException("the sandbox could not be started on this host", e);
     }
-    return new NsjailProcess(process, request, cgroup, logFile, execDir, linux, audit, timers);
+    return new NsjailProcess(process, request, cgroup, logFile, execDir, linux, audit, timers, cleanup);
   }
 
   /**
@@ -233,6 +231,14 @@ public final class NsjailLauncher implements SandboxLauncher {
     } catch (CgroupException e) {
       log.warn("cannot remove cgroup subtree {}", relativePath, e);
     }
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
   }
 
   /** Writes the shell's pid into every cgroup.procs file, then execs nsjail ("$@"). */

@@ -42,11 +42,13 @@ final class NsjailProcess implements SandboxProcess {
   private final SeccompAuditLookup audit;
   private final long startNanos;
   private final ScheduledFuture<?> deadline;
+  private final java.util.concurrent.Executor cleanup;
   private final AtomicReference<Kill> kill = new AtomicReference<>(Kill.NONE);
   private volatile String cancelReason = "";
 
   NsjailProcess(Process process, SandboxRequest request, Cgroup cgroup, Path logFile, Path execDir,
-      LinuxSyscalls linux, SeccompAuditLookup audit, ScheduledExecutorService timers) {
+      LinuxSyscalls linux, SeccompAuditLookup audit, ScheduledExecutorService timers, java.util.concurrent.Executor cleanup) {
+    this.cleanup = cleanup;
     this.process = process;
     this.request = request;
     this.cgroup = cgroup;
@@ -129,12 +131,16 @@ final class NsjailProcess implements SandboxProcess {
     try {
       return classify(nsjailExit, jailLog, stats, usage);
     } finally {
-      try {
-        cgroup.remove();
-      } catch (CgroupException e) {
-        log.warn("cannot remove {}", cgroup, e);
-      }
-      NsjailLauncher.deleteQuietly(execDir);
+      // The tree is dead and its counters read: removing the group and the scratch files can
+      // happen after the caller has its result.
+      cleanup.execute(() -> {
+        try {
+          cgroup.remove();
+        } catch (CgroupException e) {
+          log.warn("cannot remove {}", cgroup, e);
+        }
+        NsjailLauncher.deleteQuietly(execDir);
+      });
     }
   }
 
