@@ -17,6 +17,13 @@ public interface SandboxLauncher {
   SandboxProcess start(SandboxRequest request) throws SandboxSetupException;
 
   /**
+   * Hints that execs with this parent, workspace and policy will follow, so the launcher may set up
+   * a jail ahead of time. Best effort and asynchronous; {@link #removeCgroups} of the parent (or
+   * above) discards whatever was prepared.
+   */
+  void prepare(String cgroupParent, java.nio.file.Path workspace, dev.paddock.policy.SandboxPolicy policy);
+
+  /**
    * Creates a session workspace named {@code name} (1-128 characters of [A-Za-z0-9_-]), private to
    * the sandbox user.
    */

@@ -15,7 +15,8 @@ import java.util.Objects;
  * @param stdin      bytes written to the process's standard input, which is then closed
  * @param workspace  host directory mounted read-write at {@code /workspace}
  * @param policy     mounts, seccomp rules and limits
- * @param cgroupPath the exec's cgroup, relative to the host's cgroup root, e.g. {@code paddock/t/s/e}
+ * @param cgroupParent the cgroup the exec's own cgroup is made under, relative to the host's cgroup
+ *     root, e.g. {@code paddock/t-demo/ses_...}: a session's execs share a parent
  */
 public record SandboxRequest(
     List<String> argv,
@@ -24,7 +25,7 @@ public record SandboxRequest(
     byte[] stdin,
     Path workspace,
     SandboxPolicy policy,
-    String cgroupPath) {
+    String cgroupParent) {
 
   public SandboxRequest {
     argv = List.copyOf(argv);
@@ -33,7 +34,7 @@ public record SandboxRequest(
     stdin = stdin == null ? new byte[0] : stdin;
     Objects.requireNonNull(workspace, "workspace");
     Objects.requireNonNull(policy, "policy");
-    Objects.requireNonNull(cgroupPath, "cgroupPath");
+    Objects.requireNonNull(cgroupParent, "cgroupParent");
     if (argv.isEmpty()) {
       throw new IllegalArgumentException("argv must not be empty");
     }

@@ -65,7 +65,7 @@ public final class ExecRunner {
     Map<String, String> env = new HashMap<>(session.env());
     env.putAll(spec.env());
     SandboxRequest request = new SandboxRequest(spec.argv(), env, spec.cwd(), spec.stdin(),
-        session.workspace(), policy, sessionCgroup(session) + "/" + execId);
+        session.workspace(), policy, sessionCgroup(session));
     SandboxProcess process;
     try {
       process = launcher.start(request);

@@ -87,6 +87,7 @@ public final class SessionManager {
           spec.maxLifetime() == null ? settings.defaultMaxLifetime() : spec.maxLifetime(),
           policy, DEFAULT_POLICY, spec.labels(), spec.env());
       sessions.put(id, session);
+      launcher.prepare(ExecRunner.sessionCgroup(session), workspace, policy);
       log.info("session {} created for tenant {} by key {}", id, tenant.id(), caller.keyId());
       return session;
     }

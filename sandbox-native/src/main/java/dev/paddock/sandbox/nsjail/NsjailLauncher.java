@@ -2,6 +2,7 @@ package dev.paddock.sandbox.nsjail;
 
 import dev.paddock.policy.DefaultPolicies;
 import dev.paddock.policy.Limits;
+import dev.paddock.policy.SandboxPolicy;
 import dev.paddock.sandbox.FinishedProcess;
 import dev.paddock.sandbox.SandboxLauncher;
 import dev.paddock.sandbox.SandboxProcess;
@@ -20,6 +21,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
@@ -32,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * <p>nsjail is started through {@code /bin/sh}, which first writes its own pid into the exec's
  * cgroup and then execs nsjail: everything nsjail starts is born inside the group, so memory,
  * process and CPU limits hold from the first instruction and the group's counters tell OOM and
- * pids-limit endings apart afterwards.
+ * pids-limit endings apart afterwards. Each session keeps one such jail ready ahead of its next
+ * exec ({@link StandbyJail}), which takes the slow cgroup join off the exec's path.
  */
 public final class NsjailLauncher implements SandboxLauncher {
   private static final Logger log = LoggerFactory.getLogger(NsjailLauncher.class);
@@ -43,6 +46,7 @@ public final class NsjailLauncher implements SandboxLauncher {
   private final SeccompAuditLookup audit;
   private final ScheduledExecutorService timers;
   private final java.util.concurrent.ExecutorService cleanup;
+  private final StandbyPool standbys;
 
   public NsjailLauncher(NsjailConfig config, CgroupDriver cgroups, LinuxSyscalls linux) {
     this.config = config;
@@ -51,6 +55,8 @@ public final class NsjailLauncher implements SandboxLauncher {
     this.audit = new SeccompAuditLookup(linux);
     this.timers = Executors.newScheduledThreadPool(1, daemon("paddock-sandbox-timer"));
     this.cleanup = Executors.newSingleThreadExecutor(daemon("paddock-sandbox-cleanup"));
+    this.standbys = new StandbyPool(this::makeStandby,
+        Executors.newSingleThreadExecutor(daemon("paddock-sandbox-standby")), linux);
   }
 
   @Override
@@ -76,11 +82,11 @@ public final class NsjailLauncher implements SandboxLauncher {
       p.stdout().transferTo(java.io.OutputStream.nullOutputStream());
       p.stderr().transferTo(java.io.OutputStream.nullOutputStream());
       SandboxResult result = p.await();
-      cgroups.removeTree("paddock/probe");
+      removeCgroups("paddock/probe");
       if (result.status() != SandboxResult.Status.OK || result.exitCode() != 0) {
         throw new SandboxSetupException("nsjail is installed but cannot start a sandbox on this host: " + result.reason());
       }
-    } catch (IOException | CgroupException e) {
+    } catch (IOException e) {
       log.error("sandbox probe failed", e);
       throw new SandboxSetupException("the sandbox probe failed on this host", e);
     } catch (InterruptedException e) {
@@ -153,67 +159,79 @@ public final class NsjailLauncher implements SandboxLauncher {
   @Override
   public SandboxProcess start(SandboxRequest request) throws SandboxSetupException {
     checkCwd(request.cwd());
-    java.util.Optional<List<String>> argv = NsjailCommand.resolveArgv(request.argv());
+    Optional<List<String>> argv = NsjailCommand.resolveArgv(request.argv());
     if (argv.isEmpty()) {
       return new FinishedProcess(SandboxResult.setupError(
           "program '" + request.argv().get(0) + "' not found on PATH (" + String.join(":", NsjailCommand.PATH_DIRS) + ")"));
     }
+    StandbyJail.Key key = StandbyJail.Key.of(request.cgroupParent(), request.workspace(), request.policy());
+    StandbyJail jail = standbys.take(key);
+    try {
+      NsjailCommand.writeExecConfig(request, argv.get(), jail.execConfig());
+      jail.release();
+    } catch (IOException e) {
+      log.error("cannot hand the exec to its jail", e);
+      jail.discard(linux);
+      throw new SandboxSetupException("the sandbox could not be started on this host", e);
+    }
+    standbys.prepareAsync(key); // the session's next exec
+    return new NsjailProcess(jail.shell, request, jail.cgroup, jail.logFile(), jail.execDir, linux, audit, timers, cleanup);
+  }
+
+  @Override
+  public void prepare(String cgroupParent, Path workspace, SandboxPolicy policy) {
+    standbys.prepareAsync(StandbyJail.Key.of(cgroupParent, workspace, policy));
+  }
+
+  /** Makes a standby jail now: scratch directory, cgroup with the policy's limits, the waiting shell. */
+  private StandbyJail makeStandby(StandbyJail.Key key) throws SandboxSetupException {
     Path execDir;
     try {
-      execDir = Files.createTempDirectory(scratchDir(), "exec-");
+      execDir = Files.createDirectory(scratchDir().resolve("exec-" + randomHex()),
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     } catch (IOException e) {
       log.error("cannot create the exec scratch directory", e);
       throw new SandboxSetupException("the sandbox could not be set up (host scratch space)", e);
     }
-    Limits limits = request.policy().limits();
+    Limits limits = key.policy().limits();
+    String cgroupPath = key.cgroupParent() + "/j" + randomHex();
     Cgroup cgroup;
     try {
       // +1: nsjail itself lives in the group, supervising the tool.
-      cgroup = cgroups.create(request.cgroupPath(), limits.toBuilder().processes(limits.maxProcesses() + 1).build());
+      cgroup = cgroups.create(cgroupPath, limits.toBuilder().processes(limits.maxProcesses() + 1).build());
     } catch (CgroupException e) {
-      log.error("cannot create cgroup {}", request.cgroupPath(), e);
+      log.error("cannot create cgroup {}", cgroupPath, e);
       deleteQuietly(execDir);
       throw new SandboxSetupException("the sandbox's resource limits could not be applied on this host", e);
-    }
-    Path logFile = execDir.resolve("nsjail.log");
-    Path envFile = execDir.resolve("env.cfg");
-    try {
-      NsjailCommand.writeEnvFile(request, envFile);
-    } catch (IOException e) {
-      log.error("cannot write the jail's environment", e);
-      removeQuietly(cgroup);
-      deleteQuietly(execDir);
-      throw new SandboxSetupException("the sandbox could not be set up (host scratch space)", e);
     }
     List<String> command = new ArrayList<>();
     command.add("/bin/sh");
     command.add("-c");
-    command.add(joinCgroupScript(cgroup.procsFiles()));
+    command.add(standbyScript(cgroup.procsFiles()));
     command.add("paddock-jail");
-    command.addAll(NsjailCommand.build(config, request, argv.get(), logFile, envFile));
+    command.addAll(NsjailCommand.flags(config, key.policy(), key.workspace(),
+        execDir.resolve("nsjail.log"), execDir.resolve("exec.cfg")));
     ProcessBuilder builder = new ProcessBuilder(command);
     builder.environment().clear();
-    Process process;
     try {
-      process = builder.start();
+      return new StandbyJail(key, cgroup, builder.start(), execDir);
     } catch (IOException e) {
       log.error("cannot start the jail", e);
       removeQuietly(cgroup);
       deleteQuietly(execDir);
       throw new SandboxSetupException("the sandbox could not be started on this host", e);
     }
-    return new NsjailProcess(process, request, cgroup, logFile, execDir, linux, audit, timers, cleanup);
   }
 
   /**
    * The plain nsjail command line for {@code request}, without the host's cgroup step: what an
    * operator would type to reproduce a jail by hand, and the baseline the benchmark compares with.
-   * Writes the jail's environment to {@code envFile} (which must not exist yet), as a start does.
+   * Writes the exec's config to {@code execConfig} (which must not exist yet), as a start does.
    */
-  public List<String> nsjailCommandLine(SandboxRequest request, Path logFile, Path envFile) throws IOException {
-    NsjailCommand.writeEnvFile(request, envFile);
+  public List<String> nsjailCommandLine(SandboxRequest request, Path logFile, Path execConfig) throws IOException {
     List<String> argv = NsjailCommand.resolveArgv(request.argv()).orElse(request.argv());
-    return NsjailCommand.build(config, request, argv, logFile, envFile);
+    NsjailCommand.writeExecConfig(request, argv, execConfig);
+    return NsjailCommand.flags(config, request.policy(), request.workspace(), logFile, execConfig);
   }
 
   private static void removeQuietly(Cgroup cgroup) {
@@ -226,6 +244,7 @@ public final class NsjailLauncher implements SandboxLauncher {
 
   @Override
   public void removeCgroups(String relativePath) {
+    standbys.discardUnder(relativePath);
     try {
       cgroups.removeTree(relativePath);
     } catch (CgroupException e) {
@@ -241,14 +260,22 @@ public final class NsjailLauncher implements SandboxLauncher {
     };
   }
 
-  /** Writes the shell's pid into every cgroup.procs file, then execs nsjail ("$@"). */
-  private static String joinCgroupScript(List<Path> procsFiles) {
+  /**
+   * Writes the shell's pid into every cgroup.procs file, waits for one line on stdin, then execs
+   * nsjail ("$@"). dash's {@code read} takes one byte at a time from a pipe, so the exec's stdin
+   * that follows the line is left for the tool.
+   */
+  private static String standbyScript(List<Path> procsFiles) {
     StringBuilder script = new StringBuilder();
     for (Path f : procsFiles) {
       // Paths are built from checked segments ([A-Za-z0-9_.-]), so single quotes are safe.
       script.append("echo $$ > '").append(f).append("' && ");
     }
-    return script.append("exec \"$@\"").toString();
+    return script.append("read -r go && exec \"$@\"").toString();
+  }
+
+  private static String randomHex() {
+    return HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
   }
 
   private static void checkCwd(String cwd) {

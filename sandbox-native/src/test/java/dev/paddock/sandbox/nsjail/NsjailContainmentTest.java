@@ -187,7 +187,7 @@ class NsjailContainmentTest {
     assertThat(run.get().stdout()).isEqualTo(secret + "\n");
   }
 
-  private static List<Long> processesWithArgument(String marker) throws IOException {
+  static List<Long> processesWithArgument(String marker) throws IOException {
     List<Long> found = new java.util.ArrayList<>();
     try (var procs = Files.list(Path.of("/proc"))) {
       for (Path p : (Iterable<Path>) procs::iterator) {

@@ -58,7 +58,7 @@ final class TestJail {
     SandboxPolicy policy = DefaultPolicies.tool();
     policy = policy.withLimits(limits.apply(policy.limits().toBuilder()).build());
     SandboxRequest request = new SandboxRequest(argv, env, "", stdin.getBytes(StandardCharsets.UTF_8), workspace, policy,
-        cgroupBase + "/e" + HexFormat.of().toHexDigits(System.nanoTime()));
+        cgroupBase);
     SandboxProcess p = launcher.start(request);
     CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> readAll(p.stderr()));
     byte[] out = readAll(p.stdout());
@@ -68,6 +68,10 @@ final class TestJail {
 
   Run python(String code) throws Exception {
     return run(List.of("python3", "-c", code));
+  }
+
+  String cgroupBase() {
+    return cgroupBase;
   }
 
   void close() {
