@@ -41,7 +41,11 @@ public final class ExecRunner {
 
   /** The cgroup subtree of a session: {@code paddock/t-<tenant>/<session id>}. */
   static String sessionCgroup(Session s) {
-    return "paddock/t-" + s.tenantId() + "/" + s.id();
+    return sessionCgroup(s.tenantId(), s.id());
+  }
+
+  static String sessionCgroup(String tenantId, String sessionId) {
+    return "paddock/t-" + tenantId + "/" + sessionId;
   }
 
   void run(Session session, ExecSpec spec, Duration timeLimit, ExecListener listener) {

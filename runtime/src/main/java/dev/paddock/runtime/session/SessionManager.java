@@ -3,7 +3,6 @@ package dev.paddock.runtime.session;
 import dev.paddock.policy.DefaultPolicies;
 import dev.paddock.policy.Limits;
 import dev.paddock.policy.SandboxPolicy;
-import dev.paddock.runtime.Ids;
 import dev.paddock.runtime.errors.PaddockException;
 import dev.paddock.runtime.tenant.Principal;
 import dev.paddock.runtime.tenant.Tenant;
@@ -41,11 +40,9 @@ public final class SessionManager {
   private final ExecRunner execs;
   private final Clock clock;
   private final Map<String, Session> sessions = new ConcurrentHashMap<>();
-  private final java.util.concurrent.ExecutorService cleanup = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
-    Thread t = new Thread(r, "paddock-session-cleanup");
-    t.setDaemon(true);
-    return t;
-  });
+  private final SpareSlots spares;
+  private final java.util.concurrent.ExecutorService cleanup = singleDaemonThread("paddock-session-cleanup");
+  private final java.util.concurrent.ExecutorService spareMaker = singleDaemonThread("paddock-session-spares");
 
   public SessionManager(SandboxLauncher launcher, JailGate jail, Function<String, java.util.Optional<Tenant>> tenants,
       SessionSettings settings, ExecRunner execs, Clock clock) {
@@ -56,6 +53,7 @@ public final class SessionManager {
     this.validator = new SpecValidator(settings);
     this.execs = execs;
     this.clock = clock;
+    this.spares = new SpareSlots(launcher, spareMaker);
   }
 
   /** Creates a session with its own workspace. */
@@ -73,21 +71,22 @@ public final class SessionManager {
             "the tenant already has " + open + " open sessions, its limit", "tenant:" + tenant.id(),
             Map.of("maxSessions", Integer.toString(tenant.maxSessions())));
       }
-      String id = Ids.newId(SESSION_PREFIX);
-      Path workspace;
+      SpareSlots.Slot slot;
       try {
-        workspace = launcher.createWorkspace(id);
+        slot = spares.take(tenant.id(), policy);
       } catch (IOException e) {
         throw new PaddockException.Internal("SANDBOX_SETUP_FAILED", "the session workspace could not be created",
             Map.of("stage", "workspace"), e);
       }
+      String id = slot.id();
+      Path workspace = slot.workspace();
       Instant now = clock.instant();
       Session session = new Session(id, tenant.id(), workspace, now,
           spec.idleTimeout() == null ? settings.defaultIdleTimeout() : spec.idleTimeout(),
           spec.maxLifetime() == null ? settings.defaultMaxLifetime() : spec.maxLifetime(),
           policy, DEFAULT_POLICY, spec.labels(), spec.env());
       sessions.put(id, session);
-      launcher.prepare(ExecRunner.sessionCgroup(session), workspace, policy);
+      spares.refill(tenant.id(), policy);
       log.info("session {} created for tenant {} by key {}", id, tenant.id(), caller.keyId());
       return session;
     }
@@ -239,14 +238,25 @@ public final class SessionManager {
     for (Session s : sessions.values()) {
       close(s, Session.CloseReason.HOST_SHUTDOWN);
     }
+    spareMaker.shutdown();
     cleanup.shutdown();
     try {
-      if (!cleanup.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS)) {
-        log.warn("session cleanup did not finish within 30 s");
+      if (!spareMaker.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS)
+          || !cleanup.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS)) {
+        log.warn("session cleanup did not finish in time");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    spares.discardAll();
+  }
+
+  private static java.util.concurrent.ExecutorService singleDaemonThread(String name) {
+    return java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    });
   }
 
   /**
