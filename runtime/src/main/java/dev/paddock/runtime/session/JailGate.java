@@ -21,7 +21,8 @@ public final class JailGate {
 
   private final SandboxLauncher launcher;
   private final Clock clock;
-  private volatile String failure;
+  private static final String UNCHECKED = "the sandbox has not been checked yet";
+  private volatile String failure = UNCHECKED;
   private volatile Instant lastProbe = Instant.EPOCH;
 
   public JailGate(SandboxLauncher launcher, Clock clock) {
@@ -34,7 +35,7 @@ public final class JailGate {
     lastProbe = clock.instant();
     try {
       launcher.checkAvailable();
-      if (failure != null) {
+      if (failure != null && !UNCHECKED.equals(failure)) {
         log.info("the sandbox works again");
       }
       failure = null;
@@ -48,9 +49,9 @@ public final class JailGate {
     }
   }
 
-  /** True when the last probe passed. */
+  /** True when the last probe passed and no exec has failed to set up since. */
   public boolean healthy() {
-    return failure == null && !lastProbe.equals(Instant.EPOCH);
+    return failure == null;
   }
 
   /**
@@ -63,12 +64,15 @@ public final class JailGate {
     if (clock.instant().isAfter(lastProbe.plus(RETRY)) && probe()) {
       return;
     }
-    String why = failure == null ? "the sandbox has not been checked yet" : failure;
-    throw new PaddockException.FailedPrecondition("JAIL_UNAVAILABLE", "no working sandbox on this host: " + why);
+    throw new PaddockException.FailedPrecondition("JAIL_UNAVAILABLE", "no working sandbox on this host: " + failure);
   }
 
-  /** Marks the jail broken after a setup failure of a real exec, so the next call re-probes. */
+  /**
+   * Marks the jail suspect after a setup failure of a real exec: the next call re-probes at once
+   * (one failed start says little about the next), and is refused only if the probe fails too.
+   */
   public void reportSetupFailure(String reason) {
     failure = reason;
+    lastProbe = Instant.EPOCH;
   }
 }
