@@ -19,6 +19,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,6 +41,8 @@ public final class SessionManager {
   private final ExecRunner execs;
   private final Clock clock;
   private final Map<String, Session> sessions = new ConcurrentHashMap<>();
+  /** Execs running per tenant, for the tenant's maxExecs. */
+  private final Map<String, AtomicInteger> runningExecs = new ConcurrentHashMap<>();
   private final SpareSlots spares;
   private final java.util.concurrent.ExecutorService cleanup = singleDaemonThread("paddock-session-cleanup");
   private final java.util.concurrent.ExecutorService spareMaker = singleDaemonThread("paddock-session-spares");
@@ -197,11 +200,21 @@ public final class SessionManager {
   public void exec(Principal caller, String sessionId, ExecSpec spec, ExecListener listener) {
     Duration timeLimit = validator.exec(spec);
     Session s = active(caller, sessionId);
+    Tenant tenant = tenants.apply(caller.tenantId())
+        .orElseThrow(() -> new PaddockException.Unauthenticated("the API key's tenant is not configured"));
     jail.require();
+    AtomicInteger running = runningExecs.computeIfAbsent(tenant.id(), t -> new AtomicInteger());
+    if (running.incrementAndGet() > tenant.maxExecs()) {
+      running.decrementAndGet();
+      throw new PaddockException.ResourceExhausted("EXEC_LIMIT_EXCEEDED",
+          "the tenant already has " + tenant.maxExecs() + " execs running, its limit", "tenant:" + tenant.id(),
+          Map.of("maxExecs", Integer.toString(tenant.maxExecs()), "scope", "tenant"));
+    }
     s.touch(clock.instant());
     try {
       execs.run(s, spec, timeLimit, listener);
     } finally {
+      running.decrementAndGet();
       s.touch(clock.instant());
     }
   }

@@ -7,9 +7,11 @@ import java.util.regex.Pattern;
  *
  * @param id          stable id, 1-63 characters of [a-z0-9-], starting with a letter or digit
  * @param maxSessions sessions the tenant may have open at once. Default 100.
+ * @param maxExecs    execs the tenant may have running at once, across its sessions. Default 32.
  */
-public record Tenant(String id, int maxSessions) {
+public record Tenant(String id, int maxSessions, int maxExecs) {
   public static final int DEFAULT_MAX_SESSIONS = 100;
+  public static final int DEFAULT_MAX_EXECS = 32;
   private static final Pattern ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
 
   public Tenant {
@@ -18,6 +20,9 @@ public record Tenant(String id, int maxSessions) {
     }
     if (maxSessions < 1) {
       throw new IllegalArgumentException("maxSessions must be at least 1 for tenant " + id);
+    }
+    if (maxExecs < 1) {
+      throw new IllegalArgumentException("maxExecs must be at least 1 for tenant " + id);
     }
   }
 }

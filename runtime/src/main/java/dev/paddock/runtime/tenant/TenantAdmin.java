@@ -32,6 +32,7 @@ public final class TenantAdmin {
     TenantsFile.TenantEntry demo = new TenantsFile.TenantEntry();
     demo.id = DEMO_TENANT;
     demo.maxSessions = Tenant.DEFAULT_MAX_SESSIONS;
+    demo.maxExecs = Tenant.DEFAULT_MAX_EXECS;
     doc.tenants.add(demo);
     ApiKeys.NewKey key = ApiKeys.generate();
     demo.keys.add(entry(key, "default"));
@@ -44,13 +45,14 @@ public final class TenantAdmin {
    * old one stops working at once). Creates the tenant if it does not exist.
    */
   public ApiKeys.NewKey rotateKey(String tenantId, String name) throws IOException {
-    new Tenant(tenantId, Tenant.DEFAULT_MAX_SESSIONS); // validates the id
+    new Tenant(tenantId, Tenant.DEFAULT_MAX_SESSIONS, Tenant.DEFAULT_MAX_EXECS); // validates the id
     TenantsFile.Document doc = Files.exists(file) ? TenantsFile.read(file) : new TenantsFile.Document();
     TenantsFile.TenantEntry tenant = doc.tenants.stream().filter(t -> tenantId.equals(t.id)).findFirst().orElse(null);
     if (tenant == null) {
       tenant = new TenantsFile.TenantEntry();
       tenant.id = tenantId;
       tenant.maxSessions = Tenant.DEFAULT_MAX_SESSIONS;
+      tenant.maxExecs = Tenant.DEFAULT_MAX_EXECS;
       doc.tenants.add(tenant);
     }
     tenant.keys.removeIf(k -> name.equals(k.name));

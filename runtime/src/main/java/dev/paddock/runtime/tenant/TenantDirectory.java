@@ -87,7 +87,7 @@ public final class TenantDirectory {
     Map<String, Principal> byHash = new HashMap<>();
     Map<String, Tenant> tenants = new HashMap<>();
     for (TenantsFile.TenantEntry t : doc.tenants) {
-      tenants.put(t.id, new Tenant(t.id, t.maxSessions == null ? Tenant.DEFAULT_MAX_SESSIONS : t.maxSessions));
+      tenants.put(t.id, TenantsFile.toTenant(t));
       for (TenantsFile.KeyEntry k : t.keys == null ? java.util.List.<TenantsFile.KeyEntry>of() : t.keys) {
         byHash.put(k.sha256, new Principal(t.id, k.id));
       }

@@ -25,7 +25,8 @@ import java.util.regex.Pattern;
  * <pre>
  * tenants:
  *   - id: demo
- *     maxSessions: 100
+ *     maxSessions: 100   # open sessions at once
+ *     maxExecs: 32       # running execs at once
  *     keys:
  *       - id: key_0123456789abcdef
  *         name: quickstart
@@ -49,6 +50,7 @@ public final class TenantsFile {
   public static final class TenantEntry {
     @JsonProperty public String id;
     @JsonProperty public Integer maxSessions;
+    @JsonProperty public Integer maxExecs;
     @JsonProperty public List<KeyEntry> keys = new ArrayList<>();
   }
 
@@ -92,7 +94,7 @@ public final class TenantsFile {
         continue;
       }
       try {
-        new Tenant(t.id, t.maxSessions == null ? Tenant.DEFAULT_MAX_SESSIONS : t.maxSessions);
+        toTenant(t);
       } catch (IllegalArgumentException e) {
         problems.add(e.getMessage());
       }
@@ -115,6 +117,13 @@ public final class TenantsFile {
       }
     }
     return problems;
+  }
+
+  /** The tenant an entry describes, with defaults for unset limits. */
+  static Tenant toTenant(TenantEntry t) {
+    return new Tenant(t.id,
+        t.maxSessions == null ? Tenant.DEFAULT_MAX_SESSIONS : t.maxSessions,
+        t.maxExecs == null ? Tenant.DEFAULT_MAX_EXECS : t.maxExecs);
   }
 
   /** Writes {@code doc} atomically (temp file + rename), readable by the owner only. */

@@ -136,7 +136,34 @@ class TenancyAndBadInputTest extends SharedHostTest {
   }
 
   @Test
-  void sessionsPerTenantAreCapped() throws Exception {
+  void aTenantsOpenSessionsAndRunningExecsAreCapped() throws Exception {
+    String one = host.newSession(host.gammaKey);
+    String two = host.newSession(host.gammaKey);
+    TestHost.Failure third = fail(() -> host.newSession(host.gammaKey));
+    assertThat(third.code()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(third.info().getReason()).isEqualTo("SESSION_LIMIT_EXCEEDED");
+    assertThat(third.info().getMetadataMap()).containsEntry("maxSessions", "2");
+
+    List<java.util.concurrent.CompletableFuture<TestHost.Outcome>> running = List.of(
+        java.util.concurrent.CompletableFuture.supplyAsync(() -> host.exec(host.gammaKey, one, "sleep", "2")),
+        java.util.concurrent.CompletableFuture.supplyAsync(() -> host.exec(host.gammaKey, two, "sleep", "2")));
+    Thread.sleep(700);
+    TestHost.Failure busy = fail(() -> host.exec(host.gammaKey, one, "true"));
+    assertThat(busy.code()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(busy.info().getReason()).isEqualTo("EXEC_LIMIT_EXCEEDED");
+    assertThat(busy.info().getMetadataMap()).containsEntry("maxExecs", "2").containsEntry("scope", "tenant");
+    // another tenant is not held back, and the quota frees up as execs end
+    assertThat(host.exec(host.betaKey, host.newSession(host.betaKey), "echo", "free").out()).isEqualTo("free\n");
+    for (var r : running) {
+      assertThat(r.get().result().getStatus()).isEqualTo(ExecStatus.EXEC_STATUS_OK);
+    }
+    assertThat(host.exec(host.gammaKey, one, "echo", "again").out()).isEqualTo("again\n");
+    host.sessions(host.gammaKey).closeSession(CloseSessionRequest.newBuilder().setSessionId(two).build());
+    assertThat(host.newSession(host.gammaKey)).startsWith("ses_");
+  }
+
+  @Test
+  void listingPagesThroughTheCallersOwnSessions() throws Exception {
     // listing pages through the caller's sessions only
     String a1 = host.newSession(host.betaKey);
     String a2 = host.newSession(host.betaKey);

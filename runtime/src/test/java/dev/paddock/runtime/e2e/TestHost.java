@@ -15,6 +15,7 @@ import dev.paddock.runtime.RuntimeServer;
 import dev.paddock.runtime.config.HostConfig;
 import dev.paddock.runtime.session.SessionSettings;
 import dev.paddock.runtime.tenant.TenantAdmin;
+import dev.paddock.runtime.tenant.TenantsFile;
 import dev.paddock.sandbox.JailRequirement;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
@@ -40,6 +41,8 @@ final class TestHost implements AutoCloseable {
   final Path dataDir;
   final String alphaKey;
   final String betaKey;
+  /** A tenant with small quotas: 2 open sessions, 2 running execs. */
+  final String gammaKey;
   private final List<ManagedChannel> channels = new ArrayList<>();
 
   TestHost(Path temp) throws Exception {
@@ -53,6 +56,16 @@ final class TestHost implements AutoCloseable {
     TenantAdmin admin = new TenantAdmin(dataDir.resolve("tenants.yaml"), Clock.systemUTC());
     alphaKey = admin.rotateKey("alpha", "test").key();
     betaKey = admin.rotateKey("beta", "test").key();
+    gammaKey = admin.rotateKey("gamma", "test").key();
+    Path tenantsFile = dataDir.resolve("tenants.yaml");
+    TenantsFile.Document doc = TenantsFile.read(tenantsFile);
+    for (TenantsFile.TenantEntry t : doc.tenants) {
+      if (t.id.equals("gamma")) {
+        t.maxSessions = 2;
+        t.maxExecs = 2;
+      }
+    }
+    TenantsFile.write(tenantsFile, doc);
     server = RuntimeServer.start(new HostConfig(new InetSocketAddress("127.0.0.1", 0), dataDir, nsjail,
         99999, 99999, Path.of("/sys/fs/cgroup"), settings), Clock.systemUTC());
   }
