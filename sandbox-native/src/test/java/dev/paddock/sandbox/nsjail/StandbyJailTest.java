@@ -15,6 +15,14 @@ class StandbyJailTest {
   @Test
   void aSessionKeepsOneJailReadyAndLosesItWithItsCgroups() throws Exception {
     TestJail jail = new TestJail(temp);
+    try {
+      check(jail);
+    } finally {
+      jail.close();
+    }
+  }
+
+  private static void check(TestJail jail) throws Exception {
     Path pidsParent = Path.of("/sys/fs/cgroup/pids").resolve(jail.cgroupBase());
     assertThat(jail.run(List.of("echo", "one")).stdout()).isEqualTo("one\n");
     // After an exec, the next jail is prepared in the background: one group, one waiting shell.
