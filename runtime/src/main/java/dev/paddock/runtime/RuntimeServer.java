@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -81,13 +82,24 @@ public final class RuntimeServer implements AutoCloseable {
         cgroups, LinuxSyscalls.system());
   }
 
-  /** Sessions do not survive a restart: their workspaces and cgroups from a previous run go. */
+  /**
+   * Sessions do not survive a restart: the workspaces and the jail scratch files (which may hold an
+   * exec's environment) of a previous run of this data directory go. Their cgroups are left to the
+   * operator: the cgroup tree is shared by every host on the machine (README, Troubleshooting).
+   */
   private static void removeLeftovers(HostConfig config, SandboxLauncher launcher) throws IOException {
-    if (Files.isDirectory(config.workspaces())) {
-      try (var leftovers = Files.list(config.workspaces())) {
-        for (Path dir : (Iterable<Path>) leftovers::iterator) {
-          log.warn("removing workspace left by a previous run: {}", dir.getFileName());
-          launcher.deleteWorkspace(dir);
+    for (Path dir : List.of(config.workspaces(), config.scratch())) {
+      if (!Files.isDirectory(dir)) {
+        continue;
+      }
+      try (var leftovers = Files.list(dir)) {
+        for (Path left : (Iterable<Path>) leftovers::iterator) {
+          log.warn("removing {} left by a previous run", config.dataDir().relativize(left));
+          if (dir.equals(config.workspaces())) {
+            launcher.deleteWorkspace(left);
+          } else {
+            NsjailLauncher.deleteQuietly(left);
+          }
         }
       }
     }

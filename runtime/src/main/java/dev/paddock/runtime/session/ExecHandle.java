@@ -29,6 +29,16 @@ final class ExecHandle {
     }
   }
 
+  /** True once the exec was cancelled (its jail must then not be started at all). */
+  synchronized boolean cancelled() {
+    return cancelReason != null;
+  }
+
+  /** The reason of the first cancel, or null. */
+  synchronized String cancelReason() {
+    return cancelReason;
+  }
+
   /** True once a process is attached (and so, if cancelled, already killed). */
   synchronized boolean attached() {
     return process != null;

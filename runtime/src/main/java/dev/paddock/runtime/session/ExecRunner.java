@@ -70,6 +70,12 @@ public final class ExecRunner {
     env.putAll(spec.env());
     SandboxRequest request = new SandboxRequest(spec.argv(), env, spec.cwd(), spec.stdin(),
         session.workspace(), policy, sessionCgroup(session));
+    if (handle.cancelled()) {
+      // The session closed, or the caller left, before the jail started: start none.
+      listener.finished(SandboxResult.killed(handle.cancelReason(), ResourceUsage.NONE),
+          new ExecListener.ExecCounters(0, 0, false));
+      return;
+    }
     SandboxProcess process;
     try {
       process = launcher.start(request);

@@ -58,20 +58,29 @@ public final class JailGate {
    * Throws FAILED_PRECONDITION / JAIL_UNAVAILABLE unless the jail works.
    */
   public void require() {
-    if (healthy()) {
+    if (healthy() || probeIfDue()) {
       return;
     }
-    if (clock.instant().isAfter(lastProbe.plus(RETRY)) && probe()) {
-      return;
+    String failure = this.failure;
+    if (failure == null) {
+      return; // another caller's probe passed meanwhile
     }
     throw new PaddockException.FailedPrecondition("JAIL_UNAVAILABLE", "no working sandbox on this host: " + failure);
+  }
+
+  /** Probes when the last probe is old enough; callers waiting here share one probe's answer. */
+  private synchronized boolean probeIfDue() {
+    if (healthy()) {
+      return true;
+    }
+    return clock.instant().isAfter(lastProbe.plus(RETRY)) && probe();
   }
 
   /**
    * Marks the jail suspect after a setup failure of a real exec: the next call re-probes at once
    * (one failed start says little about the next), and is refused only if the probe fails too.
    */
-  public void reportSetupFailure(String reason) {
+  public synchronized void reportSetupFailure(String reason) {
     failure = reason;
     lastProbe = Instant.EPOCH;
   }

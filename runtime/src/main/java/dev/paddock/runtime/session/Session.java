@@ -29,6 +29,7 @@ public final class Session {
   private volatile Map<String, String> env;
   private final Map<String, ExecHandle> running = new ConcurrentHashMap<>();
 
+  private volatile boolean cleanedUp;
   private Duration idleTimeout;
   private Instant lastActivity;
   private State state = State.ACTIVE;
@@ -108,6 +109,15 @@ public final class Session {
 
   public synchronized CloseReason closeReason() {
     return closeReason;
+  }
+
+  /** True once a closed session's workspace and cgroups are gone. */
+  public boolean cleanedUp() {
+    return cleanedUp;
+  }
+
+  void markCleanedUp() {
+    cleanedUp = true;
   }
 
   /** Number of execs running now. */

@@ -44,7 +44,16 @@ public final class SessionManager {
   /** Execs running per tenant, for the tenant's maxExecs. */
   private final Map<String, AtomicInteger> runningExecs = new ConcurrentHashMap<>();
   private final SpareSlots spares;
-  private final java.util.concurrent.ExecutorService cleanup = singleDaemonThread("paddock-session-cleanup");
+  /** Checks, 10 ms apart, that cleanup waits for a closed session's execs to wind down. */
+  private static final int CLEANUP_PATIENCE_CHECKS = 1000;
+
+  private final java.util.concurrent.ScheduledExecutorService cleanup =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "paddock-session-cleanup");
+        t.setDaemon(true);
+        return t;
+      });
+  private volatile boolean closing;
   private final java.util.concurrent.ExecutorService spareMaker = singleDaemonThread("paddock-session-spares");
 
   public SessionManager(SandboxLauncher launcher, JailGate jail, Function<String, java.util.Optional<Tenant>> tenants,
@@ -66,33 +75,41 @@ public final class SessionManager {
     Limits limits = validator.sessionLimits(spec);
     SandboxPolicy policy = resolvePolicy(spec.policy()).withLimits(limits);
     jail.require();
-    synchronized (this) {
-      long open = sessions.values().stream()
-          .filter(s -> s.tenantId().equals(tenant.id()) && s.state() == Session.State.ACTIVE).count();
-      if (open >= tenant.maxSessions()) {
-        throw new PaddockException.ResourceExhausted("SESSION_LIMIT_EXCEEDED",
-            "the tenant already has " + open + " open sessions, its limit", "tenant:" + tenant.id(),
-            Map.of("maxSessions", Integer.toString(tenant.maxSessions())));
-      }
-      SpareSlots.Slot slot;
-      try {
-        slot = spares.take(tenant.id(), policy);
-      } catch (IOException e) {
-        throw new PaddockException.Internal("SANDBOX_SETUP_FAILED", "the session workspace could not be created",
-            Map.of("stage", "workspace"), e);
-      }
-      String id = slot.id();
-      Path workspace = slot.workspace();
-      Instant now = clock.instant();
-      Session session = new Session(id, tenant.id(), workspace, now,
-          spec.idleTimeout() == null ? settings.defaultIdleTimeout() : spec.idleTimeout(),
-          spec.maxLifetime() == null ? settings.defaultMaxLifetime() : spec.maxLifetime(),
-          policy, DEFAULT_POLICY, spec.labels(), spec.env());
-      sessions.put(id, session);
-      spares.refill(tenant.id(), policy);
-      log.info("session {} created for tenant {} by key {}", id, tenant.id(), caller.keyId());
-      return session;
+    // The slot (workspace, waiting jail) is taken outside the lock: making one can take a while,
+    // and every tenant's CreateSession goes through this lock.
+    SpareSlots.Slot slot;
+    try {
+      slot = spares.take(tenant.id(), policy);
+    } catch (IOException e) {
+      throw new PaddockException.Internal("SANDBOX_SETUP_FAILED", "the session workspace could not be created",
+          Map.of("stage", "workspace"), e);
     }
+    Session session;
+    try {
+      synchronized (this) {
+        if (closing) {
+          throw new PaddockException.Unavailable("HOST_SHUTTING_DOWN", "the host is shutting down", Duration.ofSeconds(1));
+        }
+        long open = sessions.values().stream()
+            .filter(s -> s.tenantId().equals(tenant.id()) && s.state() == Session.State.ACTIVE).count();
+        if (open >= tenant.maxSessions()) {
+          throw new PaddockException.ResourceExhausted("SESSION_LIMIT_EXCEEDED",
+              "the tenant already has " + open + " open sessions, its limit", "tenant:" + tenant.id(),
+              Map.of("maxSessions", Integer.toString(tenant.maxSessions())));
+        }
+        session = new Session(slot.id(), tenant.id(), slot.workspace(), clock.instant(),
+            spec.idleTimeout() == null ? settings.defaultIdleTimeout() : spec.idleTimeout(),
+            spec.maxLifetime() == null ? settings.defaultMaxLifetime() : spec.maxLifetime(),
+            policy, DEFAULT_POLICY, spec.labels(), spec.env());
+        sessions.put(session.id(), session);
+      }
+    } catch (RuntimeException e) {
+      spares.giveBack(tenant.id(), slot);
+      throw e;
+    }
+    spares.refill(tenant.id(), policy);
+    log.info("session {} created for tenant {} by key {}", session.id(), tenant.id(), caller.keyId());
+    return session;
   }
 
   private static SandboxPolicy resolvePolicy(String name) {
@@ -246,22 +263,37 @@ public final class SessionManager {
     }
   }
 
-  /** Closes every session (host shutdown) and waits up to 30 s for their cleanup. */
+  /**
+   * Host shutdown: refuses new sessions, closes every session and spare slot, and waits (up to
+   * about 40 s) for their workspaces and cgroups to be removed.
+   */
   public void closeAll() {
+    synchronized (this) {
+      closing = true; // no session can be added after this
+    }
+    spares.stop();
     for (Session s : sessions.values()) {
       close(s, Session.CloseReason.HOST_SHUTDOWN);
     }
     spareMaker.shutdown();
+    awaitQuietly(spareMaker, 10);
+    spares.discardAll();
+    // Pending cleanups re-schedule themselves; wait until none is left, then stop the thread.
+    for (int i = 0; i < 3000 && sessions.values().stream().anyMatch(s -> !s.cleanedUp()); i++) {
+      sleep(10);
+    }
     cleanup.shutdown();
+    awaitQuietly(cleanup, 10);
+  }
+
+  private static void awaitQuietly(java.util.concurrent.ExecutorService executor, long seconds) {
     try {
-      if (!spareMaker.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS)
-          || !cleanup.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS)) {
-        log.warn("session cleanup did not finish in time");
+      if (!executor.awaitTermination(seconds, java.util.concurrent.TimeUnit.SECONDS)) {
+        log.warn("shutdown: {} did not finish within {} s", executor, seconds);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    spares.discardAll();
   }
 
   private static java.util.concurrent.ExecutorService singleDaemonThread(String name) {
@@ -282,21 +314,31 @@ public final class SessionManager {
       return;
     }
     s.killAll("the session closed (" + reason + ")");
-    cleanup.execute(() -> removeLeftovers(s));
+    removeLeftovers(s, 0);
   }
 
-  private void removeLeftovers(Session s) {
-    // Every jail of the session is dead or dies as it attaches. Wait for the execs to finish their
-    // bookkeeping (they read their cgroup's counters), so nothing can run, or recreate the
-    // session's cgroups, after the workspace and cgroups are gone.
-    for (int i = 0; i < 1000 && s.runningExecs() > 0; i++) {
-      sleep(10);
+  /**
+   * Every jail of the session is dead, or dies as it attaches. The execs still finish their
+   * bookkeeping (they read their cgroup's counters), so the workspace and cgroups go once they are
+   * done; checks are re-scheduled rather than slept on, so one stalled session does not hold up
+   * every other session's cleanup. After {@link #CLEANUP_PATIENCE_CHECKS} checks they go anyway.
+   */
+  private void removeLeftovers(Session s, int check) {
+    if (s.runningExecs() > 0 && check < CLEANUP_PATIENCE_CHECKS) {
+      cleanup.schedule(() -> removeLeftovers(s, check + 1), 10, java.util.concurrent.TimeUnit.MILLISECONDS);
+      return;
     }
-    if (!s.noExecStarting()) {
-      log.error("session {}: an exec is still starting after 10 s; removing its workspace anyway", s.id());
+    cleanup.execute(() -> removeNow(s));
+  }
+
+  private void removeNow(Session s) {
+    if (s.runningExecs() > 0) {
+      log.warn("session {}: {} execs still winding down after 10 s; removing its workspace anyway",
+          s.id(), s.runningExecs());
     }
     launcher.deleteWorkspace(s.workspace());
     launcher.removeCgroups(ExecRunner.sessionCgroup(s));
+    s.markCleanedUp();
     if (settings.closedRetention().isZero()) {
       sessions.remove(s.id());
     }

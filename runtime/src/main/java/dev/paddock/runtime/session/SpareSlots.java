@@ -25,6 +25,7 @@ final class SpareSlots {
   record Slot(String id, Path workspace, SandboxPolicy policy) {}
 
   private final Map<String, Slot> byTenant = new ConcurrentHashMap<>();
+  private volatile boolean stopped;
   private final SandboxLauncher launcher;
   private final Executor background;
 
@@ -40,26 +41,38 @@ final class SpareSlots {
       if (spare.policy().equals(policy)) {
         return spare;
       }
-      discard(tenantId, spare);
+      discardLater(tenantId, spare);
     }
     return make(tenantId, policy);
   }
 
+  /** Returns a slot that was taken but not used, as the spare if there is none, else discards it. */
+  void giveBack(String tenantId, Slot slot) {
+    if (stopped || byTenant.putIfAbsent(tenantId, slot) != null) {
+      discardLater(tenantId, slot);
+    }
+  }
+
   /** Makes the tenant's next spare slot in the background, for {@code policy}, unless one exists. */
   void refill(String tenantId, SandboxPolicy policy) {
-    if (byTenant.containsKey(tenantId)) {
+    if (stopped || byTenant.containsKey(tenantId)) {
       return;
     }
-    background.execute(() -> {
+    run(() -> {
       try {
         Slot slot = make(tenantId, policy);
-        if (byTenant.putIfAbsent(tenantId, slot) != null) {
+        if (stopped || byTenant.putIfAbsent(tenantId, slot) != null) {
           discard(tenantId, slot);
         }
       } catch (IOException | RuntimeException e) {
         log.warn("cannot prepare a spare session slot for tenant {}: {}", tenantId, e.getMessage());
       }
     });
+  }
+
+  /** Makes no more slots (host shutdown); {@link #discardAll} then removes the ones there are. */
+  void stop() {
+    stopped = true;
   }
 
   /** Discards every spare slot (host shutdown). */
@@ -77,6 +90,19 @@ final class SpareSlots {
     Path workspace = launcher.createWorkspace(id);
     launcher.prepare(ExecRunner.sessionCgroup(tenantId, id), workspace, policy);
     return new Slot(id, workspace, policy);
+  }
+
+  private void discardLater(String tenantId, Slot slot) {
+    run(() -> discard(tenantId, slot));
+  }
+
+  /** Runs {@code task} in the background, or here when the background no longer takes work. */
+  private void run(Runnable task) {
+    try {
+      background.execute(task);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      task.run();
+    }
   }
 
   private void discard(String tenantId, Slot slot) {

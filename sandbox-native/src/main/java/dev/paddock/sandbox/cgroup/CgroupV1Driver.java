@@ -123,8 +123,9 @@ public final class CgroupV1Driver implements CgroupDriver {
 
     @Override
     public boolean killAll(LinuxSyscalls linux) throws CgroupException {
-      return CgroupFiles.killLoop(pids.resolve("cgroup.procs"), linux)
-          && CgroupFiles.killLoop(memory.resolve("cgroup.procs"), linux);
+      boolean pidsEmpty = CgroupFiles.killLoop(pids.resolve("cgroup.procs"), linux);
+      boolean memoryEmpty = CgroupFiles.killLoop(memory.resolve("cgroup.procs"), linux);
+      return pidsEmpty && memoryEmpty;
     }
 
     @Override

@@ -55,8 +55,10 @@ public final class NsjailLauncher implements SandboxLauncher {
     this.audit = new SeccompAuditLookup(linux);
     this.timers = Executors.newScheduledThreadPool(1, daemon("paddock-sandbox-timer"));
     this.cleanup = Executors.newSingleThreadExecutor(daemon("paddock-sandbox-cleanup"));
+    // Two threads: one slow preparation (a cgroup join can wait for an RCU grace period) does not
+    // hold up every other session's next jail.
     this.standbys = new StandbyPool(this::makeStandby,
-        Executors.newSingleThreadExecutor(daemon("paddock-sandbox-standby")), linux);
+        Executors.newFixedThreadPool(2, daemon("paddock-sandbox-standby")), linux);
   }
 
   @Override
@@ -68,21 +70,22 @@ public final class NsjailLauncher implements SandboxLauncher {
               + " run scripts/setup or set --nsjail");
     }
     Path workspace = null;
+    String cgroup = "paddock/probe/" + randomHex();
+    SandboxProcess p = null;
     try {
       checkSearchable(workspaceRoot());
       checkNotVisibleInJails(workspaceRoot());
       checkNotVisibleInJails(scratchDir());
-      workspace = createWorkspace("probe-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()));
-      String cgroup = "paddock/probe/" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+      workspace = createWorkspace("probe-" + randomHex());
       SandboxRequest probe = new SandboxRequest(
           List.of("/bin/true"), java.util.Map.of(), "", null, workspace,
           DefaultPolicies.tool().withLimits(Limits.DEFAULTS.toBuilder().wallTime(Duration.ofSeconds(10)).build()),
           cgroup);
-      SandboxProcess p = start(probe);
+      p = start(probe, false);
       p.stdout().transferTo(java.io.OutputStream.nullOutputStream());
       p.stderr().transferTo(java.io.OutputStream.nullOutputStream());
       SandboxResult result = p.await();
-      removeCgroups("paddock/probe");
+      p = null;
       if (result.status() != SandboxResult.Status.OK || result.exitCode() != 0) {
         throw new SandboxSetupException("nsjail is installed but cannot start a sandbox on this host: " + result.reason());
       }
@@ -93,8 +96,33 @@ public final class NsjailLauncher implements SandboxLauncher {
       Thread.currentThread().interrupt();
       throw new SandboxSetupException("interrupted while probing the sandbox", e);
     } finally {
+      if (p != null) {
+        p.cancel("the probe failed");
+        awaitQuietly(p);
+      }
+      try {
+        // No standby was prepared for the probe: remove its group directly, leaving no tombstone.
+        cgroups.removeTree(cgroup);
+      } catch (CgroupException e) {
+        log.warn("cannot remove the probe's cgroup", e);
+      }
       if (workspace != null) {
         deleteQuietly(workspace);
+      }
+    }
+  }
+
+  private static void awaitQuietly(SandboxProcess p) {
+    boolean interrupted = Thread.interrupted();
+    try {
+      p.await();
+    } catch (InterruptedException e) {
+      interrupted = true;
+    } catch (RuntimeException e) {
+      log.warn("cleanup of a failed probe failed", e);
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
       }
     }
   }
@@ -158,6 +186,11 @@ public final class NsjailLauncher implements SandboxLauncher {
 
   @Override
   public SandboxProcess start(SandboxRequest request) throws SandboxSetupException {
+    return start(request, true);
+  }
+
+  /** Starts {@code request}; with {@code prepareNext}, prepares the parent's next jail too. */
+  private SandboxProcess start(SandboxRequest request, boolean prepareNext) throws SandboxSetupException {
     checkCwd(request.cwd());
     Optional<List<String>> argv = NsjailCommand.resolveArgv(request.argv());
     if (argv.isEmpty()) {
@@ -174,8 +207,19 @@ public final class NsjailLauncher implements SandboxLauncher {
       jail.discard(linux);
       throw new SandboxSetupException("the sandbox could not be started on this host", e);
     }
-    standbys.prepareAsync(key); // the session's next exec
-    return new NsjailProcess(jail.shell, request, jail.cgroup, jail.logFile(), jail.execDir, linux, audit, timers, cleanup);
+    NsjailProcess process;
+    try {
+      // Right after release: from here on the jail runs, and only a supervised process may run.
+      process = new NsjailProcess(jail.shell, request, jail.cgroup, jail.logFile(), jail.execDir, linux, audit, timers, cleanup);
+    } catch (RuntimeException e) {
+      log.error("cannot supervise a released jail; killing it", e);
+      jail.discard(linux);
+      throw new SandboxSetupException("the sandbox could not be started on this host", e);
+    }
+    if (prepareNext) {
+      standbys.prepareAsync(key); // the session's next exec
+    }
+    return process;
   }
 
   @Override
@@ -295,7 +339,8 @@ public final class NsjailLauncher implements SandboxLauncher {
     return dir;
   }
 
-  static void deleteQuietly(Path dir) {
+  /** Deletes {@code dir} and everything below it, without following links; failures are logged. */
+  public static void deleteQuietly(Path dir) {
     try (var walk = Files.walk(dir)) {
       walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> {
         try {

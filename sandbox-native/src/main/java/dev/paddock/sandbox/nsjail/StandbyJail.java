@@ -64,16 +64,19 @@ final class StandbyJail {
 
   /** Kills the shell and everything in the cgroup, then removes the cgroup and scratch files. */
   void discard(LinuxSyscalls linux) {
-    shell.destroyForcibly();
+    // Cleanup must finish even on an interrupted thread (e.g. at shutdown): clear the flag, restore it after.
+    boolean interrupted = Thread.interrupted();
     try {
-      shell.waitFor();
-      cgroup.killAll(linux);
+      shell.destroyForcibly();
+      cgroup.killAll(linux); // whatever the shell may have started, and the shell itself
       cgroup.remove();
     } catch (CgroupException e) {
       log.warn("cannot remove standby {}", cgroup, e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    } finally {
+      NsjailLauncher.deleteQuietly(execDir);
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
-    NsjailLauncher.deleteQuietly(execDir);
   }
 }
