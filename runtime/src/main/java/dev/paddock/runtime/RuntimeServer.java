@@ -60,7 +60,8 @@ public final class RuntimeServer implements AutoCloseable {
     ExecutorService workers = Executors.newCachedThreadPool(named("paddock-exec"));
     ExecRunner execs = new ExecRunner(launcher, jail, workers, config.sessions().maxOutputBytes(), clock);
     SessionManager sessions = new SessionManager(launcher, jail, tenants::tenant, config.sessions(), execs, clock);
-    HostServer grpc = HostServer.start(config.listen(), sessions, tenants, workers);
+    HostServer grpc = HostServer.start(config.listen(), sessions, tenants, workers,
+        config.sessions().clientStallTimeout());
     grpc.setServing(jail.healthy());
     ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(named("paddock-reaper"));
     RuntimeServer host = new RuntimeServer(grpc, sessions, jail, ticker, workers);

@@ -41,10 +41,12 @@ final class ExecGrpcService extends ExecServiceGrpc.ExecServiceImplBase {
 
   private final SessionManager sessions;
   private final ExecutorService workers;
+  private final java.time.Duration stallTimeout;
 
-  ExecGrpcService(SessionManager sessions, ExecutorService workers) {
+  ExecGrpcService(SessionManager sessions, ExecutorService workers, java.time.Duration stallTimeout) {
     this.sessions = sessions;
     this.workers = workers;
+    this.stallTimeout = stallTimeout;
   }
 
   @Override
@@ -60,7 +62,7 @@ final class ExecGrpcService extends ExecServiceGrpc.ExecServiceImplBase {
       call.onError(ErrorMapper.toStatusException(e, requestId));
       return;
     }
-    StreamingListener listener = new StreamingListener(call);
+    StreamingListener listener = new StreamingListener(call, requestId, stallTimeout.toNanos());
     call.setOnReadyHandler(listener::onReady);
     call.setOnCancelHandler(listener::onCancel);
     workers.execute(Context.current().wrap(() -> {
@@ -118,15 +120,23 @@ final class ExecGrpcService extends ExecServiceGrpc.ExecServiceImplBase {
     });
   }
 
-  /** Sends one exec's events on a server stream, waiting for the transport when it is full. */
+  /**
+   * Sends one exec's events on a server stream, waiting for the transport when it is full. A
+   * client that reads nothing for the stall timeout gets its exec killed and its call ended, so it
+   * cannot hold a jail and two host threads for the rest of the exec's time limit.
+   */
   private static final class StreamingListener implements ExecListener {
     private final ServerCallStreamObserver<ExecEvent> call;
+    private final String requestId;
+    private final long stallNanos;
     private final Object lock = new Object();
     private boolean cancelled;
     private Runnable cancelExec;
 
-    StreamingListener(ServerCallStreamObserver<ExecEvent> call) {
+    StreamingListener(ServerCallStreamObserver<ExecEvent> call, String requestId, long stallNanos) {
       this.call = call;
+      this.requestId = requestId;
+      this.stallNanos = stallNanos;
     }
 
     void onReady() {
@@ -175,6 +185,18 @@ final class ExecGrpcService extends ExecServiceGrpc.ExecServiceImplBase {
       send(ExecEvent.newBuilder().setResult(Protos.toProto(result, counters)).build());
     }
 
+    /** Caller holds {@code lock}. */
+    private void stalled() {
+      cancelled = true;
+      log.info("request {}: the client read no output for {} ms; killing the exec", requestId, stallNanos / 1_000_000);
+      if (cancelExec != null) {
+        cancelExec.run();
+      }
+      call.onError(ErrorMapper.toStatusException(new PaddockException.Unavailable("CLIENT_STALLED",
+          "the client read no output for " + stallNanos / 1_000_000 + " ms; the exec was killed", java.time.Duration.ZERO),
+          requestId));
+    }
+
     void complete() {
       synchronized (lock) {
         if (!cancelled) {
@@ -193,7 +215,14 @@ final class ExecGrpcService extends ExecServiceGrpc.ExecServiceImplBase {
 
     private void send(ExecEvent event) {
       synchronized (lock) {
+        long waitingSince = 0;
         while (!cancelled && !call.isReady()) {
+          if (waitingSince == 0) {
+            waitingSince = System.nanoTime();
+          } else if (System.nanoTime() - waitingSince > stallNanos) {
+            stalled();
+            return;
+          }
           try {
             lock.wait(100);
           } catch (InterruptedException e) {

@@ -36,14 +36,14 @@ public final class HostServer {
 
   /** Binds {@code address} (port 0 = any free port) and starts serving. */
   public static HostServer start(InetSocketAddress address, SessionManager sessions, TenantDirectory tenants,
-      ExecutorService workers) throws IOException {
+      ExecutorService workers, java.time.Duration clientStallTimeout) throws IOException {
     HealthStatusManager health = new HealthStatusManager();
     Server server = NettyServerBuilder.forAddress(address)
         .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)
         .addService(new SessionGrpcService(sessions))
-        .addService(new ExecGrpcService(sessions, workers))
+        .addService(new ExecGrpcService(sessions, workers, clientStallTimeout))
         .addService(NotYetImplemented.service(FileServiceGrpc.getServiceDescriptor()))
         .addService(NotYetImplemented.service(BrowserServiceGrpc.getServiceDescriptor()))
         .addService(NotYetImplemented.service(AuditServiceGrpc.getServiceDescriptor()))

@@ -16,6 +16,8 @@ import java.time.Duration;
  * @param closedRetention     how long a closed session stays readable as CLOSED. Default 10 min.
  * @param maxOutputBytes      output kept per stream per exec; beyond it output is dropped and the
  *                            result says {@code output_truncated}. Default 256 MiB.
+ * @param clientStallTimeout  how long an exec's output may wait for a client that reads none of
+ *                            it before the exec is killed and the call ended. Default 60 s.
  */
 public record SessionSettings(
     Duration defaultIdleTimeout,
@@ -26,9 +28,16 @@ public record SessionSettings(
     Duration maxExecTimeout,
     Limits maxLimits,
     Duration closedRetention,
-    long maxOutputBytes) {
+    long maxOutputBytes,
+    Duration clientStallTimeout) {
 
-  /** The defaults listed above; maxima of 8 GiB memory, 4096 processes, 2 cores per exec. */
+  /** The same settings with another client stall timeout. */
+  public SessionSettings withClientStallTimeout(Duration timeout) {
+    return new SessionSettings(defaultIdleTimeout, maxIdleTimeout, defaultMaxLifetime, maxLifetime,
+        defaultExecTimeout, maxExecTimeout, maxLimits, closedRetention, maxOutputBytes, timeout);
+  }
+
+  /** The defaults listed above; maxima of 8 GiB memory, 4096 processes, all cores per exec. */
   public static SessionSettings defaults() {
     return new SessionSettings(
         Duration.ofMinutes(5), Duration.ofHours(24),
@@ -37,6 +46,7 @@ public record SessionSettings(
         new Limits(8192 * Limits.MIB, 4096, Math.max(1, Runtime.getRuntime().availableProcessors()) * 1000,
             Duration.ofHours(1), 4096 * Limits.MIB, 16384 * Limits.MIB, 65536),
         Duration.ofMinutes(10),
-        256 * Limits.MIB);
+        256 * Limits.MIB,
+        Duration.ofSeconds(60));
   }
 }
