@@ -80,44 +80,47 @@ final class ExecGrpcService extends ExecServiceGrpc.ExecServiceImplBase {
 
   @Override
   public void startExec(ExecRequest req, StreamObserver<ExecStarted> out) {
-    SessionGrpcService.unary(out, () -> {
-      throw new PaddockException.Unimplemented("StartExec");
-    });
+    SessionGrpcService.unimplemented(out, "StartExec");
   }
 
   @Override
   public void writeStdin(WriteStdinRequest req, StreamObserver<WriteStdinResponse> out) {
-    SessionGrpcService.unary(out, () -> {
-      throw new PaddockException.Unimplemented("WriteStdin");
-    });
+    SessionGrpcService.unimplemented(out, "WriteStdin");
   }
 
   @Override
   public void signalExec(SignalExecRequest req, StreamObserver<SignalExecResponse> out) {
-    SessionGrpcService.unary(out, () -> {
-      throw new PaddockException.Unimplemented("SignalExec");
-    });
+    SessionGrpcService.unimplemented(out, "SignalExec");
   }
 
   @Override
   public void attachExec(AttachExecRequest req, StreamObserver<ExecEvent> out) {
-    SessionGrpcService.unary(out, () -> {
-      throw new PaddockException.Unimplemented("AttachExec");
-    });
+    SessionGrpcService.unimplemented(out, "AttachExec");
   }
 
   @Override
   public void getExec(GetExecRequest req, StreamObserver<ExecInfo> out) {
-    SessionGrpcService.unary(out, () -> {
-      throw new PaddockException.Unimplemented("GetExec");
-    });
+    SessionGrpcService.unimplemented(out, "GetExec");
   }
 
   @Override
   public void listExecs(ListExecsRequest req, StreamObserver<ListExecsResponse> out) {
-    SessionGrpcService.unary(out, () -> {
-      throw new PaddockException.Unimplemented("ListExecs");
-    });
+    SessionGrpcService.unimplemented(out, "ListExecs");
+  }
+
+  @Override
+  public StreamObserver<dev.paddock.ipc.v1.ExecPtyRequest> execPty(StreamObserver<ExecEvent> out) {
+    SessionGrpcService.unimplemented(out, "ExecPty");
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(dev.paddock.ipc.v1.ExecPtyRequest value) {}
+
+      @Override
+      public void onError(Throwable t) {}
+
+      @Override
+      public void onCompleted() {}
+    };
   }
 
   /**

@@ -63,16 +63,17 @@ final class SessionGrpcService extends SessionServiceGrpc.SessionServiceImplBase
 
   @Override
   public void updateSessionLabels(UpdateSessionLabelsRequest req, StreamObserver<Session> out) {
-    unary(out, () -> {
-      throw new PaddockException.Unimplemented("UpdateSessionLabels");
-    });
+    unimplemented(out, "UpdateSessionLabels");
   }
 
   @Override
   public void getSessionMetrics(GetSessionMetricsRequest req, StreamObserver<SessionMetrics> out) {
-    unary(out, () -> {
-      throw new PaddockException.Unimplemented("GetSessionMetrics");
-    });
+    unimplemented(out, "GetSessionMetrics");
+  }
+
+  /** Answers a designed-but-unbuilt RPC: UNIMPLEMENTED with ErrorInfo NOT_IMPLEMENTED naming it. */
+  static <T> void unimplemented(StreamObserver<T> out, String method) {
+    out.onError(ErrorMapper.toStatusException(new PaddockException.Unimplemented(method), RequestIds.current()));
   }
 
   /** Runs a unary call, sending its value or its typed error. */
