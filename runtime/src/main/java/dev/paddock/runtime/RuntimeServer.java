@@ -60,13 +60,18 @@ public final class RuntimeServer implements AutoCloseable {
     ExecutorService workers = Executors.newCachedThreadPool(named("paddock-exec"));
     ExecRunner execs = new ExecRunner(launcher, jail, workers, config.sessions().maxOutputBytes(), clock);
     SessionManager sessions = new SessionManager(launcher, jail, tenants::tenant, config.sessions(), execs, clock);
-    HostServer grpc = HostServer.start(config.listen(), sessions, tenants, workers,
+    HostServer grpc = HostServer.start(config.listen(), config.tls(), sessions, tenants, workers,
         config.sessions().clientStallTimeout());
     grpc.setServing(jail.healthy());
     ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(named("paddock-reaper"));
     RuntimeServer host = new RuntimeServer(grpc, sessions, jail, ticker, workers);
     ticker.scheduleWithFixedDelay(host::tick, 1, 1, TimeUnit.SECONDS);
-    log.info("paddock host serving on {}:{}", config.listen().getHostString(), grpc.port());
+    log.info("paddock host serving on {}:{} ({})", config.listen().getHostString(), grpc.port(),
+        config.tls() == null ? "plaintext" : config.tls().clientCa() == null ? "TLS" : "mutual TLS");
+    if (config.tls() == null && !config.listen().getAddress().isLoopbackAddress()) {
+      log.warn("serving plaintext on a non-loopback address: API keys cross the network in clear;"
+          + " use --tls-cert and --tls-key");
+    }
     return host;
   }
 

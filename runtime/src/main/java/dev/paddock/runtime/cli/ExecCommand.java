@@ -12,13 +12,17 @@ import dev.paddock.ipc.v1.ExecServiceGrpc;
 import dev.paddock.ipc.v1.OutputStream;
 import dev.paddock.ipc.v1.ResourceLimits;
 import dev.paddock.ipc.v1.SessionServiceGrpc;
+import io.grpc.ChannelCredentials;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.TlsChannelCredentials;
 import io.grpc.Metadata;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.MetadataUtils;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
@@ -62,6 +66,16 @@ final class ExecCommand implements Callable<Integer> {
   @Option(names = "--api-key", defaultValue = "${env:PADDOCK_API_KEY}", description = "API key. Default: $PADDOCK_API_KEY.")
   String apiKey;
 
+  @Option(names = "--tls-ca", defaultValue = "${env:PADDOCK_TLS_CA}",
+      description = "PEM CA certificates to verify the host's TLS certificate: connect with TLS. Default: $PADDOCK_TLS_CA, else plaintext.")
+  Path tlsCa;
+
+  @Option(names = "--tls-cert", defaultValue = "${env:PADDOCK_TLS_CERT}", description = "PEM client certificate chain, for a host that requires mutual TLS.")
+  Path tlsCert;
+
+  @Option(names = "--tls-key", defaultValue = "${env:PADDOCK_TLS_KEY}", description = "PEM private key (PKCS#8) of --tls-cert.")
+  Path tlsKey;
+
   @Option(names = "--session", description = "Run in this existing session instead of a new one.")
   String sessionId;
 
@@ -92,7 +106,7 @@ final class ExecCommand implements Callable<Integer> {
     }
     Metadata headers = new Metadata();
     headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + apiKey);
-    ManagedChannel channel = NettyChannelBuilder.forTarget(server).usePlaintext()
+    ManagedChannel channel = NettyChannelBuilder.forTarget(server, credentials())
         .intercept(MetadataUtils.newAttachHeadersInterceptor(headers)).build();
     String session = sessionId;
     try {
@@ -142,6 +156,17 @@ final class ExecCommand implements Callable<Integer> {
       }
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
+  }
+
+  private ChannelCredentials credentials() throws java.io.IOException {
+    if (tlsCa == null) {
+      return InsecureChannelCredentials.create();
+    }
+    TlsChannelCredentials.Builder tls = TlsChannelCredentials.newBuilder().trustManager(tlsCa.toFile());
+    if (tlsCert != null && tlsKey != null) {
+      tls.keyManager(tlsCert.toFile(), tlsKey.toFile());
+    }
+    return tls.build();
   }
 
   /** Maps the typed outcome to this command's exit code, explaining non-OK outcomes on stderr. */

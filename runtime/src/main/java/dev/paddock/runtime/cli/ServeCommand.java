@@ -2,6 +2,7 @@ package dev.paddock.runtime.cli;
 
 import dev.paddock.runtime.RuntimeServer;
 import dev.paddock.runtime.config.HostConfig;
+import dev.paddock.runtime.config.TlsConfig;
 import dev.paddock.runtime.session.SessionSettings;
 import dev.paddock.runtime.tenant.ApiKeys;
 import dev.paddock.runtime.tenant.TenantAdmin;
@@ -43,6 +44,15 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--cgroup-root", defaultValue = "/sys/fs/cgroup", description = "cgroup mount (v1 or v2). Default: ${DEFAULT-VALUE}.")
   Path cgroupRoot;
 
+  @Option(names = "--tls-cert", description = "PEM certificate chain: serve TLS (with --tls-key). Default: plaintext.")
+  Path tlsCert;
+
+  @Option(names = "--tls-key", description = "PEM private key (PKCS#8) of --tls-cert.")
+  Path tlsKey;
+
+  @Option(names = "--tls-client-ca", description = "PEM CA certificates: require client certificates signed by them (mutual TLS).")
+  Path tlsClientCa;
+
   @Override
   public Integer call() throws Exception {
     Path data = dataDir.toAbsolutePath();
@@ -53,8 +63,13 @@ final class ServeCommand implements Callable<Integer> {
       System.out.println("  PADDOCK_API_KEY=" + demoKey.get().key());
       System.out.println("(Only its SHA-256 is stored. Issue another with: paddock keys rotate --tenant demo --name NAME)");
     }
+    if ((tlsCert == null) != (tlsKey == null) || (tlsClientCa != null && tlsCert == null)) {
+      System.err.println("paddock: --tls-cert and --tls-key go together, and --tls-client-ca needs them");
+      return 2;
+    }
+    TlsConfig tls = tlsCert == null ? null : new TlsConfig(tlsCert, tlsKey, tlsClientCa);
     HostConfig config = new HostConfig(new InetSocketAddress(bind, port), data, nsjailPath(nsjail),
-        sandboxUid, sandboxGid, cgroupRoot, SessionSettings.defaults());
+        sandboxUid, sandboxGid, cgroupRoot, SessionSettings.defaults(), tls);
     RuntimeServer host = RuntimeServer.start(config, Clock.systemUTC());
     Runtime.getRuntime().addShutdownHook(new Thread(host::close, "paddock-shutdown"));
     System.out.println("paddock serving on " + bind + ":" + host.port());

@@ -15,6 +15,7 @@ import java.util.Objects;
  * @param sandboxGid host gid likewise. Default 99999.
  * @param cgroupRoot where cgroups are mounted. Default /sys/fs/cgroup.
  * @param sessions   session and exec defaults and ceilings
+ * @param tls        TLS for the gRPC port, or null for plaintext (fine on loopback only)
  */
 public record HostConfig(
     InetSocketAddress listen,
@@ -23,7 +24,8 @@ public record HostConfig(
     int sandboxUid,
     int sandboxGid,
     Path cgroupRoot,
-    SessionSettings sessions) {
+    SessionSettings sessions,
+    TlsConfig tls) {
 
   public HostConfig {
     Objects.requireNonNull(listen, "listen");
@@ -31,6 +33,12 @@ public record HostConfig(
     Objects.requireNonNull(nsjail, "nsjail");
     Objects.requireNonNull(cgroupRoot, "cgroupRoot");
     Objects.requireNonNull(sessions, "sessions");
+  }
+
+  /** A plaintext host. */
+  public HostConfig(InetSocketAddress listen, Path dataDir, Path nsjail, int sandboxUid, int sandboxGid,
+      Path cgroupRoot, SessionSettings sessions) {
+    this(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, null);
   }
 
   public Path tenantsFile() {

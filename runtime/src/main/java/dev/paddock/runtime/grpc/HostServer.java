@@ -7,7 +7,10 @@ import dev.paddock.ipc.v1.FileServiceGrpc;
 import dev.paddock.ipc.v1.SessionServiceGrpc;
 import dev.paddock.runtime.session.SessionManager;
 import dev.paddock.runtime.tenant.TenantDirectory;
+import dev.paddock.runtime.config.TlsConfig;
 import io.grpc.Server;
+import io.grpc.ServerCredentials;
+import io.grpc.TlsServerCredentials;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -35,10 +38,13 @@ public final class HostServer {
   }
 
   /** Binds {@code address} (port 0 = any free port) and starts serving. */
-  public static HostServer start(InetSocketAddress address, SessionManager sessions, TenantDirectory tenants,
-      ExecutorService workers, java.time.Duration clientStallTimeout) throws IOException {
+  public static HostServer start(InetSocketAddress address, TlsConfig tls, SessionManager sessions,
+      TenantDirectory tenants, ExecutorService workers, java.time.Duration clientStallTimeout) throws IOException {
     HealthStatusManager health = new HealthStatusManager();
-    Server server = NettyServerBuilder.forAddress(address)
+    NettyServerBuilder builder = tls == null
+        ? NettyServerBuilder.forAddress(address)
+        : NettyServerBuilder.forAddress(address, credentials(tls));
+    Server server = builder
         .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)
@@ -55,6 +61,15 @@ public final class HostServer {
         .build()
         .start();
     return new HostServer(server, health);
+  }
+
+  private static ServerCredentials credentials(TlsConfig tls) throws IOException {
+    TlsServerCredentials.Builder creds = TlsServerCredentials.newBuilder()
+        .keyManager(tls.certChain().toFile(), tls.privateKey().toFile());
+    if (tls.clientCa() != null) {
+      creds.trustManager(tls.clientCa().toFile()).clientAuth(TlsServerCredentials.ClientAuth.REQUIRE);
+    }
+    return creds.build();
   }
 
   /** The bound TCP port. */

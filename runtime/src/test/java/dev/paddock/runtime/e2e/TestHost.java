@@ -50,6 +50,10 @@ final class TestHost implements AutoCloseable {
   }
 
   TestHost(Path temp, Path nsjail, SessionSettings settings) throws Exception {
+    this(temp, nsjail, settings, null);
+  }
+
+  TestHost(Path temp, Path nsjail, SessionSettings settings, dev.paddock.runtime.config.TlsConfig tls) throws Exception {
     // JUnit's temp dirs are 0700; the jail must be able to search its way to the workspaces.
     Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rwx--x--x"));
     dataDir = temp.resolve("data");
@@ -67,7 +71,7 @@ final class TestHost implements AutoCloseable {
     }
     TenantsFile.write(tenantsFile, doc);
     server = RuntimeServer.start(new HostConfig(new InetSocketAddress("127.0.0.1", 0), dataDir, nsjail,
-        99999, 99999, Path.of("/sys/fs/cgroup"), settings), Clock.systemUTC());
+        99999, 99999, Path.of("/sys/fs/cgroup"), settings, tls), Clock.systemUTC());
   }
 
   /** Waits up to 10 s for {@code path} to disappear (sessions are cleaned up just after they close). */
