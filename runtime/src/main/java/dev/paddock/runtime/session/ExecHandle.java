@@ -38,9 +38,4 @@ final class ExecHandle {
   synchronized String cancelReason() {
     return cancelReason;
   }
-
-  /** True once a process is attached (and so, if cancelled, already killed). */
-  synchronized boolean attached() {
-    return process != null;
-  }
 }

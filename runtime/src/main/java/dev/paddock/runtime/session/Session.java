@@ -183,9 +183,4 @@ public final class Session {
   void killAll(String reason) {
     running.values().forEach(h -> h.cancel(reason));
   }
-
-  /** True when no exec is between admission and the attachment of its process. */
-  boolean noExecStarting() {
-    return running.values().stream().allMatch(ExecHandle::attached);
-  }
 }

@@ -12,9 +12,6 @@ public interface LinuxSyscalls {
   /** Sends {@code signal} to process {@code pid} (a host pid). ESRCH means it is already gone. */
   void sendSignal(long pid, Signal signal) throws NativeException;
 
-  /** The effective uid of the host process. */
-  int effectiveUid();
-
   /**
    * The records now in the kernel log ({@code /dev/kmsg}), oldest first, each without its
    * {@code "prio,seq,time,flags;"} prefix. Reading never blocks.

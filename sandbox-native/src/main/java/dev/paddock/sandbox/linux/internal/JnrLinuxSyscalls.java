@@ -48,11 +48,6 @@ public final class JnrLinuxSyscalls implements LinuxSyscalls {
   }
 
   @Override
-  public int effectiveUid() {
-    return libc.geteuid();
-  }
-
-  @Override
   public List<String> kernelLogRecords() throws NativeException {
     int fd = libc.open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {

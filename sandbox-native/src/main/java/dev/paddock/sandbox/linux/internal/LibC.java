@@ -8,8 +8,6 @@ package dev.paddock.sandbox.linux.internal;
 public interface LibC {
   int kill(int pid, int sig);
 
-  int geteuid();
-
   int open(String path, int flags);
 
   long read(int fd, byte[] buf, long count);
