@@ -1,26 +1,30 @@
 package dev.paddock.runtime;
 
+import dev.paddock.policy.DefaultPolicies;
 import dev.paddock.runtime.config.HostConfig;
 import dev.paddock.runtime.grpc.HostServer;
 import dev.paddock.runtime.session.ExecRunner;
 import dev.paddock.runtime.session.JailGate;
 import dev.paddock.runtime.session.SessionManager;
 import dev.paddock.runtime.tenant.TenantDirectory;
-import dev.paddock.sandbox.SandboxLauncher;
 import dev.paddock.sandbox.cgroup.CgroupDriver;
 import dev.paddock.sandbox.cgroup.CgroupException;
+import dev.paddock.sandbox.cgroup.CgroupLayout;
+import dev.paddock.sandbox.jail.InitBinary;
+import dev.paddock.sandbox.jail.JailConfig;
+import dev.paddock.sandbox.jail.JailLauncher;
+import dev.paddock.sandbox.jail.WorkspaceLimits;
 import dev.paddock.sandbox.linux.LinuxSyscalls;
-import dev.paddock.sandbox.nsjail.NsjailConfig;
-import dev.paddock.sandbox.nsjail.NsjailLauncher;
+import dev.paddock.sandbox.linux.NativeException;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.util.List;
+import java.util.HexFormat;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -30,41 +34,77 @@ import org.slf4j.LoggerFactory;
 public final class RuntimeServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RuntimeServer.class);
 
+  private final DataDirLock lock;
   private final HostServer grpc;
   private final SessionManager sessions;
   private final JailGate jail;
+  private final JailLauncher launcher;
   private final ScheduledExecutorService ticker;
+  private final ScheduledExecutorService timers;
+  private final ExecutorService callbacks;
   private final ExecutorService workers;
+  private final ExecutorService maker;
 
-  private RuntimeServer(HostServer grpc, SessionManager sessions, JailGate jail,
-      ScheduledExecutorService ticker, ExecutorService workers) {
+  private RuntimeServer(DataDirLock lock, HostServer grpc, SessionManager sessions, JailGate jail, JailLauncher launcher,
+      ScheduledExecutorService ticker, ScheduledExecutorService timers, ExecutorService callbacks,
+      ExecutorService workers, ExecutorService maker) {
+    this.lock = lock;
     this.grpc = grpc;
     this.sessions = sessions;
     this.jail = jail;
+    this.launcher = launcher;
     this.ticker = ticker;
+    this.timers = timers;
+    this.callbacks = callbacks;
     this.workers = workers;
+    this.maker = maker;
   }
 
   /**
-   * Starts a host. Fails (and serves nothing) when the tenants file is missing or invalid. A host
-   * without a working jail does start, reports NOT_SERVING on health checks, and refuses sessions
-   * with FAILED_PRECONDITION until the jail works.
+   * Starts a host. Fails (and serves nothing) when another host holds the data directory, or the
+   * tenants file is missing or invalid. A host without a working jail does start, reports
+   * NOT_SERVING on health checks, and refuses sessions with FAILED_PRECONDITION until the jail works.
    */
   public static RuntimeServer start(HostConfig config, Clock clock) throws IOException {
+    DataDirLock lock = DataDirLock.acquire(config.dataDir(), config.lockFile());
+    try {
+      return start(config, clock, lock);
+    } catch (IOException | RuntimeException e) {
+      lock.close();
+      throw e;
+    }
+  }
+
+  private static RuntimeServer start(HostConfig config, Clock clock, DataDirLock lock) throws IOException {
     TenantDirectory tenants = new TenantDirectory(config.tenantsFile(), clock);
-    Files.createDirectories(config.dataDir());
-    SandboxLauncher launcher = launcher(config);
-    removeLeftovers(config, launcher);
-    JailGate jail = new JailGate(launcher, clock);
+    LinuxSyscalls linux = LinuxSyscalls.system();
+    ScheduledExecutorService timers = Executors.newScheduledThreadPool(2, named("paddock-jail-timer"));
+    ExecutorService callbacks = Executors.newCachedThreadPool(named("paddock-jail-work"));
+    JailLauncher launcher;
+    try {
+      launcher = new JailLauncher(jailConfig(config), cgroups(config), linux, timers, callbacks);
+    } catch (NativeException e) {
+      timers.shutdownNow();
+      callbacks.shutdownNow();
+      throw new IOException("cannot start the jail reactor", e);
+    }
+    CgroupLayout layout = CgroupLayout.forDataDir(config.dataDir());
+    launcher.removeLeftovers(layout.hostRoot());
+    JailGate jail = new JailGate(
+        () -> launcher.checkAvailable(layout.probe(randomHex()), DefaultPolicies.tool()), clock);
     jail.probe();
+    WorkspaceLimits workspace = new WorkspaceLimits(config.sessions().workspaceBytes(), config.sessions().workspaceInodes());
     ExecutorService workers = Executors.newCachedThreadPool(named("paddock-exec"));
-    ExecRunner execs = new ExecRunner(launcher, jail, workers, config.sessions().maxOutputBytes(), clock);
-    SessionManager sessions = new SessionManager(launcher, jail, tenants::tenant, config.sessions(), execs, clock);
+    ExecutorService maker = Executors.newSingleThreadExecutor(named("paddock-ready-jails"));
+    ExecRunner execs = new ExecRunner(workers, linux, config.sessions(), clock);
+    SessionManager sessions = new SessionManager(jail,
+        (id, tenant, policy) -> launcher.start(id, layout.session(tenant, id), policy, workspace),
+        maker, tenants::tenant, config.sessions(), execs, clock);
     HostServer grpc = HostServer.start(config.listen(), config.tls(), sessions, tenants, workers,
         config.sessions().clientStallTimeout());
     grpc.setServing(jail.healthy());
     ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(named("paddock-reaper"));
-    RuntimeServer host = new RuntimeServer(grpc, sessions, jail, ticker, workers);
+    RuntimeServer host = new RuntimeServer(lock, grpc, sessions, jail, launcher, ticker, timers, callbacks, workers, maker);
     ticker.scheduleWithFixedDelay(host::tick, 1, 1, TimeUnit.SECONDS);
     log.info("paddock host serving on {}:{} ({})", config.listen().getHostString(), grpc.port(),
         config.tls() == null ? "plaintext" : config.tls().clientCa() == null ? "TLS" : "mutual TLS");
@@ -75,40 +115,29 @@ public final class RuntimeServer implements AutoCloseable {
     return host;
   }
 
-  private static SandboxLauncher launcher(HostConfig config) {
-    CgroupDriver cgroups;
+  private static JailConfig jailConfig(HostConfig config) throws IOException {
+    Path init;
     try {
-      cgroups = CgroupDriver.detect(config.cgroupRoot());
-    } catch (CgroupException e) {
+      init = InitBinary.locate(config.init(), config.bin());
+    } catch (IOException e) {
       log.error("{}", e.getMessage());
-      cgroups = new UnusableCgroups(e.getMessage());
+      // Fail closed, but keep serving health checks: every jail start will refuse.
+      init = config.bin().resolve("paddock-init-missing");
     }
-    return new NsjailLauncher(
-        new NsjailConfig(config.nsjail(), config.sandboxUid(), config.sandboxGid(), config.scratch(), config.workspaces()),
-        cgroups, LinuxSyscalls.system());
+    return new JailConfig(config.nsjail(), init, config.scratch(), config.sandboxUid(), config.sandboxGid());
   }
 
-  /**
-   * Sessions do not survive a restart: the workspaces and the jail scratch files (which may hold an
-   * exec's environment) of a previous run of this data directory go. Their cgroups are left to the
-   * operator: the cgroup tree is shared by every host on the machine (README, Troubleshooting).
-   */
-  private static void removeLeftovers(HostConfig config, SandboxLauncher launcher) throws IOException {
-    for (Path dir : List.of(config.workspaces(), config.scratch())) {
-      if (!Files.isDirectory(dir)) {
-        continue;
-      }
-      try (var leftovers = Files.list(dir)) {
-        for (Path left : (Iterable<Path>) leftovers::iterator) {
-          log.warn("removing {} left by a previous run", config.dataDir().relativize(left));
-          if (dir.equals(config.workspaces())) {
-            launcher.deleteWorkspace(left);
-          } else {
-            NsjailLauncher.deleteQuietly(left);
-          }
-        }
-      }
+  private static CgroupDriver cgroups(HostConfig config) {
+    try {
+      return CgroupDriver.detect(config.cgroupRoot());
+    } catch (CgroupException e) {
+      log.error("{}", e.getMessage());
+      return new UnusableCgroups(e.getMessage());
     }
+  }
+
+  private static String randomHex() {
+    return HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
   }
 
   private void tick() {
@@ -137,7 +166,11 @@ public final class RuntimeServer implements AutoCloseable {
     grpc.awaitTermination();
   }
 
-  /** Stops serving, closes every session (killing their jails), releases threads. */
+  /**
+   * Stops serving, closes every session (killing their jails), waits up to 15 s for their cleanup,
+   * and releases threads and the data directory. What is not cleaned up by then, the next start
+   * removes.
+   */
   @Override
   public void close() {
     try {
@@ -147,7 +180,24 @@ public final class RuntimeServer implements AutoCloseable {
     }
     ticker.shutdownNow();
     sessions.closeAll();
+    maker.shutdown();
+    await(maker, 10);
+    callbacks.shutdown();
+    await(callbacks, 15);
+    launcher.close();
+    timers.shutdownNow();
     workers.shutdownNow();
+    lock.close();
+  }
+
+  private static void await(ExecutorService executor, long seconds) {
+    try {
+      if (!executor.awaitTermination(seconds, TimeUnit.SECONDS)) {
+        log.warn("shutdown: background work did not finish within {} s", seconds);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private static ThreadFactory named(String prefix) {

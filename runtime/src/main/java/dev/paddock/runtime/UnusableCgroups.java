@@ -27,6 +27,11 @@ final class UnusableCgroups implements CgroupDriver {
   }
 
   @Override
+  public void killAndRemoveTree(String relativePath, dev.paddock.sandbox.linux.LinuxSyscalls linux) {
+    // nothing was ever created
+  }
+
+  @Override
   public String describe() {
     return "no usable cgroups";
   }

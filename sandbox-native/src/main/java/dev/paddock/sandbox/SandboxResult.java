@@ -24,7 +24,7 @@ public record SandboxResult(
   public enum Status {
     /** The process exited on its own; see the exit code. */
     OK,
-    /** The wall-time limit passed; the host killed the whole tree. */
+    /** The wall-time limit passed (the host killed the tree) or the CPU-time limit was reached. */
     TIMEOUT,
     /** The memory limit was hit and the kernel OOM-killed a process of the tree. */
     OOM,
@@ -55,6 +55,11 @@ public record SandboxResult(
 
   public static SandboxResult timeout(long limitMillis, ResourceUsage usage) {
     return new SandboxResult(Status.TIMEOUT, -1, 9, "", "wall time limit of " + limitMillis + " ms exceeded", usage);
+  }
+
+  /** The CPU-time limit (RLIMIT_CPU) was reached: SIGXCPU, or SIGKILL at the hard limit. */
+  public static SandboxResult cpuTimeout(long limitSeconds, ResourceUsage usage) {
+    return new SandboxResult(Status.TIMEOUT, -1, 24, "", "CPU time limit of " + limitSeconds + " s exceeded", usage);
   }
 
   public static SandboxResult oom(long limitBytes, ResourceUsage usage) {

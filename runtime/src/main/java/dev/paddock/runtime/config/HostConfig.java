@@ -9,13 +9,14 @@ import java.util.Objects;
  * How a host runs.
  *
  * @param listen     TCP address to serve gRPC on. Default 127.0.0.1:50051 (loopback only).
- * @param dataDir    local state: tenants.yaml, session workspaces, jail scratch files. Default ./.paddock/data.
+ * @param dataDir    local state: tenants.yaml, jail scratch files, the host lock (workspaces live in each jail). Default ./.paddock/data.
  * @param nsjail     the nsjail binary. Default the one scripts/setup installs.
  * @param sandboxUid host uid jailed processes run as; never 0. Default 99999.
  * @param sandboxGid host gid likewise. Default 99999.
  * @param cgroupRoot where cgroups are mounted. Default /sys/fs/cgroup.
  * @param sessions   session and exec defaults and ceilings
  * @param tls        TLS for the gRPC port, or null for plaintext (fine on loopback only)
+ * @param init       the paddock-init binary, or null for the one packed in the build
  */
 public record HostConfig(
     InetSocketAddress listen,
@@ -25,7 +26,8 @@ public record HostConfig(
     int sandboxGid,
     Path cgroupRoot,
     SessionSettings sessions,
-    TlsConfig tls) {
+    TlsConfig tls,
+    Path init) {
 
   public HostConfig {
     Objects.requireNonNull(listen, "listen");
@@ -33,6 +35,12 @@ public record HostConfig(
     Objects.requireNonNull(nsjail, "nsjail");
     Objects.requireNonNull(cgroupRoot, "cgroupRoot");
     Objects.requireNonNull(sessions, "sessions");
+  }
+
+  /** A host with the packed paddock-init. */
+  public HostConfig(InetSocketAddress listen, Path dataDir, Path nsjail, int sandboxUid, int sandboxGid,
+      Path cgroupRoot, SessionSettings sessions, TlsConfig tls) {
+    this(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, null);
   }
 
   /** A plaintext host. */
@@ -45,8 +53,14 @@ public record HostConfig(
     return dataDir.resolve("tenants.yaml");
   }
 
-  public Path workspaces() {
-    return dataDir.resolve("workspaces");
+  /** The host's private binaries (paddock-init copied out of the build), mode 0700. */
+  public Path bin() {
+    return dataDir.resolve("bin");
+  }
+
+  /** The lock file that keeps a second host off this data directory. */
+  public Path lockFile() {
+    return dataDir.resolve("host.lock");
   }
 
   public Path scratch() {

@@ -16,6 +16,8 @@ public abstract sealed class PaddockException extends RuntimeException
         PaddockException.ResourceExhausted,
         PaddockException.Unavailable,
         PaddockException.Unimplemented,
+        PaddockException.AlreadyExists,
+        PaddockException.DeadlineExceeded,
         PaddockException.Internal {
   private static final long serialVersionUID = 1L;
 
@@ -199,6 +201,34 @@ public abstract sealed class PaddockException extends RuntimeException
     @Override
     public ErrorCode code() {
       return ErrorCode.INTERNAL;
+    }
+  }
+
+  /** The thing the caller wants to create is there already. */
+  public static final class AlreadyExists extends PaddockException {
+    private static final long serialVersionUID = 1L;
+
+    public AlreadyExists(String reason, String message, Map<String, String> metadata) {
+      super(reason, message, metadata, null);
+    }
+
+    @Override
+    public ErrorCode code() {
+      return ErrorCode.ALREADY_EXISTS;
+    }
+  }
+
+  /** The call's deadline passed while the host waited on the jail; what was done stays done. */
+  public static final class DeadlineExceeded extends PaddockException {
+    private static final long serialVersionUID = 1L;
+
+    public DeadlineExceeded(String message) {
+      super("DEADLINE_EXCEEDED", message, Map.of(), null);
+    }
+
+    @Override
+    public ErrorCode code() {
+      return ErrorCode.DEADLINE_EXCEEDED;
     }
   }
 }

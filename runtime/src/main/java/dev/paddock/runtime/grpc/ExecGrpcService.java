@@ -17,7 +17,20 @@ import dev.paddock.ipc.v1.SignalExecResponse;
 import dev.paddock.ipc.v1.WriteStdinRequest;
 import dev.paddock.ipc.v1.WriteStdinResponse;
 import dev.paddock.runtime.errors.PaddockException;
+import dev.paddock.runtime.session.ExecFollower;
 import dev.paddock.runtime.session.ExecListener;
+import dev.paddock.runtime.session.ExecRecord;
+import dev.paddock.runtime.session.Session;
+import dev.paddock.sandbox.jail.JailCensus;
+import dev.paddock.sandbox.linux.Signal;
+import dev.paddock.ipc.v1.ExecState;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import dev.paddock.runtime.session.ExecSpec;
 import dev.paddock.runtime.session.SessionManager;
 import dev.paddock.runtime.tenant.Principal;
@@ -32,12 +45,15 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
- * ExecService. {@code Exec} runs on a worker thread (a jail's life is long next to a gRPC callback)
- * and streams output with flow control: a slow reader slows the program, it never grows the
- * host's memory. Cancelling the call kills the exec's whole process tree.
+ * ExecService, a thin adapter over {@link SessionManager}. Streaming calls (Exec, AttachExec) run
+ * on a worker thread and stream with flow control: a slow reader of an Exec slows the program, it
+ * never grows the host's memory. Cancelling an Exec kills the exec's process tree; cancelling an
+ * AttachExec only ends that stream.
  */
 final class ExecGrpcService extends ExecServiceGrpc.ExecServiceImplBase {
   private static final Logger log = LoggerFactory.getLogger(ExecGrpcService.class);
+  /** WriteStdin waits at most this long for a pipe the program does not read, without a call deadline. */
+  private static final long DEFAULT_STDIN_WAIT_MILLIS = 30_000;
 
   private final SessionManager sessions;
   private final ExecutorService workers;
@@ -53,23 +69,53 @@ final class ExecGrpcService extends ExecServiceGrpc.ExecServiceImplBase {
   public void exec(ExecRequest req, StreamObserver<ExecEvent> responseObserver) {
     ServerCallStreamObserver<ExecEvent> call = (ServerCallStreamObserver<ExecEvent>) responseObserver;
     String requestId = RequestIds.current();
-    Principal caller;
-    ExecSpec spec;
+    ExecRecord record;
     try {
-      caller = AuthInterceptor.current();
-      spec = Protos.fromProto(req);
+      Principal caller = AuthInterceptor.current();
+      record = sessions.exec(caller, req.getSessionId(), Protos.fromProto(req));
     } catch (RuntimeException e) {
       call.onError(ErrorMapper.toStatusException(e, requestId));
       return;
     }
-    StreamingListener listener = new StreamingListener(call, requestId, stallTimeout.toNanos());
+    StreamingListener listener = new StreamingListener(call, requestId, stallTimeout.toNanos(),
+        () -> record.cancelByCaller("the client read no output in time; the exec was killed"));
+    call.setOnReadyHandler(listener::onReady);
+    call.setOnCancelHandler(() -> {
+      listener.onCancel();
+      record.cancelByCaller("the caller cancelled the exec");
+    });
+    follow(record, 0, 0, true, listener, requestId);
+  }
+
+  @Override
+  public void attachExec(AttachExecRequest req, StreamObserver<ExecEvent> responseObserver) {
+    ServerCallStreamObserver<ExecEvent> call = (ServerCallStreamObserver<ExecEvent>) responseObserver;
+    String requestId = RequestIds.current();
+    ExecRecord record;
+    try {
+      record = sessions.execOf(AuthInterceptor.current(), req.getSessionId(), req.getExecId());
+    } catch (RuntimeException e) {
+      call.onError(ErrorMapper.toStatusException(e, requestId));
+      return;
+    }
+    // An attached reader that stalls loses its stream, never the exec.
+    StreamingListener listener = new StreamingListener(call, requestId, stallTimeout.toNanos(), () -> {});
     call.setOnReadyHandler(listener::onReady);
     call.setOnCancelHandler(listener::onCancel);
+    follow(record, req.getStdoutOffset(), req.getStderrOffset(), false, listener, requestId);
+  }
+
+  private void follow(ExecRecord record, long outAt, long errAt, boolean primary, StreamingListener listener,
+      String requestId) {
     workers.execute(Context.current().wrap(() -> {
       MDC.put(RequestIdInterceptor.MDC_KEY, requestId);
       try {
-        sessions.exec(caller, req.getSessionId(), spec, listener);
+        ExecFollower.follow(record, outAt, errAt, primary, listener, listener::gone);
         listener.complete();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        listener.fail(new PaddockException.Unavailable("HOST_SHUTTING_DOWN", "the host is shutting down",
+            java.time.Duration.ofSeconds(1)), requestId);
       } catch (RuntimeException e) {
         listener.fail(e, requestId);
       } finally {
@@ -80,32 +126,116 @@ final class ExecGrpcService extends ExecServiceGrpc.ExecServiceImplBase {
 
   @Override
   public void startExec(ExecRequest req, StreamObserver<ExecStarted> out) {
-    SessionGrpcService.unimplemented(out, "StartExec");
+    unary(out, () -> {
+      ExecRecord r = sessions.exec(AuthInterceptor.current(), req.getSessionId(), Protos.fromProto(req));
+      return ExecStarted.newBuilder().setExecId(r.id()).setStartTime(Protos.toProto(r.startTime())).build();
+    });
   }
 
   @Override
   public void writeStdin(WriteStdinRequest req, StreamObserver<WriteStdinResponse> out) {
-    SessionGrpcService.unimplemented(out, "WriteStdin");
+    unary(out, () -> {
+      if (req.getData().size() > 1024 * 1024) {
+        throw new PaddockException.InvalidArgument("PAYLOAD_TOO_LARGE",
+            List.of(new PaddockException.FieldViolation("data", "at most 1048576 bytes per call")),
+            Map.of("field", "data", "limitBytes", "1048576"));
+      }
+      ExecRecord r = sessions.execOf(AuthInterceptor.current(), req.getSessionId(), req.getExecId());
+      sessions.active(AuthInterceptor.current(), req.getSessionId());
+      io.grpc.Deadline deadline = Context.current().getDeadline();
+      long until = System.currentTimeMillis()
+          + (deadline == null ? DEFAULT_STDIN_WAIT_MILLIS : Math.max(0, deadline.timeRemaining(java.util.concurrent.TimeUnit.MILLISECONDS)));
+      long total = r.writeStdin(req.getData().toByteArray(), req.getClose(), until);
+      return WriteStdinResponse.newBuilder().setStdinBytes(total).build();
+    });
   }
 
   @Override
   public void signalExec(SignalExecRequest req, StreamObserver<SignalExecResponse> out) {
-    SessionGrpcService.unimplemented(out, "SignalExec");
-  }
-
-  @Override
-  public void attachExec(AttachExecRequest req, StreamObserver<ExecEvent> out) {
-    SessionGrpcService.unimplemented(out, "AttachExec");
+    unary(out, () -> {
+      Signal signal = switch (req.getSignal()) {
+        case SIGNAL_INT -> Signal.SIGINT;
+        case SIGNAL_TERM -> Signal.SIGTERM;
+        case SIGNAL_KILL -> Signal.SIGKILL;
+        case SIGNAL_HUP -> Signal.SIGHUP;
+        case SIGNAL_QUIT -> Signal.SIGQUIT;
+        case SIGNAL_USR1 -> Signal.SIGUSR1;
+        case SIGNAL_USR2 -> Signal.SIGUSR2;
+        default -> throw new PaddockException.InvalidArgument("signal", "must name a signal");
+      };
+      ExecRecord r = sessions.execOf(AuthInterceptor.current(), req.getSessionId(), req.getExecId());
+      return SignalExecResponse.newBuilder().setDelivered(r.signal(signal)).build();
+    });
   }
 
   @Override
   public void getExec(GetExecRequest req, StreamObserver<ExecInfo> out) {
-    SessionGrpcService.unimplemented(out, "GetExec");
+    unary(out, () -> {
+      Principal caller = AuthInterceptor.current();
+      ExecRecord r = sessions.execOf(caller, req.getSessionId(), req.getExecId());
+      Optional<JailCensus> census = sessions.census(sessions.get(caller, req.getSessionId()));
+      return Protos.toProto(r, census);
+    });
   }
 
   @Override
   public void listExecs(ListExecsRequest req, StreamObserver<ListExecsResponse> out) {
-    SessionGrpcService.unimplemented(out, "ListExecs");
+    unary(out, () -> {
+      Principal caller = AuthInterceptor.current();
+      Session s = sessions.get(caller, req.getSessionId());
+      int size = req.getPageSize() == 0 ? 100 : Math.min(req.getPageSize(), 1000);
+      String after = decodeExecToken(req.getPageToken());
+      List<ExecRecord> all = new ArrayList<>(s.execs());
+      all.sort(Comparator.comparing(ExecRecord::startTime).thenComparing(ExecRecord::id));
+      Optional<JailCensus> census = sessions.census(s);
+      ListExecsResponse.Builder page = ListExecsResponse.newBuilder();
+      census.ifPresent(c -> page.setDetachedProcesses(c.detached()));
+      for (ExecRecord r : all) {
+        if ((after != null && execKey(r).compareTo(after) <= 0)
+            || (req.getRunningOnly() && r.state() != ExecRecord.State.RUNNING)) {
+          continue;
+        }
+        if (page.getExecsCount() == size) {
+          page.setNextPageToken(Base64.getUrlEncoder().withoutPadding()
+              .encodeToString(execKey(all.get(all.indexOf(r) - 1)).getBytes(StandardCharsets.UTF_8)));
+          break;
+        }
+        page.addExecs(Protos.toProto(r, census));
+      }
+      return page.build();
+    });
+  }
+
+  private static String execKey(ExecRecord r) {
+    return String.format("%020d.%09d/%s", r.startTime().getEpochSecond(), r.startTime().getNano(), r.id());
+  }
+
+  private static String decodeExecToken(String token) {
+    if (token.isEmpty()) {
+      return null;
+    }
+    try {
+      String key = new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8);
+      if (key.matches("\\d{20}\\.\\d{9}/exe_[0-9a-f]{32}")) {
+        return key;
+      }
+    } catch (IllegalArgumentException e) {
+      // fall through
+    }
+    throw new PaddockException.InvalidArgument("page_token", "is not a token from a previous ListExecs answer");
+  }
+
+  /** Runs a unary call: the answer, or the typed error. */
+  private static <T> void unary(StreamObserver<T> out, java.util.function.Supplier<T> body) {
+    T answer;
+    try {
+      answer = body.get();
+    } catch (RuntimeException e) {
+      out.onError(ErrorMapper.toStatusException(e, RequestIds.current()));
+      return;
+    }
+    out.onNext(answer);
+    out.onCompleted();
   }
 
   @Override
@@ -125,21 +255,22 @@ final class ExecGrpcService extends ExecServiceGrpc.ExecServiceImplBase {
 
   /**
    * Sends one exec's events on a server stream, waiting for the transport when it is full. A
-   * client that reads nothing for the stall timeout gets its exec killed and its call ended, so it
-   * cannot hold a jail and two host threads for the rest of the exec's time limit.
+   * client that reads nothing for the stall timeout loses its call (and, for the Exec that
+   * started it, its exec), so it cannot hold host threads for the rest of the exec's time limit.
    */
   private static final class StreamingListener implements ExecListener {
     private final ServerCallStreamObserver<ExecEvent> call;
     private final String requestId;
     private final long stallNanos;
+    private final Runnable onStall;
     private final Object lock = new Object();
     private boolean cancelled;
-    private Runnable cancelExec;
 
-    StreamingListener(ServerCallStreamObserver<ExecEvent> call, String requestId, long stallNanos) {
+    StreamingListener(ServerCallStreamObserver<ExecEvent> call, String requestId, long stallNanos, Runnable onStall) {
       this.call = call;
       this.requestId = requestId;
       this.stallNanos = stallNanos;
+      this.onStall = onStall;
     }
 
     void onReady() {
@@ -149,35 +280,27 @@ final class ExecGrpcService extends ExecServiceGrpc.ExecServiceImplBase {
     }
 
     void onCancel() {
-      Runnable cancel;
       synchronized (lock) {
         cancelled = true;
-        cancel = cancelExec;
         lock.notifyAll();
       }
-      if (cancel != null) {
-        cancel.run();
+    }
+
+    boolean gone() {
+      synchronized (lock) {
+        return cancelled;
       }
     }
 
     @Override
-    public void started(String execId, Instant startTime, Runnable cancel) {
-      boolean alreadyCancelled;
-      synchronized (lock) {
-        cancelExec = cancel;
-        alreadyCancelled = cancelled;
-      }
-      if (alreadyCancelled) {
-        cancel.run();
-        return;
-      }
+    public void started(String execId, Instant startTime) {
       send(ExecEvent.newBuilder().setStarted(ExecStarted.newBuilder()
           .setExecId(execId).setStartTime(Protos.toProto(startTime))).build());
     }
 
     @Override
-    public void output(Stream stream, byte[] data, long offset) {
-      send(ExecEvent.newBuilder().setOutput(OutputChunk.newBuilder()
+    public boolean output(Stream stream, byte[] data, long offset) {
+      return send(ExecEvent.newBuilder().setOutput(OutputChunk.newBuilder()
           .setStream(stream == Stream.STDOUT ? OutputStream.OUTPUT_STREAM_STDOUT : OutputStream.OUTPUT_STREAM_STDERR)
           .setData(ByteString.copyFrom(data))
           .setOffset(offset)).build());
@@ -191,12 +314,10 @@ final class ExecGrpcService extends ExecServiceGrpc.ExecServiceImplBase {
     /** Caller holds {@code lock}. */
     private void stalled() {
       cancelled = true;
-      log.info("request {}: the client read no output for {} ms; killing the exec", requestId, stallNanos / 1_000_000);
-      if (cancelExec != null) {
-        cancelExec.run();
-      }
+      log.info("request {}: the client read no output for {} ms; ending its stream", requestId, stallNanos / 1_000_000);
+      onStall.run();
       call.onError(ErrorMapper.toStatusException(new PaddockException.Unavailable("CLIENT_STALLED",
-          "the client read no output for " + stallNanos / 1_000_000 + " ms; the exec was killed", java.time.Duration.ZERO),
+          "the client read no output for " + stallNanos / 1_000_000 + " ms; its stream was ended", java.time.Duration.ZERO),
           requestId));
     }
 
@@ -211,12 +332,13 @@ final class ExecGrpcService extends ExecServiceGrpc.ExecServiceImplBase {
     void fail(RuntimeException e, String requestId) {
       synchronized (lock) {
         if (!cancelled) {
+          cancelled = true;
           call.onError(ErrorMapper.toStatusException(e, requestId));
         }
       }
     }
 
-    private void send(ExecEvent event) {
+    private boolean send(ExecEvent event) {
       synchronized (lock) {
         long waitingSince = 0;
         while (!cancelled && !call.isReady()) {
@@ -224,23 +346,25 @@ final class ExecGrpcService extends ExecServiceGrpc.ExecServiceImplBase {
             waitingSince = System.nanoTime();
           } else if (System.nanoTime() - waitingSince > stallNanos) {
             stalled();
-            return;
+            return false;
           }
           try {
             lock.wait(100);
           } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return;
+            return false;
           }
         }
         if (cancelled) {
-          return;
+          return false;
         }
         try {
           call.onNext(event);
+          return true;
         } catch (RuntimeException e) {
           log.debug("client went away while streaming", e);
           cancelled = true;
+          return false;
         }
       }
     }

@@ -41,11 +41,35 @@ final class Protos {
   }
 
   static ExecSpec fromProto(ExecRequest req) {
-    if (req.getKeepStdinOpen()) {
-      throw new PaddockException.Unimplemented("keep_stdin_open (it needs WriteStdin)");
-    }
     return new ExecSpec(req.getArgvList(), req.getEnvMap(), req.getCwd(), req.getStdin().toByteArray(),
-        req.hasTimeLimit() ? duration("time_limit", req.getTimeLimit()) : null);
+        req.hasTimeLimit() ? duration("time_limit", req.getTimeLimit()) : null,
+        req.hasCpuTimeLimit() ? duration("cpu_time_limit", req.getCpuTimeLimit()) : null,
+        req.getKeepStdinOpen());
+  }
+
+  /** An exec's state; {@code census} (when the supervisor answered) gives its live processes. */
+  static dev.paddock.ipc.v1.ExecInfo toProto(dev.paddock.runtime.session.ExecRecord r,
+      java.util.Optional<dev.paddock.sandbox.jail.JailCensus> census) {
+    dev.paddock.ipc.v1.ExecInfo.Builder b = dev.paddock.ipc.v1.ExecInfo.newBuilder()
+        .setExecId(r.id())
+        .setSessionId(r.sessionId())
+        .addAllArgv(r.argv())
+        .setCwd(r.cwd())
+        .setStartTime(toProto(r.startTime()))
+        .setStdinOpen(r.stdinOpen())
+        .setStdoutBytes(r.stdoutBytes())
+        .setStderrBytes(r.stderrBytes())
+        .setLiveProcesses(census.map(c -> c.byExec().getOrDefault(r.jailNumber(), 0)).orElse(0));
+    java.util.concurrent.CompletableFuture<dev.paddock.runtime.session.ExecRecord.Outcome> outcome = r.outcome();
+    if (outcome.isDone() && !outcome.isCompletedExceptionally()) {
+      dev.paddock.runtime.session.ExecRecord.Outcome o = outcome.join();
+      b.setState(dev.paddock.ipc.v1.ExecState.EXEC_STATE_FINISHED)
+          .setEndTime(toProto(r.endTime()))
+          .setResult(toProto(o.result(), new ExecListener.ExecCounters(o.stdoutBytes(), o.stderrBytes(), o.truncated())));
+    } else {
+      b.setState(dev.paddock.ipc.v1.ExecState.EXEC_STATE_RUNNING);
+    }
+    return b.build();
   }
 
   static Duration duration(String field, com.google.protobuf.Duration d) {
@@ -90,6 +114,7 @@ final class Protos {
             case IDLE_TIMEOUT -> SessionCloseReason.SESSION_CLOSE_REASON_IDLE_TIMEOUT;
             case MAX_LIFETIME -> SessionCloseReason.SESSION_CLOSE_REASON_MAX_LIFETIME;
             case HOST_SHUTDOWN -> SessionCloseReason.SESSION_CLOSE_REASON_HOST_SHUTDOWN;
+            case SANDBOX_FAILED -> SessionCloseReason.SESSION_CLOSE_REASON_SANDBOX_FAILED;
           });
     }
     return b.build();

@@ -4,22 +4,26 @@ import dev.paddock.sandbox.SandboxResult;
 import java.time.Instant;
 
 /**
- * Receives one exec's events, in order: {@link #started}, any number of {@link #output} calls
- * (stdout and stderr may interleave; each stream's chunks arrive in order), then {@link #finished}.
- * {@link #output} may block to apply back-pressure; it is called from two threads, one per stream.
+ * Receives one exec's events from {@link ExecFollower}, in order, on one thread: {@link #started},
+ * any number of {@link #output} calls (stdout and stderr interleaved as they come; each stream's
+ * chunks in offset order), then {@link #finished}. {@link #output} may block to apply back-pressure.
  */
 public interface ExecListener {
 
   /** Which output stream. */
   enum Stream { STDOUT, STDERR }
 
-  /** The exec has an id; its jail is starting. {@code cancel} kills it (e.g. when the caller goes away). */
-  void started(String execId, Instant startTime, Runnable cancel);
+  /** The exec has an id and has been handed to the session's supervisor. */
+  void started(String execId, Instant startTime);
 
-  /** {@code data} is the next piece of {@code stream}, starting at byte {@code offset} of it. */
-  void output(Stream stream, byte[] data, long offset);
+  /**
+   * {@code data} is the next piece of {@code stream}, starting at byte {@code offset} of it.
+   *
+   * @return false when the reader has gone away: nothing more is sent
+   */
+  boolean output(Stream stream, byte[] data, long offset);
 
-  /** The exec ended. */
+  /** The exec ended and all of its output was delivered. */
   void finished(SandboxResult result, ExecCounters counters);
 
   /**

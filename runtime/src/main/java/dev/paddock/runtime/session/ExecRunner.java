@@ -1,156 +1,182 @@
 package dev.paddock.runtime.session;
 
-import dev.paddock.policy.SandboxPolicy;
+import dev.paddock.policy.Limits;
 import dev.paddock.runtime.Ids;
-import dev.paddock.sandbox.ResourceUsage;
-import dev.paddock.sandbox.SandboxLauncher;
-import dev.paddock.sandbox.SandboxProcess;
-import dev.paddock.sandbox.SandboxRequest;
+import dev.paddock.runtime.errors.PaddockException;
 import dev.paddock.sandbox.SandboxResult;
 import dev.paddock.sandbox.SandboxSetupException;
-import java.io.IOException;
-import java.io.InputStream;
+import dev.paddock.sandbox.jail.ExecCommand;
+import dev.paddock.sandbox.jail.JailExec;
+import dev.paddock.sandbox.linux.Fd;
+import dev.paddock.sandbox.linux.LinuxSyscalls;
+import dev.paddock.sandbox.linux.NativeException;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.HashMap;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Runs one exec: starts the jail, pumps both output streams to the listener, reports the result. */
+/**
+ * Starts execs in their session's live jail and pumps their output. One pump task per running
+ * exec reads both pipes (poll, then read) into the exec's {@link ExecOutput}s; once both pipes are
+ * at end of file (or the main process has ended and a short drain time has passed, for a
+ * background child that keeps the pipes open), the exec's {@link ExecRecord.Outcome} is set.
+ */
 public final class ExecRunner {
   private static final Logger log = LoggerFactory.getLogger(ExecRunner.class);
-  /** Largest chunk handed to the listener, bytes. */
+  /** Largest chunk read from a pipe at once, bytes. */
   static final int CHUNK_BYTES = 64 * 1024;
+  /** After the main process ends, how long output from children that kept the pipes is still read. */
+  private static final long DRAIN_MILLIS = 200;
+  static final String WORKSPACE = "/workspace";
+  private static final List<String> PATH_DIRS = List.of("/usr/local/bin", "/usr/bin", "/bin");
 
-  private final SandboxLauncher launcher;
-  private final JailGate jail;
   private final ExecutorService pumps;
-  private final long maxOutputBytes;
+  private final LinuxSyscalls linux;
+  private final SessionSettings settings;
   private final Clock clock;
 
-  public ExecRunner(SandboxLauncher launcher, JailGate jail, ExecutorService pumps, long maxOutputBytes, Clock clock) {
-    this.launcher = launcher;
-    this.jail = jail;
+  public ExecRunner(ExecutorService pumps, LinuxSyscalls linux, SessionSettings settings, Clock clock) {
     this.pumps = pumps;
-    this.maxOutputBytes = maxOutputBytes;
+    this.linux = linux;
+    this.settings = settings;
     this.clock = clock;
   }
 
-  /** The cgroup subtree of a session: {@code paddock/t-<tenant>/<session id>}. */
-  static String sessionCgroup(Session s) {
-    return sessionCgroup(s.tenantId(), s.id());
-  }
-
-  static String sessionCgroup(String tenantId, String sessionId) {
-    return "paddock/t-" + tenantId + "/" + sessionId;
-  }
-
-  void run(Session session, ExecSpec spec, Duration timeLimit, ExecListener listener) {
-    String execId = Ids.newId("exe");
-    ExecHandle handle = session.admit(execId);
-    if (handle == null) {
-      throw SessionManager.sessionClosed(session);
+  /**
+   * Starts {@code spec} in {@code session}'s jail and returns at once; the record's outcome
+   * completes when it has ended and its output has drained.
+   *
+   * @throws PaddockException SESSION_CLOSED when the session closed meanwhile
+   */
+  ExecRecord start(Session session, ExecSpec spec, Duration timeLimit, Duration cpuLimit) {
+    Limits limits = session.policy().limits();
+    ExecCommand command = new ExecCommand(spec.argv(), environment(session, spec),
+        spec.cwd().isEmpty() ? WORKSPACE : WORKSPACE + "/" + spec.cwd(), timeLimit, cpuLimit,
+        limits.maxFileBytes(), limits.maxOpenFiles());
+    String id = Ids.newId("exe");
+    ExecRecord record;
+    synchronized (session) {
+      if (session.state() != Session.State.ACTIVE) {
+        throw SessionManager.sessionClosed(session);
+      }
+      JailExec exec;
+      try {
+        exec = session.jail().spawn(command);
+      } catch (SandboxSetupException e) {
+        log.warn("session {}: exec refused: {}", session.id(), e.getMessage());
+        throw SessionManager.sessionClosed(session);
+      }
+      record = new ExecRecord(id, session, spec.argv(), spec.cwd(), clock.instant(), exec,
+          settings.replayBytes(), settings.maxOutputBytes(), linux, spec.keepStdinOpen());
+      session.register(record);
     }
-    try {
-      listener.started(execId, clock.instant(), () -> handle.cancel("the caller cancelled the exec"));
-      runAdmitted(session, execId, handle, spec, timeLimit, listener);
-    } finally {
-      session.finished(execId);
+    byte[] stdin = spec.stdin();
+    if (stdin.length > 0) {
+      long deadline = System.currentTimeMillis() + timeLimit.toMillis();
+      pumps.execute(() -> record.writeInitialStdin(stdin, deadline));
+    } else if (!spec.keepStdinOpen()) {
+      record.writeInitialStdin(stdin, 0);
     }
+    pumps.execute(() -> pump(session, record));
+    return record;
   }
 
-  private void runAdmitted(Session session, String execId, ExecHandle handle, ExecSpec spec, Duration timeLimit,
-      ExecListener listener) {
-    SandboxPolicy policy = session.policy().withLimits(
-        session.policy().limits().toBuilder().wallTime(timeLimit).build());
-    Map<String, String> env = new HashMap<>(session.env());
+  /** The jail's default environment, then the session's, then the exec's variables. */
+  private static List<String> environment(Session session, ExecSpec spec) {
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put("PATH", String.join(":", PATH_DIRS));
+    env.put("HOME", WORKSPACE);
+    env.put("TMPDIR", "/tmp");
+    env.put("LANG", "C.UTF-8");
+    env.putAll(session.env());
     env.putAll(spec.env());
-    SandboxRequest request = new SandboxRequest(spec.argv(), env, spec.cwd(), spec.stdin(),
-        session.workspace(), policy, sessionCgroup(session));
-    if (handle.cancelled()) {
-      // The session closed, or the caller left, before the jail started: start none.
-      listener.finished(SandboxResult.killed(handle.cancelReason(), ResourceUsage.NONE),
-          new ExecListener.ExecCounters(0, 0, false));
-      return;
-    }
-    SandboxProcess process;
-    try {
-      process = launcher.start(request);
-    } catch (SandboxSetupException e) {
-      log.error("exec {} in session {}: sandbox setup failed", execId, session.id(), e.getCause());
-      jail.reportSetupFailure(e.getMessage());
-      listener.finished(SandboxResult.setupError(e.getMessage()), new ExecListener.ExecCounters(0, 0, false));
-      return;
-    }
-    handle.attach(process);
-    Pump out = new Pump(process.stdout(), ExecListener.Stream.STDOUT, listener);
-    Pump err = new Pump(process.stderr(), ExecListener.Stream.STDERR, listener);
-    SandboxResult result;
-    try {
-      CompletableFuture<Void> errDone = CompletableFuture.runAsync(err, pumps);
-      out.run();
-      errDone.join();
-      result = process.await();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      process.cancel("the host is shutting down");
-      result = SandboxResult.internalError("the host was interrupted", ResourceUsage.NONE);
-    } catch (RuntimeException e) {
-      // Report it in the stream, as the API promises once an exec has started; kill what runs.
-      log.error("exec {} in session {}: supervision failed", execId, session.id(), e);
-      process.cancel("the host failed while supervising the exec");
-      result = SandboxResult.internalError("the host failed while supervising the exec", awaitQuietly(process));
-    }
-    listener.finished(result, new ExecListener.ExecCounters(out.total, err.total, out.truncated || err.truncated));
+    List<String> out = new ArrayList<>(env.size());
+    env.forEach((k, v) -> out.add(k + "=" + v));
+    return out;
   }
 
-  /** Waits for a killed process so its cgroup and scratch files are cleaned up; its usage, if any. */
-  private static ResourceUsage awaitQuietly(SandboxProcess process) {
+  private void pump(Session session, ExecRecord record) {
+    JailExec exec = record.jail();
+    Fd out = exec.stdout();
+    Fd err = exec.stderr();
+    boolean outOpen = true;
+    boolean errOpen = true;
+    long drainUntil = 0;
+    byte[] buf = new byte[CHUNK_BYTES];
     try {
-      return process.await().usage();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (RuntimeException e) {
-      log.error("cleanup after a supervision failure failed too", e);
-    }
-    return ResourceUsage.NONE;
-  }
-
-  /** Copies one output stream to the listener in chunks, keeping at most maxOutputBytes of it. */
-  private final class Pump implements Runnable {
-    private final InputStream in;
-    private final ExecListener.Stream stream;
-    private final ExecListener listener;
-    volatile long total;
-    volatile boolean truncated;
-
-    Pump(InputStream in, ExecListener.Stream stream, ExecListener listener) {
-      this.in = in;
-      this.stream = stream;
-      this.listener = listener;
-    }
-
-    @Override
-    public void run() {
-      byte[] buf = new byte[CHUNK_BYTES];
-      try (in) {
-        int n;
-        while ((n = in.read(buf)) > 0) {
-          long offset = total;
-          total += n;
-          if (offset >= maxOutputBytes) {
-            truncated = true;
-            continue; // keep draining so the program is never blocked on a full pipe
+      while (outOpen || errOpen) {
+        if (exec.result().isDone()) {
+          long now = System.nanoTime();
+          if (drainUntil == 0) {
+            drainUntil = now + DRAIN_MILLIS * 1_000_000;
+          } else if (now - drainUntil > 0) {
+            break;
           }
-          int keep = (int) Math.min(n, maxOutputBytes - offset);
-          truncated |= keep < n;
-          listener.output(stream, java.util.Arrays.copyOf(buf, keep), offset);
         }
-      } catch (IOException e) {
-        // the pipe closed under us: the process is gone, its result says why
+        List<Fd> open = new ArrayList<>(2);
+        if (outOpen) {
+          open.add(out);
+        }
+        if (errOpen) {
+          open.add(err);
+        }
+        boolean[] ready = linux.pollReadable(open, exec.result().isDone() ? 20 : 100);
+        for (int i = 0; i < open.size(); i++) {
+          if (!ready[i]) {
+            continue;
+          }
+          Fd fd = open.get(i);
+          int n = linux.read(fd, buf, 0, buf.length);
+          if (n <= 0) {
+            if (fd == out) {
+              outOpen = false;
+            } else {
+              errOpen = false;
+            }
+            continue;
+          }
+          (fd == out ? record.stdout() : record.stderr()).write(buf, n);
+        }
+      }
+    } catch (NativeException | RuntimeException e) {
+      log.error("session {} exec {}: output pump failed; killing the exec", session.id(), record.id(), e);
+      exec.cancel("the host failed while reading the exec's output");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      exec.cancel("the host is shutting down");
+    } finally {
+      linux.close(out);
+      linux.close(err);
+      record.stdout().end();
+      record.stderr().end();
+    }
+    SandboxResult result = awaitResult(exec);
+    record.finish(new ExecRecord.Outcome(result, record.stdout().total(), record.stderr().total(),
+        record.stdout().truncated() || record.stderr().truncated()), clock.instant());
+    session.finished(record);
+  }
+
+  private static SandboxResult awaitResult(JailExec exec) {
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try {
+          return exec.result().get();
+        } catch (InterruptedException e) {
+          interrupted = true; // the result always comes: the jail's own timers guarantee it
+        } catch (ExecutionException e) {
+          return SandboxResult.internalError("the host failed while supervising the exec", dev.paddock.sandbox.ResourceUsage.NONE);
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
       }
     }
   }

@@ -7,18 +7,26 @@ import java.util.Map;
 /**
  * One command to run in a session.
  *
- * @param argv      program and arguments
- * @param env       variables merged over the session's (may hold secrets: never logged)
- * @param cwd       working directory relative to the workspace, "" = the workspace
- * @param stdin     bytes for standard input, then EOF
- * @param timeLimit wall time, or null for the default
+ * @param argv          program and arguments
+ * @param env           variables merged over the session's (may hold secrets: never logged)
+ * @param cwd           working directory relative to the workspace, "" = the workspace
+ * @param stdin         bytes for standard input
+ * @param timeLimit     wall time, or null for the default
+ * @param cpuTimeLimit  CPU time (RLIMIT_CPU), or null for none
+ * @param keepStdinOpen keep stdin open after {@code stdin} for WriteStdin
  */
-public record ExecSpec(List<String> argv, Map<String, String> env, String cwd, byte[] stdin, Duration timeLimit) {
+public record ExecSpec(List<String> argv, Map<String, String> env, String cwd, byte[] stdin, Duration timeLimit,
+    Duration cpuTimeLimit, boolean keepStdinOpen) {
   public ExecSpec {
     argv = List.copyOf(argv);
     env = Map.copyOf(env);
     cwd = cwd == null ? "" : cwd;
     stdin = stdin == null ? new byte[0] : stdin;
+  }
+
+  /** A command with stdin closed after {@code stdin} and no CPU-time limit. */
+  public ExecSpec(List<String> argv, Map<String, String> env, String cwd, byte[] stdin, Duration timeLimit) {
+    this(argv, env, cwd, stdin, timeLimit, null, false);
   }
 
   @Override

@@ -1,7 +1,6 @@
 package dev.paddock.runtime.session;
 
 import dev.paddock.runtime.errors.PaddockException;
-import dev.paddock.sandbox.SandboxLauncher;
 import dev.paddock.sandbox.SandboxSetupException;
 import java.time.Clock;
 import java.time.Duration;
@@ -19,13 +18,18 @@ public final class JailGate {
   private static final Logger log = LoggerFactory.getLogger(JailGate.class);
   private static final Duration RETRY = Duration.ofSeconds(5);
 
-  private final SandboxLauncher launcher;
+  /** A real check that a jail works here: start one, run a program in it, close it. */
+  public interface Probe {
+    void check() throws SandboxSetupException;
+  }
+
+  private final Probe launcher;
   private final Clock clock;
   private static final String UNCHECKED = "the sandbox has not been checked yet";
   private volatile String failure = UNCHECKED;
   private volatile Instant lastProbe = Instant.EPOCH;
 
-  public JailGate(SandboxLauncher launcher, Clock clock) {
+  public JailGate(Probe launcher, Clock clock) {
     this.launcher = launcher;
     this.clock = clock;
   }
@@ -34,7 +38,7 @@ public final class JailGate {
   public synchronized boolean probe() {
     lastProbe = clock.instant();
     try {
-      launcher.checkAvailable();
+      launcher.check();
       if (failure != null && !UNCHECKED.equals(failure)) {
         log.info("the sandbox works again");
       }

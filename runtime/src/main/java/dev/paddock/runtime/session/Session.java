@@ -1,47 +1,53 @@
 package dev.paddock.runtime.session;
 
 import dev.paddock.policy.SandboxPolicy;
-import java.nio.file.Path;
+import dev.paddock.sandbox.jail.SessionJail;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * One task's session: a workspace, limits, and the execs running in it. Owned by exactly one
- * tenant; a session is never shared or reused.
+ * One task's session: its live jail (workspace included), limits, and its execs, running and
+ * recently finished. Owned by exactly one tenant; a session and its jail are never shared or reused.
  */
 public final class Session {
   /** Lifecycle state. */
   public enum State { ACTIVE, CLOSED }
 
   /** Why a session closed. */
-  public enum CloseReason { CLIENT, IDLE_TIMEOUT, MAX_LIFETIME, HOST_SHUTDOWN }
+  public enum CloseReason { CLIENT, IDLE_TIMEOUT, MAX_LIFETIME, HOST_SHUTDOWN, SANDBOX_FAILED }
 
   private final String id;
   private final String tenantId;
-  private final Path workspace;
+  private final SessionJail jail;
+  private final int retainedExecs;
   private final Instant createTime;
   private final Instant expireTime;
   private final SandboxPolicy policy;
   private final String policyName;
   private final Map<String, String> labels;
   private volatile Map<String, String> env;
-  private final Map<String, ExecHandle> running = new ConcurrentHashMap<>();
+  /** Execs in start order, running and finished (at most retainedExecs finished ones). */
+  private final Map<String, ExecRecord> execs = new LinkedHashMap<>();
+  private int running;
 
-  private volatile boolean cleanedUp;
   private Duration idleTimeout;
   private Instant lastActivity;
   private State state = State.ACTIVE;
   private Instant closeTime;
   private CloseReason closeReason;
 
-  Session(String id, String tenantId, Path workspace, Instant createTime, Duration idleTimeout,
+  Session(String id, String tenantId, SessionJail jail, int retainedExecs, Instant createTime, Duration idleTimeout,
       Duration maxLifetime, SandboxPolicy policy, String policyName, Map<String, String> labels,
       Map<String, String> env) {
     this.id = id;
     this.tenantId = tenantId;
-    this.workspace = workspace;
+    this.jail = jail;
+    this.retainedExecs = retainedExecs;
     this.createTime = createTime;
     this.expireTime = createTime.plus(maxLifetime);
     this.idleTimeout = idleTimeout;
@@ -60,8 +66,9 @@ public final class Session {
     return tenantId;
   }
 
-  Path workspace() {
-    return workspace;
+  /** The session's live jail. */
+  public SessionJail jail() {
+    return jail;
   }
 
   public Instant createTime() {
@@ -111,18 +118,9 @@ public final class Session {
     return closeReason;
   }
 
-  /** True once a closed session's workspace and cgroups are gone. */
-  public boolean cleanedUp() {
-    return cleanedUp;
-  }
-
-  void markCleanedUp() {
-    cleanedUp = true;
-  }
-
-  /** Number of execs running now. */
-  public int runningExecs() {
-    return running.size();
+  /** Number of execs running now (their output not yet drained). */
+  public synchronized int runningExecs() {
+    return running;
   }
 
   synchronized void touch(Instant now) {
@@ -144,7 +142,7 @@ public final class Session {
     if (!now.isBefore(expireTime)) {
       return CloseReason.MAX_LIFETIME;
     }
-    if (running.isEmpty() && !now.isBefore(lastActivity.plus(idleTimeout))) {
+    if (running == 0 && !now.isBefore(lastActivity.plus(idleTimeout))) {
       return CloseReason.IDLE_TIMEOUT;
     }
     return null;
@@ -165,22 +163,41 @@ public final class Session {
     return true;
   }
 
-  /** Admits an exec; null when the session is closed (then nothing may start in it). */
-  synchronized ExecHandle admit(String execId) {
-    if (state != State.ACTIVE) {
-      return null;
+  /** Adds a just-started exec. Caller holds this session's lock. */
+  void register(ExecRecord record) {
+    execs.put(record.id(), record);
+    running++;
+  }
+
+  /** An exec has ended and its output drained; forgets the oldest finished ones past retention. */
+  synchronized void finished(ExecRecord record) {
+    running--;
+    int finished = execs.size() - running;
+    Iterator<ExecRecord> it = execs.values().iterator();
+    while (finished > retainedExecs && it.hasNext()) {
+      if (it.next().state() == ExecRecord.State.FINISHED) {
+        it.remove();
+        finished--;
+      }
     }
-    ExecHandle handle = new ExecHandle();
-    running.put(execId, handle);
-    return handle;
   }
 
-  void finished(String execId) {
-    running.remove(execId);
+  /** One exec of this session, running or retained; null when unknown. */
+  public synchronized ExecRecord exec(String execId) {
+    return execs.get(execId);
   }
 
-  /** Kills every exec of this session, including those whose jail is still starting. */
+  /** The session's execs, oldest first. */
+  public synchronized List<ExecRecord> execs() {
+    return new ArrayList<>(execs.values());
+  }
+
+  /** Kills every running exec of this session. */
   void killAll(String reason) {
-    running.values().forEach(h -> h.cancel(reason));
+    for (ExecRecord r : execs()) {
+      if (r.state() == ExecRecord.State.RUNNING) {
+        r.cancel(reason);
+      }
+    }
   }
 }

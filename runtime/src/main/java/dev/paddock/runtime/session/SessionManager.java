@@ -6,10 +6,10 @@ import dev.paddock.policy.SandboxPolicy;
 import dev.paddock.runtime.errors.PaddockException;
 import dev.paddock.runtime.tenant.Principal;
 import dev.paddock.runtime.tenant.Tenant;
-import dev.paddock.sandbox.SandboxLauncher;
-import java.io.IOException;
+import dev.paddock.sandbox.SandboxSetupException;
+import dev.paddock.sandbox.jail.JailCensus;
+import dev.paddock.sandbox.jail.SessionJail;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -18,7 +18,10 @@ import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -26,16 +29,19 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Sessions of every tenant on this host. Every lookup is scoped by the caller's tenant: another
- * tenant's session is answered exactly like an id that never existed.
+ * tenant's session (or exec) is answered exactly like an id that never existed.
+ *
+ * <p>A session is one live jail ({@link SessionJail}); creating one claims the tenant's ready jail
+ * ({@link ReadyJails}) or starts one, and closing one kills its jail, which takes the workspace
+ * (a tmpfs in the jail's mount namespace) and every process with it.
  */
 public final class SessionManager {
   private static final Logger log = LoggerFactory.getLogger(SessionManager.class);
   static final String SESSION_PREFIX = "ses";
   private static final String DEFAULT_POLICY = "default";
 
-  private final SandboxLauncher launcher;
   private final JailGate jail;
-  private final Function<String, java.util.Optional<Tenant>> tenants;
+  private final Function<String, Optional<Tenant>> tenants;
   private final SessionSettings settings;
   private final SpecValidator validator;
   private final ExecRunner execs;
@@ -43,46 +49,41 @@ public final class SessionManager {
   private final Map<String, Session> sessions = new ConcurrentHashMap<>();
   /** Execs running per tenant, for the tenant's maxExecs. */
   private final Map<String, AtomicInteger> runningExecs = new ConcurrentHashMap<>();
-  private final SpareSlots spares;
-  /** Checks, 10 ms apart, that cleanup waits for a closed session's execs to wind down. */
-  private static final int CLEANUP_PATIENCE_CHECKS = 1000;
-
-  private final java.util.concurrent.ScheduledExecutorService cleanup =
-      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "paddock-session-cleanup");
-        t.setDaemon(true);
-        return t;
-      });
+  private final ReadyJails ready;
   private volatile boolean closing;
-  private final java.util.concurrent.ExecutorService spareMaker = singleDaemonThread("paddock-session-spares");
 
-  public SessionManager(SandboxLauncher launcher, JailGate jail, Function<String, java.util.Optional<Tenant>> tenants,
-      SessionSettings settings, ExecRunner execs, Clock clock) {
-    this.launcher = launcher;
+  /**
+   * @param starter starts a session's jail (its cgroup under the tenant's, the workspace tmpfs)
+   * @param maker   the background thread that prepares each tenant's next ready jail; shut down by
+   *                the caller after {@link #closeAll}
+   */
+  public SessionManager(JailGate jail, ReadyJails.Starter starter, ExecutorService maker,
+      Function<String, Optional<Tenant>> tenants, SessionSettings settings, ExecRunner execs, Clock clock) {
     this.jail = jail;
     this.tenants = tenants;
     this.settings = settings;
     this.validator = new SpecValidator(settings);
     this.execs = execs;
     this.clock = clock;
-    this.spares = new SpareSlots(launcher, spareMaker);
+    this.ready = new ReadyJails(starter, maker);
   }
 
-  /** Creates a session with its own workspace. */
+  /** Creates a session: claims the tenant's ready jail, or starts one. */
   public Session create(Principal caller, SessionSpec spec) {
-    Tenant tenant = tenants.apply(caller.tenantId())
-        .orElseThrow(() -> new PaddockException.Unauthenticated("the API key's tenant is not configured"));
+    Tenant tenant = tenant(caller);
     Limits limits = validator.sessionLimits(spec);
     SandboxPolicy policy = resolvePolicy(spec.policy()).withLimits(limits);
     jail.require();
-    // The slot (workspace, waiting jail) is taken outside the lock: making one can take a while,
-    // and every tenant's CreateSession goes through this lock.
-    SpareSlots.Slot slot;
-    try {
-      slot = spares.take(tenant.id(), policy);
-    } catch (IOException e) {
-      throw new PaddockException.Internal("SANDBOX_SETUP_FAILED", "the session workspace could not be created",
-          Map.of("stage", "workspace"), e);
+    checkSessionLimit(tenant);
+    ReadyJails.Ready claimed = ready.take(tenant.id(), policy);
+    if (claimed == null) {
+      try {
+        claimed = ready.startNow(tenant.id(), policy);
+      } catch (SandboxSetupException e) {
+        jail.reportSetupFailure(e.getMessage());
+        throw new PaddockException.Internal("SANDBOX_SETUP_FAILED", "the session's sandbox could not be started",
+            Map.of("stage", "jail"), e);
+      }
     }
     Session session;
     try {
@@ -90,26 +91,43 @@ public final class SessionManager {
         if (closing) {
           throw new PaddockException.Unavailable("HOST_SHUTTING_DOWN", "the host is shutting down", Duration.ofSeconds(1));
         }
-        long open = sessions.values().stream()
-            .filter(s -> s.tenantId().equals(tenant.id()) && s.state() == Session.State.ACTIVE).count();
-        if (open >= tenant.maxSessions()) {
-          throw new PaddockException.ResourceExhausted("SESSION_LIMIT_EXCEEDED",
-              "the tenant already has " + open + " open sessions, its limit", "tenant:" + tenant.id(),
-              Map.of("maxSessions", Integer.toString(tenant.maxSessions())));
-        }
-        session = new Session(slot.id(), tenant.id(), slot.workspace(), clock.instant(),
+        checkSessionLimit(tenant);
+        session = new Session(claimed.id(), tenant.id(), claimed.jail(), settings.retainedExecs(), clock.instant(),
             spec.idleTimeout() == null ? settings.defaultIdleTimeout() : spec.idleTimeout(),
             spec.maxLifetime() == null ? settings.defaultMaxLifetime() : spec.maxLifetime(),
             policy, DEFAULT_POLICY, spec.labels(), spec.env());
         sessions.put(session.id(), session);
       }
     } catch (RuntimeException e) {
-      spares.giveBack(tenant.id(), slot);
+      claimed.jail().close("the session was refused");
       throw e;
     }
-    spares.refill(tenant.id(), policy);
+    Session created = session;
+    session.jail().onFailure(reason -> {
+      log.warn("session {} of tenant {}: its sandbox failed ({}); closing it", created.id(), created.tenantId(), reason);
+      close(created, Session.CloseReason.SANDBOX_FAILED);
+    });
+    if (!session.jail().alive()) {
+      close(session, Session.CloseReason.SANDBOX_FAILED);
+    }
+    ready.refill(tenant.id(), policy);
     log.info("session {} created for tenant {} by key {}", session.id(), tenant.id(), caller.keyId());
     return session;
+  }
+
+  private void checkSessionLimit(Tenant tenant) {
+    long open = sessions.values().stream()
+        .filter(s -> s.tenantId().equals(tenant.id()) && s.state() == Session.State.ACTIVE).count();
+    if (open >= tenant.maxSessions()) {
+      throw new PaddockException.ResourceExhausted("SESSION_LIMIT_EXCEEDED",
+          "the tenant already has " + open + " open sessions, its limit", "tenant:" + tenant.id(),
+          Map.of("maxSessions", Integer.toString(tenant.maxSessions())));
+    }
+  }
+
+  private Tenant tenant(Principal caller) {
+    return tenants.apply(caller.tenantId())
+        .orElseThrow(() -> new PaddockException.Unauthenticated("the API key's tenant is not configured"));
   }
 
   private static SandboxPolicy resolvePolicy(String name) {
@@ -126,15 +144,25 @@ public final class SessionManager {
     }
     Session s = sessions.get(sessionId);
     if (s == null || !s.tenantId().equals(caller.tenantId())) {
-      throw notFound(sessionId);
+      throw notFound("SESSION_NOT_FOUND", "session not found", "sessionId", sessionId);
     }
     return s;
   }
 
-  private static PaddockException notFound(String sessionId) {
-    // Only the caller's own input goes back: nothing tells a foreign session from a missing one.
-    String shown = sessionId.length() > 64 ? sessionId.substring(0, 64) + "..." : sessionId;
-    return new PaddockException.NotFound("SESSION_NOT_FOUND", "session not found", Map.of("sessionId", shown));
+  private static PaddockException notFound(String reason, String message, String key, String id) {
+    // Only the caller's own input goes back: nothing tells a foreign resource from a missing one.
+    String shown = id.length() > 64 ? id.substring(0, 64) + "..." : id;
+    return new PaddockException.NotFound(reason, message, Map.of(key, shown));
+  }
+
+  /** The caller's active session; counts as activity. */
+  public Session active(Principal caller, String sessionId) {
+    Session s = get(caller, sessionId);
+    if (s.state() != Session.State.ACTIVE) {
+      throw sessionClosed(s);
+    }
+    s.touch(clock.instant());
+    return s;
   }
 
   /** A page of the caller's sessions, oldest first. */
@@ -188,7 +216,7 @@ public final class SessionManager {
     throw new PaddockException.InvalidArgument("page_token", "is not a token from a previous ListSessions answer");
   }
 
-  /** Closes the caller's session: kills its execs, deletes its workspace. Repeating is fine. */
+  /** Closes the caller's session: kills its jail and everything in it. Repeating is fine. */
   public Session close(Principal caller, String sessionId) {
     Session s = get(caller, sessionId);
     close(s, Session.CloseReason.CLIENT);
@@ -204,22 +232,18 @@ public final class SessionManager {
             "must be positive and at most " + settings.maxIdleTimeout().toSeconds() + " s");
       }
       s.setIdleTimeout(idleTimeout, clock.instant());
-    } else {
-      s.touch(clock.instant());
     }
     return s;
   }
 
   /**
-   * Runs a command in a fresh jail of the caller's session, on the calling thread, reporting to
-   * {@code listener}. Validation and lookup errors are thrown before anything starts.
+   * Starts a command in the caller's session and returns at once. Validation, lookup and quota
+   * errors are thrown before anything starts.
    */
-  public void exec(Principal caller, String sessionId, ExecSpec spec, ExecListener listener) {
+  public ExecRecord exec(Principal caller, String sessionId, ExecSpec spec) {
     Duration timeLimit = validator.exec(spec);
     Session s = active(caller, sessionId);
-    Tenant tenant = tenants.apply(caller.tenantId())
-        .orElseThrow(() -> new PaddockException.Unauthenticated("the API key's tenant is not configured"));
-    jail.require();
+    Tenant tenant = tenant(caller);
     AtomicInteger running = runningExecs.computeIfAbsent(tenant.id(), t -> new AtomicInteger());
     if (running.incrementAndGet() > tenant.maxExecs()) {
       running.decrementAndGet();
@@ -227,21 +251,46 @@ public final class SessionManager {
           "the tenant already has " + tenant.maxExecs() + " execs running, its limit", "tenant:" + tenant.id(),
           Map.of("maxExecs", Integer.toString(tenant.maxExecs()), "scope", "tenant"));
     }
-    s.touch(clock.instant());
+    ExecRecord record;
     try {
-      execs.run(s, spec, timeLimit, listener);
-    } finally {
+      record = execs.start(s, spec, timeLimit, spec.cpuTimeLimit() == null ? Duration.ZERO : spec.cpuTimeLimit());
+    } catch (RuntimeException e) {
+      running.decrementAndGet();
+      throw e;
+    }
+    record.outcome().whenComplete((o, e) -> {
       running.decrementAndGet();
       s.touch(clock.instant());
-    }
+    });
+    return record;
   }
 
-  private Session active(Principal caller, String sessionId) {
+  /** One exec of the caller's session, running or retained. */
+  public ExecRecord execOf(Principal caller, String sessionId, String execId) {
     Session s = get(caller, sessionId);
-    if (s.state() != Session.State.ACTIVE) {
-      throw sessionClosed(s);
+    if (execId == null || execId.isEmpty()) {
+      throw new PaddockException.InvalidArgument("exec_id", "is required");
     }
-    return s;
+    ExecRecord r = s.exec(execId);
+    if (r == null) {
+      throw notFound("EXEC_NOT_FOUND", "exec not found", "execId", execId);
+    }
+    return r;
+  }
+
+  /** Live processes of the session's jail by exec, as its supervisor counts them (empty when it cannot). */
+  public Optional<JailCensus> census(Session s) {
+    if (s.state() != Session.State.ACTIVE) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(s.jail().census().get(3, TimeUnit.SECONDS));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Optional.empty();
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      return Optional.empty();
+    }
   }
 
   static PaddockException sessionClosed(Session s) {
@@ -263,92 +312,33 @@ public final class SessionManager {
     }
   }
 
-  /**
-   * Host shutdown: refuses new sessions, closes every session and spare slot, and waits (up to
-   * about 40 s) for their workspaces and cgroups to be removed.
-   */
+  /** Host shutdown: refuses new sessions, closes every session and ready jail. */
   public void closeAll() {
     synchronized (this) {
       closing = true; // no session can be added after this
     }
-    spares.stop();
+    ready.stop();
     for (Session s : sessions.values()) {
       close(s, Session.CloseReason.HOST_SHUTDOWN);
     }
-    spareMaker.shutdown();
-    awaitQuietly(spareMaker, 10);
-    spares.discardAll();
-    // Pending cleanups re-schedule themselves; wait until none is left, then stop the thread.
-    for (int i = 0; i < 3000 && sessions.values().stream().anyMatch(s -> !s.cleanedUp()); i++) {
-      sleep(10);
-    }
-    cleanup.shutdown();
-    awaitQuietly(cleanup, 10);
-  }
-
-  private static void awaitQuietly(java.util.concurrent.ExecutorService executor, long seconds) {
-    try {
-      if (!executor.awaitTermination(seconds, java.util.concurrent.TimeUnit.SECONDS)) {
-        log.warn("shutdown: {} did not finish within {} s", executor, seconds);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  private static java.util.concurrent.ExecutorService singleDaemonThread(String name) {
-    return java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, name);
-      t.setDaemon(true);
-      return t;
-    });
   }
 
   /**
-   * Closes {@code s}: from the moment this returns no exec can be admitted and every running jail
-   * of the session is dead (or, if still starting, dies as it attaches). Removing the workspace and
-   * cgroups follows on the cleanup thread.
+   * Closes {@code s}: from the moment this returns no exec can be admitted, every running exec
+   * ends as KILLED, and the jail is going (its processes, cgroup and scratch files are removed in
+   * the background, retried until gone).
    */
   private void close(Session s, Session.CloseReason reason) {
-    if (!s.markClosed(reason, clock.instant())) {
-      return;
+    synchronized (s) {
+      if (!s.markClosed(reason, clock.instant())) {
+        return;
+      }
     }
-    s.killAll("the session closed (" + reason + ")");
-    removeLeftovers(s, 0);
-  }
-
-  /**
-   * Every jail of the session is dead, or dies as it attaches. The execs still finish their
-   * bookkeeping (they read their cgroup's counters), so the workspace and cgroups go once they are
-   * done; checks are re-scheduled rather than slept on, so one stalled session does not hold up
-   * every other session's cleanup. After {@link #CLEANUP_PATIENCE_CHECKS} checks they go anyway.
-   */
-  private void removeLeftovers(Session s, int check) {
-    if (s.runningExecs() > 0 && check < CLEANUP_PATIENCE_CHECKS) {
-      cleanup.schedule(() -> removeLeftovers(s, check + 1), 10, java.util.concurrent.TimeUnit.MILLISECONDS);
-      return;
-    }
-    cleanup.execute(() -> removeNow(s));
-  }
-
-  private void removeNow(Session s) {
-    if (s.runningExecs() > 0) {
-      log.warn("session {}: {} execs still winding down after 10 s; removing its workspace anyway",
-          s.id(), s.runningExecs());
-    }
-    launcher.deleteWorkspace(s.workspace());
-    launcher.removeCgroups(ExecRunner.sessionCgroup(s));
-    s.markCleanedUp();
+    String why = "the session closed (" + reason + ")";
+    s.killAll(why);
+    s.jail().close(why);
     if (settings.closedRetention().isZero()) {
       sessions.remove(s.id());
-    }
-  }
-
-  private static void sleep(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 }

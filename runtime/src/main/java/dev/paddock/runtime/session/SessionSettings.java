@@ -18,6 +18,12 @@ import java.time.Duration;
  *                            result says {@code output_truncated}. Default 256 MiB.
  * @param clientStallTimeout  how long an exec's output may wait for a client that reads none of
  *                            it before the exec is killed and the call ended. Default 60 s.
+ * @param replayBytes         tail of each output stream kept per exec for AttachExec replay (and
+ *                            the flow-control window of a streaming Exec), bytes. Default 256 KiB.
+ * @param retainedExecs       finished execs a session keeps for GetExec, ListExecs and AttachExec;
+ *                            the oldest finished one is forgotten past it. Default 64.
+ * @param workspaceBytes      size of each session's workspace tmpfs, bytes. Default 1 GiB.
+ * @param workspaceInodes     inodes of each session's workspace tmpfs. Default 100,000.
  */
 public record SessionSettings(
     Duration defaultIdleTimeout,
@@ -29,12 +35,17 @@ public record SessionSettings(
     Limits maxLimits,
     Duration closedRetention,
     long maxOutputBytes,
-    Duration clientStallTimeout) {
+    Duration clientStallTimeout,
+    int replayBytes,
+    int retainedExecs,
+    long workspaceBytes,
+    long workspaceInodes) {
 
   /** The same settings with another client stall timeout. */
   public SessionSettings withClientStallTimeout(Duration timeout) {
     return new SessionSettings(defaultIdleTimeout, maxIdleTimeout, defaultMaxLifetime, maxLifetime,
-        defaultExecTimeout, maxExecTimeout, maxLimits, closedRetention, maxOutputBytes, timeout);
+        defaultExecTimeout, maxExecTimeout, maxLimits, closedRetention, maxOutputBytes, timeout,
+        replayBytes, retainedExecs, workspaceBytes, workspaceInodes);
   }
 
   /** The defaults listed above; maxima of 8 GiB memory, 4096 processes, all cores per exec. */
@@ -47,6 +58,10 @@ public record SessionSettings(
             Duration.ofHours(1), 4096 * Limits.MIB, 16384 * Limits.MIB, 65536),
         Duration.ofMinutes(10),
         256 * Limits.MIB,
-        Duration.ofSeconds(60));
+        Duration.ofSeconds(60),
+        256 * 1024,
+        64,
+        1L << 30,
+        100_000);
   }
 }

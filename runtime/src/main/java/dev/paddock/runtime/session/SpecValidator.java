@@ -74,10 +74,19 @@ final class SpecValidator {
       v.add(new FieldViolation("argv", "must name a program: argv[0] is required"));
     }
     long argvBytes = 0;
-    for (String arg : spec.argv()) {
+    for (int i = 0; i < spec.argv().size(); i++) {
+      String arg = spec.argv().get(i);
       argvBytes += arg.getBytes(StandardCharsets.UTF_8).length + 1;
       if (arg.indexOf('\0') >= 0) {
         v.add(new FieldViolation("argv", "arguments may not contain NUL bytes"));
+        break;
+      }
+      // The program name may hold no control character at all; arguments may hold tab and line
+      // breaks (multi-line scripts for sh -c and python -c) but no other control character.
+      if (hasControl(arg, i > 0)) {
+        v.add(new FieldViolation("argv", i == 0
+            ? "argv[0] may not contain control characters"
+            : "arguments may not contain control characters other than tab, line feed and carriage return"));
         break;
       }
     }
@@ -90,8 +99,23 @@ final class SpecValidator {
     env(v, "env", spec.env());
     cwd(v, spec.cwd());
     duration(v, "time_limit", spec.timeLimit(), settings.maxExecTimeout());
+    duration(v, "cpu_time_limit", spec.cpuTimeLimit(), settings.maxExecTimeout());
     throwIfAny(v);
     return spec.timeLimit() == null ? settings.defaultExecTimeout() : spec.timeLimit();
+  }
+
+  /** True when {@code s} has a C0 control character or DEL (tab, LF and CR allowed if {@code lineBreaksOk}). */
+  static boolean hasControl(String s, boolean lineBreaksOk) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x20 || c == 0x7f) {
+        if (lineBreaksOk && (c == '\t' || c == '\n' || c == '\r')) {
+          continue;
+        }
+        return true;
+      }
+    }
+    return false;
   }
 
   private static PaddockException tooLarge(String field, long limit, String description) {
@@ -110,8 +134,8 @@ final class SpecValidator {
     if (cwd.isEmpty()) {
       return;
     }
-    if (cwd.getBytes(StandardCharsets.UTF_8).length > MAX_CWD_BYTES || cwd.indexOf('\0') >= 0) {
-      v.add(new FieldViolation("cwd", "at most " + MAX_CWD_BYTES + " bytes, no NUL"));
+    if (cwd.getBytes(StandardCharsets.UTF_8).length > MAX_CWD_BYTES || hasControl(cwd, false)) {
+      v.add(new FieldViolation("cwd", "at most " + MAX_CWD_BYTES + " bytes, no NUL or other control character"));
       return;
     }
     if (cwd.startsWith("/")) {

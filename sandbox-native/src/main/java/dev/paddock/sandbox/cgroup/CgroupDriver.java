@@ -23,6 +23,12 @@ public interface CgroupDriver {
   /** Removes the group at {@code relativePath} and every empty group below it; missing is fine. */
   void removeTree(String relativePath) throws CgroupException;
 
+  /**
+   * Kills every process in the group at {@code relativePath} and below, then removes the groups;
+   * missing is fine. For leftovers of a host that died without cleaning up.
+   */
+  void killAndRemoveTree(String relativePath, dev.paddock.sandbox.linux.LinuxSyscalls linux) throws CgroupException;
+
   /** "cgroup v1" or "cgroup v2", for logs and health output. */
   String describe();
 

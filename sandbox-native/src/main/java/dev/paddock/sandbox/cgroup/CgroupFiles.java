@@ -138,6 +138,25 @@ final class CgroupFiles {
     rmdir(dir);
   }
 
+  /**
+   * Kills every process in {@code dir} and its child groups and removes them, deepest first. The
+   * groups are the host's own directories (a handful of levels), never anything a tenant made.
+   */
+  static void killAndRemoveTree(Path dir, LinuxSyscalls linux) throws CgroupException {
+    if (!Files.isDirectory(dir)) {
+      return;
+    }
+    try (DirectoryStream<Path> children = Files.newDirectoryStream(dir, Files::isDirectory)) {
+      for (Path child : children) {
+        killAndRemoveTree(child, linux);
+      }
+    } catch (IOException e) {
+      throw new CgroupException("cannot list cgroup " + dir, e);
+    }
+    killLoop(dir.resolve("cgroup.procs"), linux);
+    rmdir(dir);
+  }
+
   static void mkdirs(Path dir) throws CgroupException {
     try {
       Files.createDirectories(dir);

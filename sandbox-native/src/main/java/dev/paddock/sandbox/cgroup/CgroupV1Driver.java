@@ -64,6 +64,14 @@ public final class CgroupV1Driver implements CgroupDriver {
   }
 
   @Override
+  public void killAndRemoveTree(String relativePath, LinuxSyscalls linux) throws CgroupException {
+    CgroupFiles.checkRelative(relativePath);
+    for (Path hierarchy : List.of(pids, memory, cpu, cpuacct)) {
+      CgroupFiles.killAndRemoveTree(hierarchy.resolve(relativePath), linux);
+    }
+  }
+
+  @Override
   public String describe() {
     return "cgroup v1";
   }

@@ -55,6 +55,11 @@ public final class CgroupV2Driver implements CgroupDriver {
   }
 
   @Override
+  public void killAndRemoveTree(String relativePath, dev.paddock.sandbox.linux.LinuxSyscalls linux) throws CgroupException {
+    CgroupFiles.killAndRemoveTree(root.resolve(CgroupFiles.checkRelative(relativePath)), linux);
+  }
+
+  @Override
   public String describe() {
     return "cgroup v2";
   }

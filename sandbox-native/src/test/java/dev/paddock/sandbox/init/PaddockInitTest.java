@@ -17,7 +17,7 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * Runs the real paddock-init (target/native/paddock-init, built by the exec-maven-plugin at compile)
+ * Runs the real paddock-init (target/classes/dev/paddock/sandbox/jail/paddock-init, built at compile)
  * outside any jail, driven by the C harness target/native/init-harness over a SOCK_SEQPACKET
  * socketpair: one harness run per scenario, each a self-checking program that prints what it saw and
  * ends with {@code PASS <scenario>}. The scenario list comes from the harness itself ({@code --list}),
@@ -67,7 +67,8 @@ class PaddockInitTest {
 
   @TestFactory
   Stream<DynamicTest> scenarios() throws Exception {
-    Path init = binary("paddock-init");
+    // Compiled into the classes directory so the jar carries it (see the pom).
+    Path init = Path.of("target", "classes", "dev", "paddock", "sandbox", "jail", "paddock-init");
     Path harness = binary("init-harness");
     List<String> names = run(List.of(harness.toString(), "--list")).lines().toList();
     assertThat(names).containsAll(EXPECTED.keySet());

@@ -1,4 +1,4 @@
-package dev.paddock.sandbox.nsjail;
+package dev.paddock.sandbox.jail;
 
 import dev.paddock.sandbox.linux.LinuxSyscalls;
 import dev.paddock.sandbox.linux.NativeException;

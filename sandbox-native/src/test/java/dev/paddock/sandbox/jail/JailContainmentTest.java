@@ -1,4 +1,4 @@
-package dev.paddock.sandbox.nsjail;
+package dev.paddock.sandbox.jail;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Each containment promise, asserted from inside a real nsjail jail. */
-class NsjailContainmentTest {
+class JailContainmentTest {
   @TempDir static Path temp;
   static TestJail jail;
 
@@ -48,7 +48,7 @@ class NsjailContainmentTest {
     assertThat(jail.run(List.of("no-such-command-here")).result().status()).isEqualTo(Status.SETUP_ERROR);
     TestJail.Run missingPath = jail.run(List.of("/workspace/nope.sh"));
     assertThat(missingPath.result().status()).isEqualTo(Status.SETUP_ERROR);
-    assertThat(missingPath.result().reason()).contains("could not be executed").doesNotContain("/work/");
+    assertThat(missingPath.result().reason()).contains("not found").doesNotContain("/work/");
   }
 
   @Test

@@ -1,0 +1,150 @@
+package dev.paddock.runtime.session;
+
+
+/**
+ * One output stream of an exec (stdout or stderr): a bounded tail of it kept for replay, and the
+ * count of everything written.
+ *
+ * <p>Readers follow it with their own byte offset ({@link #read}). A reader that falls more than the
+ * retained capacity behind resumes at the oldest retained byte; the gap shows in the offsets. One
+ * reader may be <em>primary</em> (the Exec call that started the exec): while it is attached, the
+ * writer waits for it instead of overwriting what it has not read yet, so a slow client slows the
+ * program (its pipe fills) and never grows the host's memory. Past the per-stream cap, bytes are
+ * counted and dropped ({@link #truncated()}).
+ */
+final class ExecOutput {
+  /** What a reader gets: bytes starting at {@code offset}, or nothing once the stream has ended. */
+  record Chunk(byte[] data, long offset) {}
+
+  private final Object lock;
+  private final byte[] ring;
+  private final long cap;
+  private long total;       // bytes the program wrote
+  private long kept;        // bytes accepted into the ring (total, minus what the cap dropped)
+  private boolean ended;
+  private boolean truncated;
+  private long primaryOffset = -1; // -1 = no primary reader
+
+  /** {@code lock} is shared by an exec's two streams, so one reader can wait for either. */
+  ExecOutput(Object lock, int retainBytes, long capBytes) {
+    this.lock = lock;
+    this.ring = new byte[retainBytes];
+    this.cap = capBytes;
+  }
+
+  /** Appends the program's bytes; may wait for the primary reader. */
+  void write(byte[] buf, int len) throws InterruptedException {
+    synchronized (lock) {
+      total += len;
+      int accepted = (int) Math.max(0, Math.min(len, cap - kept));
+      if (accepted < len) {
+        truncated = true;
+      }
+      int off = 0;
+      while (off < accepted) {
+        while (primaryOffset >= 0 && kept - primaryOffset >= ring.length) {
+          lock.wait();
+        }
+        long room = primaryOffset >= 0 ? ring.length - (kept - primaryOffset) : ring.length;
+        int n = (int) Math.min(accepted - off, room);
+        for (int i = 0; i < n; i++) {
+          ring[(int) ((kept + i) % ring.length)] = buf[off + i];
+        }
+        kept += n;
+        off += n;
+        lock.notifyAll();
+      }
+    }
+  }
+
+  /** No more bytes will come. */
+  void end() {
+    synchronized (lock) {
+      ended = true;
+      lock.notifyAll();
+    }
+  }
+
+  /** Makes a reader at {@code offset} the primary one (the writer waits for it). */
+  void attachPrimary(long offset) {
+    synchronized (lock) {
+      primaryOffset = offset;
+    }
+  }
+
+  /** The primary reader left (cancelled, stalled, done): the writer no longer waits. */
+  void detachPrimary() {
+    synchronized (lock) {
+      primaryOffset = -1;
+      lock.notifyAll();
+    }
+  }
+
+  /**
+   * The next bytes at or after {@code offset}, at most {@code max}; waits up to {@code waitMillis}
+   * for some. Returns null once the stream has ended and everything was read, an empty chunk on
+   * timeout.
+   */
+  Chunk read(long offset, int max, long waitMillis, boolean primary) throws InterruptedException {
+    synchronized (lock) {
+      long deadline = System.currentTimeMillis() + waitMillis;
+      while (offset >= kept && !ended) {
+        long left = deadline - System.currentTimeMillis();
+        if (left <= 0) {
+          return new Chunk(new byte[0], offset);
+        }
+        lock.wait(left);
+      }
+      if (offset >= kept) {
+        return null;
+      }
+      long oldest = Math.max(0, kept - ring.length);
+      long from = Math.max(offset, oldest);
+      int n = (int) Math.min(max, kept - from);
+      byte[] out = new byte[n];
+      for (int i = 0; i < n; i++) {
+        out[i] = ring[(int) ((from + i) % ring.length)];
+      }
+      if (primary && primaryOffset >= 0) {
+        primaryOffset = from + n;
+        lock.notifyAll();
+      }
+      return new Chunk(out, from);
+    }
+  }
+
+  /** True when a reader at {@code offset} would not wait: bytes are there, or the stream ended. */
+  boolean readable(long offset) {
+    synchronized (lock) {
+      return offset < kept || ended;
+    }
+  }
+
+  /** Everything the program wrote, including bytes dropped past the cap. */
+  long total() {
+    synchronized (lock) {
+      return total;
+    }
+  }
+
+  /** True when bytes past the cap were dropped. */
+  boolean truncated() {
+    synchronized (lock) {
+      return truncated;
+    }
+  }
+
+  /** True once the stream has ended. */
+  boolean ended() {
+    synchronized (lock) {
+      return ended;
+    }
+  }
+
+  @Override
+  public String toString() {
+    synchronized (lock) {
+      return "ExecOutput[total=" + total + ", kept=" + kept + ", ring=" + ring.length + "]";
+    }
+  }
+}

@@ -1,0 +1,269 @@
+package dev.paddock.runtime.session;
+
+import dev.paddock.runtime.errors.PaddockException;
+import dev.paddock.sandbox.SandboxResult;
+import dev.paddock.sandbox.jail.JailExec;
+import dev.paddock.sandbox.linux.Fd;
+import dev.paddock.sandbox.linux.LinuxSyscalls;
+import dev.paddock.sandbox.linux.NativeException;
+import dev.paddock.sandbox.linux.Signal;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One exec of a session, running or finished: what was asked, its output (bounded replay), its
+ * stdin, and how it ended. Readers ({@link ExecListener}s of Exec and AttachExec calls) follow its
+ * output; the result is set only after both output streams have ended, so a reader that sees the
+ * result has seen every byte it was going to see.
+ */
+public final class ExecRecord {
+  /** Lifecycle state. */
+  public enum State { RUNNING, FINISHED }
+
+  private final String id;
+  private final Session session;
+  private final List<String> argv;
+  private final String cwd;
+  private final Instant startTime;
+  private final JailExec jail;
+  private final ExecOutput stdout;
+  private final ExecOutput stderr;
+  private final LinuxSyscalls linux;
+  private final CompletableFuture<Outcome> outcome = new CompletableFuture<>();
+  private final Object stdinLock = new Object();
+  private final Object outputLock = new Object();
+  private boolean stdinOpen;
+  private long stdinBytes;
+  private volatile Instant endTime;
+
+  /**
+   * How an exec ended, with its output accounting.
+   *
+   * @param result      the sandbox's verdict
+   * @param stdoutBytes everything written to stdout (delivered or not)
+   * @param stderrBytes likewise for stderr
+   * @param truncated   output past the cap was dropped
+   */
+  public record Outcome(SandboxResult result, long stdoutBytes, long stderrBytes, boolean truncated) {}
+
+  ExecRecord(String id, Session session, List<String> argv, String cwd, Instant startTime, JailExec jail,
+      int replayBytes, long maxOutputBytes, LinuxSyscalls linux, boolean keepStdinOpen) {
+    this.id = id;
+    this.session = session;
+    this.argv = List.copyOf(argv);
+    this.cwd = cwd;
+    this.startTime = startTime;
+    this.jail = jail;
+    this.stdout = new ExecOutput(outputLock, replayBytes, maxOutputBytes);
+    this.stderr = new ExecOutput(outputLock, replayBytes, maxOutputBytes);
+    this.linux = linux;
+    this.stdinOpen = keepStdinOpen;
+  }
+
+  public String id() {
+    return id;
+  }
+
+  public String sessionId() {
+    return session.id();
+  }
+
+  public List<String> argv() {
+    return argv;
+  }
+
+  public String cwd() {
+    return cwd;
+  }
+
+  public Instant startTime() {
+    return startTime;
+  }
+
+  /** When it ended; null while running. */
+  public Instant endTime() {
+    return endTime;
+  }
+
+  public State state() {
+    return outcome.isDone() ? State.FINISHED : State.RUNNING;
+  }
+
+  /** Completes once output has drained and the result is known. */
+  public CompletableFuture<Outcome> outcome() {
+    return outcome;
+  }
+
+  ExecOutput stdout() {
+    return stdout;
+  }
+
+  ExecOutput stderr() {
+    return stderr;
+  }
+
+  /**
+   * Waits until stdout has bytes at or after {@code stdoutOffset}, or stderr at
+   * {@code stderrOffset}, or either has ended, for at most {@code waitMillis}. An offset of -1
+   * leaves that stream out (its reader is done with it).
+   */
+  void awaitOutput(long stdoutOffset, long stderrOffset, long waitMillis) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + waitMillis;
+    synchronized (outputLock) {
+      while (!(stdoutOffset >= 0 && stdout.readable(stdoutOffset)) && !(stderrOffset >= 0 && stderr.readable(stderrOffset))) {
+        long left = deadline - System.currentTimeMillis();
+        if (left <= 0) {
+          return;
+        }
+        outputLock.wait(left);
+      }
+    }
+  }
+
+  /** The session this exec runs in. */
+  Session session() {
+    return session;
+  }
+
+  JailExec jail() {
+    return jail;
+  }
+
+  /** Processes the exec left running in its process session when its main process ended. */
+  public int leftoverProcesses() {
+    return jail.leftoverProcesses();
+  }
+
+  /** Bytes written to stdout so far. */
+  public long stdoutBytes() {
+    return stdout.total();
+  }
+
+  /** Bytes written to stderr so far. */
+  public long stderrBytes() {
+    return stderr.total();
+  }
+
+  public boolean stdinOpen() {
+    synchronized (stdinLock) {
+      return stdinOpen && state() == State.RUNNING;
+    }
+  }
+
+  void finish(Outcome o, Instant end) {
+    endTime = end;
+    outcome.complete(o);
+    closeStdinQuietly();
+  }
+
+  /** Writes the initial stdin bytes (then closes stdin unless it was asked to stay open). */
+  void writeInitialStdin(byte[] data, long deadlineMillis) {
+    try {
+      synchronized (stdinLock) {
+        writeFully(data, deadlineMillis);
+        stdinBytes += data.length;
+        if (!stdinOpen) {
+          linux.close(jail.stdin());
+        }
+      }
+    } catch (NativeException | PaddockException e) {
+      // The program exited or closed its stdin early: what it did not read is not an error.
+      closeStdinQuietly();
+    }
+  }
+
+  /**
+   * Writes {@code data} to the exec's stdin, waiting while the pipe is full until
+   * {@code deadlineMillis} (epoch ms); closes stdin afterwards when asked.
+   *
+   * @return stdin bytes written so far in total
+   */
+  public long writeStdin(byte[] data, boolean close, long deadlineMillis) {
+    synchronized (stdinLock) {
+      if (state() == State.FINISHED) {
+        throw new PaddockException.FailedPrecondition("EXEC_FINISHED", "the exec has ended",
+            Map.of("execId", id));
+      }
+      if (!stdinOpen) {
+        throw new PaddockException.FailedPrecondition("STDIN_CLOSED",
+            "the exec's stdin is closed (start it with keep_stdin_open to write more)", Map.of("execId", id));
+      }
+      try {
+        writeFully(data, deadlineMillis);
+      } catch (NativeException e) {
+        stdinOpen = false;
+        linux.close(jail.stdin());
+        throw new PaddockException.FailedPrecondition("STDIN_CLOSED", "the program closed its stdin", Map.of("execId", id));
+      }
+      stdinBytes += data.length;
+      if (close) {
+        stdinOpen = false;
+        linux.close(jail.stdin());
+      }
+      return stdinBytes;
+    }
+  }
+
+  private void writeFully(byte[] data, long deadlineMillis) throws NativeException {
+    Fd fd = jail.stdin();
+    linux.setNonBlocking(fd, true);
+    int off = 0;
+    while (off < data.length) {
+      int n = linux.write(fd, data, off, data.length - off);
+      if (n > 0) {
+        off += n;
+        continue;
+      }
+      long left = deadlineMillis - System.currentTimeMillis();
+      if (left <= 0) {
+        throw new PaddockException.DeadlineExceeded("the program did not read its stdin in time; "
+            + off + " of " + data.length + " bytes were written");
+      }
+      linux.pollWritable(fd, (int) Math.min(left, 1000));
+    }
+  }
+
+  private void closeStdinQuietly() {
+    synchronized (stdinLock) {
+      stdinOpen = false;
+      linux.close(jail.stdin());
+    }
+  }
+
+  /**
+   * Sends {@code signal}; SIGKILL goes to the whole tree, anything else to the main process.
+   *
+   * @return false when the exec had already ended
+   */
+  public boolean signal(Signal signal) {
+    if (state() == State.FINISHED || jail.result().isDone()) {
+      return false;
+    }
+    jail.signal(signal, signal == Signal.SIGKILL);
+    return true;
+  }
+
+  /** Kills the exec's tree on the host's behalf (session closing); it ends as KILLED. */
+  void cancel(String reason) {
+    jail.cancel(reason);
+  }
+
+  /** The caller of the Exec that started it went away: kills its tree; it ends as KILLED. */
+  public void cancelByCaller(String reason) {
+    if (state() == State.RUNNING) {
+      jail.cancel(reason);
+    }
+  }
+
+  /** The exec's number inside its jail (as the supervisor counts processes). */
+  public long jailNumber() {
+    return jail.number();
+  }
+
+  @Override
+  public String toString() {
+    return "exec " + id;
+  }
+}

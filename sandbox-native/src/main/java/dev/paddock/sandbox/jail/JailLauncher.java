@@ -1,0 +1,313 @@
+package dev.paddock.sandbox.jail;
+
+import dev.paddock.policy.Limits;
+import dev.paddock.policy.SandboxPolicy;
+import dev.paddock.sandbox.SandboxResult;
+import dev.paddock.sandbox.SandboxSetupException;
+import dev.paddock.sandbox.cgroup.Cgroup;
+import dev.paddock.sandbox.cgroup.CgroupDriver;
+import dev.paddock.sandbox.cgroup.CgroupException;
+import dev.paddock.sandbox.fs.WorkspaceRoot;
+import dev.paddock.sandbox.linux.Fd;
+import dev.paddock.sandbox.linux.LinuxSyscalls;
+import dev.paddock.sandbox.linux.NativeException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts session jails and takes them down again. There is no unsandboxed path: when a jail cannot
+ * be set up, {@link #start} throws and nothing runs.
+ *
+ * <p>A jail starts as {@code /bin/sh}, spawned with the control socket as fd 3, which writes its
+ * own pid into the session cgroup and then execs nsjail: everything of the jail is born inside the
+ * group, so its limits hold from the first instruction. nsjail reads its config from a private
+ * file, sets up namespaces, mounts and seccomp once, and executes paddock-init, which says Ready.
+ *
+ * <p>Owns one reactor thread (every jail's channel and nsjail pidfd); the timer and callback
+ * executors are the caller's, passed in and shut down by the caller after {@link #close}.
+ */
+public final class JailLauncher implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(JailLauncher.class);
+  /** Host send buffer of each control channel: frames up to 1 MiB must fit one record. */
+  private static final int HOST_SEND_BUFFER = 2 << 20;
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(15);
+  /** nsjail and init live in the session cgroup next to the tenant's processes. */
+  private static final int SUPERVISOR_PROCESSES = 2;
+
+  private final JailConfig config;
+  private final CgroupDriver cgroups;
+  private final LinuxSyscalls linux;
+  private final ScheduledExecutorService timers;
+  private final Executor callbacks;
+  private final JailReactor reactor;
+  private final SeccompAuditLookup seccompAudit;
+
+  /**
+   * @param timers    exec deadlines and cleanup retries
+   * @param callbacks work that must not run on the reactor thread (cleanup, slow lookups)
+   */
+  public JailLauncher(JailConfig config, CgroupDriver cgroups, LinuxSyscalls linux,
+      ScheduledExecutorService timers, Executor callbacks) throws NativeException {
+    this.config = config;
+    this.cgroups = cgroups;
+    this.linux = linux;
+    this.timers = timers;
+    this.callbacks = callbacks;
+    this.reactor = new JailReactor(linux);
+    this.seccompAudit = new SeccompAuditLookup(linux);
+  }
+
+  LinuxSyscalls linux() {
+    return linux;
+  }
+
+  ScheduledExecutorService timers() {
+    return timers;
+  }
+
+  Executor callbacks() {
+    return callbacks;
+  }
+
+  JailReactor reactor() {
+    return reactor;
+  }
+
+  SeccompAuditLookup seccompAudit() {
+    return seccompAudit;
+  }
+
+  /**
+   * Kills and removes whatever an earlier run of this host left (cgroups under
+   * {@code cgroupRoot}, scratch directories). Failures are logged, never thrown: a host must start
+   * whatever its predecessor left behind.
+   */
+  public void removeLeftovers(String cgroupRoot) {
+    try {
+      cgroups.killAndRemoveTree(cgroupRoot, linux);
+    } catch (CgroupException e) {
+      log.error("cannot remove cgroups left by an earlier run under {}; they stay until removed", cgroupRoot, e);
+    }
+    Path scratch = config.scratchDir();
+    if (!Files.isDirectory(scratch)) {
+      return;
+    }
+    try (Stream<Path> dirs = Files.list(scratch)) {
+      for (Path dir : (Iterable<Path>) dirs::iterator) {
+        try (Stream<Path> files = Files.list(dir)) {
+          for (Path f : (Iterable<Path>) files::iterator) {
+            Files.deleteIfExists(f);
+          }
+          Files.deleteIfExists(dir);
+        } catch (IOException e) {
+          log.warn("cannot remove scratch files {} left by an earlier run", dir.getFileName(), e);
+        }
+      }
+    } catch (IOException e) {
+      log.warn("cannot list the scratch directory", e);
+    }
+  }
+
+  /**
+   * Starts a session jail in a new cgroup at {@code cgroupPath} and waits until init is Ready and
+   * the workspace is open.
+   *
+   * @throws SandboxSetupException with a reason safe for a tenant; details go to the host log
+   */
+  public SessionJail start(String name, String cgroupPath, SandboxPolicy policy, WorkspaceLimits workspace)
+      throws SandboxSetupException {
+    checkBinaries();
+    JailScratch scratch;
+    try {
+      scratch = JailScratch.create(config.scratchDir(), "jail-" + randomHex());
+    } catch (IOException e) {
+      log.error("cannot create a jail scratch directory", e);
+      throw new SandboxSetupException("the sandbox could not be set up (host scratch space)", e);
+    }
+    Limits limits = policy.limits();
+    Cgroup cgroup;
+    try {
+      cgroup = cgroups.create(cgroupPath,
+          limits.toBuilder().processes(limits.maxProcesses() + SUPERVISOR_PROCESSES).build());
+    } catch (CgroupException e) {
+      log.error("cannot create cgroup {}", cgroupPath, e);
+      deleteQuietly(scratch);
+      throw new SandboxSetupException("the sandbox's resource limits could not be applied on this host", e);
+    }
+    Fd[] channel = null;
+    SessionJail jail = null;
+    try {
+      Files.writeString(scratch.config(), NsjailConfigs.text(NsjailConfigs.session(config, policy, workspace, scratch.log())),
+          StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      Files.setPosixFilePermissions(scratch.config(), PosixFilePermissions.fromString("rw-------"));
+      channel = linux.seqpacketPair(HOST_SEND_BUFFER);
+      List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", joinCgroupScript(cgroup.procsFiles()), "paddock-jail",
+          config.nsjail().toString(), "--config", scratch.config().toString()));
+      long pid = linux.spawn(argv, Arrays.asList(null, null, null, channel[1]));
+      linux.close(channel[1]);
+      Fd pidfd = linux.pidfdOpen(pid);
+      jail = new SessionJail(name, this, channel[0], pidfd, pid, cgroup, limits, scratch);
+      SessionJail j = jail;
+      long controlToken = reactor.register(channel[0], j::onControlReadable);
+      long pidfdToken = reactor.register(pidfd, j::onNsjailExit);
+      jail.registered(controlToken, pidfdToken);
+      jail.ready().get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      jail.setWorkspace(openWorkspace(pid));
+      Files.deleteIfExists(scratch.config());
+      return jail;
+    } catch (IOException | NativeException | ExecutionException | TimeoutException e) {
+      log.error("jail {} did not start: {}; nsjail log: {}", name, e.toString(), scratch.logTail(8));
+      abandon(jail, channel, cgroup, scratch);
+      throw new SandboxSetupException("the sandbox could not be started on this host", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      abandon(jail, channel, cgroup, scratch);
+      throw new SandboxSetupException("interrupted while starting the sandbox", e);
+    }
+  }
+
+  private void abandon(SessionJail jail, Fd[] channel, Cgroup cgroup, JailScratch scratch) {
+    if (jail != null) {
+      jail.close("the jail did not start");
+      return;
+    }
+    if (channel != null) {
+      linux.close(channel[0]);
+      linux.close(channel[1]);
+    }
+    try {
+      cgroup.killAll(linux);
+      cgroup.remove();
+    } catch (CgroupException e) {
+      log.warn("cannot remove {} after a failed start", cgroup, e);
+    }
+    deleteQuietly(scratch);
+  }
+
+  private void checkBinaries() throws SandboxSetupException {
+    if (!Files.isExecutable(config.nsjail())) {
+      throw new SandboxSetupException(
+          "nsjail is not installed on this host (configured path not found or not executable); run scripts/setup or set --nsjail");
+    }
+    if (!Files.isRegularFile(config.init())) {
+      throw new SandboxSetupException("paddock-init is missing on this host; rebuild sandbox-native");
+    }
+  }
+
+  /**
+   * The workspace as a directory descriptor, reached through init's root: the jail's own mount
+   * namespace, where the workspace tmpfs lives. Init is nsjail's only child.
+   */
+  private WorkspaceRoot openWorkspace(long nsjailPid) throws IOException, NativeException {
+    String children = Files.readString(Path.of("/proc", Long.toString(nsjailPid), "task", Long.toString(nsjailPid), "children")).trim();
+    if (children.isEmpty() || children.contains(" ")) {
+      throw new IOException("nsjail has " + (children.isEmpty() ? "no" : "several") + " children");
+    }
+    long initPid = Long.parseLong(children);
+    return WorkspaceRoot.open(Path.of("/proc", Long.toString(initPid), "root", NsjailConfigs.WORKSPACE.substring(1)));
+  }
+
+  /**
+   * Takes a closed or failed jail down in the background: closing the channel makes init kill
+   * everything and exit; the cgroup kill catches an init that does not; then nsjail is reaped and
+   * the cgroup and scratch files removed. Each failed step is logged and the whole retried.
+   */
+  void dispose(SessionJail jail) {
+    callbacks.execute(() -> disposeNow(jail, 0));
+  }
+
+  private void disposeNow(SessionJail jail, int attempt) {
+    try {
+      reactor.unregister(jail.control(), jail.controlToken());
+      linux.close(jail.control());
+      WorkspaceRoot workspace = jail.workspace();
+      if (workspace != null) {
+        workspace.close();
+      }
+      jail.cgroup().killAll(linux);
+      jail.nsjailExited().get(5, TimeUnit.SECONDS);
+      linux.close(jail.nsjailPidfd());
+      jail.cgroup().remove();
+      jail.scratch.delete();
+    } catch (CgroupException | IOException | ExecutionException | TimeoutException | RuntimeException e) {
+      long delay = Math.min(60_000, 100L << Math.min(attempt, 9));
+      log.warn("cleanup of {} failed (attempt {}); retrying in {} ms: {}", jail, attempt + 1, delay, e.toString());
+      timers.schedule(() -> callbacks.execute(() -> disposeNow(jail, attempt + 1)), delay, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * Checks that a jail works here: starts one, runs {@code /bin/true} in it, closes it.
+   *
+   * @throws SandboxSetupException with a reason an operator can act on
+   */
+  public void checkAvailable(String cgroupPath, SandboxPolicy policy) throws SandboxSetupException {
+    SessionJail jail = start("probe", cgroupPath, policy, new WorkspaceLimits(1 << 20, 64));
+    try {
+      JailExec exec = jail.spawn(new ExecCommand(List.of("/bin/true"), List.of("PATH=/usr/bin:/bin"), "/workspace",
+          Duration.ofSeconds(10), Duration.ZERO, 1 << 20, 64));
+      exec.stdin().close();
+      SandboxResult result = exec.result().get(15, TimeUnit.SECONDS);
+      exec.stdout().close();
+      exec.stderr().close();
+      if (result.status() != SandboxResult.Status.OK || result.exitCode() != 0) {
+        throw new SandboxSetupException("nsjail is installed but cannot run a program in a sandbox here: " + result.reason());
+      }
+    } catch (ExecutionException | TimeoutException e) {
+      throw new SandboxSetupException("the sandbox probe did not finish", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SandboxSetupException("interrupted while probing the sandbox", e);
+    } finally {
+      jail.close("the probe is done");
+    }
+  }
+
+  /** Writes the shell's pid into every cgroup.procs file, then execs nsjail ("$@"). */
+  private static String joinCgroupScript(List<Path> procsFiles) {
+    StringBuilder script = new StringBuilder();
+    for (Path f : procsFiles) {
+      // Paths are built from checked segments ([A-Za-z0-9_.-]), so single quotes are safe.
+      script.append("echo $$ > '").append(f).append("' && ");
+    }
+    return script.append("exec \"$@\"").toString();
+  }
+
+  private static void deleteQuietly(JailScratch scratch) {
+    try {
+      scratch.delete();
+    } catch (IOException e) {
+      log.warn("cannot delete jail scratch {}", scratch, e);
+    }
+  }
+
+  private static String randomHex() {
+    return HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+  }
+
+  /** Stops the reactor. Close every jail first. */
+  @Override
+  public void close() {
+    reactor.close();
+  }
+}

@@ -1,0 +1,538 @@
+package dev.paddock.sandbox.jail;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.paddock.ipc.jail.v1.CensusRequest;
+import dev.paddock.ipc.jail.v1.ExecProcesses;
+import dev.paddock.ipc.jail.v1.Exited;
+import dev.paddock.ipc.jail.v1.HostFrame;
+import dev.paddock.ipc.jail.v1.InitFrame;
+import dev.paddock.ipc.jail.v1.Kill;
+import dev.paddock.ipc.jail.v1.Rlimit;
+import dev.paddock.ipc.jail.v1.Spawn;
+import dev.paddock.policy.Limits;
+import dev.paddock.sandbox.SandboxSetupException;
+import dev.paddock.sandbox.cgroup.Cgroup;
+import dev.paddock.sandbox.cgroup.CgroupException;
+import dev.paddock.sandbox.cgroup.CgroupStats;
+import dev.paddock.sandbox.fs.WorkspaceRoot;
+import dev.paddock.sandbox.linux.Fd;
+import dev.paddock.sandbox.linux.NativeException;
+import dev.paddock.sandbox.linux.ReceivedFrame;
+import dev.paddock.sandbox.linux.Signal;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One session's live jail: nsjail with paddock-init as PID 1, the control channel to init, the
+ * session cgroup, and the workspace as a directory descriptor.
+ *
+ * <p>Everything init sends is untrusted (it runs as the tenant): frames are size-bounded by the
+ * kernel record, parsed strictly, and checked against what the host asked for. Any frame that is
+ * malformed, unknown, unsolicited or carries unexpected descriptors ends this session's jail (and
+ * only it) with a reason for the host log; the session's execs end as INTERNAL_ERROR. A full
+ * control channel (init not reading) is treated the same: the host never blocks on a jail.
+ */
+public final class SessionJail {
+  private static final Logger log = LoggerFactory.getLogger(SessionJail.class);
+  /** Largest frame init may send, bytes (init.proto). */
+  static final int MAX_INIT_FRAME = 4096;
+  private static final int MAX_FRAMES_PER_WAKEUP = 64;
+  private static final int MAX_PID = 1 << 22;
+  private static final long KILL_GRACE_MILLIS = 3000;
+  private static final int RLIMIT_CPU = 0;
+  private static final int RLIMIT_FSIZE = 1;
+  private static final int RLIMIT_CORE = 4;
+  private static final int RLIMIT_NOFILE = 7;
+
+  private enum State { STARTING, READY, DEAD }
+
+  private final String name;
+  private final JailLauncher launcher;
+  private final Fd control;
+  private final Fd nsjailPidfd;
+  private final long nsjailPid;
+  private final Cgroup cgroup;
+  private final Limits limits;
+  final JailScratch scratch;
+  private final CompletableFuture<Void> ready = new CompletableFuture<>();
+  private final CompletableFuture<Void> nsjailExited = new CompletableFuture<>();
+  private final Map<Long, JailExec> execs = new HashMap<>();
+  private long controlToken;
+  private long pidfdToken;
+  private long nextExec = 1;
+  private State state = State.STARTING;
+  private boolean hostClosed;
+  private String deathReason = "";
+  private CompletableFuture<JailCensus> pendingCensus;
+  private volatile WorkspaceRoot workspace;
+  private volatile Consumer<String> onFailure = reason -> {};
+
+  SessionJail(String name, JailLauncher launcher, Fd control, Fd nsjailPidfd, long nsjailPid, Cgroup cgroup,
+      Limits limits, JailScratch scratch) {
+    this.name = name;
+    this.launcher = launcher;
+    this.control = control;
+    this.nsjailPidfd = nsjailPidfd;
+    this.nsjailPid = nsjailPid;
+    this.cgroup = cgroup;
+    this.limits = limits;
+    this.scratch = scratch;
+  }
+
+  /** The name given at start (the session id), for logs. */
+  public String name() {
+    return name;
+  }
+
+  /**
+   * The workspace root (the tmpfs in the jail's own mount namespace), opened once by the host;
+   * valid until {@link #close}. Work on it only through {@code WorkspaceFiles}, which never lets a
+   * path planted inside lead outside.
+   */
+  public WorkspaceRoot workspace() {
+    return workspace;
+  }
+
+  /** The session cgroup's memory limit, bytes. */
+  public long memoryLimitBytes() {
+    return limits.memoryBytes();
+  }
+
+  /** The session cgroup's process limit (as the tenant asked; the cgroup adds two for nsjail and init). */
+  public int maxProcesses() {
+    return limits.maxProcesses();
+  }
+
+  /** nsjail's host pid, for diagnostics and benchmarks (the jail's processes are its descendants). */
+  public long nsjailPid() {
+    return nsjailPid;
+  }
+
+  /** The session cgroup, for diagnostics and usage figures. */
+  public Cgroup cgroup() {
+    return cgroup;
+  }
+
+  /**
+   * Called once, on a jail thread, when the jail fails by itself (init broke the protocol or
+   * exited, nsjail died): the session should close. Not called for {@link #close}.
+   */
+  public void onFailure(Consumer<String> listener) {
+    this.onFailure = listener;
+  }
+
+  /** True while execs can start. */
+  public synchronized boolean alive() {
+    return state == State.READY;
+  }
+
+  /** Execs whose main process still runs. */
+  public synchronized int runningExecs() {
+    return execs.size();
+  }
+
+  // ---- lifecycle (JailLauncher) --------------------------------------------------------------
+
+  void registered(long controlToken, long pidfdToken) {
+    this.controlToken = controlToken;
+    this.pidfdToken = pidfdToken;
+  }
+
+  CompletableFuture<Void> ready() {
+    return ready;
+  }
+
+  void setWorkspace(WorkspaceRoot workspace) {
+    this.workspace = workspace;
+  }
+
+  Fd control() {
+    return control;
+  }
+
+  Fd nsjailPidfd() {
+    return nsjailPidfd;
+  }
+
+  long controlToken() {
+    return controlToken;
+  }
+
+  long pidfdToken() {
+    return pidfdToken;
+  }
+
+  CompletableFuture<Void> nsjailExited() {
+    return nsjailExited;
+  }
+
+  /**
+   * Closes the jail: no exec can start any more, every running exec ends as KILLED with
+   * {@code reason}, and the jail's processes, cgroup and scratch files are removed in the
+   * background (retried until they are gone). Idempotent.
+   */
+  public void close(String reason) {
+    List<JailExec> gone;
+    synchronized (this) {
+      if (state == State.DEAD) {
+        return;
+      }
+      state = State.DEAD;
+      hostClosed = true;
+      deathReason = reason;
+      gone = new ArrayList<>(execs.values());
+      execs.clear();
+      failCensus();
+    }
+    ready.completeExceptionally(new SandboxSetupException("the session's jail was closed"));
+    gone.forEach(e -> e.onJailGone(reason, true));
+    launcher.dispose(this);
+  }
+
+  /** The jail failed by itself: same as close, but execs end as INTERNAL_ERROR and the owner is told. */
+  private void fail(String reason) {
+    List<JailExec> gone;
+    synchronized (this) {
+      if (state == State.DEAD) {
+        return;
+      }
+      state = State.DEAD;
+      deathReason = reason;
+      gone = new ArrayList<>(execs.values());
+      execs.clear();
+      failCensus();
+    }
+    log.warn("session jail {}: {}; ending it", name, reason);
+    ready.completeExceptionally(new SandboxSetupException("the session's jail failed to start"));
+    gone.forEach(e -> e.onJailGone("the session's sandbox failed; the session was closed", false));
+    launcher.dispose(this);
+    try {
+      onFailure.accept(reason);
+    } catch (RuntimeException e) {
+      log.error("session jail {}: failure listener failed", name, e);
+    }
+  }
+
+  private void failCensus() {
+    if (pendingCensus != null) {
+      pendingCensus.completeExceptionally(new IllegalStateException("the session's jail ended"));
+      pendingCensus = null;
+    }
+  }
+
+  // ---- execs ---------------------------------------------------------------------------------
+
+  /**
+   * Starts {@code command}. Returns at once: the exec's {@link JailExec#started()} and
+   * {@link JailExec#result()} complete when init reports. Throws only when the jail is not
+   * running (closed or failed) or the host cannot make pipes; nothing started then.
+   */
+  public JailExec spawn(ExecCommand command) throws SandboxSetupException {
+    Fd[] in = null;
+    Fd[] out = null;
+    Fd[] err = null;
+    JailExec exec;
+    synchronized (this) {
+      if (state != State.READY) {
+        throw new SandboxSetupException("the session's sandbox is not running");
+      }
+      CgroupStats counters = counters();
+      try {
+        in = launcher.linux().pipe();
+        out = launcher.linux().pipe();
+        err = launcher.linux().pipe();
+      } catch (NativeException e) {
+        closeAll(in, out, err);
+        log.error("session jail {}: cannot make pipes", name, e);
+        throw new SandboxSetupException("the host could not set up the exec's streams", e);
+      }
+      long number = nextExec++;
+      exec = new JailExec(number, command, this, in[1], out[0], err[0], counters);
+      HostFrame frame = HostFrame.newBuilder().setSpawn(spawnFrame(number, command)).build();
+      try {
+        launcher.linux().sendFrame(control, frame.toByteArray(), List.of(in[0], out[1], err[1]));
+      } catch (NativeException e) {
+        closeAll(in, out, err);
+        String why = "the session's supervisor does not take requests (" + e.errno() + ")";
+        failLater(why);
+        throw new SandboxSetupException("the session's sandbox is not responding", e);
+      } finally {
+        // The jail has its copies now (or never will): the host keeps only its own ends.
+        launcher.linux().close(in[0]);
+        launcher.linux().close(out[1]);
+        launcher.linux().close(err[1]);
+      }
+      execs.put(number, exec);
+    }
+    exec.armDeadline(launcher.timers().schedule(exec::timedOut, command.wallTime().toNanos(), TimeUnit.NANOSECONDS));
+    return exec;
+  }
+
+  private static void closeAll(Fd[]... pairs) {
+    for (Fd[] pair : pairs) {
+      if (pair != null) {
+        for (Fd fd : pair) {
+          fd.close();
+        }
+      }
+    }
+  }
+
+  private static Spawn spawnFrame(long number, ExecCommand command) {
+    Spawn.Builder spawn = Spawn.newBuilder().setExecId(number)
+        .setCwd(ByteString.copyFrom(command.cwd(), StandardCharsets.UTF_8));
+    command.argv().forEach(a -> spawn.addArgv(ByteString.copyFrom(a, StandardCharsets.UTF_8)));
+    command.env().forEach(e -> spawn.addEnv(ByteString.copyFrom(e, StandardCharsets.UTF_8)));
+    spawn.addRlimits(rlimit(RLIMIT_FSIZE, command.maxFileBytes(), command.maxFileBytes()));
+    spawn.addRlimits(rlimit(RLIMIT_NOFILE, command.maxOpenFiles(), command.maxOpenFiles()));
+    spawn.addRlimits(rlimit(RLIMIT_CORE, 0, 0));
+    long cpuSeconds = (command.cpuTime().toMillis() + 999) / 1000;
+    if (cpuSeconds > 0) {
+      // SIGXCPU at the soft limit; SIGKILL one second later for a program that ignores it.
+      spawn.addRlimits(rlimit(RLIMIT_CPU, cpuSeconds, cpuSeconds + 1));
+    }
+    return spawn.build();
+  }
+
+  private static Rlimit rlimit(int resource, long soft, long hard) {
+    return Rlimit.newBuilder().setResource(resource).setSoft(soft).setHard(hard).build();
+  }
+
+  /** Sends a caller's signal. */
+  void sendKill(JailExec exec, int signal, boolean tree) {
+    synchronized (this) {
+      if (state != State.READY || !execs.containsKey(exec.number())) {
+        return;
+      }
+      send(HostFrame.newBuilder().setKill(Kill.newBuilder().setExecId(exec.number()).setSignal(signal).setTree(tree)).build());
+    }
+  }
+
+  /**
+   * SIGKILLs the exec's tree through init, and watches that it ends: an init that does not
+   * report the exit within a few seconds is not doing its job, and the whole jail goes.
+   */
+  void killTree(JailExec exec) {
+    sendKill(exec, Signal.SIGKILL.number(), true);
+    launcher.timers().schedule(() -> {
+      if (!exec.result().isDone()) {
+        fail("the supervisor did not end a killed exec within " + KILL_GRACE_MILLIS + " ms");
+      }
+    }, KILL_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+  }
+
+  /** Asks init to count the jail's processes by exec; completes within about 2 s or fails. */
+  public CompletableFuture<JailCensus> census() {
+    synchronized (this) {
+      if (state != State.READY) {
+        return CompletableFuture.failedFuture(new IllegalStateException("the session's jail is not running"));
+      }
+      if (pendingCensus != null) {
+        return pendingCensus;
+      }
+      CompletableFuture<JailCensus> census = new CompletableFuture<>();
+      pendingCensus = census;
+      send(HostFrame.newBuilder().setCensus(CensusRequest.getDefaultInstance()).build());
+      return census.orTimeout(2, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Caller holds the lock. A channel that does not take a small frame means a stuck or hostile init. */
+  private void send(HostFrame frame) {
+    try {
+      launcher.linux().sendFrame(control, frame.toByteArray(), List.of());
+    } catch (NativeException e) {
+      failLater("the session's supervisor does not take requests (" + e.errno() + ")");
+    }
+  }
+
+  /** Fails the jail outside the caller's lock. */
+  private void failLater(String reason) {
+    launcher.callbacks().execute(() -> fail(reason));
+  }
+
+  private CgroupStats counters() {
+    try {
+      return cgroup.stats();
+    } catch (CgroupException e) {
+      log.warn("session jail {}: cannot read cgroup counters", name, e);
+      return CgroupStats.UNKNOWN;
+    }
+  }
+
+  // ---- frames from init (reactor thread) -----------------------------------------------------
+
+  /** The control channel is readable. */
+  void onControlReadable() {
+    for (int i = 0; i < MAX_FRAMES_PER_WAKEUP; i++) {
+      Optional<ReceivedFrame> received;
+      try {
+        received = launcher.linux().receiveFrame(control, MAX_INIT_FRAME, 1);
+      } catch (NativeException e) {
+        fail("the control channel failed (" + e.errno() + ")");
+        return;
+      }
+      if (received.isEmpty()) {
+        return;
+      }
+      ReceivedFrame r = received.get();
+      if (r.eof()) {
+        fail("the supervisor closed its channel");
+        return;
+      }
+      if (r.truncated()) {
+        r.fds().forEach(Fd::close);
+        fail("protocol violation: a frame over " + MAX_INIT_FRAME + " bytes or with too many descriptors");
+        return;
+      }
+      String violation;
+      try {
+        violation = handle(InitFrame.parseFrom(r.data()), r.fds());
+      } catch (InvalidProtocolBufferException e) {
+        violation = "protocol violation: a frame that does not parse";
+      } finally {
+        r.fds().forEach(Fd::close);
+      }
+      if (violation != null) {
+        fail(violation);
+        return;
+      }
+      synchronized (this) {
+        if (state == State.DEAD) {
+          return;
+        }
+      }
+    }
+  }
+
+  /** Handles one frame; returns a protocol violation, or null. The caller closes {@code fds}. */
+  private String handle(InitFrame frame, List<Fd> fds) {
+    switch (frame.getFrameCase()) {
+      case READY: {
+        synchronized (this) {
+          if (state != State.STARTING || !fds.isEmpty()) {
+            return "protocol violation: an unexpected Ready";
+          }
+          if (frame.getReady().getProtocolVersion() != 1) {
+            return "protocol violation: unsupported protocol version " + frame.getReady().getProtocolVersion();
+          }
+          state = State.READY;
+        }
+        ready.complete(null);
+        return null;
+      }
+      case STARTED: {
+        JailExec exec;
+        synchronized (this) {
+          exec = execs.get(frame.getStarted().getExecId());
+        }
+        int pid = frame.getStarted().getPid();
+        if (exec == null || exec.started().isDone() || pid < 2 || pid > MAX_PID || fds.size() > 1) {
+          return "protocol violation: Started for an exec that is not starting";
+        }
+        long hostPid = fds.isEmpty() ? -1 : launcher.linux().pidOf(fds.get(0)).orElse(-1L);
+        exec.onStarted(hostPid);
+        return null;
+      }
+      case SPAWN_FAILED: {
+        JailExec exec;
+        synchronized (this) {
+          exec = execs.get(frame.getSpawnFailed().getExecId());
+          if (exec == null || exec.started().isDone() || !fds.isEmpty()) {
+            return "protocol violation: SpawnFailed for an exec that is not starting";
+          }
+          execs.remove(exec.number());
+        }
+        exec.onSpawnFailed(frame.getSpawnFailed());
+        return null;
+      }
+      case EXITED: {
+        Exited exited = frame.getExited();
+        JailExec exec;
+        synchronized (this) {
+          exec = execs.get(exited.getExecId());
+          if (exec == null || !exec.started().isDone() || !fds.isEmpty()
+              || exited.getExitCode() < 0 || exited.getExitCode() > 255 || exited.getSignal() < 0 || exited.getSignal() > 64) {
+            return "protocol violation: Exited for an exec that is not running";
+          }
+          execs.remove(exec.number());
+        }
+        CgroupStats now = counters();
+        if (exited.getSignal() == Signal.SIGSYS.number()) {
+          // Reading the kernel log takes a while: not on the reactor thread.
+          launcher.callbacks().execute(() -> exec.onExited(exited, now, violationSyscall(exec)));
+        } else {
+          exec.onExited(exited, now, OptionalInt.empty());
+        }
+        return null;
+      }
+      case CENSUS: {
+        CompletableFuture<JailCensus> census;
+        synchronized (this) {
+          census = pendingCensus;
+          pendingCensus = null;
+        }
+        if (census == null || !fds.isEmpty()) {
+          return "protocol violation: an unsolicited Census";
+        }
+        Map<Long, Integer> byExec = new HashMap<>();
+        for (ExecProcesses e : frame.getCensus().getExecsList()) {
+          byExec.merge(e.getExecId(), e.getProcesses(), Integer::sum);
+        }
+        census.complete(new JailCensus(byExec, frame.getCensus().getDetachedProcesses()));
+        return null;
+      }
+      case FATAL:
+        return "the supervisor gave up: " + printable(frame.getFatal().getMessage());
+      default:
+        return "protocol violation: an empty or unknown frame";
+    }
+  }
+
+  private OptionalInt violationSyscall(JailExec exec) {
+    if (exec.hostPid().isEmpty()) {
+      return OptionalInt.empty();
+    }
+    return launcher.seccompAudit().syscallOf((int) exec.hostPid().getAsLong());
+  }
+
+  /** Init's words go to the host log only, and only as short printable ASCII. */
+  private static String printable(String text) {
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < text.length() && out.length() < 200; i++) {
+      char c = text.charAt(i);
+      out.append(c >= 0x20 && c < 0x7f ? c : '?');
+    }
+    return out.toString();
+  }
+
+  /** nsjail's pidfd is readable: nsjail has ended. */
+  void onNsjailExit() {
+    try {
+      if (launcher.linux().reap(nsjailPidfd).isEmpty()) {
+        return;
+      }
+    } catch (NativeException e) {
+      log.warn("session jail {}: cannot reap nsjail", name, e);
+    }
+    launcher.reactor().unregister(nsjailPidfd, pidfdToken);
+    nsjailExited.complete(null);
+    fail("the jail ended unexpectedly");
+  }
+
+  @Override
+  public String toString() {
+    return "session jail " + name;
+  }
+}
