@@ -25,8 +25,10 @@ class ExecEndToEndTest extends SharedHostTest {
   @Test
   void echoStreamsExactBytesAndExitCodeThenCloseRemovesTheWorkspace() throws Exception {
     String session = host.newSession(host.alphaKey);
-    Path workspace = host.dataDir.resolve("workspaces").resolve(session);
-    assertThat(workspace).isDirectory();
+    // The session's jail (and with it the workspace tmpfs) lives in the session's cgroup.
+    Path cgroup = Path.of("/sys/fs/cgroup/pids").resolve(
+        dev.paddock.sandbox.cgroup.CgroupLayout.forDataDir(host.dataDir).session("alpha", session));
+    assertThat(Files.readString(cgroup.resolve("cgroup.procs"))).isNotBlank();
 
     TestHost.Outcome run = host.exec(host.alphaKey, session, "echo", "hello", "paddock");
 
@@ -40,8 +42,8 @@ class ExecEndToEndTest extends SharedHostTest {
     assertThat(run.result().getUsage().getStdoutBytes()).isEqualTo(14);
 
     host.sessions(host.alphaKey).closeSession(CloseSessionRequest.newBuilder().setSessionId(session).build());
-    TestHost.awaitGone(workspace);
-    assertThat(workspace).doesNotExist();
+    TestHost.awaitGone(cgroup);
+    assertThat(cgroup).doesNotExist();
     assertThat(host.sessions(host.alphaKey).getSession(GetSessionRequest.newBuilder().setSessionId(session).build())
         .getState()).isEqualTo(SessionState.SESSION_STATE_CLOSED);
     // closing again is harmless
@@ -99,10 +101,10 @@ class ExecEndToEndTest extends SharedHostTest {
   void filesPersistAcrossExecsOfOneSessionButNotIntoAnother() {
     String session = host.newSession(host.alphaKey);
     host.exec(host.alphaKey, session, "sh", "-c", "echo kept > note.txt; echo tmp > /tmp/t");
-    TestHost.Outcome again = host.exec(host.alphaKey, session, "sh", "-c", "cat note.txt; cat /tmp/t 2>&1 || true");
-    assertThat(again.out()).startsWith("kept\n").contains("No such file");
+    TestHost.Outcome again = host.exec(host.alphaKey, session, "sh", "-c", "cat note.txt; cat /tmp/t");
+    assertThat(again.out()).isEqualTo("kept\ntmp\n");
     String other = host.newSession(host.alphaKey);
-    assertThat(host.exec(host.alphaKey, other, "ls", "-A").out()).isEmpty();
+    assertThat(host.exec(host.alphaKey, other, "sh", "-c", "ls -A; ls -A /tmp").out()).isEmpty();
   }
 
   @Test
@@ -183,17 +185,19 @@ class ExecEndToEndTest extends SharedHostTest {
   void unimplementedCallsSayUnimplementedWithARequestId() throws Exception {
     String session = host.newSession(host.alphaKey);
     try {
-      host.execs(host.alphaKey).signalExec(dev.paddock.ipc.v1.SignalExecRequest.newBuilder().setSessionId(session).build());
+      host.sessions(host.alphaKey).updateSessionLabels(
+          dev.paddock.ipc.v1.UpdateSessionLabelsRequest.newBuilder().setSessionId(session).build());
       throw new AssertionError("expected UNIMPLEMENTED");
     } catch (StatusRuntimeException e) {
       TestHost.Failure f = TestHost.failure(e);
       assertThat(f.code()).isEqualTo(io.grpc.Status.Code.UNIMPLEMENTED);
       assertThat(f.request().getRequestId()).startsWith("req_");
-      assertThat(f.info().getMetadataMap()).containsEntry("method", "SignalExec");
+      assertThat(f.info().getMetadataMap()).containsEntry("method", "UpdateSessionLabels");
     }
     try {
-      dev.paddock.ipc.v1.FileServiceGrpc.newBlockingStub(host.channel(host.alphaKey, null))
-          .statFile(dev.paddock.ipc.v1.StatFileRequest.newBuilder().setSessionId(session).setPath("x").build());
+      dev.paddock.ipc.v1.AuditServiceGrpc.newBlockingStub(host.channel(host.alphaKey, null))
+          .streamAuditRecords(dev.paddock.ipc.v1.StreamAuditRecordsRequest.newBuilder().setFromSequence(1).build())
+          .hasNext();
       throw new AssertionError("expected UNIMPLEMENTED");
     } catch (StatusRuntimeException e) {
       TestHost.Failure f = TestHost.failure(e);
