@@ -30,6 +30,10 @@ public interface LinuxSyscalls {
    * An AF_UNIX SOCK_SEQPACKET socketpair: {@code [0]} is the host's end (non-blocking, send buffer
    * forced to {@code hostSendBufferBytes} with SO_SNDBUFFORCE so frames that large fit one
    * record), {@code [1]} the end handed to a child (blocking). Both close-on-exec.
+   *
+   * <p>The kernel doubles the value; a record may be up to 2 × {@code hostSendBufferBytes} − 32
+   * bytes. SO_SNDBUFFORCE needs CAP_NET_ADMIN: without it this throws with EPERM (and closes both
+   * ends).
    */
   Fd[] seqpacketPair(int hostSendBufferBytes) throws NativeException;
 
@@ -50,14 +54,16 @@ public interface LinuxSyscalls {
 
   /**
    * One write(2) of at most {@code len} bytes. Returns the number written, or -1 on EAGAIN for a
-   * non-blocking descriptor. EPIPE is thrown (SIGPIPE never reaches the JVM: the JVM ignores it).
+   * non-blocking descriptor. EPIPE is thrown; the SIGPIPE that comes with it does not harm the JVM
+   * (HotSpot installs a handler that discards it).
    */
   int write(Fd fd, byte[] buf, int off, int len) throws NativeException;
 
   /**
    * Waits until one of {@code fds} is readable (or at hang-up / error) or {@code timeoutMillis}
    * passes (-1 = forever, 0 = do not wait): poll(2) with POLLIN. Returns one flag per descriptor,
-   * true when it is readable, hung up or in error (a read will then not block).
+   * true when it is readable, hung up or in error (a read will then not block). EINTR is retried
+   * with the time left. An empty list returns an empty array at once.
    */
   boolean[] pollReadable(List<Fd> fds, int timeoutMillis) throws NativeException;
 
@@ -85,6 +91,12 @@ public interface LinuxSyscalls {
    * A record larger than {@code maxBytes}, or descriptors beyond {@code maxFds} (or ancillary data
    * cut short, MSG_CTRUNC) comes back with {@link ReceivedFrame#truncated()} set; every descriptor
    * that did arrive is still returned, so the caller can close it.
+   *
+   * <p>End of stream ({@link ReceivedFrame#eof()}) is reported when the peer has closed or shut
+   * down its end and nothing is left to read, and also when recvmsg fails with ECONNRESET (the peer
+   * closed with records of ours unread). A zero-length record from a live peer is returned as a
+   * record; SEQPACKET gives both as a 0-byte read, so a zero-length record sent just before the
+   * peer closed, with nothing after it, is reported as end of stream.
    */
   Optional<ReceivedFrame> receiveFrame(Fd socket, int maxBytes, int maxFds) throws NativeException;
 
@@ -95,7 +107,9 @@ public interface LinuxSyscalls {
    * environment, a new session (setsid), every signal at its default disposition and an empty
    * signal mask; descriptor i of the child is {@code childFds.get(i)} (null = /dev/null, read-write)
    * and every other descriptor is closed (closefrom). Returns the child's pid; the caller must reap
-   * it ({@link #pidfdOpen} + {@link #reap}).
+   * it ({@link #pidfdOpen} + {@link #reap}). "Every signal" includes glibc's internal 32 and 33,
+   * which a plain sigfillset would leave ignored. A program that cannot be executed fails here
+   * (e.g. ENOENT, EACCES from {@code posix_spawn}), not as an exit status.
    */
   long spawn(List<String> argv, List<Fd> childFds) throws NativeException;
 
@@ -131,7 +145,8 @@ public interface LinuxSyscalls {
 
   /**
    * Waits up to {@code timeoutMillis} (-1 = forever) for registered descriptors to be ready and
-   * writes the tokens of the ready ones to {@code tokens}. Returns how many; 0 on timeout or EINTR.
+   * writes the tokens of the ready ones to {@code tokens} (at most {@code tokens.length}, which
+   * must be at least 1). Returns how many; 0 on timeout or EINTR.
    */
   int epollWait(Fd epoll, long[] tokens, int timeoutMillis) throws NativeException;
 

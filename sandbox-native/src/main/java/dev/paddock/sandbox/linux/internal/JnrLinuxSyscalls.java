@@ -305,7 +305,7 @@ public final class JnrLinuxSyscalls implements LinuxSyscalls {
 
   @Override
   public boolean[] pollReadable(List<Fd> fds, int timeoutMillis) throws NativeException {
-    short[] revents = poll(fds, (short) (POLLIN), timeoutMillis);
+    short[] revents = poll(fds, POLLIN, timeoutMillis);
     boolean[] ready = new boolean[revents.length];
     for (int i = 0; i < revents.length; i++) {
       ready[i] = (revents[i] & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) != 0;
