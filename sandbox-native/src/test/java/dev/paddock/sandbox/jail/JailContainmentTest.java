@@ -187,6 +187,19 @@ class JailContainmentTest {
     assertThat(run.get().stdout()).isEqualTo(secret + "\n");
   }
 
+  @Test
+  void onlyUnixAndInternetSocketsAndNoInotify() throws Exception {
+    TestJail.Run run = jail.python(
+        "import socket, ctypes, os\n"
+            + "for fam in (socket.AF_UNIX, socket.AF_INET, socket.AF_INET6, 40, socket.AF_NETLINK, socket.AF_PACKET):\n"
+            + "  try: socket.socket(fam, socket.SOCK_DGRAM).close(); print(fam, 'ok')\n"
+            + "  except OSError as e: print(fam, 'errno', e.errno)\n"
+            + "libc = ctypes.CDLL(None, use_errno=True)\n"
+            + "print('inotify', libc.inotify_init1(0), ctypes.get_errno())");
+    // 1 AF_UNIX, 2 AF_INET, 10 AF_INET6 work; 40 AF_VSOCK, 16 AF_NETLINK, 17 AF_PACKET: EAFNOSUPPORT
+    assertThat(run.stdout()).isEqualTo("1 ok\n2 ok\n10 ok\n40 errno 97\n16 errno 97\n17 errno 97\ninotify -1 38\n");
+  }
+
   static List<Long> processesWithArgument(String marker) throws IOException {
     List<Long> found = new java.util.ArrayList<>();
     try (var procs = Files.list(Path.of("/proc"))) {
