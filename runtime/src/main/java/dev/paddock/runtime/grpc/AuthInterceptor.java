@@ -28,6 +28,8 @@ final class AuthInterceptor implements ServerInterceptor {
       "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection");
 
   private final TenantDirectory tenants;
+  /** Refusals log at most one line a second: a keyless flood must not flood the log. */
+  private final RateLimitedLog refusals = new RateLimitedLog(log, 1_000_000_000L, System::nanoTime);
 
   AuthInterceptor(TenantDirectory tenants) {
     this.tenants = tenants;
@@ -43,7 +45,7 @@ final class AuthInterceptor implements ServerInterceptor {
     try {
       principal = tenants.authenticate(presentedKey(headers));
     } catch (PaddockException e) {
-      log.info("refused {}: {}", call.getMethodDescriptor().getFullMethodName(), e.getMessage());
+      refusals.info("refused {}: {}", call.getMethodDescriptor().getFullMethodName(), e.getMessage());
       return ErrorMapper.closeWith(call, e);
     } catch (RuntimeException e) {
       log.error("authentication failed unexpectedly", e);
