@@ -4,25 +4,64 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * What a sandboxed process may see and do. Immutable; build with {@link PolicyBuilder}.
+ * What a sandboxed process may see and do. Immutable; made only by {@link PolicyBuilder}, whose
+ * {@code build()} checks everything at once, so no unchecked policy exists.
  *
  * <p>Everything not granted here is absent: there is no network (a private network namespace with
  * only a loopback interface), no host path beyond {@link #mounts()}, a private {@code /tmp} of
  * {@link Limits#tmpfsBytes()} and the session workspace, which the launcher adds itself.
- *
- * @param mounts   host paths made visible, in mount order
- * @param seccomp  syscall rules; every syscall not named is allowed
- * @param limits   resource limits
  */
-public record SandboxPolicy(List<Mount> mounts, List<SeccompRule> seccomp, Limits limits) {
-  public SandboxPolicy {
-    mounts = List.copyOf(mounts);
-    seccomp = List.copyOf(seccomp);
-    Objects.requireNonNull(limits, "limits");
+public final class SandboxPolicy {
+  private final List<Mount> mounts;
+  private final List<SeccompRule> seccomp;
+  private final Limits limits;
+
+  SandboxPolicy(List<Mount> mounts, List<SeccompRule> seccomp, Limits limits) {
+    this.mounts = List.copyOf(mounts);
+    this.seccomp = List.copyOf(seccomp);
+    this.limits = Objects.requireNonNull(limits, "limits");
   }
 
-  /** The same policy with other limits; the caller validates them (see {@link Limits#problems()}). */
+  /** Host paths made visible, in mount order. */
+  public List<Mount> mounts() {
+    return mounts;
+  }
+
+  /** Syscall rules; every syscall not named is allowed. */
+  public List<SeccompRule> seccomp() {
+    return seccomp;
+  }
+
+  /** Resource limits. */
+  public Limits limits() {
+    return limits;
+  }
+
+  /**
+   * The same policy with other limits.
+   *
+   * @throws IllegalArgumentException listing every problem when {@code newLimits} are invalid
+   */
   public SandboxPolicy withLimits(Limits newLimits) {
+    List<String> problems = newLimits.problems();
+    if (!problems.isEmpty()) {
+      throw new IllegalArgumentException("invalid limits: " + String.join("; ", problems));
+    }
     return new SandboxPolicy(mounts, seccomp, newLimits);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof SandboxPolicy p && mounts.equals(p.mounts) && seccomp.equals(p.seccomp) && limits.equals(p.limits);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(mounts, seccomp, limits);
+  }
+
+  @Override
+  public String toString() {
+    return "SandboxPolicy[" + mounts.size() + " mounts, " + seccomp.size() + " seccomp rules, " + limits + "]";
   }
 }
