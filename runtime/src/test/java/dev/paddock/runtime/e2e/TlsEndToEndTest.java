@@ -67,7 +67,7 @@ class TlsEndToEndTest {
             "--server", "127.0.0.1:" + host.port(), "--api-key", host.alphaKey,
             "--tls-ca", pki.resolve("ca.pem").toString(),
             "--tls-cert", pki.resolve("client.pem").toString(), "--tls-key", pki.resolve("client.key").toString(),
-            "--", "echo", "cli over mtls");
+            "--no-stdin", "--", "echo", "cli over mtls");
       } finally {
         System.setOut(stdout);
       }

@@ -1,0 +1,106 @@
+package dev.paddock.runtime.cli;
+
+import dev.paddock.ipc.v1.ExecServiceGrpc;
+import dev.paddock.ipc.v1.FileServiceGrpc;
+import dev.paddock.ipc.v1.SessionServiceGrpc;
+import io.grpc.ManagedChannel;
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.NoSuchFileException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * A connection to the host for one client command, with its stubs and its {@link Output}. Unary
+ * calls get a deadline of {@value #UNARY_DEADLINE_SECONDS} s; streaming calls (exec output,
+ * uploads, downloads, stdin) have none, since they last as long as the work does.
+ */
+final class Client implements AutoCloseable {
+  /** Deadline of each unary call, in seconds. */
+  static final long UNARY_DEADLINE_SECONDS = 30;
+
+  private final ManagedChannel channel;
+  private final Output out;
+
+  Client(ManagedChannel channel, Output out) {
+    this.channel = channel;
+    this.out = out;
+  }
+
+  Output out() {
+    return out;
+  }
+
+  /** SessionService, for one unary call. */
+  SessionServiceGrpc.SessionServiceBlockingStub sessions() {
+    return SessionServiceGrpc.newBlockingStub(channel).withDeadlineAfter(UNARY_DEADLINE_SECONDS, TimeUnit.SECONDS);
+  }
+
+  /** ExecService, for one unary call (StartExec, SignalExec, GetExec, ListExecs). */
+  ExecServiceGrpc.ExecServiceBlockingStub execs() {
+    return ExecServiceGrpc.newBlockingStub(channel).withDeadlineAfter(UNARY_DEADLINE_SECONDS, TimeUnit.SECONDS);
+  }
+
+  /** ExecService without a deadline: Exec, AttachExec, and WriteStdin (which waits while the process does not read). */
+  ExecServiceGrpc.ExecServiceBlockingStub execStreams() {
+    return ExecServiceGrpc.newBlockingStub(channel);
+  }
+
+  /** FileService, for one unary call. */
+  FileServiceGrpc.FileServiceBlockingStub files() {
+    return FileServiceGrpc.newBlockingStub(channel).withDeadlineAfter(UNARY_DEADLINE_SECONDS, TimeUnit.SECONDS);
+  }
+
+  /** FileService without a deadline, for DownloadFile. */
+  FileServiceGrpc.FileServiceBlockingStub fileStreams() {
+    return FileServiceGrpc.newBlockingStub(channel);
+  }
+
+  /** FileService's asynchronous stub without a deadline, for UploadFile. */
+  FileServiceGrpc.FileServiceStub filesAsync() {
+    return FileServiceGrpc.newStub(channel);
+  }
+
+  /**
+   * Reads every page of a List call: {@code list} gets the page token ("" first), {@code eachPage}
+   * every response, until the next token is "". A host that hands back the token it was given
+   * would loop forever, so that ends the listing too.
+   */
+  static <R> void allPages(Function<String, R> list, Function<R, String> nextToken, Consumer<R> eachPage) {
+    String token = "";
+    while (true) {
+      R page = list.apply(token);
+      eachPage.accept(page);
+      String next = nextToken.apply(page);
+      if (next.isEmpty() || next.equals(token)) {
+        return;
+      }
+      token = next;
+    }
+  }
+
+  /** A local I/O failure in a few words ("no such file: x"), for {@code error: …}. */
+  static String describe(IOException e) {
+    if (e instanceof NoSuchFileException) {
+      return "no such file: " + e.getMessage();
+    }
+    if (e instanceof AccessDeniedException) {
+      return "permission denied: " + e.getMessage();
+    }
+    if (e instanceof FileAlreadyExistsException) {
+      return "already exists: " + e.getMessage();
+    }
+    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+  }
+
+  @Override
+  public void close() {
+    try {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
