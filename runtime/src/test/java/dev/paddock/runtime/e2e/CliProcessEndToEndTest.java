@@ -1,0 +1,96 @@
+package dev.paddock.runtime.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.paddock.ipc.v1.SessionState;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The CLI as a user runs it: a separate process, stdin a real pipe, Ctrl-C a real SIGINT,
+ * against a real host over TCP.
+ */
+class CliProcessEndToEndTest extends SharedHostTest {
+  record Cli(int exit, String out, String err) {}
+
+  private Process start(String... command) throws IOException {
+    List<String> argv = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), "dev.paddock.runtime.cli.PaddockCli"));
+    argv.addAll(List.of(command));
+    ProcessBuilder pb = new ProcessBuilder(argv);
+    pb.environment().put("PADDOCK_SERVER", "127.0.0.1:" + host.port());
+    pb.environment().put("PADDOCK_API_KEY", host.alphaKey);
+    return pb.start();
+  }
+
+  private Cli run(String stdin, String... command) throws Exception {
+    Process p = start(command);
+    try (var in = p.getOutputStream()) {
+      in.write(stdin.getBytes(StandardCharsets.UTF_8));
+    }
+    var out = java.util.concurrent.CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
+    var err = java.util.concurrent.CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    return new Cli(p.exitValue(), out.get(), err.get());
+  }
+
+  private static String read(java.io.InputStream in) {
+    try {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  @Test
+  void pipedStdinReachesTheProgram() throws Exception {
+    Cli cat = run("one\ntwo\n", "exec", "--", "sh", "-c", "cat; echo done");
+    assertThat(cat.exit()).as(cat.err()).isZero();
+    assertThat(cat.out()).isEqualTo("one\ntwo\ndone\n");
+  }
+
+  @Test
+  void detachPsAttachAndKill() throws Exception {
+    String session = host.newSession(host.alphaKey);
+    Cli detached = run("", "exec", "--session", session, "--detach", "--", "sh", "-c", "echo hello; sleep 300");
+    assertThat(detached.exit()).as(detached.err()).isZero();
+    String exec = detached.out().trim();
+    assertThat(exec).matches("exe_[0-9a-f]{32}");
+    Cli ps = run("", "ps", "--session", session, "--json");
+    assertThat(ps.out()).contains(exec).contains("EXEC_STATE_RUNNING");
+    Cli kill = run("", "kill", "--session", session, exec, "--signal", "TERM");
+    assertThat(kill.exit()).as(kill.err()).isZero();
+    Cli attach = run("", "attach", "--session", session, exec);
+    assertThat(attach.out()).isEqualTo("hello\n");
+    assertThat(attach.exit()).isEqualTo(128 + 15);
+  }
+
+  @Test
+  void ctrlCSignalsTheExecAndClosesTheSessionItMade() throws Exception {
+    Process p = start("exec", "--json", "-i", "--", "sh", "-c", "echo started; sleep 300");
+    StringBuilder lines = new StringBuilder();
+    var reader = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    for (String line; (line = reader.readLine()) != null; ) {
+      lines.append(line).append('\n');
+      if (line.contains("started")) {
+        break;
+      }
+    }
+    assertThat(lines.toString()).contains("execId");
+    new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor();
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).isEqualTo(130);
+    // the session the command created is closed
+    var sessions = host.sessions(host.alphaKey).listSessions(
+        dev.paddock.ipc.v1.ListSessionsRequest.getDefaultInstance()).getSessionsList();
+    assertThat(sessions).noneMatch(s -> s.getState() == SessionState.SESSION_STATE_ACTIVE
+        && host.execs(host.alphaKey).listExecs(dev.paddock.ipc.v1.ListExecsRequest.newBuilder()
+            .setSessionId(s.getSessionId()).setRunningOnly(true).build()).getExecsList().stream()
+            .anyMatch(e -> e.getArgvList().contains("echo started; sleep 300")));
+  }
+}
