@@ -22,7 +22,6 @@ import java.time.Instant;
 /** Conversions between the wire messages and the domain. */
 final class Protos {
   /** protobuf's own bounds for Duration: ±10,000 years. */
-  private static final long MAX_DURATION_SECONDS = 315_576_000_000L;
 
   private Protos() {}
 
@@ -73,9 +72,7 @@ final class Protos {
   }
 
   static Duration duration(String field, com.google.protobuf.Duration d) {
-    boolean valid = Math.abs(d.getSeconds()) <= MAX_DURATION_SECONDS && Math.abs(d.getNanos()) < 1_000_000_000
-        && !(d.getSeconds() > 0 && d.getNanos() < 0) && !(d.getSeconds() < 0 && d.getNanos() > 0);
-    if (!valid) {
+    if (!com.google.protobuf.util.Durations.isValid(d)) {
       throw new PaddockException.InvalidArgument(field, "is not a valid google.protobuf.Duration");
     }
     return Duration.ofSeconds(d.getSeconds(), d.getNanos());
