@@ -546,6 +546,19 @@ static _Noreturn void child(const struct spawn *s, const int fds[3], int rp)
         child_fail(rp, STAGE_FORK);
 
     /*
+     * When the session's memory runs out, the kernel should kill a tenant's process, never init
+     * or nsjail (either would take the whole session down). Raising one's own OOM score needs no
+     * privilege; best effort (no /proc, no matter).
+     */
+    int oom = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (oom >= 0) {
+        if (write(oom, "1000", 4) < 0) {
+            /* nothing to do: the exec still runs, only with the default OOM preference */
+        }
+        close(oom);
+    }
+
+    /*
      * Ignored dispositions survive execve, and init's may come from whoever started it (a JVM
      * passes on 32 and 33 ignored). libc's sigaction refuses 32 and 33, its own, so this is the
      * raw call; the kernel struct is handler, flags, restorer, mask (x86_64, arm64, ...).

@@ -200,6 +200,12 @@ class JailContainmentTest {
     assertThat(run.stdout()).isEqualTo("1 ok\n2 ok\n10 ok\n40 errno 97\n16 errno 97\n17 errno 97\ninotify -1 38\n");
   }
 
+  @Test
+  void tenantProcessesAreTheOomKillersFirstChoiceNeverTheSupervisor() throws Exception {
+    TestJail.Run run = jail.run(List.of("sh", "-c", "cat /proc/self/oom_score_adj /proc/1/oom_score_adj"));
+    assertThat(run.stdout()).isEqualTo("1000\n0\n");
+  }
+
   static List<Long> processesWithArgument(String marker) throws IOException {
     List<Long> found = new java.util.ArrayList<>();
     try (var procs = Files.list(Path.of("/proc"))) {
