@@ -442,6 +442,7 @@ public final class SessionJail {
           return "protocol violation: Started for an exec that is not starting";
         }
         long hostPid = fds.isEmpty() ? -1 : launcher.linux().pidOf(fds.get(0)).orElse(-1L);
+        preferForOomKill(hostPid);
         exec.onStarted(hostPid);
         return null;
       }
@@ -497,6 +498,23 @@ public final class SessionJail {
         return "the supervisor gave up: " + printable(frame.getFatal().getMessage());
       default:
         return "protocol violation: an empty or unknown frame";
+    }
+  }
+
+  /**
+   * When the session's memory runs out, the kernel should kill a tenant's process, never init or
+   * nsjail (either takes the whole session down). The jail's /proc is read-only, so the host raises
+   * the exec's OOM score from outside as soon as it knows the pid; children the exec forked in the
+   * first microseconds keep the default. Best effort: the process may already be gone.
+   */
+  private static void preferForOomKill(long hostPid) {
+    if (hostPid <= 0) {
+      return;
+    }
+    try {
+      java.nio.file.Files.writeString(java.nio.file.Path.of("/proc", Long.toString(hostPid), "oom_score_adj"), "1000");
+    } catch (java.io.IOException e) {
+      // gone already, or /proc not writable: the default OOM preference stays
     }
   }
 
