@@ -6,6 +6,7 @@ import dev.paddock.ipc.v1.ExecServiceGrpc;
 import dev.paddock.ipc.v1.FileServiceGrpc;
 import dev.paddock.ipc.v1.SessionServiceGrpc;
 import dev.paddock.runtime.session.SessionManager;
+import dev.paddock.runtime.session.WorkspaceService;
 import dev.paddock.runtime.tenant.TenantDirectory;
 import dev.paddock.runtime.config.TlsConfig;
 import io.grpc.Server;
@@ -39,7 +40,8 @@ public final class HostServer {
 
   /** Binds {@code address} (port 0 = any free port) and starts serving. */
   public static HostServer start(InetSocketAddress address, TlsConfig tls, SessionManager sessions,
-      TenantDirectory tenants, ExecutorService workers, java.time.Duration clientStallTimeout) throws IOException {
+      WorkspaceService workspaces, TenantDirectory tenants, ExecutorService workers,
+      java.time.Duration clientStallTimeout) throws IOException {
     HealthStatusManager health = new HealthStatusManager();
     NettyServerBuilder builder = tls == null
         ? NettyServerBuilder.forAddress(address)
@@ -50,7 +52,7 @@ public final class HostServer {
         .permitKeepAliveWithoutCalls(true)
         .addService(new SessionGrpcService(sessions))
         .addService(new ExecGrpcService(sessions, workers, clientStallTimeout))
-        .addService(NotYetImplemented.service(FileServiceGrpc.getServiceDescriptor()))
+        .addService(new FileGrpcService(workspaces))
         .addService(NotYetImplemented.service(BrowserServiceGrpc.getServiceDescriptor()))
         .addService(NotYetImplemented.service(AuditServiceGrpc.getServiceDescriptor()))
         .addService(health.getHealthService())
@@ -81,7 +83,8 @@ public final class HostServer {
   public void setServing(boolean serving) {
     ServingStatus status = serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
     health.setStatus("", status);
-    for (String service : List.of(SessionServiceGrpc.SERVICE_NAME, ExecServiceGrpc.SERVICE_NAME)) {
+    for (String service : List.of(SessionServiceGrpc.SERVICE_NAME, ExecServiceGrpc.SERVICE_NAME,
+        FileServiceGrpc.SERVICE_NAME)) {
       health.setStatus(service, status);
     }
   }

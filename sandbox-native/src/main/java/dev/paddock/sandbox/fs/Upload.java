@@ -11,10 +11,10 @@ import dev.paddock.sandbox.linux.NativeException;
 
 /**
  * A file being uploaded, from {@link WorkspaceFiles#beginUpload}. The bytes go to a new temporary
- * file ({@code .paddock-upload-<random>}, 0600, owned by root) in the target's directory;
- * {@link #commit()} gives it the owner and mode, then renames it onto the target in one step, so
- * the target is either untouched or wholly the new content. {@link #abort()} (and
- * {@link #close()} before a commit) removes the temporary file.
+ * file ({@code .paddock-upload-<random>}, 0600, created with the workspace owner's filesystem ids)
+ * in the target's directory; {@link #commit()} gives it the owner and mode, then renames it onto
+ * the target in one step, so the target is either untouched or wholly the new content.
+ * {@link #abort()} (and {@link #close()} before a commit) removes the temporary file.
  *
  * <p>No fsync: the workspace is a tmpfs, where fsync does nothing, and a workspace does not
  * outlive its host.
@@ -108,7 +108,11 @@ public final class Upload implements AutoCloseable {
         throw FsErrors.changing(path);
       }
       try {
-        sys.renameat2(dirFd, tempName, dirFd, name, overwrite ? 0 : RENAME_NOREPLACE);
+        // As the owner: a new name in a workspace mounted in the jail's user namespace (see FsSyscalls#asFsIds).
+        sys.asFsIds(ownerUid, ownerGid, () -> {
+          sys.renameat2(dirFd, tempName, dirFd, name, overwrite ? 0 : RENAME_NOREPLACE);
+          return null;
+        });
       } catch (NativeException e) {
         if (e.rawErrno() == EISDIR || e.rawErrno() == ENOTEMPTY) {
           throw FsErrors.of(Kind.WRONG_FILE_TYPE, path, "is a directory");

@@ -27,7 +27,8 @@ public final class WorkspaceFileException extends Exception {
     NOT_EMPTY,
     /**
      * Resolving the path would leave the workspace: through a symlink pointing outside (absolute
-     * or via ".."), across a mount point, or through a symlink loop [PERMISSION_DENIED].
+     * or via ".."), across a mount point, or through a symlink loop [INVALID_ARGUMENT, as file.proto
+     * documents: the path is unusable, whatever the caller is allowed].
      */
     ESCAPES_WORKSPACE,
     /**
@@ -38,7 +39,7 @@ public final class WorkspaceFileException extends Exception {
     HARD_LINKED,
     /** The workspace filesystem is full (ENOSPC, EDQUOT) [RESOURCE_EXHAUSTED]. */
     NO_SPACE,
-    /** An upload went past the per-file byte limit [RESOURCE_EXHAUSTED]. */
+    /** An upload went past the per-file byte limit [INVALID_ARGUMENT, reason PAYLOAD_TOO_LARGE]. */
     TOO_LARGE,
     /** Anything else: an unexpected error, or a tree that kept changing under the operation [INTERNAL or ABORTED]. */
     IO

@@ -109,6 +109,14 @@ public final class WorkspaceFiles {
     this.maxFileBytes = maxFileBytes;
   }
 
+  /**
+   * Checks {@code path} against the path rules without touching the filesystem, for callers that
+   * must tell which of several paths is malformed; a broken rule gives {@link Kind#INVALID_PATH}.
+   */
+  public static void checkPath(String path) throws WorkspaceFileException {
+    WorkspacePath.parse(path);
+  }
+
   // ---- reading -------------------------------------------------------------------------------
 
   /**
@@ -151,13 +159,29 @@ public final class WorkspaceFiles {
    * <p>Bounded work: at most {@code maxEntries} entries (capped at {@value #MAX_LIST_ENTRIES}),
    * {@code maxDepth} levels (capped at {@value #MAX_LIST_DEPTH}; one descriptor per level is held
    * while walking), and {@value #MAX_SCANNED_NAMES} names read; memory holds at most
-   * {@code maxEntries + 1} pending names however large the directories are.
+   * {@code maxEntries + 2} pending names however large the directories are.
    *
    * @param recursive false lists direct entries only (as {@code maxDepth = 1})
    * @param maxDepth levels below {@code dir} to list when recursive, at least 1
    * @param maxEntries most entries to return, at least 1
    */
   public Listing list(String dir, boolean recursive, int maxDepth, int maxEntries)
+      throws WorkspaceFileException {
+    return list(dir, recursive, maxDepth, maxEntries, "");
+  }
+
+  /**
+   * Lists like {@link #list(String, boolean, int, int)}, resuming after {@code startAfter}: the
+   * {@link FileStat#path()} of an entry a previous listing of the same {@code dir} returned ("" =
+   * from the start). Only entries after it in path order are returned, and subtrees that lie
+   * wholly before it are not walked again, so paging through a large tree costs each page its own
+   * size, not the size of everything before it. {@code startAfter} need not exist any more: the
+   * listing resumes where it would sort. It is compared by its UTF-8 bytes, so at a page boundary
+   * next to a name that is not valid UTF-8 (shown with U+FFFD) an entry may repeat or be skipped.
+   *
+   * @param startAfter workspace-relative path beneath {@code dir}, or "" for the first page
+   */
+  public Listing list(String dir, boolean recursive, int maxDepth, int maxEntries, String startAfter)
       throws WorkspaceFileException {
     WorkspacePath p = WorkspacePath.parse(dir);
     if (maxEntries < 1) {
@@ -166,12 +190,32 @@ public final class WorkspaceFiles {
     if (recursive && maxDepth < 1) {
       throw FsErrors.of(Kind.INVALID_ARGUMENT, p.display(), "maxDepth must be at least 1");
     }
+    List<byte[]> after = resumePoint(p, startAfter);
     int wantedDepth = recursive ? maxDepth : 1;
     int depth = Math.min(wantedDepth, MAX_LIST_DEPTH);
     int limit = Math.min(maxEntries, MAX_LIST_ENTRIES);
     try (WorkspaceRoot.Lease lease = root.lease()) {
-      return new ListWalk(depth, wantedDepth, limit).run(openDirectory(lease.fd(), p), p.display());
+      return new ListWalk(depth, wantedDepth, limit, after).run(openDirectory(lease.fd(), p), p.display());
     }
+  }
+
+  /** The components of {@code startAfter} below {@code dir}, as UTF-8 bytes; empty for "". */
+  private static List<byte[]> resumePoint(WorkspacePath dir, String startAfter) throws WorkspaceFileException {
+    if (startAfter == null || startAfter.isEmpty()) {
+      return List.of();
+    }
+    String prefix = dir.isRoot() ? "" : dir.display() + "/";
+    if (!startAfter.startsWith(prefix) || startAfter.length() == prefix.length()) {
+      throw FsErrors.of(Kind.INVALID_ARGUMENT, dir.display(), "the resume point is not beneath the listed directory");
+    }
+    List<byte[]> parts = new ArrayList<>();
+    for (String part : startAfter.substring(prefix.length()).split("/", -1)) {
+      if (part.isEmpty()) {
+        throw FsErrors.of(Kind.INVALID_ARGUMENT, dir.display(), "the resume point has an empty component");
+      }
+      parts.add(part.getBytes(StandardCharsets.UTF_8));
+    }
+    return List.copyOf(parts);
   }
 
   /**
@@ -257,8 +301,8 @@ public final class WorkspaceFiles {
       for (int attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
         byte[] temp = randomName(".paddock-upload-");
         try {
-          int fd = sys.openat2(parent.fd(), temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600,
-              RESOLVE_WORKSPACE);
+          int fd = sys.asFsIds(ownerUid, ownerGid, () -> sys.openat2(parent.fd(), temp,
+              O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600, RESOLVE_WORKSPACE));
           return new Upload(sys, parent.release(), fd, temp, p, mode, overwrite, ownerUid, ownerGid,
               maxFileBytes);
         } catch (NativeException e) {
@@ -375,7 +419,8 @@ public final class WorkspaceFiles {
         OpenFd fromParent = openParent(lease.fd(), f);
         OpenFd toParent = openParent(lease.fd(), t)) {
       try {
-        sys.renameat2(fromParent.fd(), f.name(), toParent.fd(), t.name(), overwrite ? 0 : RENAME_NOREPLACE);
+        asOwner(() -> sys.renameat2(fromParent.fd(), f.name(), toParent.fd(), t.name(),
+            overwrite ? 0 : RENAME_NOREPLACE));
       } catch (NativeException e) {
         int errno = e.rawErrno();
         if (errno == ENOENT) {
@@ -431,6 +476,25 @@ public final class WorkspaceFiles {
   }
 
   // ---- shared steps --------------------------------------------------------------------------
+
+  /** A syscall that creates a directory entry. */
+  @FunctionalInterface
+  private interface EntryCall {
+    void run() throws NativeException;
+  }
+
+  /**
+   * Runs a call that creates an inode or a new name (mkdirat, renameat2) with the workspace
+   * owner's filesystem ids: in a workspace mounted in the jail's user namespace the host's root
+   * ids have no mapping, and the kernel refuses such calls from them (see
+   * {@link FsSyscalls#asFsIds}).
+   */
+  private void asOwner(EntryCall call) throws NativeException {
+    sys.asFsIds(ownerUid, ownerGid, () -> {
+      call.run();
+      return null;
+    });
+  }
 
   /** The parent directory of {@code p} (O_PATH), resolved beneath the root. */
   private OpenFd openParent(int rootFd, WorkspacePath p) throws WorkspaceFileException {
@@ -492,7 +556,7 @@ public final class WorkspaceFiles {
    */
   private boolean createDirectory(int dirFd, byte[] name, int mode, String shown) throws WorkspaceFileException {
     try {
-      sys.mkdirat(dirFd, name, 0700);
+      asOwner(() -> sys.mkdirat(dirFd, name, 0700));
     } catch (NativeException e) {
       if (e.rawErrno() == EEXIST) {
         return false;
@@ -631,15 +695,21 @@ public final class WorkspaceFiles {
 
   // ---- recursive list ------------------------------------------------------------------------
 
-  /** One directory being listed: its descriptor and the names still to visit, sorted. */
+  /**
+   * One directory being listed: its descriptor and the names still to visit, sorted. When the
+   * directory lies on the way to the resume point, {@code resumeLevel} is the index of the resume
+   * point's component that names one of its entries (else -1).
+   */
   private static final class ListFrame {
     final int fd;
     final String path;
+    final int resumeLevel;
     final ArrayDeque<byte[]> pending = new ArrayDeque<>();
 
-    ListFrame(int fd, String path) {
+    ListFrame(int fd, String path, int resumeLevel) {
       this.fd = fd;
       this.path = path;
+      this.resumeLevel = resumeLevel;
     }
   }
 
@@ -647,20 +717,23 @@ public final class WorkspaceFiles {
     private final int depth;
     private final int wantedDepth;
     private final int limit;
+    /** Components of the resume point below the listed directory (empty: from the start). */
+    private final List<byte[]> after;
     private final Deque<ListFrame> stack = new ArrayDeque<>();
     private final List<FileStat> out = new ArrayList<>();
     private long scanned;
     private boolean truncated;
 
-    ListWalk(int depth, int wantedDepth, int limit) {
+    ListWalk(int depth, int wantedDepth, int limit, List<byte[]> after) {
       this.depth = depth;
       this.wantedDepth = wantedDepth;
       this.limit = limit;
+      this.after = after;
     }
 
     Listing run(int dirFd, String dirPath) throws WorkspaceFileException {
       try {
-        ListFrame first = new ListFrame(dirFd, dirPath);
+        ListFrame first = new ListFrame(dirFd, dirPath, after.isEmpty() ? -1 : 0);
         stack.push(first);
         if (load(first)) {
           walk();
@@ -699,12 +772,16 @@ public final class WorkspaceFiles {
         }
         String text = new String(name, StandardCharsets.UTF_8);
         String path = child(top.path, text);
-        out.add(describe(top.fd, name, path, text, st));
+        // The resume point and its ancestors were returned by an earlier page: walked, not listed.
+        boolean resumed = top.resumeLevel >= 0 && Arrays.equals(name, after.get(top.resumeLevel));
+        if (!resumed) {
+          out.add(describe(top.fd, name, path, text, st));
+        }
         if (!st.isDirectory() || out.size() > limit) {
           continue;
         }
         if (stack.size() >= depth) {
-          if (depth < wantedDepth && hasEntries(top.fd, name)) {
+          if (!resumed && depth < wantedDepth && hasEntries(top.fd, name)) {
             truncated = true; // the depth cap, not the caller, stopped us here
           }
           continue;
@@ -713,7 +790,8 @@ public final class WorkspaceFiles {
         if (childFd < 0) {
           continue;
         }
-        ListFrame frame = new ListFrame(childFd, path);
+        int childResume = resumed && top.resumeLevel + 1 < after.size() ? top.resumeLevel + 1 : -1;
+        ListFrame frame = new ListFrame(childFd, path, childResume);
         stack.push(frame);
         if (!load(frame)) {
           return;
@@ -727,7 +805,10 @@ public final class WorkspaceFiles {
      * still be returned. False when the scan budget ran out (the listing is then cut here).
      */
     private boolean load(ListFrame frame) throws NativeException {
-      int keep = limit + 1 - out.size();
+      // Names before the resume point's component were listed by earlier pages; the component
+      // itself is walked but not listed, so it takes one extra slot.
+      byte[] floor = frame.resumeLevel >= 0 ? after.get(frame.resumeLevel) : null;
+      int keep = limit + 1 - out.size() + (floor == null ? 0 : 1);
       PriorityQueue<byte[]> smallest = new PriorityQueue<>(Collections.reverseOrder(Arrays::compareUnsigned));
       List<byte[]> batch = new ArrayList<>();
       boolean more = true;
@@ -740,6 +821,9 @@ public final class WorkspaceFiles {
           return false;
         }
         for (byte[] name : batch) {
+          if (floor != null && Arrays.compareUnsigned(name, floor) < 0) {
+            continue;
+          }
           smallest.add(name);
           if (smallest.size() > keep) {
             smallest.poll();
@@ -756,11 +840,17 @@ public final class WorkspaceFiles {
     private void trimPending() {
       int budget = limit + 1 - out.size();
       for (ListFrame f : stack) { // from the deepest frame to the first
-        while (f.pending.size() > Math.max(budget, 0)) {
+        int unlisted = holdsResumeName(f) ? 1 : 0; // walked, not listed: needs no budget
+        while (f.pending.size() > Math.max(budget, 0) + unlisted) {
           f.pending.pollLast();
         }
-        budget -= f.pending.size();
+        budget -= f.pending.size() - unlisted;
       }
+    }
+
+    /** True while {@code f}'s next name is the resume point's component (names before it were dropped). */
+    private boolean holdsResumeName(ListFrame f) {
+      return f.resumeLevel >= 0 && !f.pending.isEmpty() && Arrays.equals(f.pending.peekFirst(), after.get(f.resumeLevel));
     }
 
     private int openChild(int dirFd, byte[] name) throws NativeException {
@@ -903,7 +993,8 @@ public final class WorkspaceFiles {
       int bottom = stack.peekLast().fd();
       for (int attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
         try {
-          sys.renameat2(dirFd, name, bottom, randomName(".paddock-rm-"), RENAME_NOREPLACE);
+          byte[] hidden = randomName(".paddock-rm-");
+          asOwner(() -> sys.renameat2(dirFd, name, bottom, hidden, RENAME_NOREPLACE));
           return;
         } catch (NativeException e) {
           if (e.rawErrno() == ENOENT) {

@@ -52,7 +52,11 @@
  *   <li><b>Ownership.</b> Everything the host creates is chown-ed to the sandbox user through a
  *       descriptor of the new inode (fchown), never by name, so a swapped-in link is never the
  *       thing changed; modes are permission bits only (at most 0777), set with fchmod
- *       regardless of the host's umask.
+ *       regardless of the host's umask. Calls that create an inode or a new name (the upload's
+ *       temporary file, mkdirat, renameat2) run with the owner's filesystem ids (setfsuid and
+ *       setfsgid on the calling thread only, capabilities kept): the session workspace is a tmpfs
+ *       mounted in the jail's user namespace, which maps the sandbox user but not the host's
+ *       root, and the kernel refuses (EOVERFLOW) to create anything there for unmapped ids.
  * </ul>
  */
 package dev.paddock.sandbox.fs;

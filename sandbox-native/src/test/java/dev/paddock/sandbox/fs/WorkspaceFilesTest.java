@@ -506,6 +506,61 @@ class WorkspaceFilesTest {
   }
 
   @Test
+  void creatingAsTheOwnerLeavesTheThreadsIdsAndCapabilitiesAsTheyWere() throws Exception {
+    String before = threadCredentials();
+    upload("f", "x");
+    files.makeDirectory("d/e", 0700, true);
+    files.rename("f", "d/g", false);
+    files.remove("d", true);
+    assertThat(threadCredentials()).isEqualTo(before);
+    assertThat(before).contains("Uid:\t0\t0\t0\t0");
+  }
+
+  /** The calling thread's uid, gid (real, effective, saved, filesystem) and capability sets. */
+  private static String threadCredentials() throws IOException {
+    return Files.readAllLines(Path.of("/proc/thread-self/status")).stream()
+        .filter(l -> l.startsWith("Uid:") || l.startsWith("Gid:") || l.startsWith("Cap"))
+        .collect(Collectors.joining("\n"));
+  }
+
+  @Test
+  void listResumesAfterAPathPageByPage() throws Exception {
+    Files.createDirectories(ws.resolve("a/y/q"));
+    Files.writeString(ws.resolve("a/y/deep"), "d");
+    Files.writeString(ws.resolve("a/y/q/r"), "r");
+    Files.writeString(ws.resolve("a/z"), "z");
+    Files.createDirectories(ws.resolve("a-c/e"));
+    Files.writeString(ws.resolve("b"), "bb");
+    Files.createDirectories(ws.resolve("c/d/e"));
+    Files.createSymbolicLink(ws.resolve("ln"), Path.of("a"));
+    for (int depth : new int[] {1, 2, 10}) {
+      List<String> all = paths(files.list("", true, depth, 1000));
+      for (int size = 1; size <= all.size() + 1; size++) {
+        List<String> paged = new ArrayList<>();
+        String after = "";
+        for (int page = 0; page <= all.size(); page++) {
+          Listing l = files.list("", true, depth, size, after);
+          paged.addAll(paths(l));
+          if (!l.truncated()) {
+            break;
+          }
+          assertThat(l.entries()).as("a truncated page is never empty").isNotEmpty();
+          after = l.entries().get(l.entries().size() - 1).path();
+        }
+        assertThat(paged).as("depth %d, pages of %d", depth, size).isEqualTo(all);
+      }
+    }
+    assertThat(paths(files.list("a", true, 5, 2, "a/y/deep"))).containsExactly("a/y/q", "a/y/q/r");
+    // a resume point that is gone resumes where it would sort
+    assertThat(paths(files.list("", true, 5, 3, "a/y/gone"))).containsExactly("a/y/q", "a/y/q/r", "a/z");
+    assertThat(paths(files.list("", false, 1, 10, "a-b"))).containsExactly("a-c", "b", "c", "ln");
+    assertThat(files.list("", true, 5, 10, "zzz").entries()).isEmpty();
+    expect(Kind.INVALID_ARGUMENT, () -> files.list("a", true, 5, 10, "b"));
+    expect(Kind.INVALID_ARGUMENT, () -> files.list("a", true, 5, 10, "a"));
+    expect(Kind.INVALID_ARGUMENT, () -> files.list("", true, 5, 10, "a//b"));
+  }
+
+  @Test
   void listOfAHugeDirectoryKeepsTheSmallestNames() throws Exception {
     Path big = Files.createDirectory(ws.resolve("big"));
     for (int i = 1999; i >= 0; i--) {

@@ -40,4 +40,16 @@ public interface FsLibC {
   int fcntl(int fd, int cmd, int arg);
 
   int close(int fd);
+
+  /** Sets the calling thread's filesystem uid; returns the previous one (-1 only queries). */
+  int setfsuid(int fsuid);
+
+  /** Sets the calling thread's filesystem gid; returns the previous one (-1 only queries). */
+  int setfsgid(int fsgid);
+
+  /** capget(2): {@code header} is a __user_cap_header_struct, {@code data} two __user_cap_data_struct. */
+  int capget(@In byte[] header, @Out byte[] data);
+
+  /** capset(2), for the calling thread only (header.pid = 0). */
+  int capset(@In byte[] header, @In byte[] data);
 }

@@ -60,7 +60,12 @@ public final class FsSyscalls {
   public static final int ELOOP = 40;
   public static final int EDQUOT = 122;
 
+  public static final int EPERM = 1;
+
   private static final long SYS_OPENAT2 = 437;
+  private static final int LINUX_CAPABILITY_VERSION_3 = 0x20080522;
+  /** Two struct __user_cap_data_struct {u32 effective, permitted, inheritable}. */
+  private static final int CAP_DATA_BYTES = 24;
   private static final int OPEN_HOW_SIZE = 24;
   private static final int AT_SYMLINK_NOFOLLOW = 0x100;
   private static final int AT_REMOVEDIR = 0x200;
@@ -324,6 +329,56 @@ public final class FsSyscalls {
       off += chunk;
       len -= chunk;
     }
+  }
+
+  /** A syscall sequence run by {@link #asFsIds}. */
+  @FunctionalInterface
+  public interface NativeAction<T> {
+    T run() throws NativeException;
+  }
+
+  /**
+   * Runs {@code action} on the calling thread with filesystem uid and gid {@code uid}/{@code gid}
+   * (setfsuid/setfsgid, which change only this thread's credentials), keeping the thread's
+   * capabilities as they were, then restores both.
+   *
+   * <p>Why: a workspace is a tmpfs mounted inside the jail's user namespace, which maps only the
+   * sandbox user. The kernel refuses (EOVERFLOW) to create an inode there, or to rename an entry
+   * to a new name, for a caller whose filesystem ids have no mapping in that namespace, and the
+   * host's root has none. Doing those calls with the sandbox user's ids makes new inodes the
+   * sandbox user's from the start; the capabilities are re-raised after the switch (which drops
+   * them from the effective set) so permission checks stay the host's, not the tenant's.
+   *
+   * <p>The action must only make syscalls on this thread (no blocking Java I/O, no handing work
+   * to other threads): the switched ids belong to the OS thread. A no-op switch when the thread
+   * already has these ids.
+   */
+  public <T> T asFsIds(int uid, int gid, NativeAction<T> action) throws NativeException {
+    int oldUid = libc.setfsuid(-1);
+    int oldGid = libc.setfsgid(-1);
+    if (oldUid == uid && oldGid == gid) {
+      return action.run();
+    }
+    byte[] header = capHeader();
+    byte[] caps = new byte[CAP_DATA_BYTES];
+    check(libc.capget(header, caps), "capget");
+    try {
+      libc.setfsgid(gid);
+      libc.setfsuid(uid);
+      if (libc.setfsuid(-1) != uid || libc.setfsgid(-1) != gid) {
+        throw new NativeException("setfsuid", EPERM);
+      }
+      check(libc.capset(header, caps), "capset");
+      return action.run();
+    } finally {
+      libc.setfsuid(oldUid);
+      libc.setfsgid(oldGid);
+      libc.capset(header, caps); // exactly the capabilities the thread had before
+    }
+  }
+
+  private static byte[] capHeader() {
+    return ByteBuffer.allocate(8).order(ByteOrder.nativeOrder()).putInt(LINUX_CAPABILITY_VERSION_3).putInt(0).array();
   }
 
   /** Switches O_NONBLOCK on or off. */
