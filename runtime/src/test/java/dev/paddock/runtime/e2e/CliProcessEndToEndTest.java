@@ -93,4 +93,21 @@ class CliProcessEndToEndTest extends SharedHostTest {
             .setSessionId(s.getSessionId()).setRunningOnly(true).build()).getExecsList().stream()
             .anyMatch(e -> e.getArgvList().contains("echo started; sleep 300")));
   }
+
+  @Test
+  void filesPutGetListAndRemove() throws Exception {
+    String session = host.newSession(host.alphaKey);
+    Cli put = run("hello from stdin\n", "files", "put", "--session", session, "-", "dir/note.txt", "--parents");
+    assertThat(put.exit()).as(put.err()).isZero();
+    assertThat(host.exec(host.alphaKey, session, "cat", "dir/note.txt").out()).isEqualTo("hello from stdin\n");
+    Cli get = run("", "files", "get", "--session", session, "dir/note.txt", "-");
+    assertThat(get.out()).isEqualTo("hello from stdin\n");
+    Cli ls = run("", "files", "ls", "--session", session, "-r", "--json");
+    assertThat(ls.out()).contains("dir/note.txt");
+    Cli rm = run("", "files", "rm", "--session", session, "dir", "-r");
+    assertThat(rm.exit()).as(rm.err()).isZero();
+    Cli missing = run("", "files", "get", "--session", session, "dir/note.txt", "-");
+    assertThat(missing.exit()).isEqualTo(120);
+    assertThat(missing.err()).contains("FILE_NOT_FOUND");
+  }
 }
