@@ -45,8 +45,9 @@ public final class RuntimeServer implements AutoCloseable {
   private final ExecutorService callbacks;
   private final ExecutorService workers;
   private final ExecutorService maker;
+  private final String cgroupRoot;
 
-  private RuntimeServer(DataDirLock lock, HostServer grpc, SessionManager sessions, JailGate jail, JailLauncher launcher,
+  private RuntimeServer(String cgroupRoot, DataDirLock lock, HostServer grpc, SessionManager sessions, JailGate jail, JailLauncher launcher,
       ScheduledExecutorService ticker, ScheduledExecutorService timers, ExecutorService callbacks,
       ExecutorService workers, ExecutorService maker) {
     this.lock = lock;
@@ -59,6 +60,7 @@ public final class RuntimeServer implements AutoCloseable {
     this.callbacks = callbacks;
     this.workers = workers;
     this.maker = maker;
+    this.cgroupRoot = cgroupRoot;
   }
 
   /**
@@ -106,7 +108,7 @@ public final class RuntimeServer implements AutoCloseable {
         config.sessions().clientStallTimeout());
     grpc.setServing(jail.healthy());
     ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(named("paddock-reaper"));
-    RuntimeServer host = new RuntimeServer(lock, grpc, sessions, jail, launcher, ticker, timers, callbacks, workers, maker);
+    RuntimeServer host = new RuntimeServer(layout.hostRoot(), lock, grpc, sessions, jail, launcher, ticker, timers, callbacks, workers, maker);
     ticker.scheduleWithFixedDelay(host::tick, 1, 1, TimeUnit.SECONDS);
     log.info("paddock host serving on {}:{} ({})", config.listen().getHostString(), grpc.port(),
         config.tls() == null ? "plaintext" : config.tls().clientCa() == null ? "TLS" : "mutual TLS");
@@ -186,6 +188,8 @@ public final class RuntimeServer implements AutoCloseable {
     await(maker, 10);
     callbacks.shutdown();
     await(callbacks, 15);
+    // Whatever did not go in time (and the empty tenant groups) goes now: nothing of this host remains.
+    launcher.removeLeftovers(cgroupRoot);
     launcher.close();
     timers.shutdownNow();
     workers.shutdownNow();

@@ -37,14 +37,16 @@ final class TestJail implements AutoCloseable {
   final ExecutorService callbacks = Executors.newCachedThreadPool();
   final JailLauncher launcher;
   final CgroupLayout layout;
+  private final CgroupDriver cgroups;
   private final SessionJail shared;
   private final List<SessionJail> started = new ArrayList<>();
 
   TestJail(Path temp) throws Exception {
     Path nsjail = JailRequirement.nsjail();
     Path init = InitBinary.locate(null, temp.resolve("bin"));
+    cgroups = CgroupDriver.detect(Path.of("/sys/fs/cgroup"));
     launcher = new JailLauncher(new JailConfig(nsjail, init, temp.resolve("scratch"), OUTSIDE_UID, OUTSIDE_UID),
-        CgroupDriver.detect(Path.of("/sys/fs/cgroup")), linux, timers, callbacks);
+        cgroups, linux, timers, callbacks);
     layout = CgroupLayout.forDataDir(temp);
     shared = start(DefaultPolicies.tool());
   }
@@ -138,5 +140,10 @@ final class TestJail implements AutoCloseable {
     }
     launcher.close();
     timers.shutdownNow();
+    try {
+      cgroups.killAndRemoveTree(layout.hostRoot(), linux); // the tenant and host groups above the sessions
+    } catch (Exception e) {
+      throw new IllegalStateException("test cgroups left behind", e);
+    }
   }
 }
