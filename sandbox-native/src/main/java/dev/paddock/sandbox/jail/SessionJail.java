@@ -518,11 +518,30 @@ public final class SessionJail {
     }
   }
 
+  /**
+   * The syscall of a seccomp kill, from the kernel's audit record of it (keyed by the host pid the
+   * kernel reported for init's pidfd). The record can land in the kernel log a moment after the
+   * exit, so a few short retries; the kernel rate-limits these records (printk_ratelimit, host-wide),
+   * so under a burst of violations a name can still come out "unknown" (the kill itself holds).
+   */
   private OptionalInt violationSyscall(JailExec exec) {
     if (exec.hostPid().isEmpty()) {
       return OptionalInt.empty();
     }
-    return launcher.seccompAudit().syscallOf((int) exec.hostPid().getAsLong());
+    int pid = (int) exec.hostPid().getAsLong();
+    for (int attempt = 0; attempt < 10; attempt++) {
+      OptionalInt found = launcher.seccompAudit().syscallOf(pid);
+      if (found.isPresent()) {
+        return found;
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    return OptionalInt.empty();
   }
 
   /** Init's words go to the host log only, and only as short printable ASCII. */
