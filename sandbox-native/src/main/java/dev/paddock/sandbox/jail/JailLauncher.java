@@ -48,7 +48,8 @@ public final class JailLauncher implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(JailLauncher.class);
   /** Host send buffer of each control channel: frames up to 1 MiB must fit one record. */
   private static final int HOST_SEND_BUFFER = 2 << 20;
-  private static final Duration START_TIMEOUT = Duration.ofSeconds(15);
+  /** How long {@link #start} waits for init's Ready unless the constructor says otherwise. */
+  public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(15);
   /** nsjail and init live in the session cgroup next to the tenant's processes. */
   private static final int SUPERVISOR_PROCESSES = 2;
 
@@ -59,13 +60,31 @@ public final class JailLauncher implements AutoCloseable {
   private final Executor callbacks;
   private final JailReactor reactor;
   private final SeccompAuditLookup seccompAudit;
+  private final Duration startTimeout;
 
   /**
+   * A launcher whose {@link #start} waits up to {@link #DEFAULT_START_TIMEOUT} (15 s) for init.
+   *
    * @param timers    exec deadlines and cleanup retries
    * @param callbacks work that must not run on the reactor thread (cleanup, slow lookups)
    */
   public JailLauncher(JailConfig config, CgroupDriver cgroups, LinuxSyscalls linux,
       ScheduledExecutorService timers, Executor callbacks) throws NativeException {
+    this(config, cgroups, linux, timers, callbacks, DEFAULT_START_TIMEOUT);
+  }
+
+  /**
+   * @param timers       exec deadlines and cleanup retries
+   * @param callbacks    work that must not run on the reactor thread (cleanup, slow lookups)
+   * @param startTimeout how long {@link #start} waits for init's Ready before it gives the jail up
+   *                     and throws; positive. Default {@link #DEFAULT_START_TIMEOUT} (15 s).
+   */
+  public JailLauncher(JailConfig config, CgroupDriver cgroups, LinuxSyscalls linux,
+      ScheduledExecutorService timers, Executor callbacks, Duration startTimeout) throws NativeException {
+    if (startTimeout.isNegative() || startTimeout.isZero()) {
+      throw new IllegalArgumentException("start timeout must be positive, got " + startTimeout);
+    }
+    this.startTimeout = startTimeout;
     this.config = config;
     this.cgroups = cgroups;
     this.linux = linux;
@@ -128,16 +147,33 @@ public final class JailLauncher implements AutoCloseable {
 
   /**
    * Starts a session jail in a new cgroup at {@code cgroupPath} and waits until init is Ready and
-   * the workspace is open.
+   * the workspace is open. A jail that ends before that (its init broke the protocol or exited) is
+   * not returned: start throws. One may still fail right after; see {@link SessionJail#onFailure}.
    *
    * @throws SandboxSetupException with a reason safe for a tenant; details go to the host log
    */
   public SessionJail start(String name, String cgroupPath, SandboxPolicy policy, WorkspaceLimits workspace)
       throws SandboxSetupException {
-    checkBinaries();
+    return start(name, cgroupPath, policy, workspace, config);
+  }
+
+  /**
+   * As {@link #start(String, String, SandboxPolicy, WorkspaceLimits)}, with {@code init} as the
+   * jail's PID 1 instead of the configured one: tests run a stand-in init next to the real one,
+   * under the same reactor thread.
+   */
+  SessionJail start(String name, String cgroupPath, SandboxPolicy policy, WorkspaceLimits workspace, Path init)
+      throws SandboxSetupException {
+    return start(name, cgroupPath, policy, workspace,
+        new JailConfig(config.nsjail(), init, config.scratchDir(), config.outsideUid(), config.outsideGid()));
+  }
+
+  private SessionJail start(String name, String cgroupPath, SandboxPolicy policy, WorkspaceLimits workspace,
+      JailConfig parts) throws SandboxSetupException {
+    checkBinaries(parts);
     JailScratch scratch;
     try {
-      scratch = JailScratch.create(config.scratchDir(), "jail-" + randomHex());
+      scratch = JailScratch.create(parts.scratchDir(), "jail-" + randomHex());
     } catch (IOException e) {
       log.error("cannot create a jail scratch directory", e);
       throw new SandboxSetupException("the sandbox could not be set up (host scratch space)", e);
@@ -155,12 +191,12 @@ public final class JailLauncher implements AutoCloseable {
     Fd[] channel = null;
     SessionJail jail = null;
     try {
-      Files.writeString(scratch.config(), NsjailConfigs.text(NsjailConfigs.session(config, policy, workspace, scratch.log())),
+      Files.writeString(scratch.config(), NsjailConfigs.text(NsjailConfigs.session(parts, policy, workspace, scratch.log())),
           StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
       Files.setPosixFilePermissions(scratch.config(), PosixFilePermissions.fromString("rw-------"));
       channel = linux.seqpacketPair(HOST_SEND_BUFFER);
       List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", joinCgroupScript(cgroup.procsFiles()), "paddock-jail",
-          config.nsjail().toString(), "--config", scratch.config().toString()));
+          parts.nsjail().toString(), "--config", scratch.config().toString()));
       long pid = linux.spawn(argv, Arrays.asList(null, null, null, channel[1]));
       linux.close(channel[1]);
       Fd pidfd = linux.pidfdOpen(pid);
@@ -169,8 +205,10 @@ public final class JailLauncher implements AutoCloseable {
       long controlToken = reactor.register(channel[0], j::onControlReadable);
       long pidfdToken = reactor.register(pidfd, j::onNsjailExit);
       jail.registered(controlToken, pidfdToken);
-      jail.ready().get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-      jail.setWorkspace(openWorkspace(pid));
+      jail.ready().get(startTimeout.toMillis(), TimeUnit.MILLISECONDS);
+      if (!jail.setWorkspace(openWorkspace(pid))) {
+        throw new IOException("the jail ended while starting");
+      }
       Files.deleteIfExists(scratch.config());
       return jail;
     } catch (IOException | NativeException | ExecutionException | TimeoutException e) {
@@ -202,12 +240,12 @@ public final class JailLauncher implements AutoCloseable {
     deleteQuietly(scratch);
   }
 
-  private void checkBinaries() throws SandboxSetupException {
-    if (!Files.isExecutable(config.nsjail())) {
+  private static void checkBinaries(JailConfig parts) throws SandboxSetupException {
+    if (!Files.isExecutable(parts.nsjail())) {
       throw new SandboxSetupException(
           "nsjail is not installed on this host (configured path not found or not executable); run scripts/setup or set --nsjail");
     }
-    if (!Files.isRegularFile(config.init())) {
+    if (!Files.isRegularFile(parts.init())) {
       throw new SandboxSetupException("paddock-init is missing on this host; rebuild sandbox-native");
     }
   }

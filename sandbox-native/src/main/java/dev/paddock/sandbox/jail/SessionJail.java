@@ -68,15 +68,15 @@ public final class SessionJail {
   private final CompletableFuture<Void> ready = new CompletableFuture<>();
   private final CompletableFuture<Void> nsjailExited = new CompletableFuture<>();
   private final Map<Long, JailExec> execs = new HashMap<>();
-  private long controlToken;
-  private long pidfdToken;
+  private volatile long controlToken;
+  private volatile long pidfdToken;
   private long nextExec = 1;
   private State state = State.STARTING;
   private boolean hostClosed;
   private String deathReason = "";
   private CompletableFuture<JailCensus> pendingCensus;
   private volatile WorkspaceRoot workspace;
-  private volatile Consumer<String> onFailure = reason -> {};
+  private Consumer<String> onFailure = reason -> {};
 
   SessionJail(String name, JailLauncher launcher, Fd control, Fd nsjailPidfd, long nsjailPid, Cgroup cgroup,
       Limits limits, JailScratch scratch) {
@@ -126,10 +126,19 @@ public final class SessionJail {
 
   /**
    * Called once, on a jail thread, when the jail fails by itself (init broke the protocol or
-   * exited, nsjail died): the session should close. Not called for {@link #close}.
+   * exited, nsjail died): the session should close. Not called for {@link #close}. A jail can fail
+   * before its owner gets here (a hostile init may break the protocol right after Ready): a
+   * listener set after the failure is called at once, on the caller's thread.
    */
   public void onFailure(Consumer<String> listener) {
-    this.onFailure = listener;
+    String failedWith;
+    synchronized (this) {
+      this.onFailure = listener;
+      failedWith = state == State.DEAD && !hostClosed ? deathReason : null;
+    }
+    if (failedWith != null) {
+      notifyFailure(listener, failedWith);
+    }
   }
 
   /** True while execs can start. */
@@ -153,8 +162,19 @@ public final class SessionJail {
     return ready;
   }
 
-  void setWorkspace(WorkspaceRoot workspace) {
-    this.workspace = workspace;
+  /**
+   * Hands the jail its workspace; false (and the workspace closed) when the jail already ended,
+   * since its cleanup may have run without it.
+   */
+  boolean setWorkspace(WorkspaceRoot workspace) {
+    synchronized (this) {
+      if (state != State.DEAD) {
+        this.workspace = workspace;
+        return true;
+      }
+    }
+    workspace.close();
+    return false;
   }
 
   Fd control() {
@@ -195,6 +215,7 @@ public final class SessionJail {
       execs.clear();
       failCensus();
     }
+    stopReading();
     ready.completeExceptionally(new SandboxSetupException("the session's jail was closed"));
     gone.forEach(e -> e.onJailGone(reason, true));
     launcher.dispose(this);
@@ -203,6 +224,7 @@ public final class SessionJail {
   /** The jail failed by itself: same as close, but execs end as INTERNAL_ERROR and the owner is told. */
   private void fail(String reason) {
     List<JailExec> gone;
+    Consumer<String> listener;
     synchronized (this) {
       if (state == State.DEAD) {
         return;
@@ -212,16 +234,31 @@ public final class SessionJail {
       gone = new ArrayList<>(execs.values());
       execs.clear();
       failCensus();
+      listener = onFailure;
     }
+    stopReading();
     log.warn("session jail {}: {}; ending it", name, reason);
     ready.completeExceptionally(new SandboxSetupException("the session's jail failed to start"));
     gone.forEach(e -> e.onJailGone("the session's sandbox failed; the session was closed", false));
     launcher.dispose(this);
+    notifyFailure(listener, reason);
+  }
+
+  private void notifyFailure(Consumer<String> listener, String reason) {
     try {
-      onFailure.accept(reason);
+      listener.accept(reason);
     } catch (RuntimeException e) {
       log.error("session jail {}: failure listener failed", name, e);
     }
+  }
+
+  /**
+   * Takes a dead jail's channel out of the reactor at once. {@link #onControlReadable} no longer
+   * reads it once DEAD (the background cleanup closes it, and the kernel may give the number to
+   * another jail's new channel), so a readable channel left registered would spin the reactor.
+   */
+  private void stopReading() {
+    launcher.reactor().unregister(control, controlToken);
   }
 
   private void failCensus() {
@@ -378,7 +415,13 @@ public final class SessionJail {
     for (int i = 0; i < MAX_FRAMES_PER_WAKEUP; i++) {
       Optional<ReceivedFrame> received;
       try {
-        received = launcher.linux().receiveFrame(control, MAX_INIT_FRAME, 1);
+        // Under the lock: once DEAD, the cleanup may close (and the kernel reuse) the descriptor.
+        synchronized (this) {
+          if (state == State.DEAD) {
+            return;
+          }
+          received = launcher.linux().receiveFrame(control, MAX_INIT_FRAME, 1);
+        }
       } catch (NativeException e) {
         fail("the control channel failed (" + e.errno() + ")");
         return;
@@ -407,11 +450,6 @@ public final class SessionJail {
       if (violation != null) {
         fail(violation);
         return;
-      }
-      synchronized (this) {
-        if (state == State.DEAD) {
-          return;
-        }
       }
     }
   }
