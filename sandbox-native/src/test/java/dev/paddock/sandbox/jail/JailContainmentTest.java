@@ -154,7 +154,8 @@ class JailContainmentTest {
                 + "try:\n"
                 + "  while True:\n"
                 + "    if os.fork() == 0:\n"
-                + "      import time; time.sleep(30); os._exit(0)\n"
+                // the children let go of the output pipes, or reading the output waits for them
+                + "      os.closerange(0, 3); import time; time.sleep(30); os._exit(0)\n"
                 + "    n += 1\n"
                 + "except OSError as e:\n"
                 + "  print('fork failed after', n, e.errno); sys.exit(3)"),
