@@ -6,7 +6,6 @@ import dev.paddock.runtime.grpc.HostServer;
 import dev.paddock.runtime.session.ExecRunner;
 import dev.paddock.runtime.session.JailGate;
 import dev.paddock.runtime.session.SessionManager;
-import dev.paddock.runtime.session.WorkspaceService;
 import dev.paddock.runtime.tenant.TenantDirectory;
 import dev.paddock.sandbox.cgroup.CgroupDriver;
 import dev.paddock.sandbox.cgroup.CgroupException;
@@ -40,27 +39,27 @@ public final class RuntimeServer implements AutoCloseable {
   private final SessionManager sessions;
   private final JailGate jail;
   private final JailLauncher launcher;
+  private final CgroupLayout layout;
   private final ScheduledExecutorService ticker;
   private final ScheduledExecutorService timers;
   private final ExecutorService callbacks;
   private final ExecutorService workers;
   private final ExecutorService maker;
-  private final String cgroupRoot;
 
-  private RuntimeServer(String cgroupRoot, DataDirLock lock, HostServer grpc, SessionManager sessions, JailGate jail, JailLauncher launcher,
-      ScheduledExecutorService ticker, ScheduledExecutorService timers, ExecutorService callbacks,
+  private RuntimeServer(DataDirLock lock, HostServer grpc, SessionManager sessions, JailGate jail, JailLauncher launcher,
+      CgroupLayout layout, ScheduledExecutorService ticker, ScheduledExecutorService timers, ExecutorService callbacks,
       ExecutorService workers, ExecutorService maker) {
     this.lock = lock;
     this.grpc = grpc;
     this.sessions = sessions;
     this.jail = jail;
     this.launcher = launcher;
+    this.layout = layout;
     this.ticker = ticker;
     this.timers = timers;
     this.callbacks = callbacks;
     this.workers = workers;
     this.maker = maker;
-    this.cgroupRoot = cgroupRoot;
   }
 
   /**
@@ -103,12 +102,11 @@ public final class RuntimeServer implements AutoCloseable {
     SessionManager sessions = new SessionManager(jail,
         (id, tenant, policy) -> launcher.start(id, layout.session(tenant, id), policy, workspace),
         maker, tenants::tenant, config.sessions(), execs, clock);
-    WorkspaceService workspaces = new WorkspaceService(sessions, config.sandboxUid(), config.sandboxGid());
-    HostServer grpc = HostServer.start(config.listen(), config.tls(), sessions, workspaces, tenants, workers,
+    HostServer grpc = HostServer.start(config.listen(), config.tls(), sessions, tenants, workers,
         config.sessions().clientStallTimeout());
     grpc.setServing(jail.healthy());
     ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(named("paddock-reaper"));
-    RuntimeServer host = new RuntimeServer(layout.hostRoot(), lock, grpc, sessions, jail, launcher, ticker, timers, callbacks, workers, maker);
+    RuntimeServer host = new RuntimeServer(lock, grpc, sessions, jail, launcher, layout, ticker, timers, callbacks, workers, maker);
     ticker.scheduleWithFixedDelay(host::tick, 1, 1, TimeUnit.SECONDS);
     log.info("paddock host serving on {}:{} ({})", config.listen().getHostString(), grpc.port(),
         config.tls() == null ? "plaintext" : config.tls().clientCa() == null ? "TLS" : "mutual TLS");
@@ -172,8 +170,9 @@ public final class RuntimeServer implements AutoCloseable {
 
   /**
    * Stops serving, closes every session (killing their jails), waits up to 15 s for their cleanup,
-   * and releases threads and the data directory. What is not cleaned up by then, the next start
-   * removes.
+   * removes the host's cgroup subtree (tenant groups included, which otherwise outlive the host)
+   * and scratch files, and releases threads and the data directory. What cannot be removed by
+   * then, the next start removes.
    */
   @Override
   public void close() {
@@ -188,8 +187,8 @@ public final class RuntimeServer implements AutoCloseable {
     await(maker, 10);
     callbacks.shutdown();
     await(callbacks, 15);
-    // Whatever did not go in time (and the empty tenant groups) goes now: nothing of this host remains.
-    launcher.removeLeftovers(cgroupRoot);
+    // Every session is closed: whatever is still in the subtree is ours and unwanted.
+    launcher.removeLeftovers(layout.hostRoot());
     launcher.close();
     timers.shutdownNow();
     workers.shutdownNow();

@@ -6,6 +6,7 @@ import dev.paddock.runtime.config.TlsConfig;
 import dev.paddock.runtime.session.SessionSettings;
 import dev.paddock.runtime.tenant.ApiKeys;
 import dev.paddock.runtime.tenant.TenantAdmin;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -70,7 +71,15 @@ final class ServeCommand implements Callable<Integer> {
     TlsConfig tls = tlsCert == null ? null : new TlsConfig(tlsCert, tlsKey, tlsClientCa);
     HostConfig config = new HostConfig(new InetSocketAddress(bind, port), data, nsjailPath(nsjail),
         sandboxUid, sandboxGid, cgroupRoot, SessionSettings.defaults(), tls);
-    RuntimeServer host = RuntimeServer.start(config, Clock.systemUTC());
+    RuntimeServer host;
+    try {
+      host = RuntimeServer.start(config, Clock.systemUTC());
+    } catch (IOException e) {
+      // An operator's problem (data directory in use, tenants file invalid): the reason, not a stack trace.
+      System.err.println("paddock: cannot start: " + e.getMessage()
+          + (e.getCause() == null ? "" : " (" + e.getCause() + ")"));
+      return ExecCommand.EXIT_HOST_ERROR;
+    }
     Runtime.getRuntime().addShutdownHook(new Thread(host::close, "paddock-shutdown"));
     System.out.println("paddock serving on " + bind + ":" + host.port());
     System.out.flush();

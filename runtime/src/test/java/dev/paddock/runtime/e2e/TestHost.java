@@ -54,9 +54,30 @@ final class TestHost implements AutoCloseable {
   }
 
   TestHost(Path temp, Path nsjail, SessionSettings settings, dev.paddock.runtime.config.TlsConfig tls) throws Exception {
+    this(new Setup(searchable(temp).resolve("data"), nsjail, settings, tls));
+  }
+
+  /**
+   * A host on {@code dataDir} exactly as the caller made it (its mode and its parents' untouched;
+   * an earlier host's leftovers in it are the new host's to clean). Keys named "test" are issued anew.
+   */
+  static TestHost onDataDir(Path dataDir) throws Exception {
+    return new TestHost(new Setup(dataDir, JailRequirement.nsjail(), SessionSettings.defaults(), null));
+  }
+
+  private record Setup(Path dataDir, Path nsjail, SessionSettings settings, dev.paddock.runtime.config.TlsConfig tls) {}
+
+  private static Path searchable(Path temp) throws java.io.IOException {
     // JUnit's temp dirs are 0700; the jail must be able to search its way to the workspaces.
     Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rwx--x--x"));
-    dataDir = temp.resolve("data");
+    return temp;
+  }
+
+  private TestHost(Setup setup) throws Exception {
+    dataDir = setup.dataDir();
+    Path nsjail = setup.nsjail();
+    SessionSettings settings = setup.settings();
+    dev.paddock.runtime.config.TlsConfig tls = setup.tls();
     TenantAdmin admin = new TenantAdmin(dataDir.resolve("tenants.yaml"), Clock.systemUTC());
     alphaKey = admin.rotateKey("alpha", "test").key();
     betaKey = admin.rotateKey("beta", "test").key();
@@ -70,8 +91,13 @@ final class TestHost implements AutoCloseable {
       }
     }
     TenantsFile.write(tenantsFile, doc);
-    server = RuntimeServer.start(new HostConfig(new InetSocketAddress("127.0.0.1", 0), dataDir, nsjail,
-        99999, 99999, Path.of("/sys/fs/cgroup"), settings, tls), Clock.systemUTC());
+    server = RuntimeServer.start(config(dataDir, nsjail, settings, tls), Clock.systemUTC());
+  }
+
+  /** The configuration of a test host on {@code dataDir}: loopback, any free port. */
+  static HostConfig config(Path dataDir, Path nsjail, SessionSettings settings, dev.paddock.runtime.config.TlsConfig tls) {
+    return new HostConfig(new InetSocketAddress("127.0.0.1", 0), dataDir, nsjail,
+        99999, 99999, Path.of("/sys/fs/cgroup"), settings, tls);
   }
 
   /** Waits up to 10 s for {@code path} to disappear (sessions are cleaned up just after they close). */

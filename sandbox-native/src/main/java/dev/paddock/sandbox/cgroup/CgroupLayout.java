@@ -40,7 +40,12 @@ public final class CgroupLayout {
     return hostRoot;
   }
 
-  /** A tenant's group, parent of its sessions. */
+  /**
+   * A tenant's group, parent of its sessions. It stays for the host's life, also while the tenant
+   * has no session (its ready jail lives there between sessions, and removing it would race with
+   * a session being created below it); it goes with the host's subtree when the host closes, or at
+   * the next start.
+   */
   public String tenant(String tenantId) {
     return hostRoot + "/t-" + check(tenantId);
   }

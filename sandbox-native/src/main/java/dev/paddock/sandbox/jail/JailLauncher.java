@@ -115,15 +115,16 @@ public final class JailLauncher implements AutoCloseable {
   }
 
   /**
-   * Kills and removes whatever an earlier run of this host left (cgroups under
-   * {@code cgroupRoot}, scratch directories). Failures are logged, never thrown: a host must start
-   * whatever its predecessor left behind.
+   * Kills and removes everything under {@code cgroupRoot} and every scratch directory: at start,
+   * what an earlier run of this host left; at close, once every jail is closed, what their cleanup
+   * has not finished (and the groups that outlive sessions, such as tenant groups). Failures are
+   * logged, never thrown: a host must start whatever its predecessor left behind.
    */
   public void removeLeftovers(String cgroupRoot) {
     try {
       cgroups.killAndRemoveTree(cgroupRoot, linux);
     } catch (CgroupException e) {
-      log.error("cannot remove cgroups left by an earlier run under {}; they stay until removed", cgroupRoot, e);
+      log.error("cannot remove leftover cgroups under {}; the next start tries again", cgroupRoot, e);
     }
     Path scratch = config.scratchDir();
     if (!Files.isDirectory(scratch)) {
@@ -137,7 +138,7 @@ public final class JailLauncher implements AutoCloseable {
           }
           Files.deleteIfExists(dir);
         } catch (IOException e) {
-          log.warn("cannot remove scratch files {} left by an earlier run", dir.getFileName(), e);
+          log.warn("cannot remove leftover scratch files {}", dir.getFileName(), e);
         }
       }
     } catch (IOException e) {
