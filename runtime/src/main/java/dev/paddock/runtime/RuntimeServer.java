@@ -6,6 +6,7 @@ import dev.paddock.runtime.grpc.HostServer;
 import dev.paddock.runtime.session.ExecRunner;
 import dev.paddock.runtime.session.JailGate;
 import dev.paddock.runtime.session.SessionManager;
+import dev.paddock.runtime.session.WorkspaceService;
 import dev.paddock.runtime.tenant.TenantDirectory;
 import dev.paddock.sandbox.cgroup.CgroupDriver;
 import dev.paddock.sandbox.cgroup.CgroupException;
@@ -102,7 +103,8 @@ public final class RuntimeServer implements AutoCloseable {
     SessionManager sessions = new SessionManager(jail,
         (id, tenant, policy) -> launcher.start(id, layout.session(tenant, id), policy, workspace),
         maker, tenants::tenant, config.sessions(), execs, clock);
-    HostServer grpc = HostServer.start(config.listen(), config.tls(), sessions, tenants, workers,
+    WorkspaceService workspaces = new WorkspaceService(sessions, config.sandboxUid(), config.sandboxGid());
+    HostServer grpc = HostServer.start(config.listen(), config.tls(), sessions, workspaces, tenants, workers,
         config.sessions().clientStallTimeout());
     grpc.setServing(jail.healthy());
     ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(named("paddock-reaper"));
