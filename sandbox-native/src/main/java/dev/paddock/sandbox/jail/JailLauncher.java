@@ -203,9 +203,12 @@ public final class JailLauncher implements AutoCloseable {
       Fd pidfd = linux.pidfdOpen(pid);
       jail = new SessionJail(name, this, channel[0], pidfd, pid, cgroup, limits, scratch);
       SessionJail j = jail;
-      long controlToken = reactor.register(channel[0], j::onControlReadable);
-      long pidfdToken = reactor.register(pidfd, j::onNsjailExit);
+      // The jail knows its tokens before an event can fire, so a failure at once unregisters cleanly.
+      long controlToken = reactor.newToken();
+      long pidfdToken = reactor.newToken();
       jail.registered(controlToken, pidfdToken);
+      reactor.register(channel[0], controlToken, j::onControlReadable);
+      reactor.register(pidfd, pidfdToken, j::onNsjailExit);
       jail.ready().get(startTimeout.toMillis(), TimeUnit.MILLISECONDS);
       if (!jail.setWorkspace(openWorkspace(pid))) {
         throw new IOException("the jail ended while starting");
@@ -261,7 +264,23 @@ public final class JailLauncher implements AutoCloseable {
       throw new IOException("nsjail has " + (children.isEmpty() ? "no" : "several") + " children");
     }
     long initPid = Long.parseLong(children);
-    return WorkspaceRoot.open(Path.of("/proc", Long.toString(initPid), "root", NsjailConfigs.WORKSPACE.substring(1)));
+    // Pin init with a pidfd and check it is nsjail's child and PID 1 of its namespace: a pid that
+    // died and was reused in between could otherwise name another process's root.
+    Fd init = linux.pidfdOpen(initPid);
+    try {
+      String status = Files.readString(Path.of("/proc", Long.toString(initPid), "status"));
+      if (!status.contains("\nPPid:\t" + nsjailPid + "\n") || !status.matches("(?s).*\nNSpid:\t" + initPid + "\t1\n.*")) {
+        throw new IOException("nsjail's child is not the jail's PID 1");
+      }
+      WorkspaceRoot root = WorkspaceRoot.open(Path.of("/proc", Long.toString(initPid), "root", NsjailConfigs.WORKSPACE.substring(1)));
+      if (linux.pidOf(init).isEmpty()) {
+        root.close();
+        throw new IOException("the jail's PID 1 ended while its workspace was being opened");
+      }
+      return root;
+    } finally {
+      linux.close(init);
+    }
   }
 
   /**

@@ -33,9 +33,18 @@ final class JailReactor implements AutoCloseable {
     thread.start();
   }
 
+  /** A token for {@link #register}, handed out first so its owner knows it before any event fires. */
+  long newToken() {
+    return nextToken.getAndIncrement();
+  }
+
   /** Calls {@code onReady} on the reactor thread whenever {@code fd} is readable (level-triggered). */
   long register(Fd fd, Runnable onReady) throws NativeException {
-    long token = nextToken.getAndIncrement();
+    return register(fd, newToken(), onReady);
+  }
+
+  /** As {@link #register(Fd, Runnable)}, under a token from {@link #newToken()}. */
+  long register(Fd fd, long token, Runnable onReady) throws NativeException {
     handlers.put(token, onReady);
     try {
       linux.epollAdd(epoll, fd, token);
