@@ -72,7 +72,7 @@ final class ExecGrpcService extends ExecServiceGrpc.ExecServiceImplBase {
     ExecRecord record;
     try {
       Principal caller = AuthInterceptor.current();
-      record = sessions.exec(caller, req.getSessionId(), Protos.fromProto(req));
+      record = sessions.exec(caller, req.getSessionId(), Protos.fromProto(req), true);
     } catch (RuntimeException e) {
       call.onError(ErrorMapper.toStatusException(e, requestId));
       return;

@@ -10,6 +10,7 @@ import dev.paddock.runtime.session.WorkspaceService;
 import dev.paddock.runtime.tenant.TenantDirectory;
 import dev.paddock.runtime.config.TlsConfig;
 import io.grpc.Server;
+import io.grpc.ServerBuilder;
 import io.grpc.ServerCredentials;
 import io.grpc.TlsServerCredentials;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -46,10 +47,23 @@ public final class HostServer {
     NettyServerBuilder builder = tls == null
         ? NettyServerBuilder.forAddress(address)
         : NettyServerBuilder.forAddress(address, credentials(tls));
-    Server server = builder
-        .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
+    Server server = services(builder
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
-        .permitKeepAliveWithoutCalls(true)
+        .permitKeepAliveWithoutCalls(true), sessions, tenants, workers, clientStallTimeout, health)
+        .build()
+        .start();
+    return new HostServer(server, health);
+  }
+
+  /**
+   * Adds the one service stack to {@code builder}: Paddock's services behind the request-id and
+   * authentication interceptors, health checking and reflection, and the inbound message limit.
+   * {@link #start} serves it over TCP; tests serve the same stack over the in-process transport.
+   */
+  static <T extends ServerBuilder<T>> T services(T builder, SessionManager sessions, TenantDirectory tenants,
+      ExecutorService workers, java.time.Duration clientStallTimeout, HealthStatusManager health) {
+    return builder
+        .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
         .addService(new SessionGrpcService(sessions))
         .addService(new ExecGrpcService(sessions, workers, clientStallTimeout))
         .addService(new FileGrpcService(workspaces))
@@ -59,10 +73,7 @@ public final class HostServer {
         .addService(ProtoReflectionServiceV1.newInstance())
         // Interceptors added later run first: the request id exists before authentication runs.
         .intercept(new AuthInterceptor(tenants))
-        .intercept(new RequestIdInterceptor())
-        .build()
-        .start();
-    return new HostServer(server, health);
+        .intercept(new RequestIdInterceptor());
   }
 
   private static ServerCredentials credentials(TlsConfig tls) throws IOException {

@@ -2,7 +2,7 @@ package dev.paddock.runtime.session;
 
 import dev.paddock.runtime.errors.PaddockException;
 import dev.paddock.sandbox.SandboxResult;
-import dev.paddock.sandbox.jail.JailExec;
+import dev.paddock.sandbox.jail.JailProcess;
 import dev.paddock.sandbox.linux.Fd;
 import dev.paddock.sandbox.linux.LinuxSyscalls;
 import dev.paddock.sandbox.linux.NativeException;
@@ -27,7 +27,7 @@ public final class ExecRecord {
   private final List<String> argv;
   private final String cwd;
   private final Instant startTime;
-  private final JailExec jail;
+  private final JailProcess jail;
   private final ExecOutput stdout;
   private final ExecOutput stderr;
   private final LinuxSyscalls linux;
@@ -48,7 +48,7 @@ public final class ExecRecord {
    */
   public record Outcome(SandboxResult result, long stdoutBytes, long stderrBytes, boolean truncated) {}
 
-  ExecRecord(String id, Session session, List<String> argv, String cwd, Instant startTime, JailExec jail,
+  ExecRecord(String id, Session session, List<String> argv, String cwd, Instant startTime, JailProcess jail,
       int replayBytes, long maxOutputBytes, LinuxSyscalls linux, boolean keepStdinOpen) {
     this.id = id;
     this.session = session;
@@ -127,7 +127,7 @@ public final class ExecRecord {
     return session;
   }
 
-  JailExec jail() {
+  JailProcess jail() {
     return jail;
   }
 

@@ -6,7 +6,7 @@ import dev.paddock.runtime.errors.PaddockException;
 import dev.paddock.sandbox.SandboxResult;
 import dev.paddock.sandbox.SandboxSetupException;
 import dev.paddock.sandbox.jail.ExecCommand;
-import dev.paddock.sandbox.jail.JailExec;
+import dev.paddock.sandbox.jail.JailProcess;
 import dev.paddock.sandbox.linux.Fd;
 import dev.paddock.sandbox.linux.LinuxSyscalls;
 import dev.paddock.sandbox.linux.NativeException;
@@ -50,11 +50,14 @@ public final class ExecRunner {
 
   /**
    * Starts {@code spec} in {@code session}'s jail and returns at once; the record's outcome
-   * completes when it has ended and its output has drained.
+   * completes when it has ended and its output has drained. With {@code primaryReader}, the
+   * output is held for a primary reader at offset 0 from the first byte on (see
+   * {@link ExecFollower}); that reader must then follow the record, which releases the hold.
    *
-   * @throws PaddockException SESSION_CLOSED when the session closed meanwhile
+   * @throws PaddockException SESSION_CLOSED when the session closed meanwhile (or its jail is going
+   *     down); INTERNAL / SANDBOX_SETUP_FAILED when the live jail could not take the exec
    */
-  ExecRecord start(Session session, ExecSpec spec, Duration timeLimit, Duration cpuLimit) {
+  ExecRecord start(Session session, ExecSpec spec, Duration timeLimit, Duration cpuLimit, boolean primaryReader) {
     Limits limits = session.policy().limits();
     ExecCommand command = new ExecCommand(spec.argv(), environment(session, spec),
         spec.cwd().isEmpty() ? WORKSPACE : WORKSPACE + "/" + spec.cwd(), timeLimit, cpuLimit,
@@ -65,16 +68,26 @@ public final class ExecRunner {
       if (session.state() != Session.State.ACTIVE) {
         throw SessionManager.sessionClosed(session);
       }
-      JailExec exec;
+      JailProcess exec;
       try {
         exec = session.jail().spawn(command);
       } catch (SandboxSetupException e) {
         log.warn("session {}: exec refused: {}", session.id(), e.getMessage());
+        if (session.jail().alive()) {
+          // The jail runs but could not take this exec (the host's pipes): the session is not closed.
+          throw new PaddockException.Internal("SANDBOX_SETUP_FAILED", e.getMessage(), Map.of("stage", "exec"), e);
+        }
         throw SessionManager.sessionClosed(session);
       }
       record = new ExecRecord(id, session, spec.argv(), spec.cwd(), clock.instant(), exec,
           settings.replayBytes(), settings.maxOutputBytes(), linux, spec.keepStdinOpen());
       session.register(record);
+    }
+    if (primaryReader) {
+      // Before the pump starts: a fast program would otherwise overwrite the replay buffer before
+      // the reader's thread attaches, and the caller's stream would miss its first bytes.
+      record.stdout().attachPrimary(0);
+      record.stderr().attachPrimary(0);
     }
     byte[] stdin = spec.stdin();
     if (stdin.length > 0) {
@@ -102,7 +115,7 @@ public final class ExecRunner {
   }
 
   private void pump(Session session, ExecRecord record) {
-    JailExec exec = record.jail();
+    JailProcess exec = record.jail();
     Fd out = exec.stdout();
     Fd err = exec.stderr();
     boolean outOpen = true;
@@ -162,7 +175,7 @@ public final class ExecRunner {
     session.finished(record);
   }
 
-  private static SandboxResult awaitResult(JailExec exec) {
+  private static SandboxResult awaitResult(JailProcess exec) {
     boolean interrupted = false;
     try {
       while (true) {

@@ -3,7 +3,7 @@ package dev.paddock.runtime.session;
 import dev.paddock.policy.SandboxPolicy;
 import dev.paddock.runtime.Ids;
 import dev.paddock.sandbox.SandboxSetupException;
-import dev.paddock.sandbox.jail.SessionJail;
+import dev.paddock.sandbox.jail.Jail;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -24,11 +24,11 @@ public final class ReadyJails {
 
   /** Starts the jail of session {@code sessionId} of {@code tenantId}. */
   public interface Starter {
-    SessionJail start(String sessionId, String tenantId, SandboxPolicy policy) throws SandboxSetupException;
+    Jail start(String sessionId, String tenantId, SandboxPolicy policy) throws SandboxSetupException;
   }
 
   /** A session id and its jail. */
-  record Ready(String id, SessionJail jail, SandboxPolicy policy) {}
+  record Ready(String id, Jail jail, SandboxPolicy policy) {}
 
   private final Map<String, Ready> byTenant = new ConcurrentHashMap<>();
   private final Map<String, Boolean> making = new ConcurrentHashMap<>();

@@ -1,7 +1,7 @@
 package dev.paddock.runtime.session;
 
 import dev.paddock.policy.SandboxPolicy;
-import dev.paddock.sandbox.jail.SessionJail;
+import dev.paddock.sandbox.jail.Jail;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -23,7 +23,7 @@ public final class Session {
 
   private final String id;
   private final String tenantId;
-  private final SessionJail jail;
+  private final Jail jail;
   private final int retainedExecs;
   private final Instant createTime;
   private final Instant expireTime;
@@ -41,7 +41,7 @@ public final class Session {
   private Instant closeTime;
   private CloseReason closeReason;
 
-  Session(String id, String tenantId, SessionJail jail, int retainedExecs, Instant createTime, Duration idleTimeout,
+  Session(String id, String tenantId, Jail jail, int retainedExecs, Instant createTime, Duration idleTimeout,
       Duration maxLifetime, SandboxPolicy policy, String policyName, Map<String, String> labels,
       Map<String, String> env) {
     this.id = id;
@@ -67,7 +67,7 @@ public final class Session {
   }
 
   /** The session's live jail. */
-  public SessionJail jail() {
+  public Jail jail() {
     return jail;
   }
 

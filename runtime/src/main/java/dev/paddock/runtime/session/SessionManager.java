@@ -8,7 +8,7 @@ import dev.paddock.runtime.tenant.Principal;
 import dev.paddock.runtime.tenant.Tenant;
 import dev.paddock.sandbox.SandboxSetupException;
 import dev.paddock.sandbox.jail.JailCensus;
-import dev.paddock.sandbox.jail.SessionJail;
+import dev.paddock.sandbox.jail.Jail;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * Sessions of every tenant on this host. Every lookup is scoped by the caller's tenant: another
  * tenant's session (or exec) is answered exactly like an id that never existed.
  *
- * <p>A session is one live jail ({@link SessionJail}); creating one claims the tenant's ready jail
+ * <p>A session is one live jail ({@link Jail}); creating one claims the tenant's ready jail
  * ({@link ReadyJails}) or starts one, and closing one kills its jail, which takes the workspace
  * (a tmpfs in the jail's mount namespace) and every process with it.
  */
@@ -241,6 +241,15 @@ public final class SessionManager {
    * errors are thrown before anything starts.
    */
   public ExecRecord exec(Principal caller, String sessionId, ExecSpec spec) {
+    return exec(caller, sessionId, spec, false);
+  }
+
+  /**
+   * Like {@link #exec(Principal, String, ExecSpec)}; with {@code primaryReader} the caller follows
+   * the exec's output from byte 0 as its primary reader ({@link ExecFollower}), and the output
+   * waits for it from the first byte on.
+   */
+  public ExecRecord exec(Principal caller, String sessionId, ExecSpec spec, boolean primaryReader) {
     Duration timeLimit = validator.exec(spec);
     Session s = active(caller, sessionId);
     Tenant tenant = tenant(caller);
@@ -253,7 +262,8 @@ public final class SessionManager {
     }
     ExecRecord record;
     try {
-      record = execs.start(s, spec, timeLimit, spec.cpuTimeLimit() == null ? Duration.ZERO : spec.cpuTimeLimit());
+      record = execs.start(s, spec, timeLimit, spec.cpuTimeLimit() == null ? Duration.ZERO : spec.cpuTimeLimit(),
+          primaryReader);
     } catch (RuntimeException e) {
       running.decrementAndGet();
       throw e;

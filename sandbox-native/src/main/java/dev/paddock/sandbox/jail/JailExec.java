@@ -16,14 +16,15 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * One process running in a live session jail: its host-side pipe ends and its outcome.
+ * One process running in a live session jail: its host-side pipe ends and its outcome. The real
+ * {@link JailProcess}.
  *
  * <p>The outcome is decided here, from facts the tenant cannot forge: the host's own timer, the
  * session cgroup's OOM and pids counters, and the kernel's seccomp audit record found by the host
  * pid that the kernel itself reports for the pidfd init sent. What init reports (exit code or
  * signal, rusage) can only be wrong about the tenant's own session, and is never parsed from text.
  */
-public final class JailExec {
+public final class JailExec implements JailProcess {
   /** Why the host killed the exec, if it did. */
   enum HostKill { NONE, TIMEOUT, CANCEL }
 
@@ -54,31 +55,37 @@ public final class JailExec {
   }
 
   /** The host's number of this exec within its session. */
+  @Override
   public long number() {
     return number;
   }
 
   /** The write end of the process's stdin pipe (blocking); the caller writes and closes it. */
+  @Override
   public Fd stdin() {
     return stdin;
   }
 
   /** The read end of the process's stdout pipe (blocking); closed by the caller when done. */
+  @Override
   public Fd stdout() {
     return stdout;
   }
 
   /** The read end of the process's stderr pipe. */
+  @Override
   public Fd stderr() {
     return stderr;
   }
 
   /** Completes true once the program runs, false when it could not be started (see {@link #result()}). */
+  @Override
   public CompletableFuture<Boolean> started() {
     return started;
   }
 
   /** Completes once, with how the exec ended. */
+  @Override
   public CompletableFuture<SandboxResult> result() {
     return result;
   }
@@ -90,6 +97,7 @@ public final class JailExec {
   }
 
   /** Processes of its process session still alive when the main process ended. */
+  @Override
   public int leftoverProcesses() {
     return leftoverProcesses;
   }
@@ -98,11 +106,13 @@ public final class JailExec {
    * Sends {@code signal} to the exec: with {@code tree}, its process group and process session.
    * A signal a caller sends is not a host kill: the exec ends as SIGNALED.
    */
+  @Override
   public void signal(Signal signal, boolean tree) {
     jail.sendKill(this, signal.number(), tree);
   }
 
   /** Kills the exec's tree on the host's behalf; it ends as KILLED with {@code reason}. */
+  @Override
   public void cancel(String reason) {
     if (hostKill.compareAndSet(HostKill.NONE, HostKill.CANCEL)) {
       cancelReason = reason;

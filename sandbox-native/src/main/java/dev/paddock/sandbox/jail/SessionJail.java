@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One session's live jail: nsjail with paddock-init as PID 1, the control channel to init, the
- * session cgroup, and the workspace as a directory descriptor.
+ * session cgroup, and the workspace as a directory descriptor. The real {@link Jail}.
  *
  * <p>Everything init sends is untrusted (it runs as the tenant): frames are size-bounded by the
  * kernel record, parsed strictly, and checked against what the host asked for. Any frame that is
@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * only it) with a reason for the host log; the session's execs end as INTERNAL_ERROR. A full
  * control channel (init not reading) is treated the same: the host never blocks on a jail.
  */
-public final class SessionJail {
+public final class SessionJail implements Jail {
   private static final Logger log = LoggerFactory.getLogger(SessionJail.class);
   /** Largest frame init may send, bytes (init.proto). */
   static final int MAX_INIT_FRAME = 4096;
@@ -100,6 +100,7 @@ public final class SessionJail {
    * valid until {@link #close}. Work on it only through {@code WorkspaceFiles}, which never lets a
    * path planted inside lead outside.
    */
+  @Override
   public WorkspaceRoot workspace() {
     return workspace;
   }
@@ -130,6 +131,7 @@ public final class SessionJail {
    * before its owner gets here (a hostile init may break the protocol right after Ready): a
    * listener set after the failure is called at once, on the caller's thread.
    */
+  @Override
   public void onFailure(Consumer<String> listener) {
     String failedWith;
     synchronized (this) {
@@ -142,6 +144,7 @@ public final class SessionJail {
   }
 
   /** True while execs can start. */
+  @Override
   public synchronized boolean alive() {
     return state == State.READY;
   }
@@ -202,6 +205,7 @@ public final class SessionJail {
    * {@code reason}, and the jail's processes, cgroup and scratch files are removed in the
    * background (retried until they are gone). Idempotent.
    */
+  @Override
   public void close(String reason) {
     List<JailExec> gone;
     synchronized (this) {
@@ -275,6 +279,7 @@ public final class SessionJail {
    * {@link JailExec#result()} complete when init reports. Throws only when the jail is not
    * running (closed or failed) or the host cannot make pipes; nothing started then.
    */
+  @Override
   public JailExec spawn(ExecCommand command) throws SandboxSetupException {
     Fd[] in = null;
     Fd[] out = null;
@@ -370,6 +375,7 @@ public final class SessionJail {
   }
 
   /** Asks init to count the jail's processes by exec; completes within about 2 s or fails. */
+  @Override
   public CompletableFuture<JailCensus> census() {
     synchronized (this) {
       if (state != State.READY) {
