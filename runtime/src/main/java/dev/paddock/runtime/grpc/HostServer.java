@@ -49,7 +49,7 @@ public final class HostServer {
         : NettyServerBuilder.forAddress(address, credentials(tls));
     Server server = services(builder
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
-        .permitKeepAliveWithoutCalls(true), sessions, tenants, workers, clientStallTimeout, health)
+        .permitKeepAliveWithoutCalls(true), sessions, workspaces, tenants, workers, clientStallTimeout, health)
         .build()
         .start();
     return new HostServer(server, health);
@@ -60,8 +60,8 @@ public final class HostServer {
    * authentication interceptors, health checking and reflection, and the inbound message limit.
    * {@link #start} serves it over TCP; tests serve the same stack over the in-process transport.
    */
-  static <T extends ServerBuilder<T>> T services(T builder, SessionManager sessions, TenantDirectory tenants,
-      ExecutorService workers, java.time.Duration clientStallTimeout, HealthStatusManager health) {
+  static <T extends ServerBuilder<T>> T services(T builder, SessionManager sessions, WorkspaceService workspaces,
+      TenantDirectory tenants, ExecutorService workers, java.time.Duration clientStallTimeout, HealthStatusManager health) {
     return builder
         .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
         .addService(new SessionGrpcService(sessions))
