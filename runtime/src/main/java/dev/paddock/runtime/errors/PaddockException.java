@@ -1,5 +1,6 @@
 package dev.paddock.runtime.errors;
 
+import dev.paddock.ipc.v1.ErrorReason;
 import java.util.List;
 import java.util.Map;
 
@@ -21,10 +22,10 @@ public abstract sealed class PaddockException extends RuntimeException
         PaddockException.Internal {
   private static final long serialVersionUID = 1L;
 
-  private final String reason;
+  private final ErrorReason reason;
   private final transient Map<String, String> metadata;
 
-  private PaddockException(String reason, String message, Map<String, String> metadata, Throwable cause) {
+  private PaddockException(ErrorReason reason, String message, Map<String, String> metadata, Throwable cause) {
     super(message, cause, false, cause != null);
     this.reason = reason;
     this.metadata = Map.copyOf(metadata);
@@ -33,8 +34,8 @@ public abstract sealed class PaddockException extends RuntimeException
   /** The canonical code. */
   public abstract ErrorCode code();
 
-  /** {@code ErrorInfo.reason}, e.g. {@code SESSION_NOT_FOUND}. */
-  public String reason() {
+  /** {@code ErrorInfo.reason}, e.g. {@link ErrorReason#SESSION_NOT_FOUND}: the generated enum, never a free string. */
+  public ErrorReason reason() {
     return reason;
   }
 
@@ -53,11 +54,11 @@ public abstract sealed class PaddockException extends RuntimeException
 
     /** Reason INVALID_ARGUMENT; metadata {@code field} names the first offending field. */
     public InvalidArgument(List<FieldViolation> violations) {
-      this("INVALID_ARGUMENT", violations, Map.of("field", violations.get(0).field()));
+      this(ErrorReason.INVALID_ARGUMENT, violations, Map.of("field", violations.get(0).field()));
     }
 
     /** A more specific reason, e.g. PAYLOAD_TOO_LARGE, with its own metadata. */
-    public InvalidArgument(String reason, List<FieldViolation> violations, Map<String, String> metadata) {
+    public InvalidArgument(ErrorReason reason, List<FieldViolation> violations, Map<String, String> metadata) {
       super(reason, describe(violations), metadata, null);
       this.violations = List.copyOf(violations);
     }
@@ -88,7 +89,7 @@ public abstract sealed class PaddockException extends RuntimeException
   public static final class NotFound extends PaddockException {
     private static final long serialVersionUID = 1L;
 
-    public NotFound(String reason, String message, Map<String, String> metadata) {
+    public NotFound(ErrorReason reason, String message, Map<String, String> metadata) {
       super(reason, message, metadata, null);
     }
 
@@ -103,7 +104,7 @@ public abstract sealed class PaddockException extends RuntimeException
     private static final long serialVersionUID = 1L;
 
     public Unauthenticated(String message) {
-      super("UNAUTHENTICATED_API_KEY", message, Map.of(), null);
+      super(ErrorReason.UNAUTHENTICATED_API_KEY, message, Map.of(), null);
     }
 
     @Override
@@ -116,11 +117,11 @@ public abstract sealed class PaddockException extends RuntimeException
   public static final class FailedPrecondition extends PaddockException {
     private static final long serialVersionUID = 1L;
 
-    public FailedPrecondition(String reason, String message) {
+    public FailedPrecondition(ErrorReason reason, String message) {
       this(reason, message, Map.of());
     }
 
-    public FailedPrecondition(String reason, String message, Map<String, String> metadata) {
+    public FailedPrecondition(ErrorReason reason, String message, Map<String, String> metadata) {
       super(reason, message, metadata, null);
     }
 
@@ -135,7 +136,7 @@ public abstract sealed class PaddockException extends RuntimeException
     private static final long serialVersionUID = 1L;
     private final String subject;
 
-    public ResourceExhausted(String reason, String message, String subject, Map<String, String> metadata) {
+    public ResourceExhausted(ErrorReason reason, String message, String subject, Map<String, String> metadata) {
       super(reason, message, metadata, null);
       this.subject = subject;
     }
@@ -156,7 +157,7 @@ public abstract sealed class PaddockException extends RuntimeException
     private static final long serialVersionUID = 1L;
     private final java.time.Duration retryAfter;
 
-    public Unavailable(String reason, String message, java.time.Duration retryAfter) {
+    public Unavailable(ErrorReason reason, String message, java.time.Duration retryAfter) {
       super(reason, message, Map.of(), null);
       this.retryAfter = retryAfter;
     }
@@ -177,7 +178,7 @@ public abstract sealed class PaddockException extends RuntimeException
 
     /** {@code method} is the RPC or feature, e.g. {@code "SignalExec"}. */
     public Unimplemented(String method) {
-      super("NOT_IMPLEMENTED", method + " is not implemented in this version", Map.of("method", method), null);
+      super(ErrorReason.NOT_IMPLEMENTED, method + " is not implemented in this version", Map.of("method", method), null);
     }
 
     @Override
@@ -191,10 +192,10 @@ public abstract sealed class PaddockException extends RuntimeException
     private static final long serialVersionUID = 1L;
 
     public Internal(String safeMessage, Throwable cause) {
-      this("INTERNAL", safeMessage, Map.of(), cause);
+      this(ErrorReason.INTERNAL, safeMessage, Map.of(), cause);
     }
 
-    public Internal(String reason, String safeMessage, Map<String, String> metadata, Throwable cause) {
+    public Internal(ErrorReason reason, String safeMessage, Map<String, String> metadata, Throwable cause) {
       super(reason, safeMessage, metadata, cause);
     }
 
@@ -208,7 +209,7 @@ public abstract sealed class PaddockException extends RuntimeException
   public static final class AlreadyExists extends PaddockException {
     private static final long serialVersionUID = 1L;
 
-    public AlreadyExists(String reason, String message, Map<String, String> metadata) {
+    public AlreadyExists(ErrorReason reason, String message, Map<String, String> metadata) {
       super(reason, message, metadata, null);
     }
 
@@ -223,7 +224,7 @@ public abstract sealed class PaddockException extends RuntimeException
     private static final long serialVersionUID = 1L;
 
     public DeadlineExceeded(String message) {
-      super("DEADLINE_EXCEEDED", message, Map.of(), null);
+      super(ErrorReason.DEADLINE_EXCEEDED, message, Map.of(), null);
     }
 
     @Override

@@ -48,7 +48,7 @@ final class ErrorMapper {
         .setCode(Status.Code.valueOf(e.code().name()).value())
         .setMessage(e.getMessage());
     status.addDetails(Any.pack(ErrorInfo.newBuilder()
-        .setReason(e.reason()).setDomain(DOMAIN).putAllMetadata(e.metadata()).build()));
+        .setReason(e.reason().name()).setDomain(DOMAIN).putAllMetadata(e.metadata()).build()));
     status.addDetails(Any.pack(RequestInfo.newBuilder().setRequestId(requestId).build()));
     if (e instanceof PaddockException.InvalidArgument invalid) {
       BadRequest.Builder bad = BadRequest.newBuilder();

@@ -1,5 +1,6 @@
 package dev.paddock.runtime.grpc;
 
+import dev.paddock.ipc.v1.ErrorReason;
 import com.google.protobuf.ByteString;
 import dev.paddock.ipc.v1.AttachExecRequest;
 import dev.paddock.ipc.v1.ExecEvent;
@@ -114,7 +115,7 @@ final class ExecGrpcService extends ExecServiceGrpc.ExecServiceImplBase {
         listener.complete();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        listener.fail(new PaddockException.Unavailable("HOST_SHUTTING_DOWN", "the host is shutting down",
+        listener.fail(new PaddockException.Unavailable(ErrorReason.HOST_SHUTTING_DOWN, "the host is shutting down",
             java.time.Duration.ofSeconds(1)), requestId);
       } catch (RuntimeException e) {
         listener.fail(e, requestId);
@@ -136,7 +137,7 @@ final class ExecGrpcService extends ExecServiceGrpc.ExecServiceImplBase {
   public void writeStdin(WriteStdinRequest req, StreamObserver<WriteStdinResponse> out) {
     unary(out, () -> {
       if (req.getData().size() > 1024 * 1024) {
-        throw new PaddockException.InvalidArgument("PAYLOAD_TOO_LARGE",
+        throw new PaddockException.InvalidArgument(ErrorReason.PAYLOAD_TOO_LARGE,
             List.of(new PaddockException.FieldViolation("data", "at most 1048576 bytes per call")),
             Map.of("field", "data", "limitBytes", "1048576"));
       }
@@ -316,7 +317,7 @@ final class ExecGrpcService extends ExecServiceGrpc.ExecServiceImplBase {
       cancelled = true;
       log.info("request {}: the client read no output for {} ms; ending its stream", requestId, stallNanos / 1_000_000);
       onStall.run();
-      call.onError(ErrorMapper.toStatusException(new PaddockException.Unavailable("CLIENT_STALLED",
+      call.onError(ErrorMapper.toStatusException(new PaddockException.Unavailable(ErrorReason.CLIENT_STALLED,
           "the client read no output for " + stallNanos / 1_000_000 + " ms; its stream was ended", java.time.Duration.ZERO),
           requestId));
     }

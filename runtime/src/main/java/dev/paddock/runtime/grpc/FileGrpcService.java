@@ -1,5 +1,6 @@
 package dev.paddock.runtime.grpc;
 
+import dev.paddock.ipc.v1.ErrorReason;
 import com.google.protobuf.ByteString;
 import dev.paddock.ipc.v1.ChangeFileModeRequest;
 import dev.paddock.ipc.v1.ChangeFileModeResponse;
@@ -96,7 +97,7 @@ final class FileGrpcService extends FileServiceGrpc.FileServiceImplBase {
             }
             ByteString data = req.getData();
             if (data.size() > MAX_UPLOAD_CHUNK_BYTES) {
-              throw new PaddockException.InvalidArgument("PAYLOAD_TOO_LARGE",
+              throw new PaddockException.InvalidArgument(ErrorReason.PAYLOAD_TOO_LARGE,
                   List.of(new PaddockException.FieldViolation("data", "at most " + MAX_UPLOAD_CHUNK_BYTES
                       + " bytes per message")),
                   Map.of("field", "data", "limitBytes", Integer.toString(MAX_UPLOAD_CHUNK_BYTES)));

@@ -1,5 +1,6 @@
 package dev.paddock.runtime.session;
 
+import dev.paddock.ipc.v1.ErrorReason;
 import dev.paddock.runtime.errors.PaddockException;
 import dev.paddock.sandbox.SandboxResult;
 import dev.paddock.sandbox.jail.JailProcess;
@@ -183,11 +184,11 @@ public final class ExecRecord {
   public long writeStdin(byte[] data, boolean close, long deadlineMillis) {
     synchronized (stdinLock) {
       if (state() == State.FINISHED) {
-        throw new PaddockException.FailedPrecondition("EXEC_FINISHED", "the exec has ended",
+        throw new PaddockException.FailedPrecondition(ErrorReason.EXEC_FINISHED, "the exec has ended",
             Map.of("execId", id));
       }
       if (!stdinOpen) {
-        throw new PaddockException.FailedPrecondition("STDIN_CLOSED",
+        throw new PaddockException.FailedPrecondition(ErrorReason.STDIN_CLOSED,
             "the exec's stdin is closed (start it with keep_stdin_open to write more)", Map.of("execId", id));
       }
       try {
@@ -195,7 +196,7 @@ public final class ExecRecord {
       } catch (NativeException e) {
         stdinOpen = false;
         linux.close(jail.stdin());
-        throw new PaddockException.FailedPrecondition("STDIN_CLOSED", "the program closed its stdin", Map.of("execId", id));
+        throw new PaddockException.FailedPrecondition(ErrorReason.STDIN_CLOSED, "the program closed its stdin", Map.of("execId", id));
       }
       stdinBytes += data.length;
       if (close) {

@@ -1,5 +1,6 @@
 package dev.paddock.runtime.session;
 
+import dev.paddock.ipc.v1.ErrorReason;
 import dev.paddock.policy.Limits;
 import dev.paddock.runtime.Ids;
 import dev.paddock.runtime.errors.PaddockException;
@@ -75,7 +76,7 @@ public final class ExecRunner {
         log.warn("session {}: exec refused: {}", session.id(), e.getMessage());
         if (session.jail().alive()) {
           // The jail runs but could not take this exec (the host's pipes): the session is not closed.
-          throw new PaddockException.Internal("SANDBOX_SETUP_FAILED", e.getMessage(), Map.of("stage", "exec"), e);
+          throw new PaddockException.Internal(ErrorReason.SANDBOX_SETUP_FAILED, e.getMessage(), Map.of("stage", "exec"), e);
         }
         throw SessionManager.sessionClosed(session);
       }

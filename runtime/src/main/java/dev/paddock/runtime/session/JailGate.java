@@ -1,5 +1,6 @@
 package dev.paddock.runtime.session;
 
+import dev.paddock.ipc.v1.ErrorReason;
 import dev.paddock.runtime.errors.PaddockException;
 import dev.paddock.sandbox.SandboxSetupException;
 import java.time.Clock;
@@ -69,7 +70,7 @@ public final class JailGate {
     if (failure == null) {
       return; // another caller's probe passed meanwhile
     }
-    throw new PaddockException.FailedPrecondition("JAIL_UNAVAILABLE", "no working sandbox on this host: " + failure);
+    throw new PaddockException.FailedPrecondition(ErrorReason.JAIL_UNAVAILABLE, "no working sandbox on this host: " + failure);
   }
 
   /** Probes when the last probe is old enough; callers waiting here share one probe's answer. */

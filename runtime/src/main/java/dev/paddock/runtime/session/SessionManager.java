@@ -1,5 +1,6 @@
 package dev.paddock.runtime.session;
 
+import dev.paddock.ipc.v1.ErrorReason;
 import dev.paddock.policy.DefaultPolicies;
 import dev.paddock.policy.Limits;
 import dev.paddock.policy.SandboxPolicy;
@@ -81,7 +82,7 @@ public final class SessionManager {
         claimed = ready.startNow(tenant.id(), policy);
       } catch (SandboxSetupException e) {
         jail.reportSetupFailure(e.getMessage());
-        throw new PaddockException.Internal("SANDBOX_SETUP_FAILED", "the session's sandbox could not be started",
+        throw new PaddockException.Internal(ErrorReason.SANDBOX_SETUP_FAILED, "the session's sandbox could not be started",
             Map.of("stage", "jail"), e);
       }
     }
@@ -89,7 +90,7 @@ public final class SessionManager {
     try {
       synchronized (this) {
         if (closing) {
-          throw new PaddockException.Unavailable("HOST_SHUTTING_DOWN", "the host is shutting down", Duration.ofSeconds(1));
+          throw new PaddockException.Unavailable(ErrorReason.HOST_SHUTTING_DOWN, "the host is shutting down", Duration.ofSeconds(1));
         }
         checkSessionLimit(tenant);
         session = new Session(claimed.id(), tenant.id(), claimed.jail(), settings.retainedExecs(), clock.instant(),
@@ -119,7 +120,7 @@ public final class SessionManager {
     long open = sessions.values().stream()
         .filter(s -> s.tenantId().equals(tenant.id()) && s.state() == Session.State.ACTIVE).count();
     if (open >= tenant.maxSessions()) {
-      throw new PaddockException.ResourceExhausted("SESSION_LIMIT_EXCEEDED",
+      throw new PaddockException.ResourceExhausted(ErrorReason.SESSION_LIMIT_EXCEEDED,
           "the tenant already has " + open + " open sessions, its limit", "tenant:" + tenant.id(),
           Map.of("maxSessions", Integer.toString(tenant.maxSessions())));
     }
@@ -134,7 +135,7 @@ public final class SessionManager {
     if (name.isEmpty() || name.equals(DEFAULT_POLICY)) {
       return DefaultPolicies.tool();
     }
-    throw new PaddockException.NotFound("POLICY_NOT_FOUND", "policy not found", Map.of("policy", name));
+    throw new PaddockException.NotFound(ErrorReason.POLICY_NOT_FOUND, "policy not found", Map.of("policy", name));
   }
 
   /** The caller's session (active, or closed within the retention period). */
@@ -144,12 +145,12 @@ public final class SessionManager {
     }
     Session s = sessions.get(sessionId);
     if (s == null || !s.tenantId().equals(caller.tenantId())) {
-      throw notFound("SESSION_NOT_FOUND", "session not found", "sessionId", sessionId);
+      throw notFound(ErrorReason.SESSION_NOT_FOUND, "session not found", "sessionId", sessionId);
     }
     return s;
   }
 
-  private static PaddockException notFound(String reason, String message, String key, String id) {
+  private static PaddockException notFound(ErrorReason reason, String message, String key, String id) {
     // Only the caller's own input goes back: nothing tells a foreign resource from a missing one.
     String shown = id.length() > 64 ? id.substring(0, 64) + "..." : id;
     return new PaddockException.NotFound(reason, message, Map.of(key, shown));
@@ -256,7 +257,7 @@ public final class SessionManager {
     AtomicInteger running = runningExecs.computeIfAbsent(tenant.id(), t -> new AtomicInteger());
     if (running.incrementAndGet() > tenant.maxExecs()) {
       running.decrementAndGet();
-      throw new PaddockException.ResourceExhausted("EXEC_LIMIT_EXCEEDED",
+      throw new PaddockException.ResourceExhausted(ErrorReason.EXEC_LIMIT_EXCEEDED,
           "the tenant already has " + tenant.maxExecs() + " execs running, its limit", "tenant:" + tenant.id(),
           Map.of("maxExecs", Integer.toString(tenant.maxExecs()), "scope", "tenant"));
     }
@@ -283,7 +284,7 @@ public final class SessionManager {
     }
     ExecRecord r = s.exec(execId);
     if (r == null) {
-      throw notFound("EXEC_NOT_FOUND", "exec not found", "execId", execId);
+      throw notFound(ErrorReason.EXEC_NOT_FOUND, "exec not found", "execId", execId);
     }
     return r;
   }
@@ -304,7 +305,7 @@ public final class SessionManager {
   }
 
   static PaddockException sessionClosed(Session s) {
-    return new PaddockException.FailedPrecondition("SESSION_CLOSED", "the session is closed",
+    return new PaddockException.FailedPrecondition(ErrorReason.SESSION_CLOSED, "the session is closed",
         Map.of("sessionId", s.id(), "closeReason", String.valueOf(s.closeReason())));
   }
 

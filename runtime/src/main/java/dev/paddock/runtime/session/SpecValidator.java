@@ -1,5 +1,6 @@
 package dev.paddock.runtime.session;
 
+import dev.paddock.ipc.v1.ErrorReason;
 import dev.paddock.policy.Limits;
 import dev.paddock.runtime.errors.PaddockException;
 import dev.paddock.runtime.errors.PaddockException.FieldViolation;
@@ -119,7 +120,7 @@ final class SpecValidator {
   }
 
   private static PaddockException tooLarge(String field, long limit, String description) {
-    return new PaddockException.InvalidArgument("PAYLOAD_TOO_LARGE", List.of(new FieldViolation(field, description)),
+    return new PaddockException.InvalidArgument(ErrorReason.PAYLOAD_TOO_LARGE, List.of(new FieldViolation(field, description)),
         Map.of("field", field, "limitBytes", Long.toString(limit)));
   }
 

@@ -1,5 +1,6 @@
 package dev.paddock.runtime.session;
 
+import dev.paddock.ipc.v1.ErrorReason;
 import dev.paddock.runtime.errors.PaddockException;
 import dev.paddock.runtime.tenant.Principal;
 import dev.paddock.sandbox.fs.FileStat;
@@ -298,7 +299,7 @@ public final class WorkspaceService {
         }
         created = false;
       }
-      FileStat dir = files.stat(path).orElseThrow(() -> new PaddockException.NotFound("FILE_NOT_FOUND",
+      FileStat dir = files.stat(path).orElseThrow(() -> new PaddockException.NotFound(ErrorReason.FILE_NOT_FOUND,
           "'" + path + "': removed while it was being created", Map.of("path", path)));
       if (created) {
         log.debug("session {}: file written: mkdir {}", s.id(), dir.path());
@@ -372,7 +373,7 @@ public final class WorkspaceService {
   private WorkspaceFiles files(Session s) {
     WorkspaceRoot root = s.jail().workspace();
     if (root == null) {
-      throw new PaddockException.Internal("SANDBOX_SETUP_FAILED", "the session's workspace is not available",
+      throw new PaddockException.Internal(ErrorReason.SANDBOX_SETUP_FAILED, "the session's workspace is not available",
           Map.of("stage", "workspace"), null);
     }
     return new WorkspaceFiles(root, ownerUid, ownerGid, maxFileBytes(s));
@@ -422,12 +423,12 @@ public final class WorkspaceService {
     return switch (e.kind()) {
       case INVALID_PATH, ESCAPES_WORKSPACE -> new PaddockException.InvalidArgument(op.pathField(), message);
       case INVALID_ARGUMENT -> new PaddockException.InvalidArgument(op.argumentField(), message);
-      case NOT_FOUND -> new PaddockException.NotFound("FILE_NOT_FOUND", message, Map.of("path", path));
-      case ALREADY_EXISTS -> new PaddockException.AlreadyExists("FILE_ALREADY_EXISTS", message, Map.of("path", path));
-      case WRONG_FILE_TYPE, HARD_LINKED -> new PaddockException.FailedPrecondition("WRONG_FILE_TYPE", message,
+      case NOT_FOUND -> new PaddockException.NotFound(ErrorReason.FILE_NOT_FOUND, message, Map.of("path", path));
+      case ALREADY_EXISTS -> new PaddockException.AlreadyExists(ErrorReason.FILE_ALREADY_EXISTS, message, Map.of("path", path));
+      case WRONG_FILE_TYPE, HARD_LINKED -> new PaddockException.FailedPrecondition(ErrorReason.WRONG_FILE_TYPE, message,
           Map.of("path", path, "expected", op.expected()));
-      case NOT_EMPTY -> new PaddockException.FailedPrecondition("DIRECTORY_NOT_EMPTY", message, Map.of("path", path));
-      case NO_SPACE -> new PaddockException.ResourceExhausted("WORKSPACE_FULL",
+      case NOT_EMPTY -> new PaddockException.FailedPrecondition(ErrorReason.DIRECTORY_NOT_EMPTY, message, Map.of("path", path));
+      case NO_SPACE -> new PaddockException.ResourceExhausted(ErrorReason.WORKSPACE_FULL,
           "the session's workspace is full (its size or inode limit was reached)" + (path.isEmpty() ? "" : " writing "
               + quote(path)),
           "session:" + op.session().id(), Map.of("sessionId", op.session().id()));
@@ -439,7 +440,7 @@ public final class WorkspaceService {
   }
 
   private static PaddockException tooLarge(String field, long limitBytes, String why) {
-    return new PaddockException.InvalidArgument("PAYLOAD_TOO_LARGE",
+    return new PaddockException.InvalidArgument(ErrorReason.PAYLOAD_TOO_LARGE,
         List.of(new PaddockException.FieldViolation(field, why)),
         Map.of("field", field, "limitBytes", Long.toString(limitBytes)));
   }

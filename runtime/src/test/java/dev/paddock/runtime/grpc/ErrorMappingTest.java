@@ -1,5 +1,6 @@
 package dev.paddock.runtime.grpc;
 
+import dev.paddock.ipc.v1.ErrorReason;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.rpc.BadRequest;
@@ -56,19 +57,19 @@ class ErrorMappingTest {
   private static final List<Case> CASES = List.of(
       new Case(new PaddockException.InvalidArgument(List.of(new FieldViolation("argv", "is required"),
           new FieldViolation("cwd", "must be relative"))), Status.Code.INVALID_ARGUMENT, BadRequest.class),
-      new Case(new PaddockException.NotFound("SESSION_NOT_FOUND", "session not found", Map.of("sessionId", "ses_x")),
+      new Case(new PaddockException.NotFound(ErrorReason.SESSION_NOT_FOUND, "session not found", Map.of("sessionId", "ses_x")),
           Status.Code.NOT_FOUND, null),
       new Case(new PaddockException.Unauthenticated("no key"), Status.Code.UNAUTHENTICATED, null),
-      new Case(new PaddockException.FailedPrecondition("SESSION_CLOSED", "the session is closed", Map.of("closeReason", "CLIENT")),
+      new Case(new PaddockException.FailedPrecondition(ErrorReason.SESSION_CLOSED, "the session is closed", Map.of("closeReason", "CLIENT")),
           Status.Code.FAILED_PRECONDITION, null),
-      new Case(new PaddockException.ResourceExhausted("EXEC_LIMIT_EXCEEDED", "too many", "tenant:alpha", Map.of("maxExecs", "2")),
+      new Case(new PaddockException.ResourceExhausted(ErrorReason.EXEC_LIMIT_EXCEEDED, "too many", "tenant:alpha", Map.of("maxExecs", "2")),
           Status.Code.RESOURCE_EXHAUSTED, QuotaFailure.class),
-      new Case(new PaddockException.Unavailable("HOST_SHUTTING_DOWN", "later", Duration.ofSeconds(3)),
+      new Case(new PaddockException.Unavailable(ErrorReason.HOST_SHUTTING_DOWN, "later", Duration.ofSeconds(3)),
           Status.Code.UNAVAILABLE, RetryInfo.class),
       new Case(new PaddockException.Unimplemented("ExecPty"), Status.Code.UNIMPLEMENTED, null),
-      new Case(new PaddockException.AlreadyExists("FILE_EXISTS", "exists", Map.of("path", "a")), Status.Code.ALREADY_EXISTS, null),
+      new Case(new PaddockException.AlreadyExists(ErrorReason.FILE_ALREADY_EXISTS, "exists", Map.of("path", "a")), Status.Code.ALREADY_EXISTS, null),
       new Case(new PaddockException.DeadlineExceeded("too slow"), Status.Code.DEADLINE_EXCEEDED, null),
-      new Case(new PaddockException.Internal("SANDBOX_SETUP_FAILED", "could not start", Map.of("stage", "jail"),
+      new Case(new PaddockException.Internal(ErrorReason.SANDBOX_SETUP_FAILED, "could not start", Map.of("stage", "jail"),
           new IllegalStateException("/host/path secret")), Status.Code.INTERNAL, null));
 
   @Test
