@@ -85,7 +85,7 @@ class ErrorMappingTest {
       assertThat(f.code()).as(c.error().getClass().getSimpleName()).isEqualTo(c.code());
       assertThat(e.getStatus().getCode()).isEqualTo(c.code());
       assertThat(f.message()).isEqualTo(c.error().getMessage());
-      assertThat(f.info().getReason()).isEqualTo(c.error().reason());
+      assertThat(f.info().getReason()).isEqualTo(c.error().reason().name());
       assertThat(f.info().getDomain()).isEqualTo("paddock.dev");
       assertThat(f.info().getMetadataMap()).isEqualTo(c.error().metadata());
       assertThat(f.requestId()).isEqualTo("req-1");
