@@ -11,7 +11,7 @@ import java.util.List;
  * time is enforced by the host (millisecond resolution, whole process tree killed); file size and
  * open files are rlimits inside the jail; the tmpfs size is the size of the private {@code /tmp}.
  *
- * @param memoryBytes   memory (RSS + page cache) of the whole process tree, bytes. Default 512 MiB.
+ * @param memoryBytes   memory (RSS, page cache and tmpfs pages) of the whole session, bytes. Default 2 GiB.
  * @param maxProcesses  processes and threads alive at once in the tree. Default 64.
  * @param cpuMillicores CPU bandwidth, thousandths of one core (1000 = one full core). Default 1000.
  * @param wallTime      wall-clock time from start to kill. Default 60 s.
@@ -32,7 +32,7 @@ public record Limits(
 
   /** The defaults listed on each component. */
   public static final Limits DEFAULTS =
-      new Limits(512 * MIB, 64, 1000, Duration.ofSeconds(60), 64 * MIB, 256 * MIB, 256);
+      new Limits(2048 * MIB, 64, 1000, Duration.ofSeconds(60), 64 * MIB, 256 * MIB, 256);
 
   /** A builder starting from {@link #DEFAULTS}. */
   public static Builder builder() {

@@ -96,12 +96,11 @@ public final class RuntimeServer implements AutoCloseable {
     JailGate jail = new JailGate(
         () -> launcher.checkAvailable(layout.probe(randomHex()), DefaultPolicies.tool()), clock);
     jail.probe();
-    WorkspaceLimits workspace = new WorkspaceLimits(config.sessions().workspaceBytes(), config.sessions().workspaceInodes());
     ExecutorService workers = Executors.newCachedThreadPool(named("paddock-exec"));
     ExecutorService maker = Executors.newSingleThreadExecutor(named("paddock-ready-jails"));
     ExecRunner execs = new ExecRunner(workers, linux, config.sessions(), clock);
     SessionManager sessions = new SessionManager(jail,
-        (id, tenant, policy) -> launcher.start(id, layout.session(tenant, id), policy, workspace),
+        (id, tenant, policy, workspace) -> launcher.start(id, layout.session(tenant, id), policy, workspace),
         maker, tenants::tenant, config.sessions(), execs, clock);
     WorkspaceService workspaces = new WorkspaceService(sessions, config.sandboxUid(), config.sandboxGid());
     HostServer grpc = HostServer.start(config.listen(), config.tls(), sessions, workspaces, tenants, workers,

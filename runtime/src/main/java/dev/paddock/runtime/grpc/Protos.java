@@ -36,6 +36,8 @@ final class Protos {
         l.getTmpfsBytes() < 0 ? Long.MAX_VALUE : l.getTmpfsBytes(),
         l.getMaxFileBytes() < 0 ? Long.MAX_VALUE : l.getMaxFileBytes(),
         Integer.toUnsignedLong(l.getMaxOpenFiles()),
+        l.getWorkspaceBytes() < 0 ? Long.MAX_VALUE : l.getWorkspaceBytes(),
+        l.getWorkspaceInodes() < 0 ? Long.MAX_VALUE : l.getWorkspaceInodes(),
         req.getLabelsMap(), req.getEnvMap(), req.getPolicy());
   }
 
@@ -99,7 +101,9 @@ final class Protos {
             .setCpuMillicores(l.cpuMillicores())
             .setTmpfsBytes(l.tmpfsBytes())
             .setMaxFileBytes(l.maxFileBytes())
-            .setMaxOpenFiles(l.maxOpenFiles()))
+            .setMaxOpenFiles(l.maxOpenFiles())
+            .setWorkspaceBytes(s.workspace().bytes())
+            .setWorkspaceInodes(s.workspace().inodes()))
         .putAllLabels(s.labels())
         .setPolicy(s.policyName());
     if (s.state() == dev.paddock.runtime.session.Session.State.ACTIVE) {

@@ -4,6 +4,7 @@ import dev.paddock.policy.SandboxPolicy;
 import dev.paddock.runtime.Ids;
 import dev.paddock.sandbox.SandboxSetupException;
 import dev.paddock.sandbox.jail.Jail;
+import dev.paddock.sandbox.jail.WorkspaceLimits;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -24,11 +25,12 @@ public final class ReadyJails {
 
   /** Starts the jail of session {@code sessionId} of {@code tenantId}. */
   public interface Starter {
-    Jail start(String sessionId, String tenantId, SandboxPolicy policy) throws SandboxSetupException;
+    Jail start(String sessionId, String tenantId, SandboxPolicy policy, WorkspaceLimits workspace)
+        throws SandboxSetupException;
   }
 
   /** A session id and its jail. */
-  record Ready(String id, Jail jail, SandboxPolicy policy) {}
+  record Ready(String id, Jail jail, SandboxPolicy policy, WorkspaceLimits workspace) {}
 
   private final Map<String, Ready> byTenant = new ConcurrentHashMap<>();
   private final Map<String, Boolean> making = new ConcurrentHashMap<>();
@@ -41,13 +43,13 @@ public final class ReadyJails {
     this.maker = maker;
   }
 
-  /** The tenant's ready jail if it was made for {@code policy} and still lives, else null. */
-  Ready take(String tenantId, SandboxPolicy policy) {
+  /** The tenant's ready jail if it was made for {@code policy} and {@code workspace} and still lives, else null. */
+  Ready take(String tenantId, SandboxPolicy policy, WorkspaceLimits workspace) {
     Ready ready = byTenant.remove(tenantId);
     if (ready == null) {
       return null;
     }
-    if (ready.policy().equals(policy) && ready.jail().alive()) {
+    if (ready.policy().equals(policy) && ready.workspace().equals(workspace) && ready.jail().alive()) {
       return ready;
     }
     ready.jail().close("a ready jail made for other limits");
@@ -55,13 +57,13 @@ public final class ReadyJails {
   }
 
   /** Starts a jail now, for a session that found no ready one. */
-  Ready startNow(String tenantId, SandboxPolicy policy) throws SandboxSetupException {
+  Ready startNow(String tenantId, SandboxPolicy policy, WorkspaceLimits workspace) throws SandboxSetupException {
     String id = Ids.newId(SessionManager.SESSION_PREFIX);
-    return new Ready(id, starter.start(id, tenantId, policy), policy);
+    return new Ready(id, starter.start(id, tenantId, policy, workspace), policy, workspace);
   }
 
   /** Makes the tenant's next ready jail in the background, unless one exists or is being made. */
-  void refill(String tenantId, SandboxPolicy policy) {
+  void refill(String tenantId, SandboxPolicy policy, WorkspaceLimits workspace) {
     if (stopped || byTenant.containsKey(tenantId) || making.putIfAbsent(tenantId, true) != null) {
       return;
     }
@@ -71,7 +73,7 @@ public final class ReadyJails {
           if (stopped) {
             return;
           }
-          Ready ready = startNow(tenantId, policy);
+          Ready ready = startNow(tenantId, policy, workspace);
           if (stopped || byTenant.putIfAbsent(tenantId, ready) != null) {
             ready.jail().close("not needed");
           }

@@ -2,6 +2,7 @@ package dev.paddock.runtime.session;
 
 import dev.paddock.policy.SandboxPolicy;
 import dev.paddock.sandbox.jail.Jail;
+import dev.paddock.sandbox.jail.WorkspaceLimits;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -25,6 +26,7 @@ public final class Session {
   private final String tenantId;
   private final Jail jail;
   private final int retainedExecs;
+  private final WorkspaceLimits workspace;
   private final Instant createTime;
   private final Instant expireTime;
   private final SandboxPolicy policy;
@@ -41,12 +43,13 @@ public final class Session {
   private Instant closeTime;
   private CloseReason closeReason;
 
-  Session(String id, String tenantId, Jail jail, int retainedExecs, Instant createTime, Duration idleTimeout,
+  Session(String id, String tenantId, Jail jail, WorkspaceLimits workspace, int retainedExecs, Instant createTime, Duration idleTimeout,
       Duration maxLifetime, SandboxPolicy policy, String policyName, Map<String, String> labels,
       Map<String, String> env) {
     this.id = id;
     this.tenantId = tenantId;
     this.jail = jail;
+    this.workspace = workspace;
     this.retainedExecs = retainedExecs;
     this.createTime = createTime;
     this.expireTime = createTime.plus(maxLifetime);
@@ -64,6 +67,11 @@ public final class Session {
 
   public String tenantId() {
     return tenantId;
+  }
+
+  /** The size and inode limits of the session's workspace. */
+  public WorkspaceLimits workspace() {
+    return workspace;
   }
 
   /** The session's live jail. */

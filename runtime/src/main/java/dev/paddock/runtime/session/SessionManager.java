@@ -9,6 +9,7 @@ import dev.paddock.runtime.tenant.Principal;
 import dev.paddock.runtime.tenant.Tenant;
 import dev.paddock.sandbox.SandboxSetupException;
 import dev.paddock.sandbox.jail.JailCensus;
+import dev.paddock.sandbox.jail.WorkspaceLimits;
 import dev.paddock.sandbox.jail.Jail;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -74,12 +75,13 @@ public final class SessionManager {
     Tenant tenant = tenant(caller);
     Limits limits = validator.sessionLimits(spec);
     SandboxPolicy policy = resolvePolicy(spec.policy()).withLimits(limits);
+    WorkspaceLimits workspace = validator.workspace(spec, limits);
     jail.require();
     checkSessionLimit(tenant);
-    ReadyJails.Ready claimed = ready.take(tenant.id(), policy);
+    ReadyJails.Ready claimed = ready.take(tenant.id(), policy, workspace);
     if (claimed == null) {
       try {
-        claimed = ready.startNow(tenant.id(), policy);
+        claimed = ready.startNow(tenant.id(), policy, workspace);
       } catch (SandboxSetupException e) {
         jail.reportSetupFailure(e.getMessage());
         throw new PaddockException.Internal(ErrorReason.SANDBOX_SETUP_FAILED, "the session's sandbox could not be started",
@@ -93,7 +95,7 @@ public final class SessionManager {
           throw new PaddockException.Unavailable(ErrorReason.HOST_SHUTTING_DOWN, "the host is shutting down", Duration.ofSeconds(1));
         }
         checkSessionLimit(tenant);
-        session = new Session(claimed.id(), tenant.id(), claimed.jail(), settings.retainedExecs(), clock.instant(),
+        session = new Session(claimed.id(), tenant.id(), claimed.jail(), workspace, settings.retainedExecs(), clock.instant(),
             spec.idleTimeout() == null ? settings.defaultIdleTimeout() : spec.idleTimeout(),
             spec.maxLifetime() == null ? settings.defaultMaxLifetime() : spec.maxLifetime(),
             policy, DEFAULT_POLICY, spec.labels(), spec.env());
@@ -111,7 +113,7 @@ public final class SessionManager {
     if (!session.jail().alive()) {
       close(session, Session.CloseReason.SANDBOX_FAILED);
     }
-    ready.refill(tenant.id(), policy);
+    ready.refill(tenant.id(), policy, workspace);
     log.info("session {} created for tenant {} by key {}", session.id(), tenant.id(), caller.keyId());
     return session;
   }

@@ -14,6 +14,8 @@ import java.util.Map;
  * @param tmpfsBytes    per-exec /tmp size, 0 = default
  * @param maxFileBytes  per-exec largest file, 0 = default
  * @param maxOpenFiles  per-exec open files, 0 = default
+ * @param workspaceBytes  workspace tmpfs size, 0 = default
+ * @param workspaceInodes workspace tmpfs inodes, 0 = default
  * @param labels        caller's labels
  * @param env           default environment of every exec (may hold secrets: never returned or logged)
  * @param policy        policy name, "" = the tenant's default
@@ -27,6 +29,8 @@ public record SessionSpec(
     long tmpfsBytes,
     long maxFileBytes,
     long maxOpenFiles,
+    long workspaceBytes,
+    long workspaceInodes,
     Map<String, String> labels,
     Map<String, String> env,
     String policy) {
@@ -39,7 +43,7 @@ public record SessionSpec(
 
   /** Everything default. */
   public static SessionSpec defaults() {
-    return new SessionSpec(null, null, 0, 0, 0, 0, 0, 0, Map.of(), Map.of(), "");
+    return new SessionSpec(null, null, 0, 0, 0, 0, 0, 0, 0, 0, Map.of(), Map.of(), "");
   }
 
   @Override

@@ -2,6 +2,7 @@ package dev.paddock.runtime.session;
 
 import dev.paddock.ipc.v1.ErrorReason;
 import dev.paddock.policy.Limits;
+import dev.paddock.sandbox.jail.WorkspaceLimits;
 import dev.paddock.runtime.errors.PaddockException;
 import dev.paddock.runtime.errors.PaddockException.FieldViolation;
 import java.nio.charset.StandardCharsets;
@@ -66,6 +67,35 @@ final class SpecValidator {
     }
     throwIfAny(v);
     return b.build();
+  }
+
+  /** Headroom kept between the workspace and the memory limit: a full workspace is ENOSPC, not OOM. */
+  static final long WORKSPACE_HEADROOM = 64 * Limits.MIB;
+  static final long MAX_WORKSPACE_INODES = 10_000_000;
+
+  /**
+   * The workspace a session spec resolves to, for the session's {@code limits} (already valid):
+   * the operator's default capped to the memory limit less headroom, or what the caller asked.
+   */
+  WorkspaceLimits workspace(SessionSpec spec, Limits limits) {
+    List<FieldViolation> v = new ArrayList<>();
+    long room = limits.memoryBytes() - WORKSPACE_HEADROOM;
+    long bytes = Math.min(settings.workspaceBytes(), Math.max(Limits.MIB, room));
+    if (spec.workspaceBytes() != 0) {
+      check(v, "limits.workspace_bytes", spec.workspaceBytes(), Limits.MIB, settings.workspaceBytes() * 16);
+      if (spec.workspaceBytes() > room) {
+        v.add(new FieldViolation("limits.workspace_bytes", "must be at most memory_bytes - 64 MiB ("
+            + room + "): the workspace's pages count toward the session's memory"));
+      }
+      bytes = spec.workspaceBytes();
+    }
+    long inodes = settings.workspaceInodes();
+    if (spec.workspaceInodes() != 0) {
+      check(v, "limits.workspace_inodes", spec.workspaceInodes(), 1000, MAX_WORKSPACE_INODES);
+      inodes = spec.workspaceInodes();
+    }
+    throwIfAny(v);
+    return new WorkspaceLimits(bytes, inodes);
   }
 
   /** Validates an exec request; returns its wall-time limit. */

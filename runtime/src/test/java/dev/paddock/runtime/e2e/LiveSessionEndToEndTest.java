@@ -122,4 +122,42 @@ class LiveSessionEndToEndTest extends SharedHostTest {
     }
     assertThat(host.exec(host.alphaKey, session, "sh", "-c", "echo a\necho b").out()).isEqualTo("a\nb\n");
   }
+
+  @Test
+  void theWorkspaceHasKernelLimitsAndNeverTouchesTheHostDisk() throws Exception {
+    long freeBefore = java.nio.file.Files.getFileStore(host.dataDir).getUsableSpace();
+    // the defaults: 1 GiB workspace under a 2 GiB session, so filling it is ENOSPC, not an OOM kill
+    String session = host.newSession(host.alphaKey);
+    TestHost.Outcome fill = host.exec(host.alphaKey, session, "sh", "-c",
+        // files under the 256 MiB file-size limit, until the 1 GiB workspace is full
+        "for i in 1 2 3 4 5 6; do dd if=/dev/zero of=/workspace/big$i bs=1M count=250 2>&1; done; df -k /workspace | tail -1");
+    assertThat(fill.result().getStatus()).isEqualTo(ExecStatus.EXEC_STATUS_OK);
+    assertThat(fill.out()).contains("No space left on device");
+    long freeAfter = java.nio.file.Files.getFileStore(host.dataDir).getUsableSpace();
+    assertThat(Math.abs(freeBefore - freeAfter)).as("host disk bytes moved").isLessThan(16L << 20);
+
+    // a session asks for a small workspace with few inodes
+    var small = host.sessions(host.alphaKey).createSession(dev.paddock.ipc.v1.CreateSessionRequest.newBuilder()
+        .setLimits(dev.paddock.ipc.v1.ResourceLimits.newBuilder().setWorkspaceBytes(8 << 20).setWorkspaceInodes(1000))
+        .build());
+    assertThat(small.getLimits().getWorkspaceBytes()).isEqualTo(8 << 20);
+    TestHost.Outcome files = host.exec(host.alphaKey, small.getSessionId(), "sh", "-c",
+        "dd if=/dev/zero of=a bs=1M count=16 2>&1 | grep -c 'No space'; i=0;"
+            + " while [ $i -lt 2000 ] && touch f$i 2>/dev/null; do i=$((i+1)); done; echo $i");
+    String[] lines = files.out().trim().split("\n");
+    assertThat(lines[0]).isEqualTo("1");
+    assertThat(Integer.parseInt(lines[1])).isBetween(900, 1000);
+
+    // a workspace larger than the session's memory allows is refused up front
+    try {
+      host.sessions(host.alphaKey).createSession(dev.paddock.ipc.v1.CreateSessionRequest.newBuilder()
+          .setLimits(dev.paddock.ipc.v1.ResourceLimits.newBuilder().setMemoryBytes(256 << 20).setWorkspaceBytes(512 << 20))
+          .build());
+      throw new AssertionError("expected INVALID_ARGUMENT");
+    } catch (StatusRuntimeException e) {
+      TestHost.Failure f = TestHost.failure(e);
+      assertThat(f.code()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+      assertThat(f.badRequest().getFieldViolations(0).getField()).isEqualTo("limits.workspace_bytes");
+    }
+  }
 }

@@ -80,7 +80,8 @@ public final class FakeLauncher implements ReadyJails.Starter, JailGate.Probe, A
   }
 
   @Override
-  public FakeJail start(String sessionId, String tenantId, SandboxPolicy policy) throws SandboxSetupException {
+  public FakeJail start(String sessionId, String tenantId, SandboxPolicy policy,
+      dev.paddock.sandbox.jail.WorkspaceLimits workspace) throws SandboxSetupException {
     starts.incrementAndGet();
     String failure = startFailure;
     if (failure != null) {
