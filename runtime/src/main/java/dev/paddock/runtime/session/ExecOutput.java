@@ -47,9 +47,7 @@ final class ExecOutput {
         }
         long room = primaryOffset >= 0 ? ring.length - (kept - primaryOffset) : ring.length;
         int n = (int) Math.min(accepted - off, room);
-        for (int i = 0; i < n; i++) {
-          ring[(int) ((kept + i) % ring.length)] = buf[off + i];
-        }
+        copyIn(buf, off, kept, n);
         kept += n;
         off += n;
         lock.notifyAll();
@@ -102,9 +100,7 @@ final class ExecOutput {
       long from = Math.max(offset, oldest);
       int n = (int) Math.min(max, kept - from);
       byte[] out = new byte[n];
-      for (int i = 0; i < n; i++) {
-        out[i] = ring[(int) ((from + i) % ring.length)];
-      }
+      copyOut(from, out, n);
       if (primary && primaryOffset >= 0) {
         primaryOffset = from + n;
         lock.notifyAll();
@@ -146,5 +142,21 @@ final class ExecOutput {
     synchronized (lock) {
       return "ExecOutput[total=" + total + ", kept=" + kept + ", ring=" + ring.length + "]";
     }
+  }
+
+  /** Copies {@code n} bytes of {@code buf} to stream offset {@code at} of the ring (in at most two pieces). */
+  private void copyIn(byte[] buf, int off, long at, int n) {
+    int start = (int) (at % ring.length);
+    int first = Math.min(n, ring.length - start);
+    System.arraycopy(buf, off, ring, start, first);
+    System.arraycopy(buf, off + first, ring, 0, n - first);
+  }
+
+  /** Copies {@code n} bytes from stream offset {@code at} of the ring into {@code out}. */
+  private void copyOut(long at, byte[] out, int n) {
+    int start = (int) (at % ring.length);
+    int first = Math.min(n, ring.length - start);
+    System.arraycopy(ring, start, out, 0, first);
+    System.arraycopy(ring, 0, out, first, n - first);
   }
 }
