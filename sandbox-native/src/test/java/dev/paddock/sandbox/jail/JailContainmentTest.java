@@ -209,6 +209,32 @@ class JailContainmentTest {
     assertThat(run.stdout()).isEqualTo("1000\n0\n");
   }
 
+  @Test
+  void noneOfTheHostsUnixSocketsAreReachable() throws Exception {
+    String name = "paddock-test-" + ThreadLocalRandom.current().nextLong(1L << 40, 1L << 41);
+    Path hostSocket = temp.resolve(name + ".sock");
+    // A host process listening on an abstract socket (per network namespace) and a path socket.
+    Process listener = new ProcessBuilder("python3", "-c",
+        "import socket, time\n"
+            + "a = socket.socket(socket.AF_UNIX); a.bind('\\0" + name + "'); a.listen()\n"
+            + "p = socket.socket(socket.AF_UNIX); p.bind('" + hostSocket + "'); p.listen()\n"
+            + "print('listening', flush=True); time.sleep(30)").start();
+    try {
+      assertThat(new String(listener.getInputStream().readNBytes(10))).isEqualTo("listening\n".substring(0, 10));
+      TestJail.Run run = jail.python(
+          "import socket\n"
+              + "for addr in ['\\0" + name + "', '" + hostSocket + "']:\n"
+              + "  s = socket.socket(socket.AF_UNIX)\n"
+              + "  try: s.connect(addr); print('CONNECTED')\n"
+              + "  except OSError as e: print('refused', e.errno)\n");
+      assertThat(run.stdout()).doesNotContain("CONNECTED").contains("refused");
+      assertThat(run.stdout().lines().count()).isEqualTo(2);
+    } finally {
+      listener.destroyForcibly();
+      listener.waitFor();
+    }
+  }
+
   static List<Long> processesWithArgument(String marker) throws IOException {
     List<Long> found = new java.util.ArrayList<>();
     try (var procs = Files.list(Path.of("/proc"))) {
