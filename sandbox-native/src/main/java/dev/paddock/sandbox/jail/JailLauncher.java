@@ -341,6 +341,21 @@ public final class JailLauncher implements AutoCloseable {
     }
   }
 
+  /**
+   * For the benchmark's baseline only (the host never runs it): the nsjail config text a session
+   * jail of {@code policy} gets from {@link #start}, except that nsjail runs {@code /bin/true} (a
+   * path inside the jail) instead of paddock-init and passes no control descriptor. Namespaces,
+   * uid/gid maps, mounts, tmpfs sizes, rlimits, log settings and the seccomp policy are the same,
+   * so {@code nsjail --config <file>} with this text times a raw jail spawn of {@code /bin/true}
+   * under a session jail's policy. No cgroup is involved (a session jail's cgroup join happens in
+   * the launcher's shell, not in the config).
+   *
+   * @param logFile where nsjail writes its log, as {@code log_file} of a session jail's config
+   */
+  public static String baselineConfigText(JailConfig host, SandboxPolicy policy, WorkspaceLimits workspace, Path logFile) {
+    return NsjailConfigs.text(NsjailConfigs.baseline(host, policy, workspace, logFile));
+  }
+
   /** Writes the shell's pid into every cgroup.procs file, then execs nsjail ("$@"). */
   private static String joinCgroupScript(List<Path> procsFiles) {
     StringBuilder script = new StringBuilder();

@@ -84,6 +84,17 @@ final class NsjailConfigs {
     return c.build();
   }
 
+  /**
+   * The benchmark's baseline ({@link JailLauncher#baselineConfigText}): {@link #session} with
+   * {@code /bin/true} as the program and no descriptor passed.
+   */
+  static NsJailConfig baseline(JailConfig host, SandboxPolicy policy, WorkspaceLimits workspace, Path logFile) {
+    return session(host, policy, workspace, logFile).toBuilder()
+        .clearPassFd()
+        .setExecBin(Exe.newBuilder().setPath("/bin/true"))
+        .build();
+  }
+
   /** The text nsjail reads with {@code --config}. */
   static String text(NsJailConfig config) {
     return TextFormat.printer().printToString(config);
