@@ -17,8 +17,11 @@ final class ExecOutput {
   record Chunk(byte[] data, long offset) {}
 
   private final Object lock;
-  private final byte[] ring;
+  /** Grows from {@link #INITIAL_BYTES} up to {@code capacity}: most execs write little. */
+  private byte[] ring;
+  private final int capacity;
   private final long cap;
+  static final int INITIAL_BYTES = 4096;
   private long total;       // bytes the program wrote
   private long kept;        // bytes accepted into the ring (total, minus what the cap dropped)
   private boolean ended;
@@ -28,7 +31,8 @@ final class ExecOutput {
   /** {@code lock} is shared by an exec's two streams, so one reader can wait for either. */
   ExecOutput(Object lock, int retainBytes, long capBytes) {
     this.lock = lock;
-    this.ring = new byte[retainBytes];
+    this.capacity = retainBytes;
+    this.ring = new byte[Math.min(INITIAL_BYTES, retainBytes)];
     this.cap = capBytes;
   }
 
@@ -42,11 +46,12 @@ final class ExecOutput {
       }
       int off = 0;
       while (off < accepted) {
-        while (primaryOffset >= 0 && kept - primaryOffset >= ring.length) {
+        while (primaryOffset >= 0 && kept - primaryOffset >= capacity) {
           lock.wait();
         }
-        long room = primaryOffset >= 0 ? ring.length - (kept - primaryOffset) : ring.length;
+        long room = primaryOffset >= 0 ? capacity - (kept - primaryOffset) : capacity;
         int n = (int) Math.min(accepted - off, room);
+        growFor(n);
         copyIn(buf, off, kept, n);
         kept += n;
         off += n;
@@ -141,6 +146,18 @@ final class ExecOutput {
   public String toString() {
     synchronized (lock) {
       return "ExecOutput[total=" + total + ", kept=" + kept + ", ring=" + ring.length + "]";
+    }
+  }
+
+  /**
+   * Makes room for {@code n} more bytes while the ring is below its capacity. Until the ring has
+   * reached its capacity nothing was overwritten, so stream offset i is still at index i and
+   * growing is a plain copy.
+   */
+  private void growFor(int n) {
+    if (ring.length < capacity && kept + n > ring.length) {
+      long wanted = Math.max((long) ring.length * 2, kept + n);
+      ring = java.util.Arrays.copyOf(ring, (int) Math.min(capacity, wanted));
     }
   }
 

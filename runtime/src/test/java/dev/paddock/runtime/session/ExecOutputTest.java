@@ -45,4 +45,32 @@ class ExecOutputTest {
     assertThat(out.truncated()).isTrue();
     assertThat(out.read(250, 10, 0, false)).isNull();
   }
+
+  @Test
+  void theRingGrowsFromSmallToItsCapacityWithoutLosingOrder() throws Exception {
+    ExecOutput out = new ExecOutput(new Object(), 100_000, Long.MAX_VALUE);
+    byte[] all = new byte[300_000];
+    new Random(9).nextBytes(all);
+    ByteArrayOutputStream seen = new ByteArrayOutputStream();
+    long at = 0;
+    for (int off = 0; off < all.length; off += 7_001) {
+      int n = Math.min(7_001, all.length - off);
+      out.write(java.util.Arrays.copyOfRange(all, off, off + n), n);
+      if ((off / 7_001) % 3 == 2) { // read only now and then: the reader lags, within capacity
+        ExecOutput.Chunk c;
+        while ((c = out.read(at, 65_536, 0, false)).data().length > 0) {
+          assertThat(c.offset()).isEqualTo(at);
+          seen.write(c.data());
+          at += c.data().length;
+        }
+      }
+    }
+    out.end();
+    ExecOutput.Chunk c;
+    while ((c = out.read(at, 65_536, 0, false)) != null) {
+      seen.write(c.data());
+      at += c.data().length;
+    }
+    assertThat(seen.toByteArray()).isEqualTo(all);
+  }
 }

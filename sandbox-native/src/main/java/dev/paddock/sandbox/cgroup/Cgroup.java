@@ -17,6 +17,12 @@ public interface Cgroup {
   CgroupStats stats() throws CgroupException;
 
   /**
+   * Only the limit counters (OOM kills, pids-limit hits), the rest zero: two small reads, cheap
+   * enough for every exec's start and end.
+   */
+  CgroupStats limitEvents() throws CgroupException;
+
+  /**
    * SIGKILLs every process in the group and waits (up to about one second) until none is left.
    *
    * @return true when the group is empty

@@ -116,6 +116,12 @@ public final class CgroupV1Driver implements CgroupDriver {
     }
 
     @Override
+    public CgroupStats limitEvents() throws CgroupException {
+      return new CgroupStats(CgroupFiles.keyed(memory.resolve("memory.oom_control"), "oom_kill"),
+          CgroupFiles.keyed(pids.resolve("pids.events"), "max"), 0, Duration.ZERO, Duration.ZERO);
+    }
+
+    @Override
     public CgroupStats stats() throws CgroupException {
       long oomKills = CgroupFiles.keyed(memory.resolve("memory.oom_control"), "oom_kill");
       long pidsHits = CgroupFiles.keyed(pids.resolve("pids.events"), "max");

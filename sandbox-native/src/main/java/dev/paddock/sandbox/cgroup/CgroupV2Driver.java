@@ -82,6 +82,12 @@ public final class CgroupV2Driver implements CgroupDriver {
     }
 
     @Override
+    public CgroupStats limitEvents() throws CgroupException {
+      return new CgroupStats(CgroupFiles.keyed(dir.resolve("memory.events"), "oom_kill"),
+          CgroupFiles.keyed(dir.resolve("pids.events"), "max"), 0, java.time.Duration.ZERO, java.time.Duration.ZERO);
+    }
+
+    @Override
     public CgroupStats stats() throws CgroupException {
       long oomKills = CgroupFiles.keyed(dir.resolve("memory.events"), "oom_kill");
       long pidsHits = CgroupFiles.keyed(dir.resolve("pids.events"), "max");

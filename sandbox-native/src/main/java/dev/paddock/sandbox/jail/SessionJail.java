@@ -407,7 +407,7 @@ public final class SessionJail implements Jail {
 
   private CgroupStats counters() {
     try {
-      return cgroup.stats();
+      return cgroup.limitEvents();
     } catch (CgroupException e) {
       log.warn("session jail {}: cannot read cgroup counters", name, e);
       return CgroupStats.UNKNOWN;
