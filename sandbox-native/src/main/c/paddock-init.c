@@ -546,17 +546,9 @@ static _Noreturn void child(const struct spawn *s, const int fds[3], int rp)
         child_fail(rp, STAGE_FORK);
 
     /*
-     * When the session's memory runs out, the kernel should kill a tenant's process, never init
-     * or nsjail (either would take the whole session down). Raising one's own OOM score needs no
-     * privilege; best effort (no /proc, no matter).
+     * The exec's OOM score is raised by the host from outside (the jail's /proc is read-only), so
+     * a session's OOM kill takes a tenant process, never init or nsjail.
      */
-    int oom = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-    if (oom >= 0) {
-        if (write(oom, "1000", 4) < 0) {
-            /* nothing to do: the exec still runs, only with the default OOM preference */
-        }
-        close(oom);
-    }
 
     /*
      * Ignored dispositions survive execve, and init's may come from whoever started it (a JVM
