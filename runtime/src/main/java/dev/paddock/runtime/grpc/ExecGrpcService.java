@@ -184,7 +184,7 @@ final class ExecGrpcService extends ExecServiceGrpc.ExecServiceImplBase {
     unary(out, () -> {
       Principal caller = AuthInterceptor.current();
       Session s = sessions.get(caller, req.getSessionId());
-      int size = req.getPageSize() == 0 ? 100 : Math.min(req.getPageSize(), 1000);
+      int size = req.getPageSize() == 0 ? 100 : (int) Math.min(Integer.toUnsignedLong(req.getPageSize()), 1000);
       String after = decodeExecToken(req.getPageToken());
       List<ExecRecord> all = new ArrayList<>(s.execs());
       all.sort(Comparator.comparing(ExecRecord::startTime).thenComparing(ExecRecord::id));

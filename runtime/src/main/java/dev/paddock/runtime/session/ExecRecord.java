@@ -35,6 +35,7 @@ public final class ExecRecord {
   private final CompletableFuture<Outcome> outcome = new CompletableFuture<>();
   private final Object stdinLock = new Object();
   private final Object outputLock = new Object();
+  private final Runnable beforeOutcome;
   private boolean stdinOpen;
   private long stdinBytes;
   private volatile Instant endTime;
@@ -50,7 +51,8 @@ public final class ExecRecord {
   public record Outcome(SandboxResult result, long stdoutBytes, long stderrBytes, boolean truncated) {}
 
   ExecRecord(String id, Session session, List<String> argv, String cwd, Instant startTime, JailProcess jail,
-      int replayBytes, long maxOutputBytes, LinuxSyscalls linux, boolean keepStdinOpen) {
+      int replayBytes, long maxOutputBytes, LinuxSyscalls linux, boolean keepStdinOpen, Runnable beforeOutcome) {
+    this.beforeOutcome = beforeOutcome;
     this.id = id;
     this.session = session;
     this.argv = List.copyOf(argv);
@@ -121,6 +123,11 @@ public final class ExecRecord {
         outputLock.wait(left);
       }
     }
+  }
+
+  /** Runs once, right before the outcome is set (the caller's quota bookkeeping). */
+  Runnable beforeOutcome() {
+    return beforeOutcome;
   }
 
   /** The session this exec runs in. */

@@ -58,7 +58,8 @@ public final class ExecRunner {
    * @throws PaddockException SESSION_CLOSED when the session closed meanwhile (or its jail is going
    *     down); INTERNAL / SANDBOX_SETUP_FAILED when the live jail could not take the exec
    */
-  ExecRecord start(Session session, ExecSpec spec, Duration timeLimit, Duration cpuLimit, boolean primaryReader) {
+  ExecRecord start(Session session, ExecSpec spec, Duration timeLimit, Duration cpuLimit, boolean primaryReader,
+      Runnable beforeOutcome) {
     Limits limits = session.policy().limits();
     ExecCommand command = new ExecCommand(spec.argv(), environment(session, spec),
         spec.cwd().isEmpty() ? WORKSPACE : WORKSPACE + "/" + spec.cwd(), timeLimit, cpuLimit,
@@ -81,7 +82,7 @@ public final class ExecRunner {
         throw SessionManager.sessionClosed(session);
       }
       record = new ExecRecord(id, session, spec.argv(), spec.cwd(), clock.instant(), exec,
-          settings.replayBytes(), settings.maxOutputBytes(), linux, spec.keepStdinOpen());
+          settings.replayBytes(), settings.maxOutputBytes(), linux, spec.keepStdinOpen(), beforeOutcome);
       session.register(record);
     }
     if (primaryReader) {
@@ -171,6 +172,7 @@ public final class ExecRunner {
       record.stderr().end();
     }
     SandboxResult result = awaitResult(exec);
+    record.beforeOutcome().run();
     record.finish(new ExecRecord.Outcome(result, record.stdout().total(), record.stderr().total(),
         record.stdout().truncated() || record.stderr().truncated()), clock.instant());
     session.finished(record);

@@ -263,19 +263,18 @@ public final class SessionManager {
           "the tenant already has " + tenant.maxExecs() + " execs running, its limit", "tenant:" + tenant.id(),
           Map.of("maxExecs", Integer.toString(tenant.maxExecs()), "scope", "tenant"));
     }
-    ExecRecord record;
     try {
-      record = execs.start(s, spec, timeLimit, spec.cpuTimeLimit() == null ? Duration.ZERO : spec.cpuTimeLimit(),
-          primaryReader);
+      // The slot is free before anyone can see the exec finished: a caller's next exec is never
+      // refused for an exec it already saw end.
+      return execs.start(s, spec, timeLimit, spec.cpuTimeLimit() == null ? Duration.ZERO : spec.cpuTimeLimit(),
+          primaryReader, () -> {
+            running.decrementAndGet();
+            s.touch(clock.instant());
+          });
     } catch (RuntimeException e) {
       running.decrementAndGet();
       throw e;
     }
-    record.outcome().whenComplete((o, e) -> {
-      running.decrementAndGet();
-      s.touch(clock.instant());
-    });
-    return record;
   }
 
   /** One exec of the caller's session, running or retained. */
