@@ -539,6 +539,22 @@ static int exec_program(char *const argv[], char *const envp[])
     return err;
 }
 
+/* The kernel's struct sigaction (not libc's): handler, flags, restorer, mask. */
+struct ksigaction { void (*handler)(int); unsigned long flags; void (*restorer)(void); uint64_t mask; };
+
+/* Signals whose disposition is not SIG_DFL in init (bit sig-1): what a child must reset. */
+static uint64_t nondefault_signals;
+
+/* Notes every signal init inherited or set away from its default, for child() to reset. */
+static void note_nondefault_signals(void)
+{
+    for (int sig = 1; sig <= 64; sig++) {
+        struct ksigaction old;
+        if (syscall(SYS_rt_sigaction, sig, NULL, &old, sizeof old.mask) == 0 && old.handler != SIG_DFL)
+            nondefault_signals |= 1ULL << (sig - 1);
+    }
+}
+
 /* The child between fork and execve. Any failure goes to the report pipe `rp`. */
 static _Noreturn void child(const struct spawn *s, const int fds[3], int rp)
 {
@@ -552,13 +568,14 @@ static _Noreturn void child(const struct spawn *s, const int fds[3], int rp)
 
     /*
      * Ignored dispositions survive execve, and init's may come from whoever started it (a JVM
-     * passes on 32 and 33 ignored). libc's sigaction refuses 32 and 33, its own, so this is the
-     * raw call; the kernel struct is handler, flags, restorer, mask (x86_64, arm64, ...).
+     * passes on 32 and 33 ignored). main() noted every signal not at its default; only those are
+     * reset, one syscall each. libc's sigaction refuses 32 and 33, its own, so this is the raw
+     * call; the kernel struct is handler, flags, restorer, mask (x86_64, arm64, ...).
      */
-    struct { void (*handler)(int); unsigned long flags; void (*restorer)(void); uint64_t mask; }
-        dfl = { SIG_DFL, 0, NULL, 0 };
+    struct ksigaction dfl = { SIG_DFL, 0, NULL, 0 };
     for (int sig = 1; sig <= 64; sig++)
-        syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask); /* KILL, STOP: EINVAL */
+        if (nondefault_signals & (1ULL << (sig - 1)))
+            syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -875,6 +892,7 @@ int main(void)
         fatal("cannot mark descriptors close-on-exec");
     /* A dead peer must be an EPIPE from sendmsg, not a signal that kills init. */
     signal(SIGPIPE, SIG_IGN);
+    note_nondefault_signals(); /* after init's own changes, so SIGPIPE is among them */
     /* No other handler: as PID 1, signals from inside the namespace without one are dropped,
      * which is what makes a tenant's `kill -9 1` harmless. */
     sigset_t chld;
