@@ -21,18 +21,11 @@ import dev.paddock.runtime.errors.PaddockException;
 import dev.paddock.runtime.session.ExecFollower;
 import dev.paddock.runtime.session.ExecListener;
 import dev.paddock.runtime.session.ExecRecord;
-import dev.paddock.runtime.session.Session;
 import dev.paddock.sandbox.jail.JailCensus;
 import dev.paddock.sandbox.linux.Signal;
-import dev.paddock.ipc.v1.ExecState;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.Base64;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import dev.paddock.runtime.session.ExecSpec;
 import dev.paddock.runtime.session.SessionManager;
 import dev.paddock.runtime.tenant.Principal;
 import dev.paddock.sandbox.SandboxResult;
@@ -79,11 +72,11 @@ final class ExecGrpcService extends ExecServiceGrpc.ExecServiceImplBase {
       return;
     }
     StreamingListener listener = new StreamingListener(call, requestId, stallTimeout.toNanos(),
-        () -> record.cancelByCaller("the client read no output in time; the exec was killed"));
+        () -> record.cancel("the client read no output in time; the exec was killed"));
     call.setOnReadyHandler(listener::onReady);
     call.setOnCancelHandler(() -> {
       listener.onCancel();
-      record.cancelByCaller("the caller cancelled the exec");
+      record.cancel("the caller cancelled the exec");
     });
     follow(record, 0, 0, true, listener, requestId);
   }
@@ -127,7 +120,7 @@ final class ExecGrpcService extends ExecServiceGrpc.ExecServiceImplBase {
 
   @Override
   public void startExec(ExecRequest req, StreamObserver<ExecStarted> out) {
-    unary(out, () -> {
+    SessionGrpcService.unary(out, () -> {
       ExecRecord r = sessions.exec(AuthInterceptor.current(), req.getSessionId(), Protos.fromProto(req));
       return ExecStarted.newBuilder().setExecId(r.id()).setStartTime(Protos.toProto(r.startTime())).build();
     });
@@ -135,7 +128,7 @@ final class ExecGrpcService extends ExecServiceGrpc.ExecServiceImplBase {
 
   @Override
   public void writeStdin(WriteStdinRequest req, StreamObserver<WriteStdinResponse> out) {
-    unary(out, () -> {
+    SessionGrpcService.unary(out, () -> {
       if (req.getData().size() > 1024 * 1024) {
         throw new PaddockException.InvalidArgument(ErrorReason.PAYLOAD_TOO_LARGE,
             List.of(new PaddockException.FieldViolation("data", "at most 1048576 bytes per call")),
@@ -153,7 +146,7 @@ final class ExecGrpcService extends ExecServiceGrpc.ExecServiceImplBase {
 
   @Override
   public void signalExec(SignalExecRequest req, StreamObserver<SignalExecResponse> out) {
-    unary(out, () -> {
+    SessionGrpcService.unary(out, () -> {
       Signal signal = switch (req.getSignal()) {
         case SIGNAL_INT -> Signal.SIGINT;
         case SIGNAL_TERM -> Signal.SIGTERM;
@@ -171,7 +164,7 @@ final class ExecGrpcService extends ExecServiceGrpc.ExecServiceImplBase {
 
   @Override
   public void getExec(GetExecRequest req, StreamObserver<ExecInfo> out) {
-    unary(out, () -> {
+    SessionGrpcService.unary(out, () -> {
       Principal caller = AuthInterceptor.current();
       ExecRecord r = sessions.execOf(caller, req.getSessionId(), req.getExecId());
       Optional<JailCensus> census = sessions.census(sessions.get(caller, req.getSessionId()));
@@ -181,62 +174,15 @@ final class ExecGrpcService extends ExecServiceGrpc.ExecServiceImplBase {
 
   @Override
   public void listExecs(ListExecsRequest req, StreamObserver<ListExecsResponse> out) {
-    unary(out, () -> {
-      Principal caller = AuthInterceptor.current();
-      Session s = sessions.get(caller, req.getSessionId());
-      int size = req.getPageSize() == 0 ? 100 : (int) Math.min(Integer.toUnsignedLong(req.getPageSize()), 1000);
-      String after = decodeExecToken(req.getPageToken());
-      List<ExecRecord> all = new ArrayList<>(s.execs());
-      all.sort(Comparator.comparing(ExecRecord::startTime).thenComparing(ExecRecord::id));
-      Optional<JailCensus> census = sessions.census(s);
-      ListExecsResponse.Builder page = ListExecsResponse.newBuilder();
-      census.ifPresent(c -> page.setDetachedProcesses(c.detached()));
-      for (ExecRecord r : all) {
-        if ((after != null && execKey(r).compareTo(after) <= 0)
-            || (req.getRunningOnly() && r.state() != ExecRecord.State.RUNNING)) {
-          continue;
-        }
-        if (page.getExecsCount() == size) {
-          page.setNextPageToken(Base64.getUrlEncoder().withoutPadding()
-              .encodeToString(execKey(all.get(all.indexOf(r) - 1)).getBytes(StandardCharsets.UTF_8)));
-          break;
-        }
-        page.addExecs(Protos.toProto(r, census));
-      }
-      return page.build();
+    SessionGrpcService.unary(out, () -> {
+      SessionManager.ExecPage page = sessions.listExecs(AuthInterceptor.current(), req.getSessionId(),
+          req.getPageSize(), req.getPageToken(), req.getRunningOnly());
+      Optional<JailCensus> census = sessions.census(page.session());
+      ListExecsResponse.Builder answer = ListExecsResponse.newBuilder().setNextPageToken(page.nextPageToken());
+      census.ifPresent(c -> answer.setDetachedProcesses(c.detached()));
+      page.execs().forEach(r -> answer.addExecs(Protos.toProto(r, census)));
+      return answer.build();
     });
-  }
-
-  private static String execKey(ExecRecord r) {
-    return String.format("%020d.%09d/%s", r.startTime().getEpochSecond(), r.startTime().getNano(), r.id());
-  }
-
-  private static String decodeExecToken(String token) {
-    if (token.isEmpty()) {
-      return null;
-    }
-    try {
-      String key = new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8);
-      if (key.matches("\\d{20}\\.\\d{9}/exe_[0-9a-f]{32}")) {
-        return key;
-      }
-    } catch (IllegalArgumentException e) {
-      // fall through
-    }
-    throw new PaddockException.InvalidArgument("page_token", "is not a token from a previous ListExecs answer");
-  }
-
-  /** Runs a unary call: the answer, or the typed error. */
-  private static <T> void unary(StreamObserver<T> out, java.util.function.Supplier<T> body) {
-    T answer;
-    try {
-      answer = body.get();
-    } catch (RuntimeException e) {
-      out.onError(ErrorMapper.toStatusException(e, RequestIds.current()));
-      return;
-    }
-    out.onNext(answer);
-    out.onCompleted();
   }
 
   @Override

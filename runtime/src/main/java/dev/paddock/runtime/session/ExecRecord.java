@@ -125,11 +125,6 @@ public final class ExecRecord {
     }
   }
 
-  /** Runs once, right before the outcome is set (the caller's quota bookkeeping). */
-  Runnable beforeOutcome() {
-    return beforeOutcome;
-  }
-
   /** The session this exec runs in. */
   Session session() {
     return session;
@@ -137,11 +132,6 @@ public final class ExecRecord {
 
   JailProcess jail() {
     return jail;
-  }
-
-  /** Processes the exec left running in its process session when its main process ended. */
-  public int leftoverProcesses() {
-    return jail.leftoverProcesses();
   }
 
   /** Bytes written to stdout so far. */
@@ -160,7 +150,9 @@ public final class ExecRecord {
     }
   }
 
+  /** Sets the outcome, once; the caller's bookkeeping ({@code beforeOutcome}) runs first. */
   void finish(Outcome o, Instant end) {
+    beforeOutcome.run();
     endTime = end;
     outcome.complete(o);
     closeStdinQuietly();
@@ -173,7 +165,7 @@ public final class ExecRecord {
         writeFully(data, deadlineMillis);
         stdinBytes += data.length;
         if (!stdinOpen) {
-          linux.close(jail.stdin());
+          closeStdinQuietly();
         }
       }
     } catch (NativeException | PaddockException e) {
@@ -201,20 +193,21 @@ public final class ExecRecord {
       try {
         writeFully(data, deadlineMillis);
       } catch (NativeException e) {
-        stdinOpen = false;
-        linux.close(jail.stdin());
+        closeStdinQuietly();
         throw new PaddockException.FailedPrecondition(ErrorReason.STDIN_CLOSED, "the program closed its stdin", Map.of("execId", id));
       }
       stdinBytes += data.length;
       if (close) {
-        stdinOpen = false;
-        linux.close(jail.stdin());
+        closeStdinQuietly();
       }
       return stdinBytes;
     }
   }
 
   private void writeFully(byte[] data, long deadlineMillis) throws NativeException {
+    if (data.length == 0) {
+      return; // most execs: no stdin at all, so no syscalls on their start
+    }
     Fd fd = jail.stdin();
     linux.setNonBlocking(fd, true);
     int off = 0;
@@ -253,13 +246,11 @@ public final class ExecRecord {
     return true;
   }
 
-  /** Kills the exec's tree on the host's behalf (session closing); it ends as KILLED. */
-  void cancel(String reason) {
-    jail.cancel(reason);
-  }
-
-  /** The caller of the Exec that started it went away: kills its tree; it ends as KILLED. */
-  public void cancelByCaller(String reason) {
+  /**
+   * Kills the exec's tree on the host's behalf (its session closing, or the caller of the Exec
+   * that started it gone); a running exec ends as KILLED with {@code reason}.
+   */
+  public void cancel(String reason) {
     if (state() == State.RUNNING) {
       jail.cancel(reason);
     }

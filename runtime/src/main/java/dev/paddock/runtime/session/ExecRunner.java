@@ -172,7 +172,6 @@ public final class ExecRunner {
       record.stderr().end();
     }
     SandboxResult result = awaitResult(exec);
-    record.beforeOutcome().run();
     record.finish(new ExecRecord.Outcome(result, record.stdout().total(), record.stderr().total(),
         record.stdout().truncated() || record.stderr().truncated()), clock.instant());
     session.finished(record);

@@ -202,10 +202,6 @@ public final class Session {
 
   /** Kills every running exec of this session. */
   void killAll(String reason) {
-    for (ExecRecord r : execs()) {
-      if (r.state() == ExecRecord.State.RUNNING) {
-        r.cancel(reason);
-      }
-    }
+    execs().forEach(r -> r.cancel(reason));
   }
 }

@@ -11,13 +11,10 @@ import dev.paddock.sandbox.SandboxSetupException;
 import dev.paddock.sandbox.jail.JailCensus;
 import dev.paddock.sandbox.jail.WorkspaceLimits;
 import dev.paddock.sandbox.jail.Jail;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -171,53 +168,29 @@ public final class SessionManager {
   /** A page of the caller's sessions, oldest first. */
   public Page list(Principal caller, int pageSize, String pageToken, Map<String, String> labelSelector) {
     validator.labelSelector(labelSelector);
-    int size = pageSize <= 0 ? 100 : Math.min(pageSize, 1000);
-    String after = decodeToken(pageToken);
-    List<Session> mine = new ArrayList<>();
-    for (Session s : sessions.values()) {
-      if (s.tenantId().equals(caller.tenantId()) && s.labels().entrySet().containsAll(labelSelector.entrySet())) {
-        mine.add(s);
-      }
-    }
-    mine.sort(Comparator.comparing(Session::createTime).thenComparing(Session::id));
-    List<Session> page = new ArrayList<>();
-    for (Session s : mine) {
-      if (after != null && sortKey(s).compareTo(after) <= 0) {
-        continue;
-      }
-      if (page.size() == size) {
-        return new Page(page, encodeToken(sortKey(page.get(page.size() - 1))));
-      }
-      page.add(s);
-    }
-    return new Page(page, "");
+    PageTokens.Paged<Session> page = PageTokens.page(new ArrayList<>(sessions.values()), Session::createTime, Session::id,
+        s -> s.tenantId().equals(caller.tenantId()) && s.labels().entrySet().containsAll(labelSelector.entrySet()),
+        pageToken, pageSize <= 0 ? 100 : Math.min(pageSize, 1000), SESSION_PREFIX, "ListSessions");
+    return new Page(page.items(), page.nextPageToken());
   }
 
   /** One page of sessions and the token of the next ("" when this is the last). */
   public record Page(List<Session> sessions, String nextPageToken) {}
 
-  private static String sortKey(Session s) {
-    return String.format("%020d.%09d/%s", s.createTime().getEpochSecond(), s.createTime().getNano(), s.id());
+  /**
+   * A page of the execs of the caller's session {@code sessionId} (running and retained ones, or
+   * only running ones), oldest first. {@code pageSize} is unsigned: 0 = 100, capped at 1000.
+   */
+  public ExecPage listExecs(Principal caller, String sessionId, int pageSize, String pageToken, boolean runningOnly) {
+    Session s = get(caller, sessionId);
+    long size = pageSize == 0 ? 100 : Math.min(Integer.toUnsignedLong(pageSize), 1000);
+    PageTokens.Paged<ExecRecord> page = PageTokens.page(s.execs(), ExecRecord::startTime, ExecRecord::id,
+        r -> !runningOnly || r.state() == ExecRecord.State.RUNNING, pageToken, (int) size, "exe", "ListExecs");
+    return new ExecPage(s, page.items(), page.nextPageToken());
   }
 
-  private static String encodeToken(String key) {
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(key.getBytes(StandardCharsets.UTF_8));
-  }
-
-  private static String decodeToken(String token) {
-    if (token == null || token.isEmpty()) {
-      return null;
-    }
-    try {
-      String key = new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8);
-      if (key.matches("\\d{20}\\.\\d{9}/ses_[0-9a-f]{32}")) {
-        return key;
-      }
-    } catch (IllegalArgumentException e) {
-      // fall through
-    }
-    throw new PaddockException.InvalidArgument("page_token", "is not a token from a previous ListSessions answer");
-  }
+  /** One page of a session's execs and the token of the next ("" when this is the last). */
+  public record ExecPage(Session session, List<ExecRecord> execs, String nextPageToken) {}
 
   /** Closes the caller's session: kills its jail and everything in it. Repeating is fine. */
   public Session close(Principal caller, String sessionId) {

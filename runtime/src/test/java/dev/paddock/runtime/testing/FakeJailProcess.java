@@ -73,7 +73,6 @@ public final class FakeJailProcess implements JailProcess {
   private final CountDownLatch killed = new CountDownLatch(1);
   private final List<Signal> signals = new ArrayList<>();
   private final AtomicInteger fullPipeWaits = new AtomicInteger();
-  private volatile int leftoverProcesses;
   private volatile ScheduledFuture<?> deadline;
 
   /** {@code pipes}: stdin, stdout, stderr, each {read end, write end}. */
@@ -120,11 +119,6 @@ public final class FakeJailProcess implements JailProcess {
   @Override
   public CompletableFuture<SandboxResult> result() {
     return result;
-  }
-
-  @Override
-  public int leftoverProcesses() {
-    return leftoverProcesses;
   }
 
   /** Every signal ends the fake program (they all default to terminating it), except after it ended. */
@@ -333,11 +327,6 @@ public final class FakeJailProcess implements JailProcess {
     public void awaitKill() throws InterruptedException {
       killed.await();
       throw new Killed();
-    }
-
-    /** Processes the exec leaves behind in its process session (reported with its ending). */
-    public void leaveBehind(int processes) {
-      leftoverProcesses = processes;
     }
 
     /** Exited with {@code code}. */

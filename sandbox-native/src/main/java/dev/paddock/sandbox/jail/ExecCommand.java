@@ -30,4 +30,9 @@ public record ExecCommand(
       throw new IllegalArgumentException("argv[0] is required");
     }
   }
+
+  /** The CPU-time limit as RLIMIT_CPU takes it: whole seconds, rounded up; 0 = none. */
+  public long cpuSeconds() {
+    return (cpuTime.toMillis() + 999) / 1000;
+  }
 }

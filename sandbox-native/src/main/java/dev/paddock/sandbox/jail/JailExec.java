@@ -41,7 +41,6 @@ public final class JailExec implements JailProcess {
   private final AtomicReference<HostKill> hostKill = new AtomicReference<>(HostKill.NONE);
   private volatile String cancelReason = "";
   private volatile long hostPid = -1;
-  private volatile int leftoverProcesses;
   private volatile ScheduledFuture<?> deadline;
 
   JailExec(long number, ExecCommand command, SessionJail jail, Fd stdin, Fd stdout, Fd stderr, CgroupStats countersAtStart) {
@@ -96,12 +95,6 @@ public final class JailExec implements JailProcess {
     return p > 0 ? OptionalLong.of(p) : OptionalLong.empty();
   }
 
-  /** Processes of its process session still alive when the main process ended. */
-  @Override
-  public int leftoverProcesses() {
-    return leftoverProcesses;
-  }
-
   /**
    * Sends {@code signal} to the exec: with {@code tree}, its process group and process session.
    * A signal a caller sends is not a host kill: the exec ends as SIGNALED.
@@ -144,7 +137,6 @@ public final class JailExec implements JailProcess {
 
   void onExited(Exited exited, CgroupStats countersNow, OptionalInt violationSyscall) {
     cancelDeadline();
-    leftoverProcesses = exited.getLeftoverProcesses();
     started.complete(true);
     result.complete(classify(exited, countersNow, violationSyscall));
   }
@@ -161,11 +153,6 @@ public final class JailExec implements JailProcess {
     } else {
       result.complete(SandboxResult.internalError(reason, usage));
     }
-  }
-
-  /** True when the host killed it for its time limit. */
-  boolean timedOutByHost() {
-    return hostKill.get() == HostKill.TIMEOUT;
   }
 
   private void cancelDeadline() {
@@ -195,7 +182,7 @@ public final class JailExec implements JailProcess {
       return SandboxResult.violation(syscallName(violationSyscall), usage);
     }
     if (signal == Signal.SIGXCPU.number() || (signal == Signal.SIGKILL.number() && cpuLimitReached(usage))) {
-      return SandboxResult.cpuTimeout(command.cpuTime().toSeconds(), usage);
+      return SandboxResult.cpuTimeout(command.cpuSeconds(), usage);
     }
     if (signal == Signal.SIGKILL.number() && now.oomKills() > countersAtStart.oomKills()) {
       return SandboxResult.oom(jail.memoryLimitBytes(), usage);
@@ -212,7 +199,7 @@ public final class JailExec implements JailProcess {
   }
 
   private boolean cpuLimitReached(ResourceUsage usage) {
-    long limit = command.cpuTime().toMillis();
+    long limit = command.cpuSeconds() * 1000;
     return limit > 0 && usage.cpuUser().plus(usage.cpuSystem()).toMillis() >= limit - 50;
   }
 

@@ -18,7 +18,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
@@ -132,11 +131,8 @@ public final class JailLauncher implements AutoCloseable {
     }
     try (Stream<Path> dirs = Files.list(scratch)) {
       for (Path dir : (Iterable<Path>) dirs::iterator) {
-        try (Stream<Path> files = Files.list(dir)) {
-          for (Path f : (Iterable<Path>) files::iterator) {
-            Files.deleteIfExists(f);
-          }
-          Files.deleteIfExists(dir);
+        try {
+          JailScratch.delete(dir);
         } catch (IOException e) {
           log.warn("cannot remove leftover scratch files {}", dir.getFileName(), e);
         }
@@ -196,8 +192,8 @@ public final class JailLauncher implements AutoCloseable {
           StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
       Files.setPosixFilePermissions(scratch.config(), PosixFilePermissions.fromString("rw-------"));
       channel = linux.seqpacketPair(HOST_SEND_BUFFER);
-      List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", joinCgroupScript(cgroup.procsFiles()), "paddock-jail",
-          parts.nsjail().toString(), "--config", scratch.config().toString()));
+      List<String> argv = List.of("/bin/sh", "-c", joinCgroupScript(cgroup.procsFiles()), "paddock-jail",
+          parts.nsjail().toString(), "--config", scratch.config().toString());
       long pid = linux.spawn(argv, Arrays.asList(null, null, null, channel[1]));
       linux.close(channel[1]);
       Fd pidfd = linux.pidfdOpen(pid);
@@ -294,7 +290,7 @@ public final class JailLauncher implements AutoCloseable {
 
   private void disposeNow(SessionJail jail, int attempt) {
     try {
-      reactor.unregister(jail.control(), jail.controlToken());
+      // The jail stopped reading its channel when it died (SessionJail.stopReading).
       linux.close(jail.control());
       WorkspaceRoot workspace = jail.workspace();
       if (workspace != null) {
@@ -322,7 +318,7 @@ public final class JailLauncher implements AutoCloseable {
   public void checkAvailable(String cgroupPath, SandboxPolicy policy) throws SandboxSetupException {
     SessionJail jail = start("probe", cgroupPath, policy, new WorkspaceLimits(1 << 20, 64));
     try {
-      JailExec exec = jail.spawn(new ExecCommand(List.of("/bin/true"), List.of("PATH=/usr/bin:/bin"), "/workspace",
+      JailExec exec = jail.spawn(new ExecCommand(List.of("/bin/true"), List.of("PATH=/usr/bin:/bin"), NsjailConfigs.WORKSPACE,
           Duration.ofSeconds(10), Duration.ZERO, 1 << 20, 64));
       exec.stdin().close();
       SandboxResult result = exec.result().get(15, TimeUnit.SECONDS);

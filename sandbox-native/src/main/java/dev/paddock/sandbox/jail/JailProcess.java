@@ -46,9 +46,6 @@ public interface JailProcess {
   /** Completes once, normally, with how the process ended. */
   CompletableFuture<SandboxResult> result();
 
-  /** Processes of its process session still alive when the main process ended; 0 until then. */
-  int leftoverProcesses();
-
   /**
    * Sends {@code signal}: with {@code tree}, to its process group and process session, else to
    * the main process. A caller's signal is not a host kill: the process ends as SIGNALED if the

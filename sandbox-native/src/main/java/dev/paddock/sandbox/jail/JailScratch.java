@@ -45,6 +45,14 @@ final class JailScratch {
 
   /** Deletes the directory; throws when something is left, so the caller retries. */
   void delete() throws IOException {
+    delete(dir);
+  }
+
+  /**
+   * Deletes a jail scratch directory {@code dir} (this run's or a previous run's) and the flat
+   * files in it; missing is fine.
+   */
+  static void delete(Path dir) throws IOException {
     if (!Files.exists(dir)) {
       return;
     }

@@ -188,14 +188,6 @@ public final class SessionJail implements Jail {
     return nsjailPidfd;
   }
 
-  long controlToken() {
-    return controlToken;
-  }
-
-  long pidfdToken() {
-    return pidfdToken;
-  }
-
   CompletableFuture<Void> nsjailExited() {
     return nsjailExited;
   }
@@ -207,45 +199,51 @@ public final class SessionJail implements Jail {
    */
   @Override
   public void close(String reason) {
-    List<JailExec> gone;
-    synchronized (this) {
-      if (state == State.DEAD) {
-        return;
-      }
-      state = State.DEAD;
-      hostClosed = true;
-      deathReason = reason;
-      gone = new ArrayList<>(execs.values());
-      execs.clear();
-      failCensus();
+    Death death = markDead(reason, true);
+    if (death == null) {
+      return;
     }
-    stopReading();
     ready.completeExceptionally(new SandboxSetupException("the session's jail was closed"));
-    gone.forEach(e -> e.onJailGone(reason, true));
+    death.execs().forEach(e -> e.onJailGone(reason, true));
     launcher.dispose(this);
   }
 
   /** The jail failed by itself: same as close, but execs end as INTERNAL_ERROR and the owner is told. */
   private void fail(String reason) {
-    List<JailExec> gone;
-    Consumer<String> listener;
-    synchronized (this) {
-      if (state == State.DEAD) {
-        return;
-      }
-      state = State.DEAD;
-      deathReason = reason;
-      gone = new ArrayList<>(execs.values());
-      execs.clear();
-      failCensus();
-      listener = onFailure;
+    Death death = markDead(reason, false);
+    if (death == null) {
+      return;
     }
-    stopReading();
     log.warn("session jail {}: {}; ending it", name, reason);
     ready.completeExceptionally(new SandboxSetupException("the session's jail failed to start"));
-    gone.forEach(e -> e.onJailGone("the session's sandbox failed; the session was closed", false));
+    death.execs().forEach(e -> e.onJailGone("the session's sandbox failed; the session was closed", false));
     launcher.dispose(this);
-    notifyFailure(listener, reason);
+    notifyFailure(death.listener(), reason);
+  }
+
+  /** The execs running when the jail died, and the failure listener set at that moment. */
+  private record Death(List<JailExec> execs, Consumer<String> listener) {}
+
+  /**
+   * Moves the jail to DEAD once and stops reading its channel; null when it already was dead.
+   * The listener is taken under the same lock as the state change, so a listener set later (see
+   * {@link #onFailure}) is called by that setter instead, and each failure is reported once.
+   */
+  private Death markDead(String reason, boolean byHost) {
+    Death death;
+    synchronized (this) {
+      if (state == State.DEAD) {
+        return null;
+      }
+      state = State.DEAD;
+      hostClosed = byHost;
+      deathReason = reason;
+      death = new Death(new ArrayList<>(execs.values()), onFailure);
+      execs.clear();
+      failCensus();
+    }
+    stopReading();
+    return death;
   }
 
   private void notifyFailure(Consumer<String> listener, String reason) {
@@ -339,7 +337,7 @@ public final class SessionJail implements Jail {
     spawn.addRlimits(rlimit(RLIMIT_FSIZE, command.maxFileBytes(), command.maxFileBytes()));
     spawn.addRlimits(rlimit(RLIMIT_NOFILE, command.maxOpenFiles(), command.maxOpenFiles()));
     spawn.addRlimits(rlimit(RLIMIT_CORE, 0, 0));
-    long cpuSeconds = (command.cpuTime().toMillis() + 999) / 1000;
+    long cpuSeconds = command.cpuSeconds();
     if (cpuSeconds > 0) {
       // SIGXCPU at the soft limit; SIGKILL one second later for a program that ignores it.
       spawn.addRlimits(rlimit(RLIMIT_CPU, cpuSeconds, cpuSeconds + 1));
