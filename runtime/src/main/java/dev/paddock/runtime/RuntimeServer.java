@@ -14,7 +14,6 @@ import dev.paddock.sandbox.cgroup.CgroupLayout;
 import dev.paddock.sandbox.jail.InitBinary;
 import dev.paddock.sandbox.jail.JailConfig;
 import dev.paddock.sandbox.jail.JailLauncher;
-import dev.paddock.sandbox.jail.WorkspaceLimits;
 import dev.paddock.sandbox.linux.LinuxSyscalls;
 import dev.paddock.sandbox.linux.NativeException;
 import java.io.IOException;

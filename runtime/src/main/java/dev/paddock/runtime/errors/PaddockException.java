@@ -67,6 +67,15 @@ public abstract sealed class PaddockException extends RuntimeException
       this(List.of(new FieldViolation(field, description)));
     }
 
+    /**
+     * PAYLOAD_TOO_LARGE: {@code field} is over its byte limit. Metadata {@code field} and
+     * {@code limitBytes}; BadRequest names the field with {@code description}.
+     */
+    public static InvalidArgument tooLarge(String field, long limitBytes, String description) {
+      return new InvalidArgument(ErrorReason.PAYLOAD_TOO_LARGE, List.of(new FieldViolation(field, description)),
+          Map.of("field", field, "limitBytes", Long.toString(limitBytes)));
+    }
+
     public List<FieldViolation> violations() {
       return violations;
     }

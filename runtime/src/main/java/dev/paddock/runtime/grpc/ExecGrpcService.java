@@ -23,8 +23,6 @@ import dev.paddock.runtime.session.ExecListener;
 import dev.paddock.runtime.session.ExecRecord;
 import dev.paddock.sandbox.jail.JailCensus;
 import dev.paddock.sandbox.linux.Signal;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import dev.paddock.runtime.session.SessionManager;
 import dev.paddock.runtime.tenant.Principal;
@@ -130,9 +128,7 @@ final class ExecGrpcService extends ExecServiceGrpc.ExecServiceImplBase {
   public void writeStdin(WriteStdinRequest req, StreamObserver<WriteStdinResponse> out) {
     SessionGrpcService.unary(out, () -> {
       if (req.getData().size() > 1024 * 1024) {
-        throw new PaddockException.InvalidArgument(ErrorReason.PAYLOAD_TOO_LARGE,
-            List.of(new PaddockException.FieldViolation("data", "at most 1048576 bytes per call")),
-            Map.of("field", "data", "limitBytes", "1048576"));
+        throw PaddockException.InvalidArgument.tooLarge("data", 1048576, "at most 1048576 bytes per call");
       }
       ExecRecord r = sessions.execOf(AuthInterceptor.current(), req.getSessionId(), req.getExecId());
       sessions.active(AuthInterceptor.current(), req.getSessionId());

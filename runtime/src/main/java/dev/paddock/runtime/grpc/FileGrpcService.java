@@ -1,6 +1,5 @@
 package dev.paddock.runtime.grpc;
 
-import dev.paddock.ipc.v1.ErrorReason;
 import com.google.protobuf.ByteString;
 import dev.paddock.ipc.v1.ChangeFileModeRequest;
 import dev.paddock.ipc.v1.ChangeFileModeResponse;
@@ -30,8 +29,6 @@ import dev.paddock.sandbox.fs.WorkspaceInputStream;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -97,10 +94,8 @@ final class FileGrpcService extends FileServiceGrpc.FileServiceImplBase {
             }
             ByteString data = req.getData();
             if (data.size() > MAX_UPLOAD_CHUNK_BYTES) {
-              throw new PaddockException.InvalidArgument(ErrorReason.PAYLOAD_TOO_LARGE,
-                  List.of(new PaddockException.FieldViolation("data", "at most " + MAX_UPLOAD_CHUNK_BYTES
-                      + " bytes per message")),
-                  Map.of("field", "data", "limitBytes", Integer.toString(MAX_UPLOAD_CHUNK_BYTES)));
+              throw PaddockException.InvalidArgument.tooLarge("data", MAX_UPLOAD_CHUNK_BYTES,
+                  "at most " + MAX_UPLOAD_CHUNK_BYTES + " bytes per message");
             }
             if (buffer.length < data.size()) {
               buffer = new byte[Math.max(data.size(), Math.min(2 * buffer.length, MAX_UPLOAD_CHUNK_BYTES))];

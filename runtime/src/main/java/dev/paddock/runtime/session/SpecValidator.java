@@ -1,6 +1,5 @@
 package dev.paddock.runtime.session;
 
-import dev.paddock.ipc.v1.ErrorReason;
 import dev.paddock.policy.Limits;
 import dev.paddock.sandbox.jail.WorkspaceLimits;
 import dev.paddock.runtime.errors.PaddockException;
@@ -122,10 +121,10 @@ final class SpecValidator {
       }
     }
     if (argvBytes > MAX_ARGV_BYTES) {
-      throw tooLarge("argv", MAX_ARGV_BYTES, "at most " + MAX_ARGV_BYTES + " bytes in all, got " + argvBytes);
+      throw PaddockException.InvalidArgument.tooLarge("argv", MAX_ARGV_BYTES, "at most " + MAX_ARGV_BYTES + " bytes in all, got " + argvBytes);
     }
     if (spec.stdin().length > MAX_STDIN_BYTES) {
-      throw tooLarge("stdin", MAX_STDIN_BYTES, "at most " + MAX_STDIN_BYTES + " bytes, got " + spec.stdin().length);
+      throw PaddockException.InvalidArgument.tooLarge("stdin", MAX_STDIN_BYTES, "at most " + MAX_STDIN_BYTES + " bytes, got " + spec.stdin().length);
     }
     env(v, "env", spec.env());
     cwd(v, spec.cwd());
@@ -147,11 +146,6 @@ final class SpecValidator {
       }
     }
     return false;
-  }
-
-  private static PaddockException tooLarge(String field, long limit, String description) {
-    return new PaddockException.InvalidArgument(ErrorReason.PAYLOAD_TOO_LARGE, List.of(new FieldViolation(field, description)),
-        Map.of("field", field, "limitBytes", Long.toString(limit)));
   }
 
   /** A label selector follows the same rules as labels. */

@@ -91,7 +91,7 @@ public final class WorkspaceService {
     }
     long maxFileBytes = maxFileBytes(s);
     if (spec.sizeBytes() < 0 || spec.sizeBytes() > maxFileBytes) {
-      throw tooLarge("header.size_bytes", maxFileBytes,
+      throw PaddockException.InvalidArgument.tooLarge("header.size_bytes", maxFileBytes,
           "announces " + Long.toUnsignedString(spec.sizeBytes()) + " bytes, more than the session's limit of "
               + maxFileBytes + " bytes per file");
     }
@@ -154,7 +154,7 @@ public final class WorkspaceService {
         upload.write(b, off, len);
       } catch (WorkspaceFileException e) {
         if (e.kind() == WorkspaceFileException.Kind.TOO_LARGE) {
-          throw tooLarge("data", maxFileBytes, "more than the session's limit of " + maxFileBytes + " bytes per file");
+          throw PaddockException.InvalidArgument.tooLarge("data", maxFileBytes, "more than the session's limit of " + maxFileBytes + " bytes per file");
         }
         throw map(e, op);
       }
@@ -432,17 +432,11 @@ public final class WorkspaceService {
           "the session's workspace is full (its size or inode limit was reached)" + (path.isEmpty() ? "" : " writing "
               + quote(path)),
           "session:" + op.session().id(), Map.of("sessionId", op.session().id()));
-      case TOO_LARGE -> tooLarge(op.pathField(), maxFileBytes(op.session()), message);
+      case TOO_LARGE -> PaddockException.InvalidArgument.tooLarge(op.pathField(), maxFileBytes(op.session()), message);
       case IO -> op.session().state() != Session.State.ACTIVE
           ? SessionManager.sessionClosed(op.session()) // the workspace went with the session
           : new PaddockException.Internal(message, e);
     };
-  }
-
-  private static PaddockException tooLarge(String field, long limitBytes, String why) {
-    return new PaddockException.InvalidArgument(ErrorReason.PAYLOAD_TOO_LARGE,
-        List.of(new PaddockException.FieldViolation(field, why)),
-        Map.of("field", field, "limitBytes", Long.toString(limitBytes)));
   }
 
   private static String quote(String path) {
