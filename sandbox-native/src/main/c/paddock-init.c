@@ -556,7 +556,7 @@ static void note_nondefault_signals(void)
 }
 
 /* The child between fork and execve. Any failure goes to the report pipe `rp`. */
-static _Noreturn void child(const struct spawn *s, const int fds[3], int rp)
+static _Noreturn void child(const struct spawn *s, const int *fds, int nfds, int rp)
 {
     if (setsid() < 0)
         child_fail(rp, STAGE_FORK);
@@ -581,7 +581,7 @@ static _Noreturn void child(const struct spawn *s, const int fds[3], int rp)
     sigprocmask(SIG_SETMASK, &none, NULL);
 
     /*
-     * Move the report pipe and the three descriptors to 10 and up first, so no dup2 below can
+     * Move the report pipe and the three (or four) descriptors to 10 and up first, so no dup2 below can
      * overwrite one still needed (init's own 0-2 may be closed, making them low numbers), and so
      * dup2 never gets source == target, which would leave close-on-exec set.
      */
@@ -589,15 +589,17 @@ static _Noreturn void child(const struct spawn *s, const int fds[3], int rp)
     if (hi < 0)
         child_fail(rp, STAGE_FDS);
     rp = hi;
-    int src[3];
-    for (int i = 0; i < 3; i++)
+    int src[4];
+    for (int i = 0; i < nfds; i++)
         if ((src[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 10)) < 0)
             child_fail(rp, STAGE_FDS);
-    for (int i = 0; i < 3; i++)
+    /* 0-2 are stdio; a fourth descriptor, the exec's typed IPC socket, becomes fd 3 (init's own
+     * channel, also fd 3 in init, is replaced in this child only). */
+    for (int i = 0; i < nfds; i++)
         if (dup2(src[i], i) < 0)
             child_fail(rp, STAGE_FDS);
     /* Everything else, the report pipe included, closes at execve: its EOF tells the parent. */
-    if (cloexec_from(3) < 0)
+    if (cloexec_from(nfds) < 0)
         child_fail(rp, STAGE_FDS);
 
     for (size_t i = 0; i < s->nrl; i++)
@@ -620,7 +622,7 @@ static void handle_spawn(rd_t body, const int *fds, int nfds)
     struct spawn s;
     bool bad = false;
     decode_spawn(body, &s, &bad);
-    if (nfds != 3 || running_by_id(s.id) >= 0)
+    if ((nfds != 3 && nfds != 4) || running_by_id(s.id) >= 0)
         bad = true;
     if (bad || nrunning >= MAX_RUNNING) {
         close_fds(fds, nfds);
@@ -643,7 +645,7 @@ static void handle_spawn(rd_t body, const int *fds, int nfds)
     }
     pid_t pid = fork();
     if (pid == 0)
-        child(&s, fds, rp[1]);
+        child(&s, fds, nfds, rp[1]);
     int fork_err = errno;
     close(rp[1]);
     close_fds(fds, nfds); /* the child has them; output must not pass through init */

@@ -112,6 +112,11 @@ public final class FakeJailProcess implements JailProcess {
   }
 
   @Override
+  public java.util.Optional<Fd> ipc() {
+    return java.util.Optional.empty();
+  }
+
+  @Override
   public CompletableFuture<Boolean> started() {
     return started;
   }

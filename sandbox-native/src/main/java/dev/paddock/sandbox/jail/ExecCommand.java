@@ -16,10 +16,11 @@ import java.util.Objects;
  * @param cpuTime       CPU-time limit (RLIMIT_CPU, rounded up to whole seconds); ZERO = none
  * @param maxFileBytes  RLIMIT_FSIZE, bytes
  * @param maxOpenFiles  RLIMIT_NOFILE
+ * @param ipc           give the process a typed IPC socket as its fd 3 ({@link JailProcess#ipc()})
  */
 public record ExecCommand(
     List<String> argv, List<String> env, String cwd, Duration wallTime, Duration cpuTime,
-    long maxFileBytes, int maxOpenFiles) {
+    long maxFileBytes, int maxOpenFiles, boolean ipc) {
   public ExecCommand {
     argv = List.copyOf(argv);
     env = List.copyOf(env);
@@ -29,6 +30,12 @@ public record ExecCommand(
     if (argv.isEmpty() || argv.get(0).isEmpty()) {
       throw new IllegalArgumentException("argv[0] is required");
     }
+  }
+
+  /** A command without an IPC channel. */
+  public ExecCommand(List<String> argv, List<String> env, String cwd, Duration wallTime, Duration cpuTime,
+      long maxFileBytes, int maxOpenFiles) {
+    this(argv, env, cwd, wallTime, cpuTime, maxFileBytes, maxOpenFiles, false);
   }
 
   /** The CPU-time limit as RLIMIT_CPU takes it: whole seconds, rounded up; 0 = none. */

@@ -9,6 +9,7 @@ import dev.paddock.sandbox.cgroup.CgroupStats;
 import dev.paddock.sandbox.linux.Fd;
 import dev.paddock.sandbox.linux.Signal;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
@@ -34,6 +35,7 @@ public final class JailExec implements JailProcess {
   private final Fd stdin;
   private final Fd stdout;
   private final Fd stderr;
+  private final Optional<Fd> ipc;
   private final long startNanos = System.nanoTime();
   private final CgroupStats countersAtStart;
   private final CompletableFuture<Boolean> started = new CompletableFuture<>();
@@ -43,13 +45,15 @@ public final class JailExec implements JailProcess {
   private volatile long hostPid = -1;
   private volatile ScheduledFuture<?> deadline;
 
-  JailExec(long number, ExecCommand command, SessionJail jail, Fd stdin, Fd stdout, Fd stderr, CgroupStats countersAtStart) {
+  JailExec(long number, ExecCommand command, SessionJail jail, Fd stdin, Fd stdout, Fd stderr, Optional<Fd> ipc,
+      CgroupStats countersAtStart) {
     this.number = number;
     this.command = command;
     this.jail = jail;
     this.stdin = stdin;
     this.stdout = stdout;
     this.stderr = stderr;
+    this.ipc = ipc;
     this.countersAtStart = countersAtStart;
   }
 
@@ -75,6 +79,11 @@ public final class JailExec implements JailProcess {
   @Override
   public Fd stderr() {
     return stderr;
+  }
+
+  @Override
+  public Optional<Fd> ipc() {
+    return ipc;
   }
 
   /** Completes true once the program runs, false when it could not be started (see {@link #result()}). */

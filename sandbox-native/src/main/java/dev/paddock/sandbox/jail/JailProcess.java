@@ -3,6 +3,7 @@ package dev.paddock.sandbox.jail;
 import dev.paddock.sandbox.SandboxResult;
 import dev.paddock.sandbox.linux.Fd;
 import dev.paddock.sandbox.linux.Signal;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -39,6 +40,13 @@ public interface JailProcess {
 
   /** The read end of the process's stderr pipe (blocking); the caller closes it when done. */
   Fd stderr();
+
+  /**
+   * The host's end of the process's typed IPC socket (AF_UNIX SOCK_STREAM, blocking; the process
+   * has the other end as its fd 3), when {@link ExecCommand#ipc()} asked for one. Belongs to the
+   * caller like the pipes.
+   */
+  Optional<Fd> ipc();
 
   /** Completes true once the program runs, false when it never ran (see {@link #result()}). */
   CompletableFuture<Boolean> started();

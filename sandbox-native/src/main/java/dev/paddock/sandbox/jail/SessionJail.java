@@ -282,6 +282,7 @@ public final class SessionJail implements Jail {
     Fd[] in = null;
     Fd[] out = null;
     Fd[] err = null;
+    Fd[] ipc = null;
     JailExec exec;
     synchronized (this) {
       if (state != State.READY) {
@@ -292,18 +293,23 @@ public final class SessionJail implements Jail {
         in = launcher.linux().pipe();
         out = launcher.linux().pipe();
         err = launcher.linux().pipe();
+        if (command.ipc()) {
+          ipc = launcher.linux().streamPair();
+        }
       } catch (NativeException e) {
-        closeAll(in, out, err);
+        closeAll(in, out, err, ipc);
         log.error("session jail {}: cannot make pipes", name, e);
         throw new SandboxSetupException("the host could not set up the exec's streams", e);
       }
       long number = nextExec++;
-      exec = new JailExec(number, command, this, in[1], out[0], err[0], counters);
+      exec = new JailExec(number, command, this, in[1], out[0], err[0],
+          ipc == null ? Optional.empty() : Optional.of(ipc[0]), counters);
       HostFrame frame = HostFrame.newBuilder().setSpawn(spawnFrame(number, command)).build();
+      List<Fd> childEnds = ipc == null ? List.of(in[0], out[1], err[1]) : List.of(in[0], out[1], err[1], ipc[1]);
       try {
-        launcher.linux().sendFrame(control, frame.toByteArray(), List.of(in[0], out[1], err[1]));
+        launcher.linux().sendFrame(control, frame.toByteArray(), childEnds);
       } catch (NativeException e) {
-        closeAll(in, out, err);
+        closeAll(in, out, err, ipc);
         String why = "the session's supervisor does not take requests (" + e.errno() + ")";
         failLater(why);
         throw new SandboxSetupException("the session's sandbox is not responding", e);
@@ -312,6 +318,9 @@ public final class SessionJail implements Jail {
         launcher.linux().close(in[0]);
         launcher.linux().close(out[1]);
         launcher.linux().close(err[1]);
+        if (ipc != null) {
+          launcher.linux().close(ipc[1]);
+        }
       }
       execs.put(number, exec);
     }

@@ -73,6 +73,27 @@ public interface LinuxSyscalls {
    */
   boolean pollWritable(Fd fd, int timeoutMillis) throws NativeException;
 
+  /** poll(2) event bit: readable (or hang-up / error, which poll always reports). */
+  short POLLIN = 0x1;
+  /** poll(2) event bit: writable. */
+  short POLLOUT = 0x4;
+  /** poll(2) revents bits meaning hang-up, error or a bad descriptor: a read or write will not block. */
+  short POLL_CLOSED = 0x8 | 0x10 | 0x20;
+
+  /**
+   * poll(2): waits until one of {@code fds} has one of its {@code events} (bit masks of
+   * {@link #POLLIN} and {@link #POLLOUT}; 0 = only hang-up and errors), or {@code timeoutMillis}
+   * passes (-1 = forever, 0 = do not wait). Returns each descriptor's revents. EINTR is retried with
+   * the time left.
+   */
+  short[] poll(List<Fd> fds, short[] events, int timeoutMillis) throws NativeException;
+
+  /**
+   * A connected AF_UNIX SOCK_STREAM socketpair, both ends close-on-exec and blocking: {host, child}.
+   * The exec's typed IPC channel; the host's end is made non-blocking by its user.
+   */
+  Fd[] streamPair() throws NativeException;
+
   /** Closes {@code fd}; closing twice is a no-op (the {@link Fd} remembers). */
   void close(Fd fd);
 

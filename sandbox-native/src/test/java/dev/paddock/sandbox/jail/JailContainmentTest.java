@@ -44,6 +44,36 @@ class JailContainmentTest {
   }
 
   @Test
+  void anIpcExecGetsItsSocketAsFd3AndNothingElse() throws Exception {
+    ExecCommand command = TestJail.command(List.of("python3", "-c",
+            "import os, socket\n"
+                + "s = socket.socket(fileno=3)\n"
+                + "print(s.family.name, s.type.name)\n"
+                + "s.sendall(b'ping')\n"
+                + "print(s.recv(4).decode())\n"
+                + "print(sorted(int(f) for f in os.listdir('/proc/self/fd')))"),
+        dev.paddock.policy.Limits.DEFAULTS, java.util.Map.of(), Duration.ZERO);
+    ExecCommand withIpc = new ExecCommand(command.argv(), command.env(), command.cwd(), command.wallTime(),
+        command.cpuTime(), command.maxFileBytes(), command.maxOpenFiles(), true);
+    JailExec exec = jail.shared().spawn(withIpc);
+    var host = exec.ipc().orElseThrow();
+    byte[] buf = new byte[4];
+    int n = 0;
+    while (n < 4) {
+      n += jail.linux.read(host, buf, n, 4 - n);
+    }
+    assertThat(new String(buf, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("ping");
+    jail.linux.write(host, "pong".getBytes(java.nio.charset.StandardCharsets.US_ASCII), 0, 4);
+    TestJail.Run run = jail.finish(exec);
+    host.close();
+    assertThat(run.result().status()).as(run.stderr()).isEqualTo(Status.OK);
+    // fd 3 is a stream socket; the listing's extra descriptor is listdir's own.
+    assertThat(run.stdout()).isEqualTo("AF_UNIX SOCK_STREAM\npong\n[0, 1, 2, 3, 4]\n");
+    assertThat(jail.run(List.of("sh", "-c", "test -e /proc/self/fd/3 && echo open || echo closed")).stdout())
+        .isEqualTo("closed\n");
+  }
+
+  @Test
   void unknownProgramOrCwdIsASetupErrorAndNothingRuns() throws Exception {
     assertThat(jail.run(List.of("no-such-command-here")).result().status()).isEqualTo(Status.SETUP_ERROR);
     TestJail.Run missingPath = jail.run(List.of("/workspace/nope.sh"));

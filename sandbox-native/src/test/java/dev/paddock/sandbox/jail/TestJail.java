@@ -93,7 +93,15 @@ final class TestJail implements AutoCloseable {
   }
 
   Run run(SessionJail jail, ExecCommand command, String stdin) throws Exception {
-    JailExec exec = jail.spawn(command);
+    return finish(jail.spawn(command), stdin);
+  }
+
+  /** Drains a spawned exec's output (stdin closed at once) and waits for its result. */
+  Run finish(JailExec exec) throws Exception {
+    return finish(exec, "");
+  }
+
+  private Run finish(JailExec exec, String stdin) throws Exception {
     CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> drain(exec.stderr()), callbacks);
     CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> drain(exec.stdout()), callbacks);
     byte[] in = stdin.getBytes(StandardCharsets.UTF_8);

@@ -52,6 +52,7 @@ public final class JnrLinuxSyscalls implements LinuxSyscalls {
 
   // <sys/socket.h>
   private static final int AF_UNIX = 1;
+  private static final int SOCK_STREAM = 1;
   private static final int SOCK_SEQPACKET = 5;
   private static final int SOCK_CLOEXEC = O_CLOEXEC;
   private static final int SOL_SOCKET = 1;
@@ -226,6 +227,15 @@ public final class JnrLinuxSyscalls implements LinuxSyscalls {
   }
 
   @Override
+  public Fd[] streamPair() throws NativeException {
+    int[] sv = new int[2];
+    if (libc.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+      throw lastError("socketpair");
+    }
+    return new Fd[] {new Fd(sv[0], this), new Fd(sv[1], this)};
+  }
+
+  @Override
   public Fd[] pipe() throws NativeException {
     int[] fds = new int[2];
     if (libc.pipe2(fds, O_CLOEXEC) != 0) {
@@ -319,11 +329,14 @@ public final class JnrLinuxSyscalls implements LinuxSyscalls {
     return (revents & (POLLOUT | POLLHUP | POLLERR | POLLNVAL)) != 0;
   }
 
-  /**
-   * poll(2) for {@code events} on every descriptor; the revents of each. EINTR is retried with what
-   * is left of the timeout.
-   */
   private short[] poll(List<Fd> fds, short events, int timeoutMillis) throws NativeException {
+    short[] each = new short[fds.size()];
+    java.util.Arrays.fill(each, events);
+    return poll(fds, each, timeoutMillis);
+  }
+
+  @Override
+  public short[] poll(List<Fd> fds, short[] events, int timeoutMillis) throws NativeException {
     int count = fds.size();
     if (count == 0) {
       return new short[0];
@@ -332,7 +345,7 @@ public final class JnrLinuxSyscalls implements LinuxSyscalls {
       Pointer pollfds = arena.allocate((long) count * POLLFD_SIZE);
       for (int i = 0; i < count; i++) {
         pollfds.putInt((long) i * POLLFD_SIZE, fds.get(i).number());
-        pollfds.putShort((long) i * POLLFD_SIZE + 4, events);
+        pollfds.putShort((long) i * POLLFD_SIZE + 4, events[i]);
       }
       long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(0, timeoutMillis));
       int timeout = timeoutMillis < 0 ? -1 : timeoutMillis;
