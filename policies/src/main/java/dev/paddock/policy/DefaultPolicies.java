@@ -38,6 +38,7 @@ public final class DefaultPolicies {
         .mountReadOnlyIfExists(Path.of("/etc/ld.so.cache"))
         .mountReadOnlyIfExists(Path.of("/etc/ssl/certs"))
         .mountReadOnlyIfExists(Path.of("/etc/localtime"))
+        .allowIpc(IpcOperation.values())
         .killOn(
             Syscall.PTRACE, Syscall.PROCESS_VM_READV, Syscall.PROCESS_VM_WRITEV,
             Syscall.MOUNT, Syscall.UMOUNT2, Syscall.PIVOT_ROOT, Syscall.CHROOT,

@@ -3,9 +3,11 @@ package dev.paddock.policy;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
@@ -29,6 +31,7 @@ public final class PolicyBuilder {
   private final Map<Syscall, SeccompAction> seccomp = new EnumMap<>(Syscall.class);
   private final List<String> problems = new ArrayList<>();
   private Limits.Builder limits = Limits.builder();
+  private final Set<IpcOperation> ipc = EnumSet.noneOf(IpcOperation.class);
 
   private PolicyBuilder() {}
 
@@ -85,6 +88,12 @@ public final class PolicyBuilder {
     return this;
   }
 
+  /** Grants code in the sandbox these IPC operations (none by default). */
+  public PolicyBuilder allowIpc(IpcOperation... operations) {
+    ipc.addAll(List.of(operations));
+    return this;
+  }
+
   /** Adjusts the limits, starting from the current ones. */
   public PolicyBuilder limits(Consumer<Limits.Builder> change) {
     change.accept(limits);
@@ -107,6 +116,6 @@ public final class PolicyBuilder {
     }
     List<SeccompRule> rules = new ArrayList<>();
     seccomp.forEach((s, a) -> rules.add(new SeccompRule(s, a)));
-    return new SandboxPolicy(new ArrayList<>(mounts.values()), rules, built);
+    return new SandboxPolicy(new ArrayList<>(mounts.values()), rules, built, ipc);
   }
 }

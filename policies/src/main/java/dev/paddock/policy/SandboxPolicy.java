@@ -1,7 +1,9 @@
 package dev.paddock.policy;
 
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * What a sandboxed process may see and do. Immutable; made only by {@link PolicyBuilder}, whose
@@ -15,11 +17,13 @@ public final class SandboxPolicy {
   private final List<Mount> mounts;
   private final List<SeccompRule> seccomp;
   private final Limits limits;
+  private final Set<IpcOperation> ipc;
 
-  SandboxPolicy(List<Mount> mounts, List<SeccompRule> seccomp, Limits limits) {
+  SandboxPolicy(List<Mount> mounts, List<SeccompRule> seccomp, Limits limits, Set<IpcOperation> ipc) {
     this.mounts = List.copyOf(mounts);
     this.seccomp = List.copyOf(seccomp);
     this.limits = Objects.requireNonNull(limits, "limits");
+    this.ipc = ipc.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(ipc));
   }
 
   /** Host paths made visible, in mount order. */
@@ -37,6 +41,11 @@ public final class SandboxPolicy {
     return limits;
   }
 
+  /** What the sandbox may ask the host for over its IPC channel. */
+  public Set<IpcOperation> ipcOperations() {
+    return ipc;
+  }
+
   /**
    * The same policy with other limits.
    *
@@ -47,17 +56,18 @@ public final class SandboxPolicy {
     if (!problems.isEmpty()) {
       throw new IllegalArgumentException("invalid limits: " + String.join("; ", problems));
     }
-    return new SandboxPolicy(mounts, seccomp, newLimits);
+    return new SandboxPolicy(mounts, seccomp, newLimits, ipc);
   }
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof SandboxPolicy p && mounts.equals(p.mounts) && seccomp.equals(p.seccomp) && limits.equals(p.limits);
+    return o instanceof SandboxPolicy p && mounts.equals(p.mounts) && seccomp.equals(p.seccomp) && limits.equals(p.limits)
+        && ipc.equals(p.ipc);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(mounts, seccomp, limits);
+    return Objects.hash(mounts, seccomp, limits, ipc);
   }
 
   @Override

@@ -3,6 +3,9 @@ package dev.paddock.runtime;
 import dev.paddock.policy.DefaultPolicies;
 import dev.paddock.runtime.config.HostConfig;
 import dev.paddock.runtime.grpc.HostServer;
+import dev.paddock.runtime.ipc.ArtifactStore;
+import dev.paddock.runtime.ipc.IpcLimits;
+import dev.paddock.runtime.ipc.ToolBroker;
 import dev.paddock.runtime.session.ExecRunner;
 import dev.paddock.runtime.session.JailGate;
 import dev.paddock.runtime.session.SessionManager;
@@ -82,9 +85,10 @@ public final class RuntimeServer implements AutoCloseable {
     LinuxSyscalls linux = LinuxSyscalls.system();
     ScheduledExecutorService timers = Executors.newScheduledThreadPool(2, named("paddock-jail-timer"));
     ExecutorService callbacks = Executors.newCachedThreadPool(named("paddock-jail-work"));
+    AgentSdks.Installed sdks = AgentSdks.install(config.sdk(), config.pythonProtobuf());
     JailLauncher launcher;
     try {
-      launcher = new JailLauncher(jailConfig(config), cgroups(config), linux, timers, callbacks);
+      launcher = new JailLauncher(jailConfig(config, sdks), cgroups(config), linux, timers, callbacks);
     } catch (NativeException e) {
       timers.shutdownNow();
       callbacks.shutdownNow();
@@ -97,12 +101,15 @@ public final class RuntimeServer implements AutoCloseable {
     jail.probe();
     ExecutorService workers = Executors.newCachedThreadPool(named("paddock-exec"));
     ExecutorService maker = Executors.newSingleThreadExecutor(named("paddock-ready-jails"));
-    ExecRunner execs = new ExecRunner(workers, linux, config.sessions(), clock);
+    ExecRunner execs = new ExecRunner(workers, linux, config.sessions(), clock, sdks.env());
     SessionManager sessions = new SessionManager(jail,
         (id, tenant, policy, workspace) -> launcher.start(id, layout.session(tenant, id), policy, workspace),
         maker, tenants::tenant, config.sessions(), execs, clock);
     WorkspaceService workspaces = new WorkspaceService(sessions, config.sandboxUid(), config.sandboxGid());
-    HostServer grpc = HostServer.start(config.listen(), config.tls(), sessions, workspaces, tenants, workers,
+    ArtifactStore artifacts = new ArtifactStore(config.artifacts());
+    sessions.onClose(s -> artifacts.deleteSession(s.id()));
+    execs.tools(new ToolBroker(workspaces, artifacts, IpcLimits.DEFAULTS, clock));
+    HostServer grpc = HostServer.start(config.listen(), config.tls(), sessions, workspaces, artifacts, tenants, workers,
         config.sessions().clientStallTimeout());
     grpc.setServing(jail.healthy());
     ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(named("paddock-reaper"));
@@ -117,7 +124,7 @@ public final class RuntimeServer implements AutoCloseable {
     return host;
   }
 
-  private static JailConfig jailConfig(HostConfig config) throws IOException {
+  private static JailConfig jailConfig(HostConfig config, AgentSdks.Installed sdks) throws IOException {
     Path init;
     try {
       init = InitBinary.locate(config.init(), config.bin());
@@ -126,7 +133,7 @@ public final class RuntimeServer implements AutoCloseable {
       // Fail closed, but keep serving health checks: every jail start will refuse.
       init = config.bin().resolve("paddock-init-missing");
     }
-    return new JailConfig(config.nsjail(), init, config.scratch(), config.sandboxUid(), config.sandboxGid());
+    return new JailConfig(config.nsjail(), init, config.scratch(), config.sandboxUid(), config.sandboxGid(), sdks.mounts());
   }
 
   private static CgroupDriver cgroups(HostConfig config) {

@@ -36,6 +36,11 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--nsjail", description = "nsjail binary. Default: $PADDOCK_NSJAIL, else .paddock/tools/nsjail/nsjail/bin/nsjail.")
   Path nsjail;
 
+  @Option(names = "--python-protobuf", defaultValue = "${env:PADDOCK_PYTHON_PROTOBUF:-.paddock/tools/python-protobuf}",
+      description = "Python protobuf runtime (7.x) mounted into every jail for the Python agent SDK"
+          + " (scripts/setup installs it). Default: ${DEFAULT-VALUE}.")
+  Path pythonProtobuf;
+
   @Option(names = "--sandbox-uid", defaultValue = "99999", description = "Host uid sandboxed processes run as (not 0). Default: ${DEFAULT-VALUE}.")
   int sandboxUid;
 
@@ -70,7 +75,7 @@ final class ServeCommand implements Callable<Integer> {
     }
     TlsConfig tls = tlsCert == null ? null : new TlsConfig(tlsCert, tlsKey, tlsClientCa);
     HostConfig config = new HostConfig(new InetSocketAddress(bind, port), data, nsjailPath(nsjail),
-        sandboxUid, sandboxGid, cgroupRoot, SessionSettings.defaults(), tls);
+        sandboxUid, sandboxGid, cgroupRoot, SessionSettings.defaults(), tls).withPythonProtobuf(pythonProtobuf.toAbsolutePath());
     RuntimeServer host;
     try {
       host = RuntimeServer.start(config, Clock.systemUTC());

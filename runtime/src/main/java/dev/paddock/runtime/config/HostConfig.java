@@ -17,6 +17,9 @@ import java.util.Objects;
  * @param sessions   session and exec defaults and ceilings
  * @param tls        TLS for the gRPC port, or null for plaintext (fine on loopback only)
  * @param init       the paddock-init binary, or null for the one packed in the build
+ * @param pythonProtobuf the Python protobuf runtime (7.x) mounted into every jail for the Python
+ *                   agent SDK, or null for none (then the SDK works only where the jail's python3
+ *                   has one). scripts/setup installs one under .paddock/tools/python-protobuf.
  */
 public record HostConfig(
     InetSocketAddress listen,
@@ -27,7 +30,8 @@ public record HostConfig(
     Path cgroupRoot,
     SessionSettings sessions,
     TlsConfig tls,
-    Path init) {
+    Path init,
+    Path pythonProtobuf) {
 
   public HostConfig {
     Objects.requireNonNull(listen, "listen");
@@ -35,6 +39,17 @@ public record HostConfig(
     Objects.requireNonNull(nsjail, "nsjail");
     Objects.requireNonNull(cgroupRoot, "cgroupRoot");
     Objects.requireNonNull(sessions, "sessions");
+  }
+
+  /** A host without a Python protobuf runtime for its jails. */
+  public HostConfig(InetSocketAddress listen, Path dataDir, Path nsjail, int sandboxUid, int sandboxGid,
+      Path cgroupRoot, SessionSettings sessions, TlsConfig tls, Path init) {
+    this(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, null);
+  }
+
+  /** The same host with {@code dir} as the jails' Python protobuf runtime. */
+  public HostConfig withPythonProtobuf(Path dir) {
+    return new HostConfig(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, dir);
   }
 
   /** A host with the packed paddock-init. */
@@ -65,5 +80,15 @@ public record HostConfig(
 
   public Path scratch() {
     return dataDir.resolve("scratch");
+  }
+
+  /** The in-jail SDKs, laid out at each start. */
+  public Path sdk() {
+    return dataDir.resolve("sdk");
+  }
+
+  /** Artifacts tools recorded, emptied at each start. */
+  public Path artifacts() {
+    return dataDir.resolve("artifacts");
   }
 }

@@ -2,7 +2,13 @@ package dev.paddock.runtime.grpc;
 
 import dev.paddock.ipc.v1.ErrorReason;
 import com.google.protobuf.ByteString;
+import dev.paddock.ipc.v1.ArtifactChunk;
 import dev.paddock.ipc.v1.AttachExecRequest;
+import dev.paddock.ipc.v1.GetArtifactRequest;
+import dev.paddock.runtime.ipc.ArtifactMeta;
+import dev.paddock.runtime.ipc.ArtifactStore;
+import java.io.IOException;
+import java.io.InputStream;
 import dev.paddock.ipc.v1.ExecEvent;
 import dev.paddock.ipc.v1.ExecInfo;
 import dev.paddock.ipc.v1.ExecRequest;
@@ -26,7 +32,7 @@ import dev.paddock.sandbox.linux.Signal;
 import java.util.Optional;
 import dev.paddock.runtime.session.SessionManager;
 import dev.paddock.runtime.tenant.Principal;
-import dev.paddock.sandbox.SandboxResult;
+import dev.paddock.runtime.session.ToolEvent;
 import io.grpc.Context;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -48,11 +54,13 @@ final class ExecGrpcService extends ExecServiceGrpc.ExecServiceImplBase {
   private static final long DEFAULT_STDIN_WAIT_MILLIS = 30_000;
 
   private final SessionManager sessions;
+  private final ArtifactStore artifacts;
   private final ExecutorService workers;
   private final java.time.Duration stallTimeout;
 
-  ExecGrpcService(SessionManager sessions, ExecutorService workers, java.time.Duration stallTimeout) {
+  ExecGrpcService(SessionManager sessions, ArtifactStore artifacts, ExecutorService workers, java.time.Duration stallTimeout) {
     this.sessions = sessions;
+    this.artifacts = artifacts;
     this.workers = workers;
     this.stallTimeout = stallTimeout;
   }
@@ -182,6 +190,68 @@ final class ExecGrpcService extends ExecServiceGrpc.ExecServiceImplBase {
   }
 
   @Override
+  public void getArtifact(GetArtifactRequest req, StreamObserver<ArtifactChunk> responseObserver) {
+    ServerCallStreamObserver<ArtifactChunk> call = (ServerCallStreamObserver<ArtifactChunk>) responseObserver;
+    String requestId = RequestIds.current();
+    ExecRecord record;
+    ArtifactMeta meta;
+    try {
+      record = sessions.execOf(AuthInterceptor.current(), req.getSessionId(), req.getExecId());
+      if (req.getName().isEmpty()) {
+        throw new PaddockException.InvalidArgument("name", "is required");
+      }
+      meta = record.artifacts().stream().filter(a -> a.name().equals(req.getName())).findFirst()
+          .orElseThrow(() -> new PaddockException.NotFound(ErrorReason.FILE_NOT_FOUND,
+              "the exec recorded no artifact of that name", java.util.Map.of("name", req.getName())));
+    } catch (RuntimeException e) {
+      call.onError(ErrorMapper.toStatusException(e, requestId));
+      return;
+    }
+    Object ready = new Object();
+    call.setOnReadyHandler(() -> {
+      synchronized (ready) {
+        ready.notifyAll();
+      }
+    });
+    workers.execute(Context.current().wrap(() -> {
+      try (InputStream in = artifacts.open(record.sessionId(), record.id(), meta.name())) {
+        byte[] buf = new byte[64 * 1024];
+        long offset = 0;
+        boolean first = true;
+        int n;
+        while ((n = in.readNBytes(buf, 0, buf.length)) > 0 || first) {
+          ArtifactChunk.Builder chunk = ArtifactChunk.newBuilder().setData(ByteString.copyFrom(buf, 0, n)).setOffset(offset);
+          if (first) {
+            chunk.setArtifact(Protos.toProto(meta, -1, null));
+            first = false;
+          }
+          synchronized (ready) {
+            while (!call.isReady() && !call.isCancelled()) {
+              ready.wait(100);
+            }
+          }
+          if (call.isCancelled()) {
+            return;
+          }
+          call.onNext(chunk.build());
+          offset += n;
+        }
+        call.onCompleted();
+      } catch (IOException e) {
+        // The session closed meanwhile (its artifacts went with it), or the host's disk failed.
+        call.onError(ErrorMapper.toStatusException(new PaddockException.NotFound(ErrorReason.FILE_NOT_FOUND,
+            "the artifact is no longer available", java.util.Map.of("name", meta.name())), requestId));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        call.onError(ErrorMapper.toStatusException(new PaddockException.Unavailable(ErrorReason.HOST_SHUTTING_DOWN,
+            "the host is shutting down", java.time.Duration.ofSeconds(1)), requestId));
+      } catch (RuntimeException e) {
+        call.onError(ErrorMapper.toStatusException(e, requestId));
+      }
+    }));
+  }
+
+  @Override
   public StreamObserver<dev.paddock.ipc.v1.ExecPtyRequest> execPty(StreamObserver<ExecEvent> out) {
     SessionGrpcService.unimplemented(out, "ExecPty");
     return new StreamObserver<>() {
@@ -250,8 +320,13 @@ final class ExecGrpcService extends ExecServiceGrpc.ExecServiceImplBase {
     }
 
     @Override
-    public void finished(SandboxResult result, ExecCounters counters) {
-      send(ExecEvent.newBuilder().setResult(Protos.toProto(result, counters)).build());
+    public boolean tool(ToolEvent event) {
+      return send(Protos.toProto(event));
+    }
+
+    @Override
+    public void finished(ExecRecord.Outcome outcome) {
+      send(ExecEvent.newBuilder().setResult(Protos.toProto(outcome)).build());
     }
 
     /** Caller holds {@code lock}. */

@@ -5,6 +5,7 @@ import dev.paddock.ipc.v1.BrowserServiceGrpc;
 import dev.paddock.ipc.v1.ExecServiceGrpc;
 import dev.paddock.ipc.v1.FileServiceGrpc;
 import dev.paddock.ipc.v1.SessionServiceGrpc;
+import dev.paddock.runtime.ipc.ArtifactStore;
 import dev.paddock.runtime.session.SessionManager;
 import dev.paddock.runtime.session.WorkspaceService;
 import dev.paddock.runtime.tenant.TenantDirectory;
@@ -41,7 +42,7 @@ public final class HostServer {
 
   /** Binds {@code address} (port 0 = any free port) and starts serving. */
   public static HostServer start(InetSocketAddress address, TlsConfig tls, SessionManager sessions,
-      WorkspaceService workspaces, TenantDirectory tenants, ExecutorService workers,
+      WorkspaceService workspaces, ArtifactStore artifacts, TenantDirectory tenants, ExecutorService workers,
       java.time.Duration clientStallTimeout) throws IOException {
     HealthStatusManager health = new HealthStatusManager();
     NettyServerBuilder builder = tls == null
@@ -49,7 +50,7 @@ public final class HostServer {
         : NettyServerBuilder.forAddress(address, credentials(tls));
     Server server = services(builder
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
-        .permitKeepAliveWithoutCalls(true), sessions, workspaces, tenants, workers, clientStallTimeout, health)
+        .permitKeepAliveWithoutCalls(true), sessions, workspaces, artifacts, tenants, workers, clientStallTimeout, health)
         .build()
         .start();
     return new HostServer(server, health);
@@ -61,11 +62,11 @@ public final class HostServer {
    * {@link #start} serves it over TCP; tests serve the same stack over the in-process transport.
    */
   static <T extends ServerBuilder<T>> T services(T builder, SessionManager sessions, WorkspaceService workspaces,
-      TenantDirectory tenants, ExecutorService workers, java.time.Duration clientStallTimeout, HealthStatusManager health) {
+      ArtifactStore artifacts, TenantDirectory tenants, ExecutorService workers, java.time.Duration clientStallTimeout, HealthStatusManager health) {
     return builder
         .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
         .addService(new SessionGrpcService(sessions))
-        .addService(new ExecGrpcService(sessions, workers, clientStallTimeout))
+        .addService(new ExecGrpcService(sessions, artifacts, workers, clientStallTimeout))
         .addService(new FileGrpcService(workspaces))
         .addService(NotYetImplemented.service(BrowserServiceGrpc.getServiceDescriptor()))
         .addService(NotYetImplemented.service(AuditServiceGrpc.getServiceDescriptor()))

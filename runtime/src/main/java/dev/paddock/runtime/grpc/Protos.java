@@ -12,8 +12,15 @@ import dev.paddock.ipc.v1.SessionCloseReason;
 import dev.paddock.ipc.v1.SessionState;
 import dev.paddock.policy.Limits;
 import dev.paddock.runtime.errors.PaddockException;
-import dev.paddock.runtime.session.ExecListener;
+import dev.paddock.ipc.v1.ExecEvent;
+import dev.paddock.ipc.v1.IpcViolation;
+import dev.paddock.ipc.v1.ToolArtifact;
+import dev.paddock.ipc.v1.ToolProgress;
+import dev.paddock.runtime.ipc.ArtifactMeta;
+import dev.paddock.runtime.ipc.IpcSummary;
+import dev.paddock.runtime.session.ExecRecord;
 import dev.paddock.runtime.session.ExecSpec;
+import dev.paddock.runtime.session.ToolEvent;
 import dev.paddock.runtime.session.SessionSpec;
 import dev.paddock.sandbox.SandboxResult;
 import java.time.Duration;
@@ -45,7 +52,7 @@ final class Protos {
     return new ExecSpec(req.getArgvList(), req.getEnvMap(), req.getCwd(), req.getStdin().toByteArray(),
         req.hasTimeLimit() ? duration("time_limit", req.getTimeLimit()) : null,
         req.hasCpuTimeLimit() ? duration("cpu_time_limit", req.getCpuTimeLimit()) : null,
-        req.getKeepStdinOpen());
+        req.getKeepStdinOpen(), req.getIpc());
   }
 
   /** An exec's state; {@code census} (when the supervisor answered) gives its live processes. */
@@ -61,12 +68,13 @@ final class Protos {
         .setStdoutBytes(r.stdoutBytes())
         .setStderrBytes(r.stderrBytes())
         .setLiveProcesses(census.map(c -> c.byExec().getOrDefault(r.jailNumber(), 0)).orElse(0));
+    r.artifacts().forEach(a -> b.addArtifacts(toProto(a, -1, null)));
     java.util.concurrent.CompletableFuture<dev.paddock.runtime.session.ExecRecord.Outcome> outcome = r.outcome();
     if (outcome.isDone() && !outcome.isCompletedExceptionally()) {
       dev.paddock.runtime.session.ExecRecord.Outcome o = outcome.join();
       b.setState(dev.paddock.ipc.v1.ExecState.EXEC_STATE_FINISHED)
           .setEndTime(toProto(r.endTime()))
-          .setResult(toProto(o.result(), new ExecListener.ExecCounters(o.stdoutBytes(), o.stderrBytes(), o.truncated())));
+          .setResult(toProto(o));
     } else {
       b.setState(dev.paddock.ipc.v1.ExecState.EXEC_STATE_RUNNING);
     }
@@ -121,7 +129,56 @@ final class Protos {
     return b.build();
   }
 
-  static ExecResult toProto(SandboxResult r, ExecListener.ExecCounters counters) {
+  /**
+   * How an exec ended. A fatal IPC violation decides the status, whatever the process did after the
+   * host killed it (or before: a truncated frame is seen when the tool has already exited).
+   */
+  static ExecResult toProto(ExecRecord.Outcome o) {
+    ExecResult.Builder b = toProto(o.result(), o.stdoutBytes(), o.stderrBytes(), o.truncated()).toBuilder();
+    IpcSummary ipc = o.ipc();
+    if (ipc != null) {
+      dev.paddock.ipc.v1.IpcSummary.Builder summary = dev.paddock.ipc.v1.IpcSummary.newBuilder().setRequests(ipc.requests())
+          .setRejected(ipc.rejected()).setPeakBufferedBytes(ipc.peakBufferedBytes());
+      if (ipc.violation() != null) {
+        summary.setViolation(IpcViolation.newBuilder().setKind(ipc.violation()).setDetail(ipc.violationDetail()));
+      }
+      b.setIpc(summary);
+      if (ipc.fatal()) {
+        b.setStatus(ExecStatus.EXEC_STATUS_IPC_VIOLATION).setExitCode(0)
+            .setReason("IPC protocol violation: " + ipc.violationDetail()).setViolationSyscall("");
+      }
+    }
+    return b.build();
+  }
+
+  /** A tool event as the planner sees it. */
+  static ExecEvent toProto(ToolEvent event) {
+    ExecEvent.Builder e = ExecEvent.newBuilder();
+    if (event instanceof ToolEvent.Progress p) {
+      ToolProgress.Builder progress = ToolProgress.newBuilder().setMessage(p.message()).setSequence(p.sequence())
+          .setTime(toProto(p.time()));
+      p.fraction().ifPresent(progress::setFraction);
+      e.setProgress(progress);
+    } else if (event instanceof ToolEvent.Artifact a) {
+      e.setArtifact(toProto(a.artifact(), a.sequence(), a.time()));
+    }
+    return e.build();
+  }
+
+  /** An artifact's description; {@code sequence} -1 and {@code time} null leave those unset. */
+  static ToolArtifact toProto(ArtifactMeta a, long sequence, Instant time) {
+    ToolArtifact.Builder b = ToolArtifact.newBuilder().setName(a.name()).setSizeBytes(a.sizeBytes())
+        .setSha256(a.sha256()).setContentType(a.contentType());
+    if (sequence >= 0) {
+      b.setSequence(sequence);
+    }
+    if (time != null) {
+      b.setTime(toProto(time));
+    }
+    return b.build();
+  }
+
+  private static ExecResult toProto(SandboxResult r, long stdoutBytes, long stderrBytes, boolean truncated) {
     boolean hasExitCode = r.status() == SandboxResult.Status.OK || r.status() == SandboxResult.Status.PIDS_EXHAUSTED;
     return ExecResult.newBuilder()
         .setStatus(switch (r.status()) {
@@ -139,14 +196,14 @@ final class Protos {
         .setSignal(r.signal())
         .setViolationSyscall(r.violationSyscall())
         .setReason(r.status() == SandboxResult.Status.OK ? "" : r.reason())
-        .setOutputTruncated(counters.truncated())
+        .setOutputTruncated(truncated)
         .setUsage(ResourceUsage.newBuilder()
             .setWallTime(toProto(r.usage().wallTime()))
             .setCpuUser(toProto(r.usage().cpuUser()))
             .setCpuSystem(toProto(r.usage().cpuSystem()))
             .setPeakMemoryBytes(r.usage().peakMemoryBytes())
-            .setStdoutBytes(counters.stdoutBytes())
-            .setStderrBytes(counters.stderrBytes()))
+            .setStdoutBytes(stdoutBytes)
+            .setStderrBytes(stderrBytes))
         .build();
   }
 }

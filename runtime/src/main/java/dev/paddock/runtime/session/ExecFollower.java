@@ -30,17 +30,35 @@ public final class ExecFollower {
     }
     try {
       listener.started(record.id(), record.startTime());
+      ToolEvents events = record.events();
       long outAt = stdoutOffset;
       long errAt = stderrOffset;
+      long eventAt = 0;
       boolean outDone = false;
       boolean errDone = false;
-      while (!(outDone && errDone)) {
-        record.awaitOutput(outDone ? -1 : outAt, errDone ? -1 : errAt, IDLE_CHECK_MILLIS);
+      while (true) {
+        // Tool events whose place in the output has been reached go first.
+        ToolEvents.Entry event = events.from(eventAt);
+        while (event != null && (outDone || outAt >= event.stdoutAt()) && (errDone || errAt >= event.stderrAt())) {
+          if (!listener.tool(event.event())) {
+            return;
+          }
+          eventAt = event.event().sequence() + 1;
+          event = events.from(eventAt);
+        }
+        if (outDone && errDone) {
+          break; // the pump records events only before it ends the streams: none can follow
+        }
+        // Output up to the next event's place, no further.
+        long outRoom = event == null ? CHUNK_BYTES : Math.min(CHUNK_BYTES, event.stdoutAt() - outAt);
+        long errRoom = event == null ? CHUNK_BYTES : Math.min(CHUNK_BYTES, event.stderrAt() - errAt);
+        record.awaitOutput(outDone || outRoom <= 0 ? -1 : outAt, errDone || errRoom <= 0 ? -1 : errAt,
+            event == null ? eventAt : Long.MAX_VALUE, IDLE_CHECK_MILLIS);
         if (gone.getAsBoolean()) {
           return;
         }
-        if (!outDone) {
-          ExecOutput.Chunk c = out.read(outAt, CHUNK_BYTES, 0, primary);
+        if (!outDone && outRoom > 0) {
+          ExecOutput.Chunk c = out.read(outAt, (int) outRoom, 0, primary);
           if (c == null) {
             outDone = true;
           } else if (c.data().length > 0) {
@@ -50,8 +68,8 @@ public final class ExecFollower {
             outAt = c.offset() + c.data().length;
           }
         }
-        if (!errDone) {
-          ExecOutput.Chunk c = err.read(errAt, CHUNK_BYTES, 0, primary);
+        if (!errDone && errRoom > 0) {
+          ExecOutput.Chunk c = err.read(errAt, (int) errRoom, 0, primary);
           if (c == null) {
             errDone = true;
           } else if (c.data().length > 0) {
@@ -68,7 +86,7 @@ public final class ExecFollower {
       } catch (ExecutionException e) {
         throw new IllegalStateException("an exec's outcome failed", e);
       }
-      listener.finished(o.result(), new ExecListener.ExecCounters(o.stdoutBytes(), o.stderrBytes(), o.truncated()));
+      listener.finished(o);
     } finally {
       if (primary) {
         out.detachPrimary();

@@ -1,6 +1,5 @@
 package dev.paddock.runtime.session;
 
-import dev.paddock.sandbox.SandboxResult;
 import java.time.Instant;
 
 /**
@@ -23,15 +22,13 @@ public interface ExecListener {
    */
   boolean output(Stream stream, byte[] data, long offset);
 
-  /** The exec ended and all of its output was delivered. */
-  void finished(SandboxResult result, ExecCounters counters);
-
   /**
-   * Output accounting.
+   * The tool reported {@code event} over its IPC channel; comes after every byte it wrote before.
    *
-   * @param stdoutBytes all bytes the program wrote to stdout (delivered or not)
-   * @param stderrBytes likewise for stderr
-   * @param truncated   true when some output past the per-stream limit was dropped
+   * @return false when the reader has gone away
    */
-  record ExecCounters(long stdoutBytes, long stderrBytes, boolean truncated) {}
+  boolean tool(ToolEvent event);
+
+  /** The exec ended and all of its output and events were delivered. */
+  void finished(ExecRecord.Outcome outcome);
 }

@@ -121,6 +121,13 @@ final class ExecOutput {
     }
   }
 
+  /** The stream offset the next kept byte will have (what a reader has once it has read everything). */
+  long position() {
+    synchronized (lock) {
+      return kept;
+    }
+  }
+
   /** Everything the program wrote, including bytes dropped past the cap. */
   long total() {
     synchronized (lock) {

@@ -2,6 +2,8 @@ package dev.paddock.runtime.session;
 
 import dev.paddock.ipc.v1.ErrorReason;
 import dev.paddock.runtime.errors.PaddockException;
+import dev.paddock.runtime.ipc.ArtifactMeta;
+import dev.paddock.runtime.ipc.IpcSummary;
 import dev.paddock.sandbox.SandboxResult;
 import dev.paddock.sandbox.jail.JailProcess;
 import dev.paddock.sandbox.linux.Fd;
@@ -9,6 +11,7 @@ import dev.paddock.sandbox.linux.LinuxSyscalls;
 import dev.paddock.sandbox.linux.NativeException;
 import dev.paddock.sandbox.linux.Signal;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -31,6 +34,8 @@ public final class ExecRecord {
   private final JailProcess jail;
   private final ExecOutput stdout;
   private final ExecOutput stderr;
+  private final ToolEvents events;
+  private final List<ArtifactMeta> artifacts = new ArrayList<>();
   private final LinuxSyscalls linux;
   private final CompletableFuture<Outcome> outcome = new CompletableFuture<>();
   private final Object stdinLock = new Object();
@@ -47,8 +52,14 @@ public final class ExecRecord {
    * @param stdoutBytes everything written to stdout (delivered or not)
    * @param stderrBytes likewise for stderr
    * @param truncated   output past the cap was dropped
+   * @param ipc         what happened on its IPC channel; null when it had none
    */
-  public record Outcome(SandboxResult result, long stdoutBytes, long stderrBytes, boolean truncated) {}
+  public record Outcome(SandboxResult result, long stdoutBytes, long stderrBytes, boolean truncated, IpcSummary ipc) {
+    /** An outcome without an IPC channel. */
+    public Outcome(SandboxResult result, long stdoutBytes, long stderrBytes, boolean truncated) {
+      this(result, stdoutBytes, stderrBytes, truncated, null);
+    }
+  }
 
   ExecRecord(String id, Session session, List<String> argv, String cwd, Instant startTime, JailProcess jail,
       int replayBytes, long maxOutputBytes, LinuxSyscalls linux, boolean keepStdinOpen, Runnable beforeOutcome) {
@@ -61,6 +72,7 @@ public final class ExecRecord {
     this.jail = jail;
     this.stdout = new ExecOutput(outputLock, replayBytes, maxOutputBytes);
     this.stderr = new ExecOutput(outputLock, replayBytes, maxOutputBytes);
+    this.events = new ToolEvents(outputLock);
     this.linux = linux;
     this.stdinOpen = keepStdinOpen;
   }
@@ -107,15 +119,45 @@ public final class ExecRecord {
     return stderr;
   }
 
+  ToolEvents events() {
+    return events;
+  }
+
+  /**
+   * Records a tool event after everything the exec has written so far (the caller has read its
+   * pipes up to the moment the request arrived).
+   */
+  public ToolEvent recordEvent(java.util.function.LongFunction<ToolEvent> make) {
+    synchronized (outputLock) {
+      return events.append(make, stdout.position(), stderr.position());
+    }
+  }
+
+  /** Artifacts recorded by the exec, oldest first. */
+  public List<ArtifactMeta> artifacts() {
+    synchronized (artifacts) {
+      return List.copyOf(artifacts);
+    }
+  }
+
+  /** Notes a stored artifact. */
+  public void addArtifact(ArtifactMeta artifact) {
+    synchronized (artifacts) {
+      artifacts.add(artifact);
+    }
+  }
+
   /**
    * Waits until stdout has bytes at or after {@code stdoutOffset}, or stderr at
-   * {@code stderrOffset}, or either has ended, for at most {@code waitMillis}. An offset of -1
+   * {@code stderrOffset}, or either has ended, or a tool event numbered {@code eventSequence} or
+   * later exists, for at most {@code waitMillis}. An offset of -1
    * leaves that stream out (its reader is done with it).
    */
-  void awaitOutput(long stdoutOffset, long stderrOffset, long waitMillis) throws InterruptedException {
+  void awaitOutput(long stdoutOffset, long stderrOffset, long eventSequence, long waitMillis) throws InterruptedException {
     long deadline = System.currentTimeMillis() + waitMillis;
     synchronized (outputLock) {
-      while (!(stdoutOffset >= 0 && stdout.readable(stdoutOffset)) && !(stderrOffset >= 0 && stderr.readable(stderrOffset))) {
+      while (!(stdoutOffset >= 0 && stdout.readable(stdoutOffset)) && !(stderrOffset >= 0 && stderr.readable(stderrOffset))
+          && !events.readable(eventSequence)) {
         long left = deadline - System.currentTimeMillis();
         if (left <= 0) {
           return;
@@ -126,7 +168,7 @@ public final class ExecRecord {
   }
 
   /** The session this exec runs in. */
-  Session session() {
+  public Session session() {
     return session;
   }
 

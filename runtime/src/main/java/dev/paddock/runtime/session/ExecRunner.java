@@ -3,7 +3,13 @@ package dev.paddock.runtime.session;
 import dev.paddock.ipc.v1.ErrorReason;
 import dev.paddock.policy.Limits;
 import dev.paddock.runtime.Ids;
+import dev.paddock.ipc.agent.v1.Envelope;
 import dev.paddock.runtime.errors.PaddockException;
+import dev.paddock.runtime.ipc.IpcChannel;
+import dev.paddock.runtime.ipc.IpcLimits;
+import dev.paddock.runtime.ipc.IpcSummary;
+import dev.paddock.runtime.ipc.RateLimiter;
+import dev.paddock.runtime.ipc.ToolBroker;
 import dev.paddock.sandbox.SandboxResult;
 import dev.paddock.sandbox.SandboxSetupException;
 import dev.paddock.sandbox.jail.ExecCommand;
@@ -37,16 +43,42 @@ public final class ExecRunner {
   static final String WORKSPACE = "/workspace";
   private static final List<String> PATH_DIRS = List.of("/usr/local/bin", "/usr/bin", "/bin");
 
+  /** Most IPC requests served per wake-up, so output keeps flowing beside a busy channel. */
+  private static final int IPC_BATCH = 64;
+  /** Output read at most, per IPC batch, to place the batch's events after what came before them. */
+  private static final int DRAIN_BEFORE_EVENTS_BYTES = 1 << 20;
+
   private final ExecutorService pumps;
   private final LinuxSyscalls linux;
   private final SessionSettings settings;
   private final Clock clock;
+  private final Map<String, String> jailEnv;
+  private volatile ToolBroker broker;
 
-  public ExecRunner(ExecutorService pumps, LinuxSyscalls linux, SessionSettings settings, Clock clock) {
+  /**
+   * @param jailEnv variables every exec gets first (where the jail's SDKs are), before the
+   *     defaults and the session's and exec's own
+   */
+  public ExecRunner(ExecutorService pumps, LinuxSyscalls linux, SessionSettings settings, Clock clock,
+      Map<String, String> jailEnv) {
     this.pumps = pumps;
     this.linux = linux;
     this.settings = settings;
     this.clock = clock;
+    this.jailEnv = Map.copyOf(jailEnv);
+  }
+
+  /** A runner without SDK variables. */
+  public ExecRunner(ExecutorService pumps, LinuxSyscalls linux, SessionSettings settings, Clock clock) {
+    this(pumps, linux, settings, clock, Map.of());
+  }
+
+  /**
+   * The broker that serves execs' IPC channels. Set once at host start, after the layers it uses
+   * exist (they need this runner first). Without one, an exec's IPC socket is closed at once.
+   */
+  public void tools(ToolBroker broker) {
+    this.broker = broker;
   }
 
   /**
@@ -63,7 +95,7 @@ public final class ExecRunner {
     Limits limits = session.policy().limits();
     ExecCommand command = new ExecCommand(spec.argv(), environment(session, spec),
         spec.cwd().isEmpty() ? WORKSPACE : WORKSPACE + "/" + spec.cwd(), timeLimit, cpuLimit,
-        limits.maxFileBytes(), limits.maxOpenFiles());
+        limits.maxFileBytes(), limits.maxOpenFiles(), spec.ipc());
     String id = Ids.newId("exe");
     ExecRecord record;
     synchronized (session) {
@@ -103,8 +135,14 @@ public final class ExecRunner {
   }
 
   /** The jail's default environment, then the session's, then the exec's variables. */
-  private static List<String> environment(Session session, ExecSpec spec) {
-    Map<String, String> env = new LinkedHashMap<>();
+  private List<String> environment(Session session, ExecSpec spec) {
+    Map<String, String> env = new LinkedHashMap<>(jailEnv);
+    if (spec.ipc()) {
+      ToolBroker tools = broker;
+      env.put("PADDOCK_IPC_FD", "3");
+      env.put("PADDOCK_IPC_MAX_FRAME", Integer.toString(
+          (tools == null ? IpcLimits.DEFAULTS : tools.limits()).maxFrameBytes()));
+    }
     env.put("PATH", String.join(":", PATH_DIRS));
     env.put("HOME", WORKSPACE);
     env.put("TMPDIR", "/tmp");
@@ -120,12 +158,14 @@ public final class ExecRunner {
     JailProcess exec = record.jail();
     Fd out = exec.stdout();
     Fd err = exec.stderr();
-    boolean outOpen = true;
-    boolean errOpen = true;
+    IpcChannel ipc = openChannel(record);
+    ToolBroker tools = broker;
+    boolean[] open = {true, true};
     long drainUntil = 0;
     byte[] buf = new byte[CHUNK_BYTES];
+    boolean cancelledForIpc = false;
     try {
-      while (outOpen || errOpen) {
+      while (open[0] || open[1] || (ipc != null && ipc.open())) {
         if (exec.result().isDone()) {
           long now = System.nanoTime();
           if (drainUntil == 0) {
@@ -134,29 +174,46 @@ public final class ExecRunner {
             break;
           }
         }
-        List<Fd> open = new ArrayList<>(2);
-        if (outOpen) {
-          open.add(out);
+        List<Fd> fds = new ArrayList<>(3);
+        List<Short> events = new ArrayList<>(3);
+        if (open[0]) {
+          fds.add(out);
+          events.add(LinuxSyscalls.POLLIN);
         }
-        if (errOpen) {
-          open.add(err);
+        if (open[1]) {
+          fds.add(err);
+          events.add(LinuxSyscalls.POLLIN);
         }
-        boolean[] ready = linux.pollReadable(open, exec.result().isDone() ? 20 : 100);
-        for (int i = 0; i < open.size(); i++) {
-          if (!ready[i]) {
+        if (ipc != null && ipc.open()) {
+          fds.add(ipc.fd());
+          events.add((short) ((ipc.wantsRead() ? LinuxSyscalls.POLLIN : 0) | (ipc.wantsWrite() ? LinuxSyscalls.POLLOUT : 0)));
+        }
+        short[] wanted = new short[events.size()];
+        for (int i = 0; i < wanted.length; i++) {
+          wanted[i] = events.get(i);
+        }
+        boolean buffered = ipc != null && ipc.hasBufferedRequest();
+        short[] ready = linux.poll(fds, wanted, buffered ? 0 : exec.result().isDone() ? 20 : 100);
+        if (buffered) {
+          ready[fds.size() - 1] |= LinuxSyscalls.POLLIN;
+        }
+        for (int i = 0; i < fds.size(); i++) {
+          if (ready[i] == 0) {
             continue;
           }
-          Fd fd = open.get(i);
-          int n = linux.read(fd, buf, 0, buf.length);
-          if (n <= 0) {
-            if (fd == out) {
-              outOpen = false;
-            } else {
-              errOpen = false;
-            }
-            continue;
+          Fd fd = fds.get(i);
+          if (fd == out || fd == err) {
+            readOnce(record, fd == out ? 0 : 1, fd, buf, open);
+          } else {
+            serve(record, ipc, tools, ready[i], buf, open);
           }
-          (fd == out ? record.stdout() : record.stderr()).write(buf, n);
+        }
+        if (ipc != null && ipc.fatal() && !cancelledForIpc) {
+          cancelledForIpc = true;
+          IpcSummary summary = ipc.summary();
+          log.info("session {} exec {}: IPC protocol violation ({}); killing the exec", session.id(), record.id(),
+              summary.violationDetail());
+          exec.cancel("IPC protocol violation: " + summary.violationDetail());
         }
       }
     } catch (NativeException | RuntimeException e) {
@@ -168,13 +225,105 @@ public final class ExecRunner {
     } finally {
       linux.close(out);
       linux.close(err);
+      if (ipc != null) {
+        ipc.close();
+      }
       record.stdout().end();
       record.stderr().end();
     }
     SandboxResult result = awaitResult(exec);
     record.finish(new ExecRecord.Outcome(result, record.stdout().total(), record.stderr().total(),
-        record.stdout().truncated() || record.stderr().truncated()), clock.instant());
+        record.stdout().truncated() || record.stderr().truncated(), ipc == null ? null : ipc.summary()), clock.instant());
     session.finished(record);
+  }
+
+  /** The exec's IPC channel, or null when it has none (or no broker serves channels here). */
+  private IpcChannel openChannel(ExecRecord record) {
+    Fd fd = record.jail().ipc().orElse(null);
+    if (fd == null) {
+      return null;
+    }
+    ToolBroker tools = broker;
+    if (tools == null) {
+      linux.close(fd);
+      return null;
+    }
+    try {
+      IpcLimits limits = tools.limits();
+      return new IpcChannel(fd, linux, limits,
+          new RateLimiter(limits.requestsPerSecond(), limits.burst(), System::nanoTime));
+    } catch (NativeException e) {
+      log.error("exec {}: cannot set up its IPC channel", record.id(), e);
+      linux.close(fd);
+      return null;
+    }
+  }
+
+  /** One read of stream {@code which} (0 stdout, 1 stderr); marks it closed at end of file. */
+  private void readOnce(ExecRecord record, int which, Fd fd, byte[] buf, boolean[] open)
+      throws NativeException, InterruptedException {
+    int n = linux.read(fd, buf, 0, buf.length);
+    if (n <= 0) {
+      open[which] = false;
+      return;
+    }
+    (which == 0 ? record.stdout() : record.stderr()).write(buf, n);
+  }
+
+  /**
+   * Serves the channel: sends what waits, then reads and answers up to {@link #IPC_BATCH} requests,
+   * one at a time, while the tool reads its replies. Before a progress or artifact request it reads
+   * the output pipes dry (up to a bound): the tool wrote that output before it sent the request, so
+   * the event lands after it.
+   */
+  private void serve(ExecRecord record, IpcChannel ipc, ToolBroker tools, short revents, byte[] buf, boolean[] open)
+      throws NativeException, InterruptedException {
+    if ((revents & (LinuxSyscalls.POLLOUT | LinuxSyscalls.POLL_CLOSED)) != 0) {
+      ipc.flush();
+    }
+    if ((revents & (LinuxSyscalls.POLLIN | LinuxSyscalls.POLL_CLOSED)) == 0 || !ipc.wantsRead()) {
+      return;
+    }
+    for (int served = 0; served < IPC_BATCH && ipc.wantsRead(); served++) {
+      List<Envelope> next = ipc.read(1);
+      if (next.isEmpty()) {
+        return;
+      }
+      Envelope request = next.get(0);
+      if (request.hasProgress() || request.hasArtifact()) {
+        drainOutput(record, buf, open);
+      }
+      ipc.reply(tools.handle(record, request));
+    }
+  }
+
+  /** Reads both pipes until neither has data ready, or {@link #DRAIN_BEFORE_EVENTS_BYTES} were read. */
+  private void drainOutput(ExecRecord record, byte[] buf, boolean[] open) throws NativeException, InterruptedException {
+    Fd[] pipes = {record.jail().stdout(), record.jail().stderr()};
+    long read = 0;
+    while ((open[0] || open[1]) && read < DRAIN_BEFORE_EVENTS_BYTES) {
+      List<Fd> fds = new ArrayList<>(2);
+      List<Integer> which = new ArrayList<>(2);
+      for (int i = 0; i < 2; i++) {
+        if (open[i]) {
+          fds.add(pipes[i]);
+          which.add(i);
+        }
+      }
+      boolean[] ready = linux.pollReadable(fds, 0);
+      boolean any = false;
+      for (int i = 0; i < ready.length; i++) {
+        if (ready[i]) {
+          any = true;
+          long before = record.stdout().total() + record.stderr().total();
+          readOnce(record, which.get(i), fds.get(i), buf, open);
+          read += record.stdout().total() + record.stderr().total() - before;
+        }
+      }
+      if (!any) {
+        return;
+      }
+    }
   }
 
   private static SandboxResult awaitResult(JailProcess exec) {

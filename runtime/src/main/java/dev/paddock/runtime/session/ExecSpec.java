@@ -14,9 +14,10 @@ import java.util.Map;
  * @param timeLimit     wall time, or null for the default
  * @param cpuTimeLimit  CPU time (RLIMIT_CPU), or null for none
  * @param keepStdinOpen keep stdin open after {@code stdin} for WriteStdin
+ * @param ipc           give the process a typed IPC channel as fd 3
  */
 public record ExecSpec(List<String> argv, Map<String, String> env, String cwd, byte[] stdin, Duration timeLimit,
-    Duration cpuTimeLimit, boolean keepStdinOpen) {
+    Duration cpuTimeLimit, boolean keepStdinOpen, boolean ipc) {
   public ExecSpec {
     argv = List.copyOf(argv);
     env = Map.copyOf(env);
@@ -26,7 +27,13 @@ public record ExecSpec(List<String> argv, Map<String, String> env, String cwd, b
 
   /** A command with stdin closed after {@code stdin} and no CPU-time limit. */
   public ExecSpec(List<String> argv, Map<String, String> env, String cwd, byte[] stdin, Duration timeLimit) {
-    this(argv, env, cwd, stdin, timeLimit, null, false);
+    this(argv, env, cwd, stdin, timeLimit, null, false, false);
+  }
+
+  /** A command without an IPC channel. */
+  public ExecSpec(List<String> argv, Map<String, String> env, String cwd, byte[] stdin, Duration timeLimit,
+      Duration cpuTimeLimit, boolean keepStdinOpen) {
+    this(argv, env, cwd, stdin, timeLimit, cpuTimeLimit, keepStdinOpen, false);
   }
 
   @Override

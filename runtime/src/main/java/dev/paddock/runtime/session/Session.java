@@ -1,6 +1,7 @@
 package dev.paddock.runtime.session;
 
 import dev.paddock.policy.SandboxPolicy;
+import dev.paddock.runtime.ipc.SessionScratch;
 import dev.paddock.sandbox.jail.Jail;
 import dev.paddock.sandbox.jail.WorkspaceLimits;
 import java.time.Duration;
@@ -35,6 +36,7 @@ public final class Session {
   private volatile Map<String, String> env;
   /** Execs in start order, running and finished (at most retainedExecs finished ones). */
   private final Map<String, ExecRecord> execs = new LinkedHashMap<>();
+  private final SessionScratch scratch = new SessionScratch();
   private int running;
 
   private Duration idleTimeout;
@@ -67,6 +69,11 @@ public final class Session {
 
   public String tenantId() {
     return tenantId;
+  }
+
+  /** The key-value scratch state its tools share (IPC kv_* requests). */
+  public SessionScratch scratch() {
+    return scratch;
   }
 
   /** The size and inode limits of the session's workspace. */

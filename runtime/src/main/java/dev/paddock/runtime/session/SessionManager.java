@@ -49,6 +49,7 @@ public final class SessionManager {
   /** Execs running per tenant, for the tenant's maxExecs. */
   private final Map<String, AtomicInteger> runningExecs = new ConcurrentHashMap<>();
   private final ReadyJails ready;
+  private final List<java.util.function.Consumer<Session>> closeListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile boolean closing;
 
   /**
@@ -313,6 +314,11 @@ public final class SessionManager {
    * ends as KILLED, and the jail is going (its processes, cgroup and scratch files are removed in
    * the background, retried until gone).
    */
+  /** Calls {@code listener} once for each session that closes (after its jail began to go). */
+  public void onClose(java.util.function.Consumer<Session> listener) {
+    closeListeners.add(listener);
+  }
+
   private void close(Session s, Session.CloseReason reason) {
     synchronized (s) {
       if (!s.markClosed(reason, clock.instant())) {
@@ -322,6 +328,13 @@ public final class SessionManager {
     String why = "the session closed (" + reason + ")";
     s.killAll(why);
     s.jail().close(why);
+    for (var listener : closeListeners) {
+      try {
+        listener.accept(s);
+      } catch (RuntimeException e) {
+        log.error("session {}: a close listener failed", s.id(), e);
+      }
+    }
     if (settings.closedRetention().isZero()) {
       sessions.remove(s.id());
     }

@@ -97,7 +97,8 @@ final class TestHost implements AutoCloseable {
   /** The configuration of a test host on {@code dataDir}: loopback, any free port. */
   static HostConfig config(Path dataDir, Path nsjail, SessionSettings settings, dev.paddock.runtime.config.TlsConfig tls) {
     return new HostConfig(new InetSocketAddress("127.0.0.1", 0), dataDir, nsjail,
-        99999, 99999, Path.of("/sys/fs/cgroup"), settings, tls);
+        99999, 99999, Path.of("/sys/fs/cgroup"), settings, tls)
+        .withPythonProtobuf(JailRequirement.projectRoot().resolve(".paddock/tools/python-protobuf"));
   }
 
   /** Waits up to 10 s for {@code path} to disappear (sessions are cleaned up just after they close). */

@@ -93,7 +93,8 @@ final class InProcessHost implements AutoCloseable {
     ExecRunner execs = new ExecRunner(workers, LinuxSyscalls.system(), settings, clock);
     sessions = new SessionManager(gate, launcher, maker, tenants::tenant, settings, execs, clock);
     server = HostServer.services(InProcessServerBuilder.forName(name).directExecutor(), sessions,
-        new dev.paddock.runtime.session.WorkspaceService(sessions, 99999, 99999), tenants, workers,
+        new dev.paddock.runtime.session.WorkspaceService(sessions, 99999, 99999),
+        new dev.paddock.runtime.ipc.ArtifactStore(temp.resolve("artifacts")), tenants, workers,
         settings.clientStallTimeout(), new HealthStatusManager()).build().start();
   }
 

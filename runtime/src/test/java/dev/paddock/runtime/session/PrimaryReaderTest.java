@@ -104,8 +104,13 @@ class PrimaryReaderTest {
       }
 
       @Override
-      public void finished(SandboxResult r, ExecCounters counters) {
-        result.complete(r);
+      public boolean tool(ToolEvent event) {
+        return true;
+      }
+
+      @Override
+      public void finished(ExecRecord.Outcome o) {
+        result.complete(o.result());
       }
     }, () -> false);
 

@@ -69,6 +69,12 @@ final class NsjailConfigs {
       c.addMount(MountPt.newBuilder().setSrc(m.hostPath().toString()).setDst(m.sandboxPath().toString())
           .setIsBind(true).setRw(m.writable()).setNosuid(true).setNodev(true));
     }
+    for (JailConfig.SdkMount m : host.sdkMounts()) {
+      if (Files.isDirectory(m.hostPath())) {
+        c.addMount(MountPt.newBuilder().setSrc(m.hostPath().toString()).setDst(m.jailPath())
+            .setIsBind(true).setRw(false).setNosuid(true).setNodev(true));
+      }
+    }
     for (String device : DEVICES) {
       c.addMount(MountPt.newBuilder().setSrc(device).setDst(device).setIsBind(true).setIsDir(false).setRw(true).setNosuid(true));
     }

@@ -1,0 +1,214 @@
+package dev.paddock.runtime;
+
+import dev.paddock.sandbox.jail.JailConfig.SdkMount;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Enumeration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.jar.Attributes;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The in-jail SDKs (module agent-sdk), laid out at host start under {@code <data-dir>/sdk} from the
+ * host's own classpath and mounted read-only into every jail, so a tool imports them with no
+ * install step:
+ * <ul>
+ *   <li>{@value #PYTHON_DIR}: the Python package {@code paddock_agent} and its generated messages;
+ *   <li>{@value #PYTHON_DEPS_DIR}: the protobuf runtime for the jail's Python, when the operator
+ *       gives one (scripts/setup installs it under .paddock/tools/python-protobuf);
+ *   <li>{@value #JAVA_JAR}: one jar with the Java SDK, its messages and protobuf-java.
+ * </ul>
+ * Every exec's environment names them: PYTHONPATH and PADDOCK_AGENT_JAR.
+ */
+final class AgentSdks {
+  private static final Logger log = LoggerFactory.getLogger(AgentSdks.class);
+  static final String PYTHON_DIR = "/opt/paddock/python";
+  static final String PYTHON_DEPS_DIR = "/opt/paddock/python-deps";
+  static final String JAVA_DIR = "/opt/paddock/java";
+  static final String JAVA_JAR = JAVA_DIR + "/paddock-agent.jar";
+  private static final String PYTHON_PREFIX = "dev/paddock/agent/python/";
+  /** Classpath trees that make up the Java SDK jar: a resource in each, and the prefix to take. */
+  private static final List<String[]> JAVA_TREES = List.of(
+      new String[] {"dev/paddock/agent/Agent.class", "dev/paddock/agent/"},
+      new String[] {"dev/paddock/ipc/agent/v1/Envelope.class", "dev/paddock/ipc/agent/v1/"},
+      new String[] {"com/google/protobuf/Message.class", "com/google/protobuf/"});
+
+  /**
+   * What was installed.
+   *
+   * @param mounts what every jail mounts
+   * @param env    variables every exec gets
+   */
+  record Installed(List<SdkMount> mounts, Map<String, String> env) {}
+
+  private AgentSdks() {}
+
+  /**
+   * Lays the SDKs out in {@code dir} (replacing what a previous host left). {@code pythonRuntime},
+   * when not null and a directory, is mounted as the Python protobuf runtime. An SDK that cannot be
+   * laid out is left out with an error in the log: the host still runs tools, only without it.
+   */
+  static Installed install(Path dir, Path pythonRuntime) {
+    List<SdkMount> mounts = new ArrayList<>();
+    Map<String, String> env = new LinkedHashMap<>();
+    try {
+      deleteTree(dir);
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      log.error("cannot prepare {} for the in-jail SDKs; jails get none", dir, e);
+      return new Installed(List.of(), Map.of());
+    }
+    List<String> pythonPath = new ArrayList<>();
+    try {
+      Path python = dir.resolve("python");
+      copyTree(PYTHON_PREFIX + "paddock_agent/__init__.py", PYTHON_PREFIX, (name, in) -> write(python.resolve(name), in));
+      mounts.add(new SdkMount(python, PYTHON_DIR));
+      pythonPath.add(PYTHON_DIR);
+    } catch (IOException | UncheckedIOException e) {
+      log.error("cannot lay out the Python agent SDK; jails get none", e);
+    }
+    if (pythonRuntime != null && Files.isDirectory(pythonRuntime.resolve("google/protobuf"))) {
+      mounts.add(new SdkMount(pythonRuntime, PYTHON_DEPS_DIR));
+      pythonPath.add(PYTHON_DEPS_DIR);
+    } else if (!pythonPath.isEmpty()) {
+      log.warn("no Python protobuf runtime ({}): the Python agent SDK works only where the jail's python3 has"
+          + " protobuf 7.x; run scripts/setup or pass --python-protobuf", pythonRuntime);
+    }
+    if (!pythonPath.isEmpty()) {
+      env.put("PYTHONPATH", String.join(":", pythonPath));
+    }
+    try {
+      Path java = dir.resolve("java");
+      Files.createDirectories(java);
+      writeJavaJar(java.resolve("paddock-agent.jar"));
+      mounts.add(new SdkMount(java, JAVA_DIR));
+      env.put("PADDOCK_AGENT_JAR", JAVA_JAR);
+    } catch (IOException | UncheckedIOException e) {
+      log.error("cannot build the Java agent SDK jar; jails get none", e);
+    }
+    readOnly(dir);
+    return new Installed(mounts, env);
+  }
+
+  private static void writeJavaJar(Path jar) throws IOException {
+    Manifest manifest = new Manifest();
+    manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+    manifest.getMainAttributes().putValue("Implementation-Title", "Paddock agent SDK (Java)");
+    try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar), manifest)) {
+      for (String[] tree : JAVA_TREES) {
+        copyTree(tree[0], tree[1], (name, in) -> {
+          if (name.startsWith("python/")) {
+            return; // the Python SDK lives beside the Java one in agent-sdk's jar
+          }
+          try {
+            out.putNextEntry(new JarEntry(tree[1] + name));
+            in.transferTo(out);
+            out.closeEntry();
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        });
+      }
+    }
+  }
+
+  /** A sink for one file of a tree: its name below the prefix, and its content. */
+  private interface Sink {
+    void accept(String name, InputStream in) throws IOException;
+  }
+
+  /**
+   * Hands every file under {@code prefix} of the classpath root holding {@code marker} (a directory
+   * of classes, or a jar) to {@code sink}.
+   */
+  private static void copyTree(String marker, String prefix, Sink sink) throws IOException {
+    URL url = AgentSdks.class.getClassLoader().getResource(marker);
+    if (url == null) {
+      throw new IOException(marker + " is not on the host's classpath");
+    }
+    try {
+      if (url.getProtocol().equals("file")) {
+        Path markerPath = Path.of(url.toURI());
+        Path root = markerPath;
+        for (int i = 0; i < marker.split("/").length; i++) {
+          root = root.getParent();
+        }
+        Path base = root.resolve(prefix);
+        try (Stream<Path> files = Files.walk(base)) {
+          for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile).sorted()::iterator) {
+            try (InputStream in = Files.newInputStream(f)) {
+              sink.accept(base.relativize(f).toString(), in);
+            }
+          }
+        }
+      } else if (url.getProtocol().equals("jar")) {
+        String spec = url.getPath();
+        Path jarPath = Path.of(new URL(spec.substring(0, spec.indexOf("!/"))).toURI());
+        try (JarFile jar = new JarFile(jarPath.toFile())) {
+          Enumeration<JarEntry> entries = jar.entries();
+          while (entries.hasMoreElements()) {
+            JarEntry e = entries.nextElement();
+            if (!e.isDirectory() && e.getName().startsWith(prefix)) {
+              try (InputStream in = jar.getInputStream(e)) {
+                sink.accept(e.getName().substring(prefix.length()), in);
+              }
+            }
+          }
+        }
+      } else {
+        throw new IOException("cannot read classpath entries from " + url);
+      }
+    } catch (URISyntaxException e) {
+      throw new IOException("bad classpath location " + url, e);
+    }
+  }
+
+  private static void write(Path target, InputStream in) throws IOException {
+    Files.createDirectories(target.getParent());
+    try (OutputStream out = Files.newOutputStream(target)) {
+      in.transferTo(out);
+    }
+  }
+
+  /** Files 0444 and directories 0555: a jail's user reads them through its mount, nothing writes. */
+  private static void readOnly(Path dir) {
+    try (Stream<Path> all = Files.walk(dir)) {
+      for (Path p : (Iterable<Path>) all.sorted(Comparator.reverseOrder())::iterator) {
+        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(Files.isDirectory(p) ? "r-xr-xr-x" : "r--r--r--"));
+      }
+    } catch (IOException e) {
+      log.warn("cannot make {} read-only", dir, e);
+    }
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> all = Files.walk(root)) {
+      for (Path p : (Iterable<Path>) all.sorted(Comparator.reverseOrder())::iterator) {
+        if (Files.isDirectory(p)) {
+          Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwx------"));
+        }
+        Files.delete(p);
+      }
+    }
+  }
+}

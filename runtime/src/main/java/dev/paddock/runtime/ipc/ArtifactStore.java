@@ -1,0 +1,161 @@
+package dev.paddock.runtime.ipc;
+
+import dev.paddock.ipc.agent.v1.IpcErrorReason;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Artifacts tools record, on the host's disk: {@code <dir>/<session>/<exec>/<name>}, files of the
+ * host user (0600) that no jail can see. An artifact is written once and never changed; a session's
+ * artifacts are deleted when it closes, and the whole store when the host starts (sessions do not
+ * outlive a host). Bounded per session by total bytes.
+ */
+public final class ArtifactStore {
+  private static final Logger log = LoggerFactory.getLogger(ArtifactStore.class);
+  /** Artifact names: what the IPC contract allows. */
+  static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,255}");
+  /** Largest artifact copied from the workspace, bytes. */
+  public static final long MAX_ARTIFACT_BYTES = 64L << 20;
+  /** Most artifacts one exec may record. */
+  public static final int MAX_PER_EXEC = 64;
+  /** Most artifact bytes one session may hold. */
+  public static final long MAX_SESSION_BYTES = 256L << 20;
+
+  private final Path dir;
+  private final Map<String, AtomicLong> sessionBytes = new ConcurrentHashMap<>();
+
+  /** A store in {@code dir}, emptied now. */
+  public ArtifactStore(Path dir) throws IOException {
+    this.dir = dir;
+    deleteTree(dir);
+    Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+  }
+
+  /** Checks an artifact name against the contract; throws INVALID_ARGUMENT. */
+  static void checkName(String name) {
+    if (!NAME.matcher(name).matches() || name.equals(".") || name.equals("..")) {
+      throw ToolRefusal.invalid("name", "must be 1-255 characters from [A-Za-z0-9._-], not \".\" or \"..\"");
+    }
+  }
+
+  /**
+   * Stores {@code content} (at most {@code maxBytes}) as artifact {@code name} of the exec.
+   *
+   * @throws ToolRefusal ALREADY_EXISTS for a name the exec used, PAYLOAD_TOO_LARGE past
+   *     {@code maxBytes}, RESOURCE_EXHAUSTED past the session's bytes
+   */
+  public ArtifactMeta store(String sessionId, String execId, String name, String contentType, InputStream content,
+      long maxBytes) {
+    checkName(name);
+    AtomicLong used = sessionBytes.computeIfAbsent(sessionId, k -> new AtomicLong());
+    Path execDir = dir.resolve(sessionId).resolve(execId);
+    Path target = execDir.resolve(name);
+    Path temp = null;
+    try {
+      Files.createDirectories(execDir);
+      if (Files.exists(target)) {
+        throw new ToolRefusal(IpcErrorReason.IPC_ERROR_ALREADY_EXISTS,
+            "this exec already recorded an artifact named \"" + name + "\"", Map.of("name", name));
+      }
+      temp = Files.createTempFile(execDir, ".part-", "");
+      MessageDigest sha = MessageDigest.getInstance("SHA-256");
+      long size = 0; // also what this artifact has taken of the session's budget so far
+      boolean stored = false;
+      try {
+        try (OutputStream out = Files.newOutputStream(temp, StandardOpenOption.WRITE)) {
+          byte[] buf = new byte[64 * 1024];
+          int n;
+          while ((n = content.read(buf)) > 0) {
+            size += n;
+            boolean overBudget = used.addAndGet(n) > MAX_SESSION_BYTES;
+            if (size > maxBytes) {
+              throw ToolRefusal.tooLarge("artifact", maxBytes);
+            }
+            if (overBudget) {
+              throw ToolRefusal.exhausted("artifactBytes",
+                  "the session's artifacts would exceed " + MAX_SESSION_BYTES + " bytes");
+            }
+            sha.update(buf, 0, n);
+            out.write(buf, 0, n);
+          }
+        }
+        try {
+          Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (FileAlreadyExistsException e) {
+          throw new ToolRefusal(IpcErrorReason.IPC_ERROR_ALREADY_EXISTS,
+              "this exec already recorded an artifact named \"" + name + "\"", Map.of("name", name));
+        }
+        stored = true;
+      } finally {
+        if (!stored) {
+          used.addAndGet(-size);
+        }
+      }
+      temp = null;
+      return new ArtifactMeta(name, size, HexFormat.of().formatHex(sha.digest()),
+          contentType.isEmpty() ? "application/octet-stream" : contentType);
+    } catch (IOException e) {
+      log.error("session {}: cannot store an artifact", sessionId, e);
+      throw new ToolRefusal(IpcErrorReason.IPC_ERROR_INTERNAL, "the host could not store the artifact");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    } finally {
+      if (temp != null) {
+        try {
+          Files.deleteIfExists(temp);
+        } catch (IOException e) {
+          log.warn("session {}: cannot remove a partial artifact", sessionId, e);
+        }
+      }
+    }
+  }
+
+  /** Opens a stored artifact; NoSuchFileException when there is none of that name. */
+  public InputStream open(String sessionId, String execId, String name) throws IOException {
+    if (!NAME.matcher(name).matches() || name.equals(".") || name.equals("..")) {
+      throw new NoSuchFileException(name);
+    }
+    return Files.newInputStream(dir.resolve(sessionId).resolve(execId).resolve(name));
+  }
+
+  /** Deletes a closed session's artifacts. */
+  public void deleteSession(String sessionId) {
+    sessionBytes.remove(sessionId);
+    try {
+      deleteTree(dir.resolve(sessionId));
+    } catch (IOException | UncheckedIOException e) {
+      log.warn("session {}: cannot delete its artifacts", sessionId, e);
+    }
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> all = Files.walk(root)) {
+      for (Path p : (Iterable<Path>) all.sorted(Comparator.reverseOrder())::iterator) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+}
