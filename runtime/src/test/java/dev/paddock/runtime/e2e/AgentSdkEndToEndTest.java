@@ -1,0 +1,108 @@
+package dev.paddock.runtime.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import dev.paddock.ipc.v1.ExecEvent;
+import dev.paddock.ipc.v1.ExecRequest;
+import dev.paddock.ipc.v1.ExecStatus;
+import dev.paddock.ipc.v1.FileServiceGrpc;
+import dev.paddock.ipc.v1.UploadFileHeader;
+import dev.paddock.ipc.v1.UploadFileRequest;
+import io.grpc.stub.StreamObserver;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The in-jail SDKs as a tool uses them: no install step, the host's mounts and environment only.
+ * Each run reports progress, returns an artifact and reads a workspace file the planner uploaded,
+ * and the planner sees each as a typed event, in order with the output.
+ */
+class AgentSdkEndToEndTest extends SharedHostTest {
+
+  @Test
+  void pythonToolReportsProgressReturnsAnArtifactAndReadsAWorkspaceFile() throws Exception {
+    String session = host.newSession(host.alphaKey);
+    upload(session, "input.csv", "a,b\n1,2\n");
+    List<ExecEvent> events = new java.util.ArrayList<>();
+    host.execs(host.alphaKey).exec(ExecRequest.newBuilder().setSessionId(session).setIpc(true)
+        .addAllArgv(List.of("python3", "-c", String.join("\n",
+            "import asyncio, paddock_agent",
+            "from paddock_agent import AsyncChannel, NotFound, NotAvailable",
+            "print('start', flush=True)",
+            "paddock_agent.progress('reading input', 0.25)",
+            "rows = paddock_agent.read_file('input.csv').decode().splitlines()",
+            "print('rows', len(rows), flush=True)",
+            "info = paddock_agent.artifact('summary.txt', ('%d rows' % len(rows)).encode(), content_type='text/plain')",
+            "try:",
+            "    paddock_agent.read_file('missing.csv')",
+            "except NotFound as e:",
+            "    print('not found', e.metadata.get('path'), flush=True)",
+            "try:",
+            "    paddock_agent.call_tool('browser.open', {'url': 'https://example.com'})",
+            "except NotAvailable as e:",
+            "    print('not available', e.reason, flush=True)",
+            "async def finish():",
+            "    async with AsyncChannel.from_env() as ch:",
+            "        await asyncio.gather(ch.kv_put('rows', str(len(rows))), ch.progress('done', 1.0))",
+            "        print('kv', (await ch.kv_get('rows')).decode(), flush=True)",
+            "asyncio.run(finish())",
+            "print('end', info.size_bytes, flush=True)"))).build()).forEachRemaining(events::add);
+    TestHost.Outcome run = TestHost.collect(events.iterator());
+
+    assertThat(run.err()).isEmpty();
+    assertThat(run.result().getStatus()).isEqualTo(ExecStatus.EXEC_STATUS_OK);
+    assertThat(run.out()).isEqualTo(
+        "start\nrows 2\nnot found missing.csv\nnot available NOT_AVAILABLE\nkv 2\nend 6\n");
+    // Tool events sit where they were sent relative to the output: each after the bytes before it.
+    ExecEvent first = events.stream().filter(ExecEvent::hasProgress).findFirst().orElseThrow();
+    assertThat(first.getProgress().getMessage()).isEqualTo("reading input");
+    assertThat(stdoutBefore(events, first)).isEqualTo("start\n".length());
+    ExecEvent artifact = events.stream().filter(ExecEvent::hasArtifact).findFirst().orElseThrow();
+    assertThat(artifact.getArtifact().getName()).isEqualTo("summary.txt");
+    assertThat(artifact.getArtifact().getSizeBytes()).isEqualTo(6);
+    assertThat(stdoutBefore(events, artifact)).isEqualTo("start\nrows 2\n".length());
+    assertThat(events.stream().filter(ExecEvent::hasProgress).map(e -> e.getProgress().getMessage()))
+        .containsExactly("reading input", "done");
+    assertThat(run.result().getIpc().hasViolation()).isFalse();
+  }
+
+  /** Bytes of stdout delivered before {@code event} in the stream. */
+  private static long stdoutBefore(List<ExecEvent> events, ExecEvent event) {
+    long delivered = 0;
+    for (ExecEvent e : events) {
+      if (e == event) {
+        return delivered;
+      }
+      if (e.hasOutput() && e.getOutput().getStream() == dev.paddock.ipc.v1.OutputStream.OUTPUT_STREAM_STDOUT) {
+        delivered = e.getOutput().getOffset() + e.getOutput().getData().size();
+      }
+    }
+    throw new AssertionError("event not in the stream");
+  }
+
+  private void upload(String session, String path, String content) throws Exception {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    StreamObserver<UploadFileRequest> up = FileServiceGrpc.newStub(host.channel(host.alphaKey, null))
+        .uploadFile(new StreamObserver<>() {
+          @Override
+          public void onNext(dev.paddock.ipc.v1.UploadFileResponse value) {}
+
+          @Override
+          public void onError(Throwable t) {
+            done.completeExceptionally(t);
+          }
+
+          @Override
+          public void onCompleted() {
+            done.complete(null);
+          }
+        });
+    up.onNext(UploadFileRequest.newBuilder().setHeader(UploadFileHeader.newBuilder().setSessionId(session).setPath(path)).build());
+    up.onNext(UploadFileRequest.newBuilder().setData(ByteString.copyFromUtf8(content)).build());
+    up.onCompleted();
+    done.get(30, TimeUnit.SECONDS);
+  }
+}
