@@ -81,6 +81,8 @@ public final class SessionBench {
   private static final double TARGET_CREATE_MS = 5.0;
   private static final double TARGET_CREATE_RATIO = 0.3;
   private static final long TARGET_HEAP_PER_SESSION = 1L << 20;
+  private static final double TARGET_IPC_MS = 0.2;
+  private static final int IPC_WARMUP = 1000;
   /** Opening idle sessions stops early past this, or when the machine runs low on memory. */
   private static final long IDLE_BUDGET_NANOS = TimeUnit.SECONDS.toNanos(100);
   private static final long MIN_AVAILABLE_BYTES = 2L << 30;
@@ -89,7 +91,7 @@ public final class SessionBench {
 
   /** Command-line options. */
   record Options(int warmup, int iterations, int idleSessions, int jitWarmup, long pauseMillis, Path nsjail,
-      Path workBase, long seed) {
+      Path workBase, long seed, int ipcIterations) {
     static Options parse(String[] args) {
       int warmup = 20;
       int iterations = 200;
@@ -99,6 +101,7 @@ public final class SessionBench {
       String nsjail = null;
       String workBase = "/tmp";
       long seed = 42;
+      int ipc = 5000;
       for (int i = 0; i < args.length; i++) {
         String a = args[i];
         switch (a) {
@@ -110,6 +113,7 @@ public final class SessionBench {
           case "--nsjail" -> nsjail = value(args, ++i, a);
           case "--work-dir" -> workBase = value(args, ++i, a);
           case "--seed" -> seed = Long.parseLong(value(args, ++i, a));
+          case "--ipc-iterations" -> ipc = Integer.parseInt(value(args, ++i, a));
           case "-h", "--help" -> {
             System.out.println(String.join("\n",
                 "usage: scripts/bench [--warmup N] [--iterations N] [--idle-sessions N] [options]",
@@ -122,18 +126,19 @@ public final class SessionBench {
                 "                     is refilled before the next round (default 150)",
                 "  --nsjail PATH      nsjail binary (default $PADDOCK_NSJAIL, else <root>/.paddock/tools/nsjail/nsjail/bin/nsjail)",
                 "  --work-dir DIR     where the temporary data directory goes (default /tmp; its parents need o+x)",
-                "  --seed N           seed of the per-round probe order (default 42)"));
+                "  --seed N           seed of the per-round probe order (default 42)",
+                "  --ipc-iterations N IPC round trips timed per series, after 1000 warm-up ones (default 5000; 0 skips)"));
             System.exit(0);
           }
           default -> throw new IllegalArgumentException("unknown argument: " + a + " (try --help)");
         }
       }
-      if (warmup < 0 || iterations < 1 || idle < 0 || jit < 0 || pause < 0) {
+      if (warmup < 0 || iterations < 1 || idle < 0 || jit < 0 || pause < 0 || ipc < 0) {
         throw new IllegalArgumentException("need --iterations >= 1 and non-negative --warmup, --idle-sessions,"
             + " --jit-warmup, --pause-ms");
       }
       return new Options(warmup, iterations, idle, jit, pause, nsjailPath(nsjail), Path.of(workBase).toAbsolutePath(),
-          seed);
+          seed, ipc);
     }
 
     private static String value(String[] args, int i, String flag) {
@@ -240,7 +245,9 @@ public final class SessionBench {
       res.hostCgroup = layout.hostRoot();
       Path tenantMemory = Machine.memoryGroup(layout.tenant(tenant));
       res.host = RuntimeServer.start(new HostConfig(new InetSocketAddress("127.0.0.1", 0), hostData, o.nsjail(),
-          SANDBOX_ID, SANDBOX_ID, Machine.CGROUP_ROOT, settings), Clock.systemUTC());
+          SANDBOX_ID, SANDBOX_ID, Machine.CGROUP_ROOT, settings)
+          .withPythonProtobuf(Path.of(System.getProperty("paddock.root", ".")).toAbsolutePath().normalize()
+              .resolve(".paddock/tools/python-protobuf")), Clock.systemUTC());
       Metadata auth = new Metadata();
       auth.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + apiKey);
       res.channel = NettyChannelBuilder.forAddress("127.0.0.1", res.host.port()).usePlaintext()
@@ -362,6 +369,12 @@ public final class SessionBench {
       double roundsSeconds = secondsSince(roundsStart);
       Machine.CpuTicks cpuAfter = Machine.CpuTicks.now(layout.hostRoot());
       String loadAfter = Machine.loadAverage();
+      IpcBench.Result ipc = null;
+      if (o.ipcIterations() > 0) {
+        long ipcStart = System.nanoTime();
+        ipc = IpcBench.run(client.execs, live, IPC_WARMUP, o.ipcIterations());
+        System.err.printf(Locale.ROOT, "bench: IPC round trips done (%.1f s)%n", secondsSince(ipcStart));
+      }
       client.close(live);
 
       // --- idle sessions
@@ -389,6 +402,9 @@ public final class SessionBench {
       rows.add(Row.latency("(g) GetSession unary round trip (no jail work)", stats(unary, from), b, "", null, null));
       rows.add(Row.latency("(p) plain /bin/true, no jail (ProcessBuilder+waitFor)", stats(plain, from), b, "", null,
           null));
+      if (ipc != null) {
+        rows.addAll(IpcBench.rows(ipc, TARGET_IPC_MS));
+      }
       if (idle != null) {
         rows.addAll(idle.rows());
       }
@@ -403,6 +419,11 @@ public final class SessionBench {
       out.printf(Locale.ROOT, "(a) pacing: %d ms untimed pause after each create+exec+close; before %d of %d measured"
           + " rounds the tenant's ready jail was not yet up (fewer than 2 session cgroups with processes)%n",
           o.pauseMillis(), poolNotReady[0], o.iterations());
+      if (ipc != null) {
+        out.printf(Locale.ROOT, "(i) IPC: %d round trips per series after %d warm-up ones, timed inside the calling Python"
+            + " process (perf_counter_ns); x base of (i) rows is against the host socketpair floor, not raw nsjail%n",
+            o.ipcIterations(), IPC_WARMUP);
+      }
       if (idle != null) {
         idle.notes().forEach(out::println);
       }
