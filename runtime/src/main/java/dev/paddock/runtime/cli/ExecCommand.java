@@ -55,6 +55,7 @@ import picocli.CommandLine.Spec;
         "  123      out of memory (memory limit hit)",
         "  124      timeout (wall-time limit hit; the whole process tree was killed)",
         "  125      process limit hit (the program failed to fork)",
+        "  126      IPC protocol violation (with --ipc: the command broke the channel's framing)",
         "  128+N    killed by signal N (137 = SIGKILL); 130 after Ctrl-C"})
 final class ExecCommand extends ClientCommand {
   static final int EXIT_HOST_ERROR = 120;
@@ -63,6 +64,7 @@ final class ExecCommand extends ClientCommand {
   static final int EXIT_OOM = 123;
   static final int EXIT_TIMEOUT = 124;
   static final int EXIT_PIDS = 125;
+  static final int EXIT_IPC_VIOLATION = 126;
 
   /** Largest WriteStdin payload this command sends, in bytes (the host accepts up to 1 MiB). */
   static final int STDIN_CHUNK_BYTES = 64 * 1024;
@@ -92,6 +94,10 @@ final class ExecCommand extends ClientCommand {
 
   @Option(names = "--no-stdin", description = "Never forward stdin: the command reads end-of-file at once.")
   boolean noStdin;
+
+  @Option(names = "--ipc", description = "Give the command the typed IPC channel (fd 3) its agent SDK uses: progress, "
+      + "artifacts, workspace files, scratch state. Progress and artifacts are shown on stderr (with --json: as events).")
+  boolean ipc;
 
   @Option(names = "--detach", description = "Start the command in the background, print its exec id and exit 0 "
       + "(with --json: {\"execId\", \"sessionId\"}). The session stays open; stdin is not forwarded.")
@@ -123,7 +129,7 @@ final class ExecCommand extends ClientCommand {
     boolean leaveOpen = keepSession;
     try {
       ExecRequest.Builder request = ExecRequest.newBuilder().setSessionId(session).addAllArgv(command).setCwd(cwd)
-          .putAllEnv(env).setKeepStdinOpen(forward);
+          .putAllEnv(env).setKeepStdinOpen(forward).setIpc(ipc);
       if (timeLimit != null) {
         request.setTimeLimit(Durations.toProto(timeLimit));
       }
@@ -197,14 +203,26 @@ final class ExecCommand extends ClientCommand {
    */
   static int follow(Iterator<ExecEvent> events, Output out) throws IOException {
     ExecResult result = null;
+    String execId = "EXEC";
     while (events.hasNext()) {
       ExecEvent event = events.next();
+      if (event.hasStarted()) {
+        execId = event.getStarted().getExecId();
+      }
       if (out.json()) {
         out.json(event);
       } else if (event.hasOutput()) {
         PrintStream target = event.getOutput().getStream() == OutputStream.OUTPUT_STREAM_STDERR ? out.stderr() : out.stdout();
         event.getOutput().getData().writeTo(target);
         target.flush();
+      } else if (event.hasProgress()) {
+        var p = event.getProgress();
+        out.note("progress" + (p.hasFraction() ? String.format(java.util.Locale.ROOT, " %.0f%%", p.getFraction() * 100) : "")
+            + (p.getMessage().isEmpty() ? "" : ": " + p.getMessage()));
+      } else if (event.hasArtifact()) {
+        var a = event.getArtifact();
+        out.note("artifact " + a.getName() + " (" + a.getSizeBytes() + " bytes, " + a.getContentType() + ", sha256 "
+            + a.getSha256() + "); download with: paddock artifact --session SESSION " + execId + " " + a.getName());
       }
       if (event.hasResult()) {
         result = event.getResult();
@@ -226,6 +244,7 @@ final class ExecCommand extends ClientCommand {
       case EXEC_STATUS_VIOLATION -> EXIT_VIOLATION;
       case EXEC_STATUS_PIDS_EXHAUSTED -> EXIT_PIDS;
       case EXEC_STATUS_SETUP_ERROR -> EXIT_SETUP_ERROR;
+      case EXEC_STATUS_IPC_VIOLATION -> EXIT_IPC_VIOLATION;
       case EXEC_STATUS_SIGNALED, EXEC_STATUS_KILLED -> 128 + (r.getSignal() > 0 ? r.getSignal() : 9);
       default -> EXIT_HOST_ERROR;
     };

@@ -114,4 +114,24 @@ class CliProcessEndToEndTest extends SharedHostTest {
     assertThat(missing.exit()).isEqualTo(120);
     assertThat(missing.err()).contains("FILE_NOT_FOUND");
   }
+
+  @Test
+  void ipcProgressAndArtifactsShowAndDownload() throws Exception {
+    String session = host.newSession(host.alphaKey);
+    String tool = "import paddock_agent as a; print('working', flush=True); a.progress('half way', 0.5);"
+        + " a.artifact('result.json', b'{\\\"ok\\\": true}', content_type='application/json')";
+    Cli human = run("", "exec", "--session", session, "--ipc", "--no-stdin", "--", "python3", "-c", tool);
+    assertThat(human.exit()).as(human.err()).isZero();
+    assertThat(human.out()).isEqualTo("working\n");
+    assertThat(human.err()).contains("paddock: progress 50%: half way")
+        .contains("paddock: artifact result.json (12 bytes, application/json, sha256 ");
+    String exec = human.err().replaceAll("(?s).*paddock artifact --session SESSION (exe_[0-9a-f]+) result.json.*", "$1");
+    Cli download = run("", "artifact", "--session", session, exec, "result.json");
+    assertThat(download.exit()).as(download.err()).isZero();
+    assertThat(download.out()).isEqualTo("{\"ok\": true}");
+
+    Cli json = run("", "exec", "--session", session, "--ipc", "--json", "--", "python3", "-c", tool);
+    assertThat(json.out()).contains("\"progress\"").contains("\"message\":\"half way\"").contains("\"artifact\"")
+        .contains("\"ipc\"");
+  }
 }
