@@ -28,7 +28,13 @@ public final class DefaultPolicies {
 
   /** The builder behind {@link #tool()}, for callers that adjust it. */
   public static PolicyBuilder toolBuilder() {
-    return PolicyBuilder.create()
+    PolicyBuilder builder = PolicyBuilder.create();
+    // Debian's JDKs keep their configuration (java.security, logging) in /etc/java-N-openjdk,
+    // linked from /usr/lib/jvm: without it a JVM in the jail cannot start.
+    for (Path jdkConfig : jdkConfigDirs()) {
+      builder.mountReadOnlyIfExists(jdkConfig);
+    }
+    return builder
         .mountReadOnly(Path.of("/usr"))
         .mountReadOnly(Path.of("/bin"))
         .mountReadOnly(Path.of("/lib"))
@@ -58,5 +64,15 @@ public final class DefaultPolicies {
         .failWithErrno(Syscall.IO_URING_SETUP, ENOSYS)
         .failWithErrno(Syscall.IO_URING_ENTER, ENOSYS)
         .failWithErrno(Syscall.IO_URING_REGISTER, ENOSYS);
+  }
+
+  /** The /etc/java-* directories of this host, sorted; none when /etc cannot be listed. */
+  private static java.util.List<Path> jdkConfigDirs() {
+    try (java.util.stream.Stream<Path> etc = java.nio.file.Files.list(Path.of("/etc"))) {
+      return etc.filter(p -> p.getFileName().toString().startsWith("java-") && java.nio.file.Files.isDirectory(p))
+          .sorted().toList();
+    } catch (java.io.IOException | SecurityException e) {
+      return java.util.List.of();
+    }
   }
 }

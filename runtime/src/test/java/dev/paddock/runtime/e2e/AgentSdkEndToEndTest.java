@@ -69,6 +69,47 @@ class AgentSdkEndToEndTest extends SharedHostTest {
     assertThat(run.result().getIpc().hasViolation()).isFalse();
   }
 
+  @Test
+  void javaToolReportsProgressReturnsAnArtifactAndReadsAWorkspaceFile() throws Exception {
+    String session = host.newSession(host.alphaKey);
+    upload(session, "input.csv", "a,b\n1,2\n3,4\n");
+    upload(session, "Tool.java", String.join("\n",
+        "import dev.paddock.agent.*;",
+        "import java.nio.charset.StandardCharsets;",
+        "public class Tool {",
+        "  public static void main(String[] args) {",
+        "    try (Agent agent = Agent.connect()) {",
+        "      System.out.println(\"start\"); System.out.flush();",
+        "      agent.progress(\"reading input\", 0.25);",
+        "      String[] rows = new String(agent.readFile(\"input.csv\"), StandardCharsets.UTF_8).split(\"\\n\");",
+        "      System.out.println(\"rows \" + rows.length); System.out.flush();",
+        "      ArtifactInfo info = agent.artifact(\"summary.txt\", (rows.length + \" rows\").getBytes(StandardCharsets.UTF_8), \"text/plain\");",
+        "      try { agent.readFile(\"missing.csv\"); } catch (NotFoundException e) { System.out.println(\"not found \" + e.metadata().get(\"path\")); }",
+        "      try { agent.callTool(\"browser.open\", com.google.protobuf.Struct.getDefaultInstance()); }",
+        "      catch (NotAvailableException e) { System.out.println(\"not available \" + e.reason()); }",
+        "      System.out.println(\"end \" + info.sizeBytes());",
+        "    }",
+        "  }",
+        "}", ""));
+    List<ExecEvent> events = new java.util.ArrayList<>();
+    host.execs(host.alphaKey).exec(ExecRequest.newBuilder().setSessionId(session).setIpc(true)
+        .setTimeLimit(com.google.protobuf.util.Durations.fromSeconds(100))
+        .addAllArgv(List.of("sh", "-c", "exec java -Xshare:auto -XX:TieredStopAtLevel=1 -cp \"$PADDOCK_AGENT_JAR\" Tool.java")).build())
+        .forEachRemaining(events::add);
+    TestHost.Outcome run = TestHost.collect(events.iterator());
+
+    assertThat(run.result().getStatus()).as(run.err()).isEqualTo(ExecStatus.EXEC_STATUS_OK);
+    assertThat(run.result().getExitCode()).as(run.err()).isZero();
+    assertThat(run.out()).isEqualTo("start\nrows 3\nnot found missing.csv\nnot available IPC_ERROR_NOT_AVAILABLE\nend 6\n");
+    ExecEvent progress = events.stream().filter(ExecEvent::hasProgress).findFirst().orElseThrow();
+    assertThat(progress.getProgress().getFraction()).isEqualTo(0.25);
+    assertThat(stdoutBefore(events, progress)).isEqualTo("start\n".length());
+    ExecEvent artifact = events.stream().filter(ExecEvent::hasArtifact).findFirst().orElseThrow();
+    assertThat(artifact.getArtifact().getContentType()).isEqualTo("text/plain");
+    assertThat(stdoutBefore(events, artifact)).isEqualTo("start\nrows 3\n".length());
+    assertThat(run.result().getIpc().getRequests()).isEqualTo(5);
+  }
+
   /** Bytes of stdout delivered before {@code event} in the stream. */
   private static long stdoutBefore(List<ExecEvent> events, ExecEvent event) {
     long delivered = 0;
