@@ -17,6 +17,8 @@ public final class DefaultPolicies {
    * <p>{@code clone3} and io_uring fail with ENOSYS instead of killing: programs probe them and fall
    * back, and clone3's flags cannot be inspected by seccomp (they sit behind a pointer), so blocking
    * it is how namespace creation through clone3 is refused.
+   *
+   * <p>Code in the sandbox may use every {@link IpcOperation} over its IPC channel.
    */
   public static SandboxPolicy tool() {
     try {
@@ -26,8 +28,25 @@ public final class DefaultPolicies {
     }
   }
 
+  /**
+   * {@link #tool()} without any IPC operation: a tool that may only print (and answer pings). For
+   * untrusted code that must not write artifacts, read the workspace through the host or keep state.
+   */
+  public static SandboxPolicy isolated() {
+    try {
+      return confinedBuilder().build();
+    } catch (PolicyException e) {
+      throw new IllegalStateException("the built-in isolated policy is invalid", e);
+    }
+  }
+
   /** The builder behind {@link #tool()}, for callers that adjust it. */
   public static PolicyBuilder toolBuilder() {
+    return confinedBuilder().allowIpc(IpcOperation.values());
+  }
+
+  /** Mounts, seccomp and limits shared by the built-in policies; no IPC operation. */
+  private static PolicyBuilder confinedBuilder() {
     PolicyBuilder builder = PolicyBuilder.create();
     // Debian's JDKs keep their configuration (java.security, logging) in /etc/java-N-openjdk,
     // linked from /usr/lib/jvm: without it a JVM in the jail cannot start.
@@ -44,7 +63,6 @@ public final class DefaultPolicies {
         .mountReadOnlyIfExists(Path.of("/etc/ld.so.cache"))
         .mountReadOnlyIfExists(Path.of("/etc/ssl/certs"))
         .mountReadOnlyIfExists(Path.of("/etc/localtime"))
-        .allowIpc(IpcOperation.values())
         .killOn(
             Syscall.PTRACE, Syscall.PROCESS_VM_READV, Syscall.PROCESS_VM_WRITEV,
             Syscall.MOUNT, Syscall.UMOUNT2, Syscall.PIVOT_ROOT, Syscall.CHROOT,

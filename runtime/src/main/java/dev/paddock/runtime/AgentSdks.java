@@ -26,23 +26,31 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The in-jail SDKs (module agent-sdk), laid out at host start under {@code <data-dir>/sdk} from the
- * host's own classpath and mounted read-only into every jail, so a tool imports them with no
- * install step:
+ * The in-jail SDKs (module agent-sdk), laid out at host start from the host's own classpath and
+ * mounted read-only into every jail as {@value #ROOT}, so a tool imports them with no install step:
  * <ul>
  *   <li>{@value #PYTHON_DIR}: the Python package {@code paddock_agent} and its generated messages;
- *   <li>{@value #PYTHON_DEPS_DIR}: the protobuf runtime for the jail's Python, when the operator
- *       gives one (scripts/setup installs it under .paddock/tools/python-protobuf);
+ *   <li>{@value #PYTHON_DEPS_DIR}: a copy of the protobuf runtime for the jail's Python, when the
+ *       operator gives one (scripts/setup installs it under .paddock/tools/python-protobuf);
  *   <li>{@value #JAVA_JAR}: one jar with the Java SDK, its messages and protobuf-java.
  * </ul>
  * Every exec's environment names them: PYTHONPATH and PADDOCK_AGENT_JAR.
+ *
+ * <p>Where: a fresh root-owned 0755 directory under the system temp directory, not the data
+ * directory. nsjail makes its bind mounts inside the jail's user namespace, as the sandbox uid, so
+ * every directory on the way to a mount's source must be searchable by that uid; a data directory
+ * may well be 0700 (mktemp -d), and must stay usable. The directory is removed when the host
+ * closes, and a dead host's is removed by the next host on the same data directory.
  */
 final class AgentSdks {
   private static final Logger log = LoggerFactory.getLogger(AgentSdks.class);
-  static final String PYTHON_DIR = "/opt/paddock/python";
-  static final String PYTHON_DEPS_DIR = "/opt/paddock/python-deps";
-  static final String JAVA_DIR = "/opt/paddock/java";
-  static final String JAVA_JAR = JAVA_DIR + "/paddock-agent.jar";
+  static final String ROOT = "/opt/paddock";
+  static final String PYTHON_DIR = ROOT + "/python";
+  static final String PYTHON_DEPS_DIR = ROOT + "/python-deps";
+  static final String JAVA_JAR = ROOT + "/java/paddock-agent.jar";
+  private static final String DIR_PREFIX = "paddock-sdk-";
+  /** Names the data directory a layout belongs to, so the next host can remove a dead one's. */
+  private static final String OWNER_FILE = ".data-dir";
   private static final String PYTHON_PREFIX = "dev/paddock/agent/python/";
   /** Classpath trees that make up the Java SDK jar: a resource in each, and the prefix to take. */
   private static final List<String[]> JAVA_TREES = List.of(
@@ -53,40 +61,47 @@ final class AgentSdks {
   /**
    * What was installed.
    *
+   * @param dir    the layout on the host (null when nothing could be laid out); remove with {@link #remove}
    * @param mounts what every jail mounts
    * @param env    variables every exec gets
    */
-  record Installed(List<SdkMount> mounts, Map<String, String> env) {}
+  record Installed(Path dir, List<SdkMount> mounts, Map<String, String> env) {}
 
   private AgentSdks() {}
 
   /**
-   * Lays the SDKs out in {@code dir} (replacing what a previous host left). {@code pythonRuntime},
-   * when not null and a directory, is mounted as the Python protobuf runtime. An SDK that cannot be
-   * laid out is left out with an error in the log: the host still runs tools, only without it.
+   * Lays the SDKs out for the host on {@code dataDir}, first removing what a dead host on it left.
+   * {@code pythonRuntime}, when not null and a directory, is copied in as the Python protobuf
+   * runtime. An SDK that cannot be laid out is left out with an error in the log: the host still
+   * runs tools, only without it.
    */
-  static Installed install(Path dir, Path pythonRuntime) {
-    List<SdkMount> mounts = new ArrayList<>();
-    Map<String, String> env = new LinkedHashMap<>();
+  static Installed install(Path dataDir, Path pythonRuntime) {
+    Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+    removeLeftovers(tmp, dataDir);
+    Path dir;
     try {
-      deleteTree(dir);
-      Files.createDirectories(dir);
+      dir = Files.createTempDirectory(tmp, DIR_PREFIX);
+      Files.writeString(dir.resolve(OWNER_FILE), dataDir.toAbsolutePath().normalize().toString());
     } catch (IOException e) {
-      log.error("cannot prepare {} for the in-jail SDKs; jails get none", dir, e);
-      return new Installed(List.of(), Map.of());
+      log.error("cannot prepare a directory for the in-jail SDKs in {}; jails get none", tmp, e);
+      return new Installed(null, List.of(), Map.of());
     }
+    Map<String, String> env = new LinkedHashMap<>();
     List<String> pythonPath = new ArrayList<>();
     try {
       Path python = dir.resolve("python");
       copyTree(PYTHON_PREFIX + "paddock_agent/__init__.py", PYTHON_PREFIX, (name, in) -> write(python.resolve(name), in));
-      mounts.add(new SdkMount(python, PYTHON_DIR));
       pythonPath.add(PYTHON_DIR);
     } catch (IOException | UncheckedIOException e) {
       log.error("cannot lay out the Python agent SDK; jails get none", e);
     }
     if (pythonRuntime != null && Files.isDirectory(pythonRuntime.resolve("google/protobuf"))) {
-      mounts.add(new SdkMount(pythonRuntime, PYTHON_DEPS_DIR));
-      pythonPath.add(PYTHON_DEPS_DIR);
+      try {
+        copyDirectory(pythonRuntime, dir.resolve("python-deps"));
+        pythonPath.add(PYTHON_DEPS_DIR);
+      } catch (IOException | UncheckedIOException e) {
+        log.error("cannot copy the Python protobuf runtime from {}; jails get none", pythonRuntime, e);
+      }
     } else if (!pythonPath.isEmpty()) {
       log.warn("no Python protobuf runtime ({}): the Python agent SDK works only where the jail's python3 has"
           + " protobuf 7.x; run scripts/setup or pass --python-protobuf", pythonRuntime);
@@ -98,13 +113,61 @@ final class AgentSdks {
       Path java = dir.resolve("java");
       Files.createDirectories(java);
       writeJavaJar(java.resolve("paddock-agent.jar"));
-      mounts.add(new SdkMount(java, JAVA_DIR));
       env.put("PADDOCK_AGENT_JAR", JAVA_JAR);
     } catch (IOException | UncheckedIOException e) {
       log.error("cannot build the Java agent SDK jar; jails get none", e);
     }
     readOnly(dir);
-    return new Installed(mounts, env);
+    return new Installed(dir, List.of(new SdkMount(dir, ROOT)), env);
+  }
+
+  /** Removes a layout made by {@link #install}. */
+  static void remove(Installed installed) {
+    if (installed.dir() == null) {
+      return;
+    }
+    try {
+      deleteTree(installed.dir());
+    } catch (IOException | UncheckedIOException e) {
+      log.warn("cannot remove the in-jail SDKs at {}", installed.dir(), e);
+    }
+  }
+
+  /** Removes the layouts of earlier hosts on {@code dataDir}: root's own directories only, never a link. */
+  private static void removeLeftovers(Path tmp, Path dataDir) {
+    String owner = dataDir.toAbsolutePath().normalize().toString();
+    try (Stream<Path> entries = Files.list(tmp)) {
+      for (Path p : (Iterable<Path>) entries.filter(p -> p.getFileName().toString().startsWith(DIR_PREFIX))::iterator) {
+        try {
+          if (!Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+              || !Integer.valueOf(0).equals(Files.getAttribute(p, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS))) {
+            continue;
+          }
+          Path ownerFile = p.resolve(OWNER_FILE);
+          if (Files.isRegularFile(ownerFile, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+              && Files.readString(ownerFile).equals(owner)) {
+            deleteTree(p);
+          }
+        } catch (IOException | UncheckedIOException e) {
+          log.warn("cannot remove an earlier host's in-jail SDKs at {}", p, e);
+        }
+      }
+    } catch (IOException e) {
+      log.warn("cannot look for earlier hosts' in-jail SDKs in {}", tmp, e);
+    }
+  }
+
+  private static void copyDirectory(Path from, Path to) throws IOException {
+    try (Stream<Path> all = Files.walk(from)) {
+      for (Path p : (Iterable<Path>) all.sorted()::iterator) {
+        Path target = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(target);
+        } else if (Files.isRegularFile(p)) {
+          Files.copy(p, target);
+        }
+      }
+    }
   }
 
   private static void writeJavaJar(Path jar) throws IOException {

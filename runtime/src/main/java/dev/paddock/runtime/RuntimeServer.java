@@ -48,10 +48,11 @@ public final class RuntimeServer implements AutoCloseable {
   private final ExecutorService callbacks;
   private final ExecutorService workers;
   private final ExecutorService maker;
+  private final AgentSdks.Installed sdks;
 
   private RuntimeServer(DataDirLock lock, HostServer grpc, SessionManager sessions, JailGate jail, JailLauncher launcher,
       CgroupLayout layout, ScheduledExecutorService ticker, ScheduledExecutorService timers, ExecutorService callbacks,
-      ExecutorService workers, ExecutorService maker) {
+      ExecutorService workers, ExecutorService maker, AgentSdks.Installed sdks) {
     this.lock = lock;
     this.grpc = grpc;
     this.sessions = sessions;
@@ -63,6 +64,7 @@ public final class RuntimeServer implements AutoCloseable {
     this.callbacks = callbacks;
     this.workers = workers;
     this.maker = maker;
+    this.sdks = sdks;
   }
 
   /**
@@ -81,11 +83,21 @@ public final class RuntimeServer implements AutoCloseable {
   }
 
   private static RuntimeServer start(HostConfig config, Clock clock, DataDirLock lock) throws IOException {
+    AgentSdks.Installed sdks = AgentSdks.install(config.dataDir(), config.pythonProtobuf());
+    try {
+      return start(config, clock, lock, sdks);
+    } catch (IOException | RuntimeException e) {
+      AgentSdks.remove(sdks);
+      throw e;
+    }
+  }
+
+  private static RuntimeServer start(HostConfig config, Clock clock, DataDirLock lock, AgentSdks.Installed sdks)
+      throws IOException {
     TenantDirectory tenants = new TenantDirectory(config.tenantsFile(), clock);
     LinuxSyscalls linux = LinuxSyscalls.system();
     ScheduledExecutorService timers = Executors.newScheduledThreadPool(2, named("paddock-jail-timer"));
     ExecutorService callbacks = Executors.newCachedThreadPool(named("paddock-jail-work"));
-    AgentSdks.Installed sdks = AgentSdks.install(config.sdk(), config.pythonProtobuf());
     JailLauncher launcher;
     try {
       launcher = new JailLauncher(jailConfig(config, sdks), cgroups(config), linux, timers, callbacks);
@@ -113,7 +125,8 @@ public final class RuntimeServer implements AutoCloseable {
         config.sessions().clientStallTimeout());
     grpc.setServing(jail.healthy());
     ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(named("paddock-reaper"));
-    RuntimeServer host = new RuntimeServer(lock, grpc, sessions, jail, launcher, layout, ticker, timers, callbacks, workers, maker);
+    RuntimeServer host = new RuntimeServer(lock, grpc, sessions, jail, launcher, layout, ticker, timers, callbacks, workers,
+        maker, sdks);
     ticker.scheduleWithFixedDelay(host::tick, 1, 1, TimeUnit.SECONDS);
     log.info("paddock host serving on {}:{} ({})", config.listen().getHostString(), grpc.port(),
         config.tls() == null ? "plaintext" : config.tls().clientCa() == null ? "TLS" : "mutual TLS");
@@ -199,6 +212,7 @@ public final class RuntimeServer implements AutoCloseable {
     launcher.close();
     timers.shutdownNow();
     workers.shutdownNow();
+    AgentSdks.remove(sdks);
     lock.close();
   }
 

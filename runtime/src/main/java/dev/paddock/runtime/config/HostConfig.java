@@ -82,11 +82,6 @@ public record HostConfig(
     return dataDir.resolve("scratch");
   }
 
-  /** The in-jail SDKs, laid out at each start. */
-  public Path sdk() {
-    return dataDir.resolve("sdk");
-  }
-
   /** Artifacts tools recorded, emptied at each start. */
   public Path artifacts() {
     return dataDir.resolve("artifacts");

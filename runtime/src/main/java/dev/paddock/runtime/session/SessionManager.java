@@ -38,6 +38,7 @@ public final class SessionManager {
   private static final Logger log = LoggerFactory.getLogger(SessionManager.class);
   static final String SESSION_PREFIX = "ses";
   private static final String DEFAULT_POLICY = "default";
+  private static final String ISOLATED_POLICY = "isolated";
 
   private final JailGate jail;
   private final Function<String, Optional<Tenant>> tenants;
@@ -134,6 +135,9 @@ public final class SessionManager {
   private static SandboxPolicy resolvePolicy(String name) {
     if (name.isEmpty() || name.equals(DEFAULT_POLICY)) {
       return DefaultPolicies.tool();
+    }
+    if (name.equals(ISOLATED_POLICY)) {
+      return DefaultPolicies.isolated();
     }
     throw new PaddockException.NotFound(ErrorReason.POLICY_NOT_FOUND, "policy not found", Map.of("policy", name));
   }

@@ -122,6 +122,27 @@ class IpcEndToEndTest extends SharedHostTest {
   }
 
   @Test
+  void theSessionsPolicyDecidesWhatAToolMayAsk() {
+    String session = host.sessions(host.alphaKey).createSession(dev.paddock.ipc.v1.CreateSessionRequest.newBuilder()
+        .setPolicy("isolated").build()).getSessionId();
+    TestHost.Outcome run = host.exec(host.alphaKey, ipcExec(session, String.join("\n",
+        "print(call(p.Envelope(id=1, ping=p.PingRequest())).WhichOneof('body'))",
+        "for e in [p.Envelope(id=2, progress=p.ProgressRequest(message='x')),",
+        "          p.Envelope(id=3, read_file=p.ReadFileRequest(path='a')),",
+        "          p.Envelope(id=4, write_file=p.WriteFileRequest(path='a')),",
+        "          p.Envelope(id=5, kv_get=p.KvGetRequest(key='a')),",
+        "          p.Envelope(id=6, artifact=p.ArtifactRequest(name='a', data=b'x')),",
+        "          p.Envelope(id=7, call_tool=p.CallToolRequest(name='a'))]:",
+        "    r = call(e); print(p.IpcErrorReason.Name(r.error.reason), r.error.metadata['operation'])")).build());
+    assertThat(run.err()).isEmpty();
+    assertThat(run.out()).isEqualTo(String.join("\n", "pong",
+        "IPC_ERROR_PERMISSION_DENIED progress", "IPC_ERROR_PERMISSION_DENIED files_read",
+        "IPC_ERROR_PERMISSION_DENIED files_write", "IPC_ERROR_PERMISSION_DENIED scratch",
+        "IPC_ERROR_PERMISSION_DENIED artifacts", "IPC_ERROR_PERMISSION_DENIED tools", ""));
+    assertThat(run.events()).noneMatch(e -> e.hasProgress() || e.hasArtifact());
+  }
+
+  @Test
   void withoutTheFlagThereIsNoChannel() {
     String session = host.newSession(host.alphaKey);
     TestHost.Outcome run = host.exec(host.alphaKey, session, "python3", "-c",
