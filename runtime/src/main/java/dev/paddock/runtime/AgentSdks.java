@@ -127,7 +127,7 @@ final class AgentSdks {
       return;
     }
     try {
-      deleteTree(installed.dir());
+      FileTrees.delete(installed.dir());
     } catch (IOException | UncheckedIOException e) {
       log.warn("cannot remove the in-jail SDKs at {}", installed.dir(), e);
     }
@@ -146,7 +146,7 @@ final class AgentSdks {
           Path ownerFile = p.resolve(OWNER_FILE);
           if (Files.isRegularFile(ownerFile, java.nio.file.LinkOption.NOFOLLOW_LINKS)
               && Files.readString(ownerFile).equals(owner)) {
-            deleteTree(p);
+            FileTrees.delete(p);
           }
         } catch (IOException | UncheckedIOException e) {
           log.warn("cannot remove an earlier host's in-jail SDKs at {}", p, e);
@@ -258,20 +258,6 @@ final class AgentSdks {
       }
     } catch (IOException e) {
       log.warn("cannot make {} read-only", dir, e);
-    }
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> all = Files.walk(root)) {
-      for (Path p : (Iterable<Path>) all.sorted(Comparator.reverseOrder())::iterator) {
-        if (Files.isDirectory(p)) {
-          Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwx------"));
-        }
-        Files.delete(p);
-      }
     }
   }
 }

@@ -1,6 +1,7 @@
 package dev.paddock.runtime.ipc;
 
 import dev.paddock.ipc.agent.v1.IpcErrorReason;
+import dev.paddock.runtime.FileTrees;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -14,13 +15,11 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,7 +46,7 @@ public final class ArtifactStore {
   /** A store in {@code dir}, emptied now. */
   public ArtifactStore(Path dir) throws IOException {
     this.dir = dir;
-    deleteTree(dir);
+    FileTrees.delete(dir);
     Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
   }
 
@@ -142,20 +141,9 @@ public final class ArtifactStore {
   public void deleteSession(String sessionId) {
     sessionBytes.remove(sessionId);
     try {
-      deleteTree(dir.resolve(sessionId));
+      FileTrees.delete(dir.resolve(sessionId));
     } catch (IOException | UncheckedIOException e) {
       log.warn("session {}: cannot delete its artifacts", sessionId, e);
-    }
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> all = Files.walk(root)) {
-      for (Path p : (Iterable<Path>) all.sorted(Comparator.reverseOrder())::iterator) {
-        Files.deleteIfExists(p);
-      }
     }
   }
 }
