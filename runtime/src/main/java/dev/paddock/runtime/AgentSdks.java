@@ -8,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.net.URL;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
@@ -36,11 +37,13 @@ import org.slf4j.LoggerFactory;
  * </ul>
  * Every exec's environment names them: PYTHONPATH and PADDOCK_AGENT_JAR.
  *
- * <p>Where: a fresh root-owned 0755 directory under the system temp directory, not the data
- * directory. nsjail makes its bind mounts inside the jail's user namespace, as the sandbox uid, so
- * every directory on the way to a mount's source must be searchable by that uid; a data directory
- * may well be 0700 (mktemp -d), and must stay usable. The directory is removed when the host
- * closes, and a dead host's is removed by the next host on the same data directory.
+ * <p>Where: a fresh directory in {@code /run/paddock} (else {@code /var/lib/paddock}), root's own
+ * and writable by nobody else, not in the data directory. nsjail makes its bind mounts inside the
+ * jail's user namespace, as the sandbox uid, so every directory on the way to a mount's source must
+ * be searchable by that uid, and a data directory may well be 0700 (mktemp -d). Not the system temp
+ * directory either: anyone may create names there, and a name the host had used and lost (to a
+ * tmp cleaner) could be taken over and mounted into every tenant's jail. The directory is removed
+ * when the host closes, and a dead host's by the next host on the same data directory.
  */
 final class AgentSdks {
   private static final Logger log = LoggerFactory.getLogger(AgentSdks.class);
@@ -76,14 +79,15 @@ final class AgentSdks {
    * runs tools, only without it.
    */
   static Installed install(Path dataDir, Path pythonRuntime) {
-    Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
-    removeLeftovers(tmp, dataDir);
+    Path tmp;
     Path dir;
     try {
+      tmp = privateParent();
+      removeLeftovers(tmp, dataDir);
       dir = Files.createTempDirectory(tmp, DIR_PREFIX);
       Files.writeString(dir.resolve(OWNER_FILE), dataDir.toAbsolutePath().normalize().toString());
     } catch (IOException e) {
-      log.error("cannot prepare a directory for the in-jail SDKs in {}; jails get none", tmp, e);
+      log.error("cannot prepare a directory for the in-jail SDKs; jails get none", e);
       return new Installed(null, List.of(), Map.of());
     }
     Map<String, String> env = new LinkedHashMap<>();
@@ -121,6 +125,39 @@ final class AgentSdks {
     return new Installed(dir, List.of(new SdkMount(dir, ROOT)), env);
   }
 
+  /**
+   * {@code /run/paddock}, else {@code /var/lib/paddock}, made 0755 if missing; refused unless it is
+   * a real directory (not a link) owned by root that no one else may write.
+   */
+  private static Path privateParent() throws IOException {
+    IOException last = new IOException("neither /run nor /var/lib exists");
+    for (Path base : List.of(Path.of("/run"), Path.of("/var/lib"))) {
+      if (!Files.isDirectory(base)) {
+        continue;
+      }
+      Path parent = base.resolve("paddock");
+      try {
+        if (!Files.exists(parent, LinkOption.NOFOLLOW_LINKS)) {
+          Files.createDirectory(parent);
+          Files.setPosixFilePermissions(parent, PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+        var attributes = Files.readAttributes(parent, java.nio.file.attribute.PosixFileAttributes.class,
+            LinkOption.NOFOLLOW_LINKS);
+        Object uid = Files.getAttribute(parent, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+        var perms = attributes.permissions();
+        if (!attributes.isDirectory() || !Integer.valueOf(0).equals(uid)
+            || perms.contains(java.nio.file.attribute.PosixFilePermission.GROUP_WRITE)
+            || perms.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_WRITE)) {
+          throw new IOException(parent + " must be a directory of root's that only root may write");
+        }
+        return parent;
+      } catch (IOException e) {
+        last = e;
+      }
+    }
+    throw last;
+  }
+
   /** Removes a layout made by {@link #install}. */
   static void remove(Installed installed) {
     if (installed.dir() == null) {
@@ -139,12 +176,12 @@ final class AgentSdks {
     try (Stream<Path> entries = Files.list(tmp)) {
       for (Path p : (Iterable<Path>) entries.filter(p -> p.getFileName().toString().startsWith(DIR_PREFIX))::iterator) {
         try {
-          if (!Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)
-              || !Integer.valueOf(0).equals(Files.getAttribute(p, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS))) {
+          if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)
+              || !Integer.valueOf(0).equals(Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS))) {
             continue;
           }
           Path ownerFile = p.resolve(OWNER_FILE);
-          if (Files.isRegularFile(ownerFile, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+          if (Files.isRegularFile(ownerFile, LinkOption.NOFOLLOW_LINKS)
               && Files.readString(ownerFile).equals(owner)) {
             FileTrees.delete(p);
           }
@@ -157,14 +194,19 @@ final class AgentSdks {
     }
   }
 
+  /**
+   * Copies the directories and regular files of {@code from}; symbolic links are skipped, never
+   * followed (the source may belong to a less privileged user than this root host, and whatever is
+   * copied becomes readable in every jail).
+   */
   private static void copyDirectory(Path from, Path to) throws IOException {
     try (Stream<Path> all = Files.walk(from)) {
       for (Path p : (Iterable<Path>) all.sorted()::iterator) {
         Path target = to.resolve(from.relativize(p).toString());
-        if (Files.isDirectory(p)) {
+        if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
           Files.createDirectories(target);
-        } else if (Files.isRegularFile(p)) {
-          Files.copy(p, target);
+        } else if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+          Files.copy(p, target, LinkOption.NOFOLLOW_LINKS);
         }
       }
     }

@@ -225,8 +225,16 @@ final class ExecGrpcService extends ExecServiceGrpc.ExecServiceImplBase {
             chunk.setArtifact(Protos.toProto(meta, -1, null));
             first = false;
           }
+          long waitingSince = System.nanoTime();
           synchronized (ready) {
             while (!call.isReady() && !call.isCancelled()) {
+              if (System.nanoTime() - waitingSince > stallTimeout.toNanos()) {
+                // A client that reads nothing must not hold a host thread and an open file for ever.
+                call.onError(ErrorMapper.toStatusException(new PaddockException.Unavailable(ErrorReason.CLIENT_STALLED,
+                    "the client read nothing for " + stallTimeout.toMillis() + " ms; its download was ended",
+                    java.time.Duration.ZERO), requestId));
+                return;
+              }
               ready.wait(100);
             }
           }

@@ -46,6 +46,7 @@ public final class IpcChannel implements AutoCloseable {
   private int headWritten;
   private long queuedBytes;
   private boolean open = true;
+  private boolean inputEnded; // the tool shut down its sending side: replies still go out
   private long requests;
   private long rejected;
   private IpcViolationKind violation;
@@ -71,9 +72,9 @@ public final class IpcChannel implements AutoCloseable {
     return open;
   }
 
-  /** True when requests should be read: open, and the tool is reading its replies. */
+  /** True when requests should be read: open, not at end of file, and the tool is reading its replies. */
   public boolean wantsRead() {
-    return open && queuedBytes < limits.maxQueuedReplyBytes();
+    return open && !inputEnded && queuedBytes < limits.maxQueuedReplyBytes();
   }
 
   /**
@@ -111,13 +112,16 @@ public final class IpcChannel implements AutoCloseable {
   }
 
   /**
-   * Reads what the socket has, up to {@code maxRequests} requests, and returns the requests the
-   * broker should serve. Unknown and rate-limited ones are answered here and not returned. Returns
-   * an empty list when nothing complete is there yet, or the channel closed (see {@link #open()}).
+   * Reads at most {@code maxFrames} frames and returns the requests among them the broker should
+   * serve. Every frame counts, and takes a token of the rate: unknown and rate-limited ones are
+   * answered here and not returned, so a flood of them ends this call as soon as a flood of good
+   * requests would. Returns an empty list when nothing complete is there yet, or the channel
+   * closed (see {@link #open()}).
    */
-  public List<Envelope> read(int maxRequests) {
+  public List<Envelope> read(int maxFrames) {
     List<Envelope> served = new ArrayList<>();
-    while (wantsRead() && served.size() < maxRequests) {
+    int frames = 0;
+    while (wantsRead() && frames < maxFrames) {
       Envelope next = nextFrame();
       if (next == null) {
         if (!open || !fill()) {
@@ -125,17 +129,18 @@ public final class IpcChannel implements AutoCloseable {
         }
         continue;
       }
+      frames++;
       requests++;
-      if (!isRequest(next)) {
+      if (!rate.tryAcquire()) {
+        notAllowed(next, IpcErrorReason.IPC_ERROR_RATE_LIMITED, IpcViolationKind.IPC_VIOLATION_RATE_LIMITED,
+            "more than " + limits.requestsPerSecond() + " requests per second",
+            Map.of("limitPerSecond", Integer.toString(limits.requestsPerSecond())));
+      } else if (!isRequest(next)) {
         notAllowed(next, IpcErrorReason.IPC_ERROR_UNKNOWN_REQUEST, IpcViolationKind.IPC_VIOLATION_UNKNOWN_REQUEST,
             next.getBodyCase() == Envelope.BodyCase.BODY_NOT_SET
                 ? "a frame carried no request this host knows"
                 : "a frame carried a reply (" + next.getBodyCase().name().toLowerCase() + "), not a request",
             Map.of());
-      } else if (!rate.tryAcquire()) {
-        notAllowed(next, IpcErrorReason.IPC_ERROR_RATE_LIMITED, IpcViolationKind.IPC_VIOLATION_RATE_LIMITED,
-            "more than " + limits.requestsPerSecond() + " requests per second",
-            Map.of("limitPerSecond", Integer.toString(limits.requestsPerSecond())));
       } else {
         served.add(next);
       }
@@ -195,6 +200,9 @@ public final class IpcChannel implements AutoCloseable {
         queuedBytes -= head.length;
         headWritten = 0;
       }
+    }
+    if (inputEnded && outbound.isEmpty()) {
+      close();
     }
   }
 
@@ -292,7 +300,9 @@ public final class IpcChannel implements AutoCloseable {
         fail(IpcViolationKind.IPC_VIOLATION_TRUNCATED_FRAME,
             "the channel closed inside a frame (" + partial + " bytes of it had arrived)");
       } else {
-        close();
+        // Between frames: an orderly end (a half-close included). What is queued still goes out.
+        inputEnded = true;
+        flush();
       }
       return false;
     }

@@ -24,6 +24,7 @@ public final class SessionScratch {
 
   private final TreeMap<String, byte[]> entries = new TreeMap<>();
   private long totalBytes;
+  private boolean closed;
 
   public synchronized Optional<byte[]> get(String key) {
     checkKey(key);
@@ -32,6 +33,9 @@ public final class SessionScratch {
 
   public synchronized void put(String key, byte[] value) {
     int keyBytes = checkKey(key);
+    if (closed) {
+      throw new ToolRefusal(IpcErrorReason.IPC_ERROR_FAILED_PRECONDITION, "the session is closing");
+    }
     if (value.length > MAX_VALUE_BYTES) {
       throw ToolRefusal.tooLarge("value", MAX_VALUE_BYTES);
     }
@@ -54,6 +58,13 @@ public final class SessionScratch {
       totalBytes -= keyBytes + old.length;
     }
     return old != null;
+  }
+
+  /** Drops everything and takes no more (the session closed). */
+  public synchronized void clear() {
+    entries.clear();
+    totalBytes = 0;
+    closed = true;
   }
 
   public synchronized List<String> keys(String prefix) {

@@ -77,6 +77,10 @@ public final class ToolBroker {
   public Envelope handle(ExecRecord exec, Envelope request) {
     Session session = exec.session();
     try {
+      if (session.state() != Session.State.ACTIVE) {
+        // The session is closing: its artifacts and scratch state are going; nothing new is made.
+        throw new ToolRefusal(IpcErrorReason.IPC_ERROR_FAILED_PRECONDITION, "the session is closing");
+      }
       Envelope.Builder reply = Envelope.newBuilder().setId(request.getId());
       switch (request.getBodyCase()) {
         case PING -> reply.setPong(PingReply.getDefaultInstance());
@@ -158,7 +162,7 @@ public final class ToolBroker {
       fraction = OptionalDouble.of(f);
     }
     OptionalDouble given = fraction;
-    ToolEvent e = exec.recordEvent(seq -> new ToolEvent.Progress(p.getMessage(), given, seq, clock.instant()));
+    ToolEvent e = record(exec, seq -> new ToolEvent.Progress(p.getMessage(), given, seq, clock.instant()));
     return ProgressReply.newBuilder().setSequence(e.sequence()).build();
   }
 
@@ -172,11 +176,11 @@ public final class ToolBroker {
     }
     ArtifactMeta stored;
     switch (a.getSourceCase()) {
-      case DATA -> stored = artifacts.store(exec.sessionId(), exec.id(), a.getName(), a.getContentType(),
+      case DATA -> stored = artifacts.store(exec.session(), exec.id(), a.getName(), a.getContentType(),
           new ByteArrayInputStream(a.getData().toByteArray()), limits.maxFrameBytes());
       case WORKSPACE_PATH -> {
         try (InputStream in = workspaces.openRead(principal(exec), exec.sessionId(), a.getWorkspacePath(), 0, 0)) {
-          stored = artifacts.store(exec.sessionId(), exec.id(), a.getName(), a.getContentType(), in,
+          stored = artifacts.store(exec.session(), exec.id(), a.getName(), a.getContentType(), in,
               ArtifactStore.MAX_ARTIFACT_BYTES);
         } catch (IOException e) {
           throw new ToolRefusal(IpcErrorReason.IPC_ERROR_INTERNAL, "the host could not read the file");
@@ -185,14 +189,18 @@ public final class ToolBroker {
       default -> throw ToolRefusal.invalid("source", "is required: data or workspace_path");
     }
     exec.addArtifact(stored);
-    ToolEvent e = exec.recordEvent(seq -> new ToolEvent.Artifact(stored, seq, clock.instant()));
+    ToolEvent e = record(exec, seq -> new ToolEvent.Artifact(stored, seq, clock.instant()));
     return ArtifactReply.newBuilder().setSequence(e.sequence()).setSizeBytes(stored.sizeBytes())
         .setSha256(stored.sha256()).build();
   }
 
   private ReadFileReply readFile(ExecRecord exec, ReadFileRequest r) {
+    if (r.getOffset() < 0) {
+      throw ToolRefusal.invalid("offset", "is past the end of any file (at most 2^63 - 1)");
+    }
     int room = limits.maxFrameBytes() - REPLY_OVERHEAD;
-    int want = r.getLength() == 0 ? room : (int) Math.min(room, r.getLength());
+    // uint64 on the wire: a length of 2^63 or more arrives negative, and is cut to the room like any other.
+    int want = r.getLength() == 0 || Long.compareUnsigned(r.getLength(), room) > 0 ? room : (int) r.getLength();
     try (WorkspaceInputStream in = workspaces.openRead(principal(exec), exec.sessionId(), r.getPath(), r.getOffset(), want)) {
       byte[] data = in.readNBytes(want);
       long size = in.stat().sizeBytes();
@@ -217,9 +225,16 @@ public final class ToolBroker {
     WorkspaceService.FilePage page = workspaces.list(principal(exec), exec.sessionId(), path, false, 1,
         MAX_LIST_ENTRIES, "");
     ListFilesReply.Builder reply = ListFilesReply.newBuilder().setTruncated(!page.nextPageToken().isEmpty());
+    long room = limits.maxFrameBytes() - REPLY_OVERHEAD;
+    long size = 0;
     for (FileStat f : page.files()) {
-      reply.addEntries(FileEntry.newBuilder().setPath(f.path()).setDirectory(f.isDirectory()).setSymlink(f.isSymlink())
-          .setSizeBytes(f.isDirectory() ? 0 : f.sizeBytes()).setMode(f.mode()));
+      FileEntry entry = FileEntry.newBuilder().setPath(f.path()).setDirectory(f.isDirectory()).setSymlink(f.isSymlink())
+          .setSizeBytes(f.isDirectory() ? 0 : f.sizeBytes()).setMode(f.mode()).build();
+      size += entry.getSerializedSize() + 8; // the entry's tag and length prefix, generously
+      if (size > room) {
+        return reply.setTruncated(true).build(); // the listing would not fit in one frame
+      }
+      reply.addEntries(entry);
     }
     return reply.build();
   }
@@ -230,6 +245,16 @@ public final class ToolBroker {
     }
     return new ToolRefusal(IpcErrorReason.IPC_ERROR_NOT_AVAILABLE,
         "no host-side tool named \"" + c.getName() + "\" is available on this host yet", Map.of("tool", c.getName()));
+  }
+
+  /** Records a tool event; the pump thread waits here while the planner's stream is behind. */
+  private static ToolEvent record(ExecRecord exec, java.util.function.LongFunction<ToolEvent> make) {
+    try {
+      return exec.recordEvent(make);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ToolRefusal(IpcErrorReason.IPC_ERROR_INTERNAL, "the host is shutting down");
+    }
   }
 
   /** The tenant, acting through this exec's tool. */

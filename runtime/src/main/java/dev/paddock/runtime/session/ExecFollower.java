@@ -27,6 +27,7 @@ public final class ExecFollower {
     if (primary) {
       out.attachPrimary(stdoutOffset);
       err.attachPrimary(stderrOffset);
+      record.events().attachPrimary(0);
     }
     try {
       listener.started(record.id(), record.startTime());
@@ -44,6 +45,9 @@ public final class ExecFollower {
             return;
           }
           eventAt = event.event().sequence() + 1;
+          if (primary) {
+            events.primaryReached(eventAt);
+          }
           event = events.from(eventAt);
         }
         if (outDone && errDone) {
@@ -91,6 +95,7 @@ public final class ExecFollower {
       if (primary) {
         out.detachPrimary();
         err.detachPrimary();
+        record.events().detachPrimary();
       }
     }
   }

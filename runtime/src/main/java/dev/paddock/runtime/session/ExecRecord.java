@@ -127,7 +127,7 @@ public final class ExecRecord {
    * Records a tool event after everything the exec has written so far (the caller has read its
    * pipes up to the moment the request arrived).
    */
-  public ToolEvent recordEvent(java.util.function.LongFunction<ToolEvent> make) {
+  public ToolEvent recordEvent(java.util.function.LongFunction<ToolEvent> make) throws InterruptedException {
     synchronized (outputLock) {
       return events.append(make, stdout.position(), stderr.position());
     }

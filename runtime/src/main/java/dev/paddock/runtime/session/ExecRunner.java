@@ -45,8 +45,8 @@ public final class ExecRunner {
 
   /** Most IPC requests served per wake-up, so output keeps flowing beside a busy channel. */
   private static final int IPC_BATCH = 64;
-  /** Output read at most, per IPC batch, to place the batch's events after what came before them. */
-  private static final int DRAIN_BEFORE_EVENTS_BYTES = 1 << 20;
+  /** The most a pipe holds (/proc/sys/fs/pipe-max-size: how far an unprivileged tool may grow one). */
+  private static final long PIPE_MAX_BYTES = pipeMaxBytes();
 
   private final ExecutorService pumps;
   private final LinuxSyscalls linux;
@@ -122,6 +122,7 @@ public final class ExecRunner {
       // the reader's thread attaches, and the caller's stream would miss its first bytes.
       record.stdout().attachPrimary(0);
       record.stderr().attachPrimary(0);
+      record.events().attachPrimary(0);
     }
     byte[] stdin = spec.stdin();
     if (stdin.length > 0) {
@@ -273,7 +274,7 @@ public final class ExecRunner {
   /**
    * Serves the channel: sends what waits, then reads and answers up to {@link #IPC_BATCH} requests,
    * one at a time, while the tool reads its replies. Before a progress or artifact request it reads
-   * the output pipes dry (up to a bound): the tool wrote that output before it sent the request, so
+   * the output pipes dry (up to what a pipe can hold): the tool wrote that output before it sent the request, so
    * the event lands after it.
    */
   private void serve(ExecRecord record, IpcChannel ipc, ToolBroker tools, short revents, byte[] buf, boolean[] open)
@@ -297,32 +298,48 @@ public final class ExecRunner {
     }
   }
 
-  /** Reads both pipes until neither has data ready, or {@link #DRAIN_BEFORE_EVENTS_BYTES} were read. */
+  /**
+   * Reads both pipes until neither has data ready, or each has given {@link #PIPE_MAX_BYTES} (the
+   * most a pipe can hold: everything the tool wrote before its request, even while it keeps writing).
+   */
   private void drainOutput(ExecRecord record, byte[] buf, boolean[] open) throws NativeException, InterruptedException {
     Fd[] pipes = {record.jail().stdout(), record.jail().stderr()};
-    long read = 0;
-    while ((open[0] || open[1]) && read < DRAIN_BEFORE_EVENTS_BYTES) {
+    long[] drained = new long[2];
+    while (true) {
       List<Fd> fds = new ArrayList<>(2);
       List<Integer> which = new ArrayList<>(2);
       for (int i = 0; i < 2; i++) {
-        if (open[i]) {
+        if (open[i] && drained[i] < PIPE_MAX_BYTES) {
           fds.add(pipes[i]);
           which.add(i);
         }
+      }
+      if (fds.isEmpty()) {
+        return;
       }
       boolean[] ready = linux.pollReadable(fds, 0);
       boolean any = false;
       for (int i = 0; i < ready.length; i++) {
         if (ready[i]) {
           any = true;
-          long before = record.stdout().total() + record.stderr().total();
-          readOnce(record, which.get(i), fds.get(i), buf, open);
-          read += record.stdout().total() + record.stderr().total() - before;
+          int stream = which.get(i);
+          ExecOutput output = stream == 0 ? record.stdout() : record.stderr();
+          long before = output.total();
+          readOnce(record, stream, fds.get(i), buf, open);
+          drained[stream] += output.total() - before;
         }
       }
       if (!any) {
         return;
       }
+    }
+  }
+
+  private static long pipeMaxBytes() {
+    try {
+      return Long.parseLong(java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/fs/pipe-max-size")).trim());
+    } catch (java.io.IOException | NumberFormatException e) {
+      return 1 << 20; // the kernel's default
     }
   }
 

@@ -332,6 +332,7 @@ public final class SessionManager {
     String why = "the session closed (" + reason + ")";
     s.killAll(why);
     s.jail().close(why);
+    s.scratch().clear(); // a closed session stays listed for a while; its tools' state need not
     for (var listener : closeListeners) {
       try {
         listener.accept(s);
