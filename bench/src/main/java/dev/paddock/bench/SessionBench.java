@@ -372,7 +372,8 @@ public final class SessionBench {
       IpcBench.Result ipc = null;
       if (o.ipcIterations() > 0) {
         long ipcStart = System.nanoTime();
-        ipc = IpcBench.run(client.execs, live, IPC_WARMUP, o.ipcIterations());
+        ipc = IpcBench.run(client.execs, live, IPC_WARMUP, o.ipcIterations(),
+            Path.of(System.getProperty("paddock.root", ".")).toAbsolutePath().normalize().resolve("bench/target/native/ipc-echo"));
         System.err.printf(Locale.ROOT, "bench: IPC round trips done (%.1f s)%n", secondsSince(ipcStart));
       }
       client.close(live);
@@ -421,7 +422,7 @@ public final class SessionBench {
           o.pauseMillis(), poolNotReady[0], o.iterations());
       if (ipc != null) {
         out.printf(Locale.ROOT, "(i) IPC: %d round trips per series after %d warm-up ones, timed inside the calling Python"
-            + " process (perf_counter_ns); x base of (i) rows is against the host socketpair floor, not raw nsjail%n",
+            + " process (perf_counter_ns); x base of (i) rows is against the one-CPU host socketpair floor, not raw nsjail%n",
             o.ipcIterations(), IPC_WARMUP);
       }
       if (idle != null) {
