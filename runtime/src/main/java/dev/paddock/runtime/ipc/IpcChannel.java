@@ -36,7 +36,8 @@ public final class IpcChannel implements AutoCloseable {
   private final Fd fd;
   private final LinuxSyscalls linux;
   private final IpcLimits limits;
-  private final RateLimiter rate;
+  private final RateLimiter execRate;
+  private final RateLimiter tenantRate;
   private final byte[] in = new byte[STAGING_BYTES];
   private int start;
   private int end;
@@ -53,12 +54,17 @@ public final class IpcChannel implements AutoCloseable {
   private String violationDetail = "";
   private long peakBuffered;
 
-  /** Takes {@code fd} (the host's end of the socketpair) and makes it non-blocking. */
-  public IpcChannel(Fd fd, LinuxSyscalls linux, IpcLimits limits, RateLimiter rate) throws NativeException {
+  /**
+   * Takes {@code fd} (the host's end of the socketpair) and makes it non-blocking. Every frame
+   * takes a token from the exec's own bucket and from its tenant's, shared by its other execs.
+   */
+  public IpcChannel(Fd fd, LinuxSyscalls linux, IpcLimits limits, RateLimiter execRate, RateLimiter tenantRate)
+      throws NativeException {
     this.fd = fd;
     this.linux = linux;
     this.limits = limits;
-    this.rate = rate;
+    this.execRate = execRate;
+    this.tenantRate = tenantRate;
     linux.setNonBlocking(fd, true);
   }
 
@@ -72,9 +78,17 @@ public final class IpcChannel implements AutoCloseable {
     return open;
   }
 
-  /** True when requests should be read: open, not at end of file, and the tool is reading its replies. */
+  /**
+   * True when requests should be read: open, not at end of file, the tool reading its replies,
+   * and the rate not in deep debt (see {@link #pauseNanos()}).
+   */
   public boolean wantsRead() {
-    return open && !inputEnded && queuedBytes < limits.maxQueuedReplyBytes();
+    return open && !inputEnded && queuedBytes < limits.maxQueuedReplyBytes() && pauseNanos() == 0;
+  }
+
+  /** While a flood's debt is repaid, how long reading waits, nanoseconds; 0 = not paused. */
+  public long pauseNanos() {
+    return Math.max(execRate.pauseNanos(), tenantRate.pauseNanos());
   }
 
   /**
@@ -131,10 +145,14 @@ public final class IpcChannel implements AutoCloseable {
       }
       frames++;
       requests++;
-      if (!rate.tryAcquire()) {
+      // Both buckets pay for every frame, served or not.
+      boolean overExec = execRate.take() == RateLimiter.Verdict.REFUSE;
+      boolean overTenant = tenantRate.take() == RateLimiter.Verdict.REFUSE;
+      if (overExec || overTenant) {
+        int limit = overExec ? limits.requestsPerSecond() : limits.tenantRequestsPerSecond();
         notAllowed(next, IpcErrorReason.IPC_ERROR_RATE_LIMITED, IpcViolationKind.IPC_VIOLATION_RATE_LIMITED,
-            "more than " + limits.requestsPerSecond() + " requests per second",
-            Map.of("limitPerSecond", Integer.toString(limits.requestsPerSecond())));
+            "more than " + limit + " requests per second " + (overExec ? "from this exec" : "from the tenant's execs"),
+            Map.of("limitPerSecond", Integer.toString(limit), "scope", overExec ? "exec" : "tenant"));
       } else if (!isRequest(next)) {
         notAllowed(next, IpcErrorReason.IPC_ERROR_UNKNOWN_REQUEST, IpcViolationKind.IPC_VIOLATION_UNKNOWN_REQUEST,
             next.getBodyCase() == Envelope.BodyCase.BODY_NOT_SET

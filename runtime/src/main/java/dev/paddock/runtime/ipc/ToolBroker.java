@@ -29,6 +29,7 @@ import dev.paddock.runtime.session.WorkspaceService;
 import dev.paddock.runtime.tenant.Principal;
 import dev.paddock.sandbox.fs.FileStat;
 import dev.paddock.sandbox.fs.WorkspaceInputStream;
+import dev.paddock.sandbox.linux.Fd;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -60,6 +61,7 @@ public final class ToolBroker {
   private final ArtifactStore artifacts;
   private final IpcLimits limits;
   private final Clock clock;
+  private final java.util.Map<String, RateLimiter> tenantRates = new java.util.concurrent.ConcurrentHashMap<>();
 
   public ToolBroker(WorkspaceService workspaces, ArtifactStore artifacts, IpcLimits limits, Clock clock) {
     this.workspaces = workspaces;
@@ -71,6 +73,15 @@ public final class ToolBroker {
   /** The limits every channel of this host gets. */
   public IpcLimits limits() {
     return limits;
+  }
+
+  /** A new channel over {@code fd} for an exec of {@code tenantId}, with its own rate and its tenant's. */
+  public IpcChannel channel(Fd fd, dev.paddock.sandbox.linux.LinuxSyscalls linux, String tenantId)
+      throws dev.paddock.sandbox.linux.NativeException {
+    RateLimiter tenant = tenantRates.computeIfAbsent(tenantId, t -> new RateLimiter(limits.tenantRequestsPerSecond(),
+        limits.tenantRequestsPerSecond(), System::nanoTime));
+    return new IpcChannel(fd, linux, limits, new RateLimiter(limits.requestsPerSecond(), limits.burst(), System::nanoTime),
+        tenant);
   }
 
   /** Answers one request of {@code exec}'s tool. Never throws: failures are error replies. */

@@ -8,7 +8,6 @@ import dev.paddock.runtime.errors.PaddockException;
 import dev.paddock.runtime.ipc.IpcChannel;
 import dev.paddock.runtime.ipc.IpcLimits;
 import dev.paddock.runtime.ipc.IpcSummary;
-import dev.paddock.runtime.ipc.RateLimiter;
 import dev.paddock.runtime.ipc.ToolBroker;
 import dev.paddock.sandbox.SandboxResult;
 import dev.paddock.sandbox.SandboxSetupException;
@@ -185,7 +184,11 @@ public final class ExecRunner {
           fds.add(err);
           events.add(LinuxSyscalls.POLLIN);
         }
-        if (ipc != null && ipc.open()) {
+        // Left out while it has nothing to send and may not be read (a flood's pause): a hang-up
+        // would otherwise wake the loop at once, again and again, until the pause ends.
+        int ipcAt = -1;
+        if (ipc != null && ipc.open() && (ipc.wantsRead() || ipc.wantsWrite())) {
+          ipcAt = fds.size();
           fds.add(ipc.fd());
           events.add((short) ((ipc.wantsRead() ? LinuxSyscalls.POLLIN : 0) | (ipc.wantsWrite() ? LinuxSyscalls.POLLOUT : 0)));
         }
@@ -193,10 +196,15 @@ public final class ExecRunner {
         for (int i = 0; i < wanted.length; i++) {
           wanted[i] = events.get(i);
         }
-        boolean buffered = ipc != null && ipc.hasBufferedRequest();
-        short[] ready = linux.poll(fds, wanted, buffered ? 0 : exec.result().isDone() ? 20 : 100);
+        boolean buffered = ipcAt >= 0 && ipc.hasBufferedRequest();
+        int timeout = buffered ? 0 : exec.result().isDone() ? 20 : 100;
+        if (ipc != null && ipc.open() && ipc.pauseNanos() > 0) {
+          // A flood's debt is being repaid: wake when reading may go on.
+          timeout = (int) Math.min(timeout, Math.max(1, ipc.pauseNanos() / 1_000_000));
+        }
+        short[] ready = linux.poll(fds, wanted, timeout);
         if (buffered) {
-          ready[fds.size() - 1] |= LinuxSyscalls.POLLIN;
+          ready[ipcAt] |= LinuxSyscalls.POLLIN;
         }
         for (int i = 0; i < fds.size(); i++) {
           if (ready[i] == 0) {
@@ -250,9 +258,7 @@ public final class ExecRunner {
       return null;
     }
     try {
-      IpcLimits limits = tools.limits();
-      return new IpcChannel(fd, linux, limits,
-          new RateLimiter(limits.requestsPerSecond(), limits.burst(), System::nanoTime));
+      return tools.channel(fd, linux, record.session().tenantId());
     } catch (NativeException e) {
       log.error("exec {}: cannot set up its IPC channel", record.id(), e);
       linux.close(fd);

@@ -31,7 +31,8 @@ class IpcChannelTest {
   void open() throws Exception {
     Fd[] pair = linux.streamPair();
     tool = pair[1];
-    channel = new IpcChannel(pair[0], linux, new IpcLimits(1 << 20, 64 * 1024, 1000, 3), new RateLimiter(1000, 3, now::get));
+    channel = new IpcChannel(pair[0], linux, new IpcLimits(1 << 20, 64 * 1024, 1000, 3, 1_000_000),
+        new RateLimiter(1000, 3, now::get), new RateLimiter(1_000_000, 1_000_000, now::get));
   }
 
   @AfterEach
@@ -85,18 +86,33 @@ class IpcChannelTest {
   }
 
   @Test
-  void requestsOverTheRateAreRefusedOneByOne() throws Exception {
+  void framesOverTheRateAreRefusedThenAFloodIsNotReadUntilItsDebtIsRepaid() throws Exception {
     for (int i = 1; i <= 5; i++) {
       byte[] f = frame(ping(i));
       write(f, 0, f.length);
     }
+    // 3 tokens: three served, two refused (the bucket is 2 in debt).
     assertThat(channel.read(10)).extracting(Envelope::getId).containsExactly(1L, 2L, 3L);
     assertThat(readReply().getError().getReason()).isEqualTo(IpcErrorReason.IPC_ERROR_RATE_LIMITED);
-    now.addAndGet(1_000_000); // 1 ms: one more token
-    byte[] f = frame(ping(6));
-    write(f, 0, f.length);
-    assertThat(channel.read(10)).extracting(Envelope::getId).containsExactly(6L);
+    assertThat(readReply().getError().getMetadataMap()).containsEntry("scope", "exec").containsEntry("limitPerSecond", "1000");
+    assertThat(channel.pauseNanos()).isZero();
+    // One more refused frame makes the debt 3 = burst: reading stops for the 3 ms the debt takes to repay.
+    for (int i = 6; i <= 8; i++) {
+      byte[] f = frame(ping(i));
+      write(f, 0, f.length);
+    }
+    assertThat(channel.read(10)).isEmpty();
+    assertThat(channel.pauseNanos()).isEqualTo(3_000_000);
+    assertThat(channel.wantsRead()).isFalse();
+    assertThat(channel.read(10)).isEmpty();
+    now.addAndGet(3_000_000);
+    assertThat(channel.wantsRead()).isTrue();
+    // Repaid to 0: the next frame is refused (-1); 4 ms later (+4 tokens) one is served.
+    assertThat(channel.read(1)).isEmpty();
+    now.addAndGet(4_000_000);
+    assertThat(channel.read(10)).extracting(Envelope::getId).containsExactly(8L);
     assertThat(channel.summary().violation()).isEqualTo(IpcViolationKind.IPC_VIOLATION_RATE_LIMITED);
+    assertThat(channel.summary().requests()).isEqualTo(8);
   }
 
   @Test

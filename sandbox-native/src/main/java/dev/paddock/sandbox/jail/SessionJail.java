@@ -580,13 +580,17 @@ public final class SessionJail implements Jail {
       return OptionalInt.empty();
     }
     int pid = (int) exec.hostPid().getAsLong();
+    // Backing off from 5 ms up to about 2.5 s in all: the kernel's audit thread delivers the record
+    // on its own schedule, which on a loaded 2-CPU host can lag the exit by hundreds of ms.
+    long pause = 5;
     for (int attempt = 0; attempt < 10; attempt++) {
       OptionalInt found = launcher.seccompAudit().syscallOf(pid);
       if (found.isPresent()) {
         return found;
       }
       try {
-        Thread.sleep(20);
+        Thread.sleep(pause);
+        pause = Math.min(pause * 2, 640);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         break;
