@@ -13,6 +13,7 @@ public abstract sealed class PaddockException extends RuntimeException
     permits PaddockException.InvalidArgument,
         PaddockException.NotFound,
         PaddockException.Unauthenticated,
+        PaddockException.PermissionDenied,
         PaddockException.FailedPrecondition,
         PaddockException.ResourceExhausted,
         PaddockException.Unavailable,
@@ -119,6 +120,22 @@ public abstract sealed class PaddockException extends RuntimeException
     @Override
     public ErrorCode code() {
       return ErrorCode.UNAUTHENTICATED;
+    }
+  }
+
+  /** A valid key without the scope this call needs. */
+  public static final class PermissionDenied extends PaddockException {
+    private static final long serialVersionUID = 1L;
+
+    /** Reason PERMISSION_DENIED_SCOPE; metadata {@code requiredScope}. */
+    public PermissionDenied(String requiredScope) {
+      super(ErrorReason.PERMISSION_DENIED_SCOPE, "the API key lacks the scope this call needs: " + requiredScope,
+          Map.of("requiredScope", requiredScope), null);
+    }
+
+    @Override
+    public ErrorCode code() {
+      return ErrorCode.PERMISSION_DENIED;
     }
   }
 

@@ -1,7 +1,13 @@
 package dev.paddock.runtime.grpc;
 
 import dev.paddock.runtime.errors.PaddockException;
+import dev.paddock.ipc.v1.AuditServiceGrpc;
+import dev.paddock.ipc.v1.BrowserServiceGrpc;
+import dev.paddock.ipc.v1.ExecServiceGrpc;
+import dev.paddock.ipc.v1.FileServiceGrpc;
+import dev.paddock.ipc.v1.SessionServiceGrpc;
 import dev.paddock.runtime.tenant.Principal;
+import dev.paddock.runtime.tenant.Scope;
 import dev.paddock.runtime.tenant.TenantDirectory;
 import io.grpc.Context;
 import io.grpc.Contexts;
@@ -9,6 +15,7 @@ import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
+import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,8 +23,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Authenticates every call by API key ({@code authorization: Bearer <key>} or {@code x-api-key})
  * and puts the resulting {@link Principal} in the context. The tenant comes from the key and from
- * nothing else; any failure refuses the call with UNAUTHENTICATED. Only health checking and server
- * reflection are open, so probes and stock tools work without a key.
+ * nothing else; any failure refuses the call with UNAUTHENTICATED. A key without the scope the
+ * service needs ({@link Scope}) is refused with PERMISSION_DENIED naming it. Only health checking
+ * and server reflection are open, so probes and stock tools work without a key.
  */
 final class AuthInterceptor implements ServerInterceptor {
   private static final Logger log = LoggerFactory.getLogger(AuthInterceptor.class);
@@ -26,6 +34,14 @@ final class AuthInterceptor implements ServerInterceptor {
   static final Metadata.Key<String> API_KEY = Metadata.Key.of("x-api-key", Metadata.ASCII_STRING_MARSHALLER);
   private static final Set<String> OPEN_SERVICES = Set.of(
       "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection");
+
+  /** The scope each service needs. */
+  private static final Map<String, Scope> SCOPES = Map.of(
+      SessionServiceGrpc.SERVICE_NAME, Scope.SESSIONS,
+      ExecServiceGrpc.SERVICE_NAME, Scope.EXEC,
+      FileServiceGrpc.SERVICE_NAME, Scope.FILES,
+      BrowserServiceGrpc.SERVICE_NAME, Scope.BROWSER,
+      AuditServiceGrpc.SERVICE_NAME, Scope.AUDIT_READ);
 
   private final TenantDirectory tenants;
   /** Refusals log at most one line a second: a keyless flood must not flood the log. */
@@ -50,6 +66,14 @@ final class AuthInterceptor implements ServerInterceptor {
     } catch (RuntimeException e) {
       log.error("authentication failed unexpectedly", e);
       return ErrorMapper.closeWith(call, e);
+    }
+    Scope needed = SCOPES.get(call.getMethodDescriptor().getServiceName());
+    if (needed == null || !Scope.allows(principal.scopes(), needed)) {
+      // A service without a scope here is one nobody may call with a key: fail closed.
+      PaddockException denied = new PaddockException.PermissionDenied(needed == null ? Scope.ADMIN.wireName() : needed.wireName());
+      refusals.info("refused {} for key {}: {}", call.getMethodDescriptor().getFullMethodName(), principal.keyId(),
+          denied.getMessage());
+      return ErrorMapper.closeWith(call, denied);
     }
     return Contexts.interceptCall(Context.current().withValue(PRINCIPAL, principal), call, headers, next);
   }

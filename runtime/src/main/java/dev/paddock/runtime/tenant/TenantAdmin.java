@@ -4,9 +4,15 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
-/** Offline changes to the tenants file: the embedded demo tenant, and key creation and rotation. */
+/**
+ * Offline changes to the tenants file: the embedded demo tenant, and keys: create, list, revoke,
+ * rotate. A running host picks every change up within a second.
+ */
 public final class TenantAdmin {
   /** The tenant the embedded default creates. */
   public static final String DEMO_TENANT = "demo";
@@ -35,39 +41,112 @@ public final class TenantAdmin {
     demo.maxExecs = Tenant.DEFAULT_MAX_EXECS;
     doc.tenants.add(demo);
     ApiKeys.NewKey key = ApiKeys.generate();
-    demo.keys.add(entry(key, "default"));
+    demo.keys.add(entry(key, "default", Scope.DEFAULTS));
     TenantsFile.write(file, doc);
     return Optional.of(key);
   }
 
+  /** A key as listed: never the key or its hash. */
+  public record KeyInfo(String keyId, String name, Set<Scope> scopes, String created, String revoked) {}
+
   /**
    * Issues a new key named {@code name} for {@code tenantId}, replacing any key of that name (the
-   * old one stops working at once). Creates the tenant if it does not exist.
+   * old one stops working within a second). Creates the tenant if it does not exist. Scopes: the
+   * given ones, else those of the key it replaces, else {@link Scope#DEFAULTS}.
    */
+  public ApiKeys.NewKey rotateKey(String tenantId, String name, Set<Scope> scopes) throws IOException {
+    TenantsFile.Document doc = readOrNew();
+    TenantsFile.TenantEntry tenant = tenantEntry(doc, tenantId, true);
+    Set<Scope> granted = scopes;
+    if (granted == null) {
+      granted = tenant.keys.stream().filter(k -> name.equals(k.name) && k.revoked == null).findFirst()
+          .map(TenantsFile::scopes).orElse(Scope.DEFAULTS);
+    }
+    tenant.keys.removeIf(k -> name.equals(k.name));
+    ApiKeys.NewKey key = ApiKeys.generate();
+    tenant.keys.add(entry(key, name, granted));
+    TenantsFile.write(file, doc);
+    return key;
+  }
+
+  /** {@link #rotateKey(String, String, Set)} keeping the replaced key's scopes. */
   public ApiKeys.NewKey rotateKey(String tenantId, String name) throws IOException {
+    return rotateKey(tenantId, name, null);
+  }
+
+  /**
+   * Issues a new key named {@code name}; refuses when the tenant already has a working key of that
+   * name (rotate replaces one). Creates the tenant if it does not exist.
+   */
+  public ApiKeys.NewKey createKey(String tenantId, String name, Set<Scope> scopes) throws IOException {
+    TenantsFile.Document doc = readOrNew();
+    TenantsFile.TenantEntry tenant = tenantEntry(doc, tenantId, true);
+    if (tenant.keys.stream().anyMatch(k -> name.equals(k.name) && k.revoked == null)) {
+      throw new IllegalArgumentException("tenant " + tenantId + " already has a key named " + name
+          + " (revoke it, or rotate it to replace it)");
+    }
+    ApiKeys.NewKey key = ApiKeys.generate();
+    tenant.keys.add(entry(key, name, scopes == null ? Scope.DEFAULTS : scopes));
+    TenantsFile.write(file, doc);
+    return key;
+  }
+
+  /** The tenant's keys, oldest first, revoked ones included. */
+  public List<KeyInfo> listKeys(String tenantId) throws IOException {
+    TenantsFile.TenantEntry tenant = tenantEntry(readOrNew(), tenantId, false);
+    List<KeyInfo> out = new ArrayList<>();
+    for (TenantsFile.KeyEntry k : tenant.keys) {
+      out.add(new KeyInfo(k.id, k.name, TenantsFile.scopes(k), k.created, k.revoked));
+    }
+    return out;
+  }
+
+  /**
+   * Revokes the key with id {@code keyId}: it stops working within a second; its entry stays
+   * (without it ever working again) so logs naming it still make sense.
+   *
+   * @return false when it was already revoked
+   */
+  public boolean revokeKey(String tenantId, String keyId) throws IOException {
+    TenantsFile.Document doc = readOrNew();
+    TenantsFile.TenantEntry tenant = tenantEntry(doc, tenantId, false);
+    TenantsFile.KeyEntry key = tenant.keys.stream().filter(k -> keyId.equals(k.id)).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("tenant " + tenantId + " has no key " + keyId));
+    if (key.revoked != null) {
+      return false;
+    }
+    key.revoked = clock.instant().toString();
+    TenantsFile.write(file, doc);
+    return true;
+  }
+
+  private TenantsFile.Document readOrNew() throws IOException {
+    return Files.exists(file) ? TenantsFile.read(file) : new TenantsFile.Document();
+  }
+
+  private static TenantsFile.TenantEntry tenantEntry(TenantsFile.Document doc, String tenantId, boolean create) {
     new Tenant(tenantId, Tenant.DEFAULT_MAX_SESSIONS, Tenant.DEFAULT_MAX_EXECS); // validates the id
-    TenantsFile.Document doc = Files.exists(file) ? TenantsFile.read(file) : new TenantsFile.Document();
     TenantsFile.TenantEntry tenant = doc.tenants.stream().filter(t -> tenantId.equals(t.id)).findFirst().orElse(null);
     if (tenant == null) {
+      if (!create) {
+        throw new IllegalArgumentException("no tenant " + tenantId);
+      }
       tenant = new TenantsFile.TenantEntry();
       tenant.id = tenantId;
       tenant.maxSessions = Tenant.DEFAULT_MAX_SESSIONS;
       tenant.maxExecs = Tenant.DEFAULT_MAX_EXECS;
       doc.tenants.add(tenant);
     }
-    tenant.keys.removeIf(k -> name.equals(k.name));
-    ApiKeys.NewKey key = ApiKeys.generate();
-    tenant.keys.add(entry(key, name));
-    TenantsFile.write(file, doc);
-    return key;
+    return tenant;
   }
 
-  private TenantsFile.KeyEntry entry(ApiKeys.NewKey key, String name) {
+  private TenantsFile.KeyEntry entry(ApiKeys.NewKey key, String name, Set<Scope> scopes) {
     TenantsFile.KeyEntry k = new TenantsFile.KeyEntry();
     k.id = key.keyId();
     k.name = name;
     k.sha256 = ApiKeys.sha256Hex(key.key());
     k.created = clock.instant().toString();
+    k.scopes = scopes.stream().sorted().map(Scope::wireName).toList();
     return k;
   }
 }

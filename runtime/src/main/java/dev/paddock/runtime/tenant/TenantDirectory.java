@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Answers "which tenant does this API key belong to?" from the tenants file, failing closed.
  *
- * <p>The file is re-read when its modification time changes (checked at most once a second), so
+ * <p>The file is re-read when its modification time changes (checked at most twice a second), so
  * {@code paddock keys} can add or rotate keys while the host runs. If a re-read fails, every key is
  * refused until the file is valid again: a broken file must not leave stale keys working.
  */
@@ -63,7 +63,8 @@ public final class TenantDirectory {
 
   private Snapshot refreshIfChanged() {
     Instant now = clock.instant();
-    if (now.isBefore(lastCheck.plusSeconds(1))) {
+    // Twice a second: a revoked or rotated key stops working within a second of the file's change.
+    if (now.isBefore(lastCheck.plusMillis(500))) {
       return snapshot;
     }
     lastCheck = now;
@@ -89,7 +90,9 @@ public final class TenantDirectory {
     for (TenantsFile.TenantEntry t : doc.tenants) {
       tenants.put(t.id, TenantsFile.toTenant(t));
       for (TenantsFile.KeyEntry k : t.keys == null ? java.util.List.<TenantsFile.KeyEntry>of() : t.keys) {
-        byHash.put(k.sha256, new Principal(t.id, k.id));
+        if (k.revoked == null) {
+          byHash.put(k.sha256, new Principal(t.id, k.id, TenantsFile.scopes(k)));
+        }
       }
     }
     return new Snapshot(Map.copyOf(byHash), Map.copyOf(tenants), mtime, true);

@@ -60,6 +60,10 @@ public final class TenantsFile {
     @JsonProperty public String name;
     @JsonProperty public String sha256;
     @JsonProperty public String created;
+    /** What the key may do (Scope wire names); absent = Scope.DEFAULTS. */
+    @JsonProperty public List<String> scopes;
+    /** When the key was revoked (ISO-8601); absent = it works. Kept so the id stays known. */
+    @JsonProperty public String revoked;
   }
 
   private TenantsFile() {}
@@ -114,9 +118,25 @@ public final class TenantsFile {
         if (k.id == null || k.id.isBlank()) {
           problems.add("a key of tenant " + t.id + " has no id");
         }
+        for (String scope : k.scopes == null ? List.<String>of() : k.scopes) {
+          if (Scope.of(String.valueOf(scope)).isEmpty()) {
+            problems.add("key " + k.id + " of tenant " + t.id + " has an unknown scope '" + scope + "' (known: "
+                + String.join(", ", java.util.Arrays.stream(Scope.values()).map(Scope::wireName).toList()) + ")");
+          }
+        }
       }
     }
     return problems;
+  }
+
+  /** A key entry's scopes: as listed, or the defaults when none are. */
+  static Set<Scope> scopes(KeyEntry k) {
+    if (k.scopes == null) {
+      return Scope.DEFAULTS;
+    }
+    Set<Scope> out = java.util.EnumSet.noneOf(Scope.class);
+    k.scopes.forEach(s -> Scope.of(s).ifPresent(out::add));
+    return out;
   }
 
   /** The tenant an entry describes, with defaults for unset limits. */

@@ -56,6 +56,35 @@ class TenancyAndBadInputTest extends SharedHostTest {
   }
 
   @Test
+  void aKeyWithoutTheScopeIsDeniedNamingItAndARevokedKeyStopsWithinASecond() throws Exception {
+    var admin = new dev.paddock.runtime.tenant.TenantAdmin(host.dataDir.resolve("tenants.yaml"), java.time.Clock.systemUTC());
+    var sessionsOnly = admin.createKey("alpha", "sessions-only-" + System.nanoTime(),
+        java.util.EnumSet.of(dev.paddock.runtime.tenant.Scope.SESSIONS));
+    Thread.sleep(600); // the host re-reads the tenants file at most twice a second
+    String session = host.newSession(sessionsOnly.key());
+    TestHost.Failure denied = fail(() -> host.exec(sessionsOnly.key(), session, "true"));
+    assertThat(denied.code()).isEqualTo(Status.Code.PERMISSION_DENIED);
+    assertThat(denied.info().getReason()).isEqualTo("PERMISSION_DENIED_SCOPE");
+    assertThat(denied.info().getMetadataMap()).containsEntry("requiredScope", "exec");
+    assertThat(denied.request().getRequestId()).matches("req_[0-9a-f]{32}");
+    // The tenant's default key may exec in the session the scoped key made.
+    assertThat(host.exec(host.alphaKey, session, "echo", "ok").out()).isEqualTo("ok\n");
+
+    admin.revokeKey("alpha", sessionsOnly.keyId());
+    long revoked = System.nanoTime();
+    while (true) {
+      try {
+        host.sessions(sessionsOnly.key()).getSession(GetSessionRequest.newBuilder().setSessionId(session).build());
+      } catch (StatusRuntimeException e) {
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+        break;
+      }
+      assertThat(System.nanoTime() - revoked).as("the revoked key still works").isLessThan(1_000_000_000L);
+      Thread.sleep(20);
+    }
+  }
+
+  @Test
   void aCallersRequestIdComesBackInTrailersAndErrors() throws Exception {
     SessionServiceGrpc.SessionServiceBlockingStub stub =
         SessionServiceGrpc.newBlockingStub(host.channel(host.alphaKey, "trace-abc.123"));

@@ -101,4 +101,44 @@ class TenantDirectoryTest {
     assertThat(HexFormat.of().parseHex(id.substring(4))).hasSize(16);
     assertThat(Ids.newId("ses")).isNotEqualTo(id);
   }
+
+  @Test
+  void scopedKeysAreListedWithoutSecretsAndARevokedKeyStopsWithinASecond() throws Exception {
+    Path file = temp.resolve("tenants.yaml");
+    FakeClock clock = new FakeClock();
+    TenantAdmin admin = new TenantAdmin(file, clock);
+    ApiKeys.NewKey files = admin.createKey("acme", "uploader", java.util.EnumSet.of(Scope.FILES));
+    ApiKeys.NewKey planner = admin.createKey("acme", "planner", null);
+    assertThatThrownBy(() -> admin.createKey("acme", "planner", null)).hasMessageContaining("already has a key named planner");
+    TenantDirectory dir = new TenantDirectory(file, clock);
+    assertThat(dir.authenticate(files.key()).scopes()).containsExactly(Scope.FILES);
+    assertThat(dir.authenticate(planner.key()).scopes()).isEqualTo(Scope.DEFAULTS).doesNotContain(Scope.ADMIN);
+    assertThat(Scope.allows(java.util.Set.of(Scope.ADMIN), Scope.AUDIT_READ)).isTrue();
+
+    assertThat(admin.listKeys("acme")).extracting(TenantAdmin.KeyInfo::name).containsExactly("uploader", "planner");
+    assertThat(admin.listKeys("acme").toString()).doesNotContain(files.key()).doesNotContain(ApiKeys.sha256Hex(files.key()));
+
+    assertThat(admin.revokeKey("acme", files.keyId())).isTrue();
+    assertThat(admin.revokeKey("acme", files.keyId())).isFalse();
+    Files.setLastModifiedTime(file, FileTime.from(Instant.now().plusSeconds(5)));
+    clock.now = clock.now.plusSeconds(1);
+    assertThatThrownBy(() -> dir.authenticate(files.key())).isInstanceOf(PaddockException.Unauthenticated.class);
+    assertThat(dir.authenticate(planner.key()).tenantId()).isEqualTo("acme");
+    assertThat(admin.listKeys("acme").get(0).revoked()).isNotNull();
+    // Its name is free again; rotating keeps a name's scopes.
+    ApiKeys.NewKey again = admin.createKey("acme", "uploader", java.util.EnumSet.of(Scope.FILES, Scope.EXEC));
+    ApiKeys.NewKey rotated = admin.rotateKey("acme", "uploader");
+    Files.setLastModifiedTime(file, FileTime.from(Instant.now().plusSeconds(10)));
+    clock.now = clock.now.plusSeconds(1);
+    assertThatThrownBy(() -> dir.authenticate(again.key())).isInstanceOf(PaddockException.Unauthenticated.class);
+    assertThat(dir.authenticate(rotated.key()).scopes()).containsExactlyInAnyOrder(Scope.FILES, Scope.EXEC);
+  }
+
+  @Test
+  void anUnknownScopeMakesTheFileInvalid() throws Exception {
+    Path file = temp.resolve("tenants.yaml");
+    new TenantAdmin(file, new FakeClock()).createKey("acme", "k", java.util.EnumSet.of(Scope.EXEC));
+    Files.writeString(file, Files.readString(file).replace("- \"exec\"", "- \"root\"").replace("- exec", "- root"));
+    assertThatThrownBy(() -> TenantsFile.read(file)).hasMessageContaining("unknown scope 'root'");
+  }
 }
