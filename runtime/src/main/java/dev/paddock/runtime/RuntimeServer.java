@@ -98,9 +98,10 @@ public final class RuntimeServer implements AutoCloseable {
     LinuxSyscalls linux = LinuxSyscalls.system();
     ScheduledExecutorService timers = Executors.newScheduledThreadPool(2, named("paddock-jail-timer"));
     ExecutorService callbacks = Executors.newCachedThreadPool(named("paddock-jail-work"));
+    CgroupDriver cgroupDriver = cgroups(config);
     JailLauncher launcher;
     try {
-      launcher = new JailLauncher(jailConfig(config, sdks), cgroups(config), linux, timers, callbacks);
+      launcher = new JailLauncher(jailConfig(config, sdks), cgroupDriver, linux, timers, callbacks);
     } catch (NativeException e) {
       timers.shutdownNow();
       callbacks.shutdownNow();
@@ -114,8 +115,10 @@ public final class RuntimeServer implements AutoCloseable {
     ExecutorService workers = Executors.newCachedThreadPool(named("paddock-exec"));
     ExecutorService maker = Executors.newSingleThreadExecutor(named("paddock-ready-jails"));
     ExecRunner execs = new ExecRunner(workers, linux, config.sessions(), clock, sdks.env());
+    TenantCgroups tenantBudgets = new TenantCgroups(cgroupDriver, layout, tenants::tenant);
     SessionManager sessions = new SessionManager(jail,
-        (id, tenant, policy, workspace) -> launcher.start(id, layout.session(tenant, id), policy, workspace),
+        (id, tenant, policy, workspace) -> launcher.start(id, layout.session(tenant, id),
+            tenantBudgets.apply(tenant, policy), workspace),
         maker, tenants::tenant, config.sessions(), execs, clock);
     WorkspaceService workspaces = new WorkspaceService(sessions, config.sandboxUid(), config.sandboxGid());
     ArtifactStore artifacts = new ArtifactStore(config.artifacts());

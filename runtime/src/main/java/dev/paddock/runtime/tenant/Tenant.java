@@ -5,11 +5,19 @@ import java.util.regex.Pattern;
 /**
  * A tenant as configured by the operator.
  *
- * @param id          stable id, 1-63 characters of [a-z0-9-], starting with a letter or digit
- * @param maxSessions sessions the tenant may have open at once. Default 100.
- * @param maxExecs    execs the tenant may have running at once, across its sessions. Default 32.
+ * <p>The three kernel budgets are set on the tenant's parent cgroup, above all of its sessions'
+ * groups, so however many sessions it opens the kernel holds their sum at the budget.
+ *
+ * @param id            stable id, 1-63 characters of [a-z0-9-], starting with a letter or digit
+ * @param maxSessions   sessions the tenant may have open at once. Default 100.
+ * @param maxExecs      execs the tenant may have running at once, across its sessions. Default 32.
+ * @param memoryBytes   memory of all its jails together (processes, workspaces, /tmp), bytes;
+ *                      0 = the host's default, three quarters of the host's memory
+ * @param maxProcesses  processes and threads of all its jails together; 0 = the host's default, 4096
+ * @param cpuMillicores CPU of all its jails together, thousandths of a core; 0 = the host's
+ *                      default, every core (a session's own CPU limit is cut to this)
  */
-public record Tenant(String id, int maxSessions, int maxExecs) {
+public record Tenant(String id, int maxSessions, int maxExecs, long memoryBytes, int maxProcesses, int cpuMillicores) {
   public static final int DEFAULT_MAX_SESSIONS = 100;
   public static final int DEFAULT_MAX_EXECS = 32;
   private static final Pattern ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
@@ -24,5 +32,19 @@ public record Tenant(String id, int maxSessions, int maxExecs) {
     if (maxExecs < 1) {
       throw new IllegalArgumentException("maxExecs must be at least 1 for tenant " + id);
     }
+    if (memoryBytes != 0 && memoryBytes < (64L << 20)) {
+      throw new IllegalArgumentException("memoryBytes must be 0 (host default) or at least 64 MiB for tenant " + id);
+    }
+    if (maxProcesses != 0 && (maxProcesses < 16 || maxProcesses > 1 << 20)) {
+      throw new IllegalArgumentException("maxProcesses must be 0 (host default) or 16..1048576 for tenant " + id);
+    }
+    if (cpuMillicores != 0 && (cpuMillicores < 10 || cpuMillicores > 256_000)) {
+      throw new IllegalArgumentException("cpuMillicores must be 0 (host default) or 10..256000 for tenant " + id);
+    }
+  }
+
+  /** A tenant with the host's default kernel budgets. */
+  public Tenant(String id, int maxSessions, int maxExecs) {
+    this(id, maxSessions, maxExecs, 0, 0, 0);
   }
 }

@@ -51,6 +51,12 @@ public final class TenantsFile {
     @JsonProperty public String id;
     @JsonProperty public Integer maxSessions;
     @JsonProperty public Integer maxExecs;
+    /** Memory of all the tenant's jails together, bytes; absent = three quarters of the host's. */
+    @JsonProperty public Long memoryBytes;
+    /** Processes of all its jails together; absent = 4096. */
+    @JsonProperty public Integer maxProcesses;
+    /** CPU of all its jails together, millicores; absent = every core. */
+    @JsonProperty public Integer cpuMillicores;
     @JsonProperty public List<KeyEntry> keys = new ArrayList<>();
   }
 
@@ -143,7 +149,10 @@ public final class TenantsFile {
   static Tenant toTenant(TenantEntry t) {
     return new Tenant(t.id,
         t.maxSessions == null ? Tenant.DEFAULT_MAX_SESSIONS : t.maxSessions,
-        t.maxExecs == null ? Tenant.DEFAULT_MAX_EXECS : t.maxExecs);
+        t.maxExecs == null ? Tenant.DEFAULT_MAX_EXECS : t.maxExecs,
+        t.memoryBytes == null ? 0 : t.memoryBytes,
+        t.maxProcesses == null ? 0 : t.maxProcesses,
+        t.cpuMillicores == null ? 0 : t.cpuMillicores);
   }
 
   /** Writes {@code doc} atomically (temp file + rename), readable by the owner only. */

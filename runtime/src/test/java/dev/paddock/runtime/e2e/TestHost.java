@@ -43,6 +43,10 @@ final class TestHost implements AutoCloseable {
   final String betaKey;
   /** A tenant with small quotas: 2 open sessions, 2 running execs. */
   final String gammaKey;
+  /** A tenant with small kernel budgets: {@link #DELTA_MEMORY} of memory, {@link #DELTA_PROCESSES} processes. */
+  final String deltaKey;
+  static final long DELTA_MEMORY = 320L << 20;
+  static final int DELTA_PROCESSES = 48;
   private final List<ManagedChannel> channels = new ArrayList<>();
 
   TestHost(Path temp) throws Exception {
@@ -82,12 +86,17 @@ final class TestHost implements AutoCloseable {
     alphaKey = admin.rotateKey("alpha", "test").key();
     betaKey = admin.rotateKey("beta", "test").key();
     gammaKey = admin.rotateKey("gamma", "test").key();
+    deltaKey = admin.rotateKey("delta", "test").key();
     Path tenantsFile = dataDir.resolve("tenants.yaml");
     TenantsFile.Document doc = TenantsFile.read(tenantsFile);
     for (TenantsFile.TenantEntry t : doc.tenants) {
       if (t.id.equals("gamma")) {
         t.maxSessions = 2;
         t.maxExecs = 2;
+      }
+      if (t.id.equals("delta")) {
+        t.memoryBytes = DELTA_MEMORY;
+        t.maxProcesses = DELTA_PROCESSES;
       }
     }
     TenantsFile.write(tenantsFile, doc);

@@ -60,6 +60,7 @@ class ErrorMappingTest {
       new Case(new PaddockException.NotFound(ErrorReason.SESSION_NOT_FOUND, "session not found", Map.of("sessionId", "ses_x")),
           Status.Code.NOT_FOUND, null),
       new Case(new PaddockException.Unauthenticated("no key"), Status.Code.UNAUTHENTICATED, null),
+      new Case(new PaddockException.PermissionDenied("exec"), Status.Code.PERMISSION_DENIED, null),
       new Case(new PaddockException.FailedPrecondition(ErrorReason.SESSION_CLOSED, "the session is closed", Map.of("closeReason", "CLIENT")),
           Status.Code.FAILED_PRECONDITION, null),
       new Case(new PaddockException.ResourceExhausted(ErrorReason.EXEC_LIMIT_EXCEEDED, "too many", "tenant:alpha", Map.of("maxExecs", "2")),

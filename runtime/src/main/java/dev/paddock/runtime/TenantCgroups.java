@@ -1,0 +1,98 @@
+package dev.paddock.runtime;
+
+import dev.paddock.policy.Limits;
+import dev.paddock.policy.SandboxPolicy;
+import dev.paddock.runtime.tenant.Tenant;
+import dev.paddock.sandbox.SandboxSetupException;
+import dev.paddock.sandbox.cgroup.CgroupDriver;
+import dev.paddock.sandbox.cgroup.CgroupException;
+import dev.paddock.sandbox.cgroup.CgroupLayout;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Each tenant's kernel budgets, on its parent cgroup ({@code paddock/h-<host>/t-<tenant>}): memory,
+ * processes and CPU of all its session jails together. The kernel then holds the tenant at them
+ * however many sessions it opens: a memory hog in one of its sessions meets the tenant's limit, a
+ * fork bomb the tenant's pids.max, and neither reaches another tenant. Applied before each of the
+ * tenant's jails starts, when the configured budget differs from what was last applied (the
+ * tenants file is re-read while the host runs).
+ */
+final class TenantCgroups {
+  private static final Logger log = LoggerFactory.getLogger(TenantCgroups.class);
+  /** Processes per tenant when the operator sets none. */
+  static final int DEFAULT_MAX_PROCESSES = 4096;
+
+  private final CgroupDriver cgroups;
+  private final CgroupLayout layout;
+  private final Function<String, Optional<Tenant>> tenants;
+  private final long hostMemoryBytes;
+  private final int hostMillicores;
+  private final Map<String, Limits> applied = new ConcurrentHashMap<>();
+
+  TenantCgroups(CgroupDriver cgroups, CgroupLayout layout, Function<String, Optional<Tenant>> tenants) {
+    this.cgroups = cgroups;
+    this.layout = layout;
+    this.tenants = tenants;
+    this.hostMemoryBytes = hostMemoryBytes();
+    this.hostMillicores = Runtime.getRuntime().availableProcessors() * 1000;
+  }
+
+  /** The budget of {@code tenantId} as the kernel gets it. */
+  Limits budget(Tenant t) {
+    return Limits.DEFAULTS.toBuilder()
+        .memory(t.memoryBytes() > 0 ? t.memoryBytes() : hostMemoryBytes / 4 * 3)
+        .processes(t.maxProcesses() > 0 ? t.maxProcesses() : DEFAULT_MAX_PROCESSES)
+        .cpuMillicores(t.cpuMillicores() > 0 ? t.cpuMillicores() : hostMillicores)
+        .build();
+  }
+
+  /**
+   * Sets the tenant's budget on its parent group (if it changed) and returns {@code policy} with
+   * its CPU cut to the tenant's (the kernel refuses a child group more CPU than its parent's).
+   *
+   * @throws SandboxSetupException when the budget cannot be set (then no jail of the tenant starts)
+   */
+  SandboxPolicy apply(String tenantId, SandboxPolicy policy) throws SandboxSetupException {
+    Tenant tenant = tenants.apply(tenantId)
+        .orElseThrow(() -> new SandboxSetupException("tenant " + tenantId + " is not configured"));
+    Limits budget = budget(tenant);
+    if (!budget.equals(applied.get(tenantId))) {
+      try {
+        cgroups.create(layout.tenant(tenantId), budget);
+      } catch (CgroupException e) {
+        // Typically a memory budget lowered below what the tenant's jails use now: the old one
+        // stays in force (the kernel refused the change), and no new jail starts until it fits.
+        applied.remove(tenantId);
+        log.error("tenant {}: cannot set its budget on its cgroup: {}", tenantId, e.getMessage());
+        throw new SandboxSetupException("the tenant's budget could not be applied", e);
+      }
+      applied.put(tenantId, budget);
+      log.info("tenant {}: budget {} MiB memory, {} processes, {} millicores", tenantId,
+          budget.memoryBytes() >> 20, budget.maxProcesses(), budget.cpuMillicores());
+    }
+    Limits limits = policy.limits();
+    return limits.cpuMillicores() <= budget.cpuMillicores() ? policy
+        : policy.withLimits(limits.toBuilder().cpuMillicores(budget.cpuMillicores()).build());
+  }
+
+  private static long hostMemoryBytes() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+        if (line.startsWith("MemTotal:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      log.warn("cannot read the host's memory size; taking 16 GiB (a tenant's default budget: 12 GiB)", e);
+    }
+    return 16L << 30;
+  }
+}

@@ -1,0 +1,85 @@
+package dev.paddock.runtime.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.paddock.ipc.v1.AttachExecRequest;
+import dev.paddock.ipc.v1.ExecRequest;
+import dev.paddock.ipc.v1.ExecStatus;
+import dev.paddock.sandbox.cgroup.CgroupLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A tenant's kernel budgets hold across its sessions: the kernel holds the sum of its jails at
+ * the tenant's memory and process totals, while another tenant goes on untouched.
+ */
+class TenantBudgetEndToEndTest extends SharedHostTest {
+
+  private Path group(String controller, String file) {
+    return Path.of("/sys/fs/cgroup", controller, CgroupLayout.forDataDir(host.dataDir).tenant("delta"), file);
+  }
+
+  @Test
+  void memoryHogsInTwoSessionsMeetTheTenantsTotalNotEachOthersNeighbours() throws Exception {
+    // Two sessions of 2 GiB each, inside a tenant budget of 320 MiB: 2 x 200 MiB cannot both be held.
+    String hog = "import time\nb = b'x' * (200 << 20)\nprint('held', flush=True)\ntime.sleep(15)";
+    List<String[]> execs = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      String session = host.newSession(host.deltaKey);
+      String exec = host.execs(host.deltaKey).startExec(ExecRequest.newBuilder().setSessionId(session)
+          .addAllArgv(List.of("python3", "-c", hog)).setTimeLimit(com.google.protobuf.util.Durations.fromSeconds(20))
+          .build()).getExecId();
+      execs.add(new String[] {session, exec});
+    }
+    // Meanwhile another tenant is served as usual.
+    String alpha = host.newSession(host.alphaKey);
+    assertThat(host.exec(host.alphaKey, alpha, "python3", "-c", "b = b'y' * (300 << 20); print(len(b) >> 20)").out())
+        .isEqualTo("300\n");
+
+    int killed = 0;
+    for (String[] e : execs) {
+      TestHost.Outcome o = TestHost.collect(host.execs(host.deltaKey).attachExec(
+          AttachExecRequest.newBuilder().setSessionId(e[0]).setExecId(e[1]).build()));
+      if (o.result().getSignal() == 9) {
+        killed++;
+      } else {
+        assertThat(o.result().getStatus()).isEqualTo(ExecStatus.EXEC_STATUS_OK);
+      }
+    }
+    assertThat(killed).as("one hog is OOM-killed by the tenant's limit").isGreaterThanOrEqualTo(1);
+    long limit = Long.parseLong(Files.readString(group("memory", "memory.limit_in_bytes")).trim());
+    long peak = Long.parseLong(Files.readString(group("memory", "memory.max_usage_in_bytes")).trim());
+    assertThat(limit).isEqualTo(TestHost.DELTA_MEMORY);
+    assertThat(peak).isLessThanOrEqualTo(TestHost.DELTA_MEMORY);
+  }
+
+  @Test
+  void aForkBombMeetsTheTenantsProcessTotal() throws Exception {
+    String session = host.newSession(host.deltaKey);
+    TestHost.Outcome bomb = host.exec(host.deltaKey, ExecRequest.newBuilder().setSessionId(session)
+        .addAllArgv(List.of("python3", "-c", String.join("\n",
+            "import os, sys",
+            "n = 0",
+            "try:",
+            "    while True:",
+            "        if os.fork() == 0: os.execv('/bin/sleep', ['sleep', '3'])",
+            "        n += 1",
+            "except OSError as e:",
+            "    print(n, e.errno, flush=True); sys.exit(3)")))
+        .setTimeLimit(com.google.protobuf.util.Durations.fromSeconds(30)).build());
+    // The session's own limit is 64; the tenant's 48 (its other jails take a few of them) holds first.
+    // (cgroup v1 counts the refusal in the forking task's own group's pids.events, not the tenant's.)
+    assertThat(bomb.result().getExitCode()).as(bomb.err()).isEqualTo(3);
+    String[] out = bomb.out().trim().split(" ");
+    assertThat(out[1]).as("fork failed with EAGAIN").isEqualTo("11");
+    assertThat(Integer.parseInt(out[0])).isLessThan(TestHost.DELTA_PROCESSES).isGreaterThan(TestHost.DELTA_PROCESSES - 10);
+    assertThat(Files.readString(group("pids", "pids.max")).trim()).isEqualTo(Integer.toString(TestHost.DELTA_PROCESSES));
+    // The children sleep 3 s: wait for them, so the tenant's next jails can start.
+    for (int i = 0; i < 100 && Integer.parseInt(Files.readString(group("pids", "pids.current")).trim()) > 10; i++) {
+      Thread.sleep(100);
+    }
+  }
+}
