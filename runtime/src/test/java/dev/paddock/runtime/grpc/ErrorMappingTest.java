@@ -60,7 +60,6 @@ class ErrorMappingTest {
       new Case(new PaddockException.NotFound(ErrorReason.SESSION_NOT_FOUND, "session not found", Map.of("sessionId", "ses_x")),
           Status.Code.NOT_FOUND, null),
       new Case(new PaddockException.Unauthenticated("no key"), Status.Code.UNAUTHENTICATED, null),
-      new Case(new PaddockException.PermissionDenied("exec"), Status.Code.PERMISSION_DENIED, null),
       new Case(new PaddockException.FailedPrecondition(ErrorReason.SESSION_CLOSED, "the session is closed", Map.of("closeReason", "CLIENT")),
           Status.Code.FAILED_PRECONDITION, null),
       new Case(new PaddockException.ResourceExhausted(ErrorReason.EXEC_LIMIT_EXCEEDED, "too many", "tenant:alpha", Map.of("maxExecs", "2")),
@@ -71,7 +70,8 @@ class ErrorMappingTest {
       new Case(new PaddockException.AlreadyExists(ErrorReason.FILE_ALREADY_EXISTS, "exists", Map.of("path", "a")), Status.Code.ALREADY_EXISTS, null),
       new Case(new PaddockException.DeadlineExceeded("too slow"), Status.Code.DEADLINE_EXCEEDED, null),
       new Case(new PaddockException.Internal(ErrorReason.SANDBOX_SETUP_FAILED, "could not start", Map.of("stage", "jail"),
-          new IllegalStateException("/host/path secret")), Status.Code.INTERNAL, null));
+          new IllegalStateException("/host/path secret")), Status.Code.INTERNAL, null),
+      new Case(new PaddockException.PermissionDenied("exec"), Status.Code.PERMISSION_DENIED, null));
 
   @Test
   void everySubclassMapsToItsCodeErrorInfoRequestInfoAndItsOwnDetail() throws Exception {
