@@ -161,10 +161,23 @@ public abstract sealed class PaddockException extends RuntimeException
   public static final class ResourceExhausted extends PaddockException {
     private static final long serialVersionUID = 1L;
     private final String subject;
+    private final java.time.Duration retryAfter;
 
     public ResourceExhausted(ErrorReason reason, String message, String subject, Map<String, String> metadata) {
+      this(reason, message, subject, metadata, null);
+    }
+
+    /** A quota that frees up with time (a rate): {@code retryAfter} becomes RetryInfo. */
+    public ResourceExhausted(ErrorReason reason, String message, String subject, Map<String, String> metadata,
+        java.time.Duration retryAfter) {
       super(reason, message, metadata, null);
       this.subject = subject;
+      this.retryAfter = retryAfter;
+    }
+
+    /** How long until retrying may succeed; null when waiting does not help by itself. */
+    public java.time.Duration retryAfter() {
+      return retryAfter;
     }
 
     /** What the quota applies to, e.g. {@code tenant:demo}. */

@@ -60,6 +60,11 @@ final class ErrorMapper {
       status.addDetails(Any.pack(QuotaFailure.newBuilder()
           .addViolations(QuotaFailure.Violation.newBuilder().setSubject(exhausted.subject()).setDescription(e.getMessage()))
           .build()));
+      if (exhausted.retryAfter() != null) {
+        status.addDetails(Any.pack(RetryInfo.newBuilder()
+            .setRetryDelay(com.google.protobuf.util.Durations.fromMillis(Math.max(1, exhausted.retryAfter().toMillis())))
+            .build()));
+      }
     } else if (e instanceof PaddockException.Unavailable unavailable) {
       status.addDetails(Any.pack(RetryInfo.newBuilder()
           .setRetryDelay(com.google.protobuf.Duration.newBuilder().setSeconds(unavailable.retryAfter().toSeconds()))

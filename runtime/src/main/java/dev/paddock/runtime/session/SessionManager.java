@@ -50,6 +50,7 @@ public final class SessionManager {
   /** Execs running per tenant, for the tenant's maxExecs. */
   private final Map<String, AtomicInteger> runningExecs = new ConcurrentHashMap<>();
   private final ReadyJails ready;
+  private final TenantRates rates = new TenantRates();
   private final List<java.util.function.Consumer<Session>> closeListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile boolean closing;
 
@@ -77,6 +78,7 @@ public final class SessionManager {
     WorkspaceLimits workspace = validator.workspace(spec, limits);
     jail.require();
     checkSessionLimit(tenant);
+    rates.admitSession(tenant);
     ReadyJails.Ready claimed = ready.take(tenant.id(), policy, workspace);
     if (claimed == null) {
       try {
@@ -234,6 +236,7 @@ public final class SessionManager {
     Duration timeLimit = validator.exec(spec);
     Session s = active(caller, sessionId);
     Tenant tenant = tenant(caller);
+    rates.admitExec(tenant);
     AtomicInteger running = runningExecs.computeIfAbsent(tenant.id(), t -> new AtomicInteger());
     if (running.incrementAndGet() > tenant.maxExecs()) {
       running.decrementAndGet();

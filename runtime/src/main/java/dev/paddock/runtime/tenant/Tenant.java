@@ -16,8 +16,12 @@ import java.util.regex.Pattern;
  * @param maxProcesses  processes and threads of all its jails together; 0 = the host's default, 4096
  * @param cpuMillicores CPU of all its jails together, thousandths of a core; 0 = the host's
  *                      default, every core (a session's own CPU limit is cut to this)
+ * @param sessionsPerMinute sessions it may create per minute (a token bucket refilled each
+ *                      minute); 0 = no limit (the default)
+ * @param execsPerMinute execs it may start per minute, likewise; 0 = no limit (the default)
  */
-public record Tenant(String id, int maxSessions, int maxExecs, long memoryBytes, int maxProcesses, int cpuMillicores) {
+public record Tenant(String id, int maxSessions, int maxExecs, long memoryBytes, int maxProcesses, int cpuMillicores,
+    int sessionsPerMinute, int execsPerMinute) {
   public static final int DEFAULT_MAX_SESSIONS = 100;
   public static final int DEFAULT_MAX_EXECS = 32;
   private static final Pattern ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
@@ -41,10 +45,13 @@ public record Tenant(String id, int maxSessions, int maxExecs, long memoryBytes,
     if (cpuMillicores != 0 && (cpuMillicores < 10 || cpuMillicores > 256_000)) {
       throw new IllegalArgumentException("cpuMillicores must be 0 (host default) or 10..256000 for tenant " + id);
     }
+    if (sessionsPerMinute < 0 || execsPerMinute < 0) {
+      throw new IllegalArgumentException("sessionsPerMinute and execsPerMinute must be 0 (no limit) or more for tenant " + id);
+    }
   }
 
-  /** A tenant with the host's default kernel budgets. */
+  /** A tenant with the host's default kernel budgets and no rate limits. */
   public Tenant(String id, int maxSessions, int maxExecs) {
-    this(id, maxSessions, maxExecs, 0, 0, 0);
+    this(id, maxSessions, maxExecs, 0, 0, 0, 0, 0);
   }
 }

@@ -57,6 +57,10 @@ public final class TenantsFile {
     @JsonProperty public Integer maxProcesses;
     /** CPU of all its jails together, millicores; absent = every core. */
     @JsonProperty public Integer cpuMillicores;
+    /** Sessions it may create per minute; absent = no limit. */
+    @JsonProperty public Integer sessionsPerMinute;
+    /** Execs it may start per minute; absent = no limit. */
+    @JsonProperty public Integer execsPerMinute;
     @JsonProperty public List<KeyEntry> keys = new ArrayList<>();
   }
 
@@ -152,7 +156,9 @@ public final class TenantsFile {
         t.maxExecs == null ? Tenant.DEFAULT_MAX_EXECS : t.maxExecs,
         t.memoryBytes == null ? 0 : t.memoryBytes,
         t.maxProcesses == null ? 0 : t.maxProcesses,
-        t.cpuMillicores == null ? 0 : t.cpuMillicores);
+        t.cpuMillicores == null ? 0 : t.cpuMillicores,
+        t.sessionsPerMinute == null ? 0 : t.sessionsPerMinute,
+        t.execsPerMinute == null ? 0 : t.execsPerMinute);
   }
 
   /** Writes {@code doc} atomically (temp file + rename), readable by the owner only. */

@@ -47,6 +47,10 @@ final class TestHost implements AutoCloseable {
   final String deltaKey;
   static final long DELTA_MEMORY = 320L << 20;
   static final int DELTA_PROCESSES = 48;
+  /** A tenant with rates: {@link #EPSILON_SESSIONS_PER_MINUTE} sessions and {@link #EPSILON_EXECS_PER_MINUTE} execs a minute. */
+  final String epsilonKey;
+  static final int EPSILON_SESSIONS_PER_MINUTE = 12;
+  static final int EPSILON_EXECS_PER_MINUTE = 40;
   private final List<ManagedChannel> channels = new ArrayList<>();
 
   TestHost(Path temp) throws Exception {
@@ -87,12 +91,18 @@ final class TestHost implements AutoCloseable {
     betaKey = admin.rotateKey("beta", "test").key();
     gammaKey = admin.rotateKey("gamma", "test").key();
     deltaKey = admin.rotateKey("delta", "test").key();
+    epsilonKey = admin.rotateKey("epsilon", "test").key();
     Path tenantsFile = dataDir.resolve("tenants.yaml");
     TenantsFile.Document doc = TenantsFile.read(tenantsFile);
     for (TenantsFile.TenantEntry t : doc.tenants) {
       if (t.id.equals("gamma")) {
         t.maxSessions = 2;
         t.maxExecs = 2;
+      }
+      if (t.id.equals("epsilon")) {
+        t.sessionsPerMinute = EPSILON_SESSIONS_PER_MINUTE;
+        t.execsPerMinute = EPSILON_EXECS_PER_MINUTE;
+        t.maxSessions = 100;
       }
       if (t.id.equals("delta")) {
         t.memoryBytes = DELTA_MEMORY;
