@@ -124,7 +124,8 @@ public final class RuntimeServer implements AutoCloseable {
     ArtifactStore artifacts = new ArtifactStore(config.artifacts());
     sessions.onClose(s -> artifacts.deleteSession(s.id()));
     execs.tools(new ToolBroker(workspaces, artifacts, IpcLimits.DEFAULTS, clock));
-    HostServer grpc = HostServer.start(config.listen(), config.tls(), sessions, workspaces, artifacts, tenants, workers,
+    HostServer grpc = HostServer.start(config.listen(), config.tls(), sessions, workspaces, artifacts, tenants,
+        tenant -> kernelUsage(tenantBudgets, tenant), workers,
         config.sessions().clientStallTimeout());
     grpc.setServing(jail.healthy());
     ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(named("paddock-reaper"));
@@ -138,6 +139,19 @@ public final class RuntimeServer implements AutoCloseable {
           + " use --tls-cert and --tls-key");
     }
     return host;
+  }
+
+  /** The kernel budgets of {@code tenant} and what its cgroup holds now. */
+  private static java.util.List<dev.paddock.ipc.v1.BudgetUsage> kernelUsage(TenantCgroups budgets,
+      dev.paddock.runtime.tenant.Tenant tenant) {
+    dev.paddock.policy.Limits limits = budgets.budget(tenant);
+    var used = budgets.usage(tenant.id());
+    java.util.function.BiFunction<String, Long, dev.paddock.ipc.v1.BudgetUsage> row = (name, limit) ->
+        dev.paddock.ipc.v1.BudgetUsage.newBuilder().setName(name).setLimit(limit).setEnforcedBy("kernel").build();
+    return java.util.List.of(
+        row.apply("memory_bytes", limits.memoryBytes()).toBuilder().setUsed(used.map(u -> u.memoryBytes()).orElse(0L)).build(),
+        row.apply("processes", (long) limits.maxProcesses()).toBuilder().setUsed(used.map(u -> u.processes()).orElse(0L)).build(),
+        row.apply("cpu_millicores", (long) limits.cpuMillicores()));
   }
 
   private static JailConfig jailConfig(HostConfig config, AgentSdks.Installed sdks) throws IOException {

@@ -4,6 +4,7 @@ import dev.paddock.policy.Limits;
 import dev.paddock.policy.SandboxPolicy;
 import dev.paddock.runtime.tenant.Tenant;
 import dev.paddock.sandbox.SandboxSetupException;
+import dev.paddock.sandbox.cgroup.Cgroup;
 import dev.paddock.sandbox.cgroup.CgroupDriver;
 import dev.paddock.sandbox.cgroup.CgroupException;
 import dev.paddock.sandbox.cgroup.CgroupLayout;
@@ -25,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * tenant's jails starts, when the configured budget differs from what was last applied (the
  * tenants file is re-read while the host runs).
  */
-final class TenantCgroups {
+public final class TenantCgroups {
   private static final Logger log = LoggerFactory.getLogger(TenantCgroups.class);
   /** Processes per tenant when the operator sets none. */
   static final int DEFAULT_MAX_PROCESSES = 4096;
@@ -36,6 +37,7 @@ final class TenantCgroups {
   private final long hostMemoryBytes;
   private final int hostMillicores;
   private final Map<String, Limits> applied = new ConcurrentHashMap<>();
+  private final Map<String, Cgroup> groups = new ConcurrentHashMap<>();
 
   TenantCgroups(CgroupDriver cgroups, CgroupLayout layout, Function<String, Optional<Tenant>> tenants) {
     this.cgroups = cgroups;
@@ -46,7 +48,7 @@ final class TenantCgroups {
   }
 
   /** The budget of {@code tenantId} as the kernel gets it. */
-  Limits budget(Tenant t) {
+  public Limits budget(Tenant t) {
     return Limits.DEFAULTS.toBuilder()
         .memory(t.memoryBytes() > 0 ? t.memoryBytes() : hostMemoryBytes / 4 * 3)
         .processes(t.maxProcesses() > 0 ? t.maxProcesses() : DEFAULT_MAX_PROCESSES)
@@ -66,7 +68,7 @@ final class TenantCgroups {
     Limits budget = budget(tenant);
     if (!budget.equals(applied.get(tenantId))) {
       try {
-        cgroups.create(layout.tenant(tenantId), budget);
+        groups.put(tenantId, cgroups.create(layout.tenant(tenantId), budget));
       } catch (CgroupException e) {
         // Typically a memory budget lowered below what the tenant's jails use now: the old one
         // stays in force (the kernel refused the change), and no new jail starts until it fits.
@@ -81,6 +83,19 @@ final class TenantCgroups {
     Limits limits = policy.limits();
     return limits.cpuMillicores() <= budget.cpuMillicores() ? policy
         : policy.withLimits(limits.toBuilder().cpuMillicores(budget.cpuMillicores()).build());
+  }
+
+  /** What the tenant's jails hold now; empty before its first jail started here, or unreadable. */
+  public Optional<Cgroup.Usage> usage(String tenantId) {
+    Cgroup group = groups.get(tenantId);
+    if (group == null) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(group.usage());
+    } catch (CgroupException e) {
+      return Optional.empty();
+    }
   }
 
   private static long hostMemoryBytes() {

@@ -49,6 +49,10 @@ final class Client implements AutoCloseable {
   }
 
   /** FileService, for one unary call. */
+  dev.paddock.ipc.v1.TenantServiceGrpc.TenantServiceBlockingStub tenants() {
+    return dev.paddock.ipc.v1.TenantServiceGrpc.newBlockingStub(channel).withDeadlineAfter(UNARY_DEADLINE_SECONDS, TimeUnit.SECONDS);
+  }
+
   FileServiceGrpc.FileServiceBlockingStub files() {
     return FileServiceGrpc.newBlockingStub(channel).withDeadlineAfter(UNARY_DEADLINE_SECONDS, TimeUnit.SECONDS);
   }

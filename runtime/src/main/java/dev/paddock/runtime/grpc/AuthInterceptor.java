@@ -6,6 +6,7 @@ import dev.paddock.ipc.v1.BrowserServiceGrpc;
 import dev.paddock.ipc.v1.ExecServiceGrpc;
 import dev.paddock.ipc.v1.FileServiceGrpc;
 import dev.paddock.ipc.v1.SessionServiceGrpc;
+import dev.paddock.ipc.v1.TenantServiceGrpc;
 import dev.paddock.runtime.tenant.Principal;
 import dev.paddock.runtime.tenant.Scope;
 import dev.paddock.runtime.tenant.TenantDirectory;
@@ -43,6 +44,9 @@ final class AuthInterceptor implements ServerInterceptor {
       BrowserServiceGrpc.SERVICE_NAME, Scope.BROWSER,
       AuditServiceGrpc.SERVICE_NAME, Scope.AUDIT_READ);
 
+  /** Services every valid key may call (each checks finer rights itself). */
+  private static final Set<String> ANY_KEY = Set.of(TenantServiceGrpc.SERVICE_NAME);
+
   private final TenantDirectory tenants;
   /** Refusals log at most one line a second: a keyless flood must not flood the log. */
   private final RateLimitedLog refusals = new RateLimitedLog(log, 1_000_000_000L, System::nanoTime);
@@ -67,8 +71,9 @@ final class AuthInterceptor implements ServerInterceptor {
       log.error("authentication failed unexpectedly", e);
       return ErrorMapper.closeWith(call, e);
     }
-    Scope needed = SCOPES.get(call.getMethodDescriptor().getServiceName());
-    if (needed == null || !Scope.allows(principal.scopes(), needed)) {
+    String service = call.getMethodDescriptor().getServiceName();
+    Scope needed = SCOPES.get(service);
+    if (!ANY_KEY.contains(service) && (needed == null || !Scope.allows(principal.scopes(), needed))) {
       // A service without a scope here is one nobody may call with a key: fail closed.
       PaddockException denied = new PaddockException.PermissionDenied(needed == null ? Scope.ADMIN.wireName() : needed.wireName());
       refusals.info("refused {} for key {}: {}", call.getMethodDescriptor().getFullMethodName(), principal.keyId(),

@@ -321,6 +321,25 @@ public final class SessionManager {
    * ends as KILLED, and the jail is going (its processes, cgroup and scratch files are removed in
    * the background, retried until gone).
    */
+  /**
+   * What a tenant uses of its admission budgets now.
+   *
+   * @param openSessions      active sessions
+   * @param runningExecs      execs running
+   * @param sessionsThisMinute sessions created in the current minute (0 without a rate)
+   * @param execsThisMinute   execs started in the current minute (0 without a rate)
+   */
+  public record AdmissionUsage(long openSessions, long runningExecs, long sessionsThisMinute, long execsThisMinute) {}
+
+  /** {@link AdmissionUsage} of {@code tenantId}. */
+  public AdmissionUsage usage(String tenantId) {
+    long open = sessions.values().stream()
+        .filter(s -> s.tenantId().equals(tenantId) && s.state() == Session.State.ACTIVE).count();
+    AtomicInteger running = runningExecs.get(tenantId);
+    long[] rate = rates.used(tenantId);
+    return new AdmissionUsage(open, running == null ? 0 : running.get(), rate[0], rate[1]);
+  }
+
   /** Calls {@code listener} once for each session that closes (after its jail began to go). */
   public void onClose(java.util.function.Consumer<Session> listener) {
     closeListeners.add(listener);

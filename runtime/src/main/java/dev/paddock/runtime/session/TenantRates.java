@@ -35,6 +35,15 @@ final class TenantRates {
     admit(execs, tenant, tenant.execsPerMinute(), "execs");
   }
 
+  /** Permits taken in the current minute: sessions, then execs (0 where there is no limit). */
+  long[] used(String tenantId) {
+    return new long[] {used(sessions.get(tenantId)), used(execs.get(tenantId))};
+  }
+
+  private static long used(Limiter l) {
+    return l == null ? 0 : Math.max(0, l.perMinute() - l.limiter().getMetrics().getAvailablePermissions());
+  }
+
   private static void admit(Map<String, Limiter> limiters, Tenant tenant, int perMinute, String what) {
     if (perMinute <= 0) {
       limiters.remove(tenant.id());

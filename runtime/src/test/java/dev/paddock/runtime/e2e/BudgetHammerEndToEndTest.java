@@ -115,4 +115,28 @@ class BudgetHammerEndToEndTest extends SharedHostTest {
     // Another tenant is not touched by epsilon's rates.
     assertThat(host.exec(host.alphaKey, host.newSession(host.alphaKey), "echo", "fine").out()).isEqualTo("fine\n");
   }
+
+  @Test
+  void usageShowsEveryBudgetOwnTenantOnlyWithoutAdmin() throws Exception {
+    String session = host.newSession(host.deltaKey);
+    var tenants = dev.paddock.ipc.v1.TenantServiceGrpc.newBlockingStub(host.channel(host.deltaKey, null));
+    dev.paddock.ipc.v1.TenantUsage usage = tenants.getTenantUsage(dev.paddock.ipc.v1.GetTenantUsageRequest.getDefaultInstance());
+    assertThat(usage.getTenantId()).isEqualTo("delta");
+    Map<String, dev.paddock.ipc.v1.BudgetUsage> byName = new java.util.HashMap<>();
+    usage.getBudgetsList().forEach(b -> byName.put(b.getName(), b));
+    assertThat(usage.getBudgetsList()).extracting(dev.paddock.ipc.v1.BudgetUsage::getName).containsExactly("open_sessions", "running_execs", "sessions_per_minute",
+        "execs_per_minute", "memory_bytes", "processes", "cpu_millicores");
+    assertThat(byName.get("open_sessions").getUsed()).isGreaterThanOrEqualTo(1);
+    assertThat(byName.get("memory_bytes").getLimit()).isEqualTo(TestHost.DELTA_MEMORY);
+    assertThat(byName.get("memory_bytes").getUsed()).isPositive().isLessThanOrEqualTo(TestHost.DELTA_MEMORY);
+    assertThat(byName.get("processes").getLimit()).isEqualTo(TestHost.DELTA_PROCESSES);
+    assertThat(byName.get("processes").getUsed()).isGreaterThanOrEqualTo(2); // the session's nsjail and init
+    assertThat(byName.get("memory_bytes").getEnforcedBy()).isEqualTo("kernel");
+
+    StatusRuntimeException other = org.assertj.core.api.Assertions.catchThrowableOfType(StatusRuntimeException.class,
+        () -> tenants.getTenantUsage(dev.paddock.ipc.v1.GetTenantUsageRequest.newBuilder().setTenantId("alpha").build()));
+    assertThat(other.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+    assertThat(TestHost.failure(other).info().getMetadataMap()).containsEntry("requiredScope", "admin");
+    host.sessions(host.deltaKey).closeSession(CloseSessionRequest.newBuilder().setSessionId(session).build());
+  }
 }

@@ -20,6 +20,12 @@ public interface Cgroup {
    * Only the limit counters (OOM kills, pids-limit hits), the rest zero: two small reads, cheap
    * enough for every exec's start and end.
    */
+  /** What the group (with all below it) holds now. */
+  record Usage(long memoryBytes, long processes) {}
+
+  /** Memory charged and processes (and threads) counted now, descendants included. */
+  Usage usage() throws CgroupException;
+
   CgroupStats limitEvents() throws CgroupException;
 
   /**

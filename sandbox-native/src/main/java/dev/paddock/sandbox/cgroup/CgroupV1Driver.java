@@ -122,6 +122,12 @@ public final class CgroupV1Driver implements CgroupDriver {
     }
 
     @Override
+    public Usage usage() throws CgroupException {
+      return new Usage(CgroupFiles.number(memory.resolve("memory.usage_in_bytes")),
+          CgroupFiles.number(pids.resolve("pids.current")));
+    }
+
+    @Override
     public CgroupStats stats() throws CgroupException {
       long oomKills = CgroupFiles.keyed(memory.resolve("memory.oom_control"), "oom_kill");
       long pidsHits = CgroupFiles.keyed(pids.resolve("pids.events"), "max");

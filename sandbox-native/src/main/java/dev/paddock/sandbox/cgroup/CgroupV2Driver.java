@@ -88,6 +88,11 @@ public final class CgroupV2Driver implements CgroupDriver {
     }
 
     @Override
+    public Usage usage() throws CgroupException {
+      return new Usage(CgroupFiles.number(dir.resolve("memory.current")), CgroupFiles.number(dir.resolve("pids.current")));
+    }
+
+    @Override
     public CgroupStats stats() throws CgroupException {
       long oomKills = CgroupFiles.keyed(dir.resolve("memory.events"), "oom_kill");
       long pidsHits = CgroupFiles.keyed(dir.resolve("pids.events"), "max");
