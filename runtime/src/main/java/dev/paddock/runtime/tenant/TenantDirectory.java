@@ -14,21 +14,26 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Answers "which tenant does this API key belong to?" from the tenants file, failing closed.
+ * Answers "which tenant does this API key belong to?" from the tenants file.
  *
  * <p>The file is re-read when its modification time changes (checked at most twice a second), so
- * {@code paddock keys} can add or rotate keys while the host runs. If a re-read fails, every key is
- * refused until the file is valid again: a broken file must not leave stale keys working.
+ * {@code paddock keys} can add, rotate and revoke keys while the host runs. A change that does not
+ * validate is refused as a whole: the report (every problem, with its line) goes to the log, and
+ * the last good file stays in force until the file is fixed. ({@code paddock keys} itself never
+ * writes an invalid file; {@code paddock config check FILE} checks a hand edit before it lands.)
+ * A file that is invalid or missing at start stops the host from starting.
  */
 public final class TenantDirectory {
   private static final Logger log = LoggerFactory.getLogger(TenantDirectory.class);
 
-  private record Snapshot(Map<String, Principal> byHash, Map<String, Tenant> tenants, FileTime mtime, boolean valid) {}
+  private record Snapshot(Map<String, Principal> byHash, Map<String, Tenant> tenants, FileTime mtime) {}
 
   private final Path file;
   private final Clock clock;
   private volatile Snapshot snapshot;
   private volatile Instant lastCheck = Instant.EPOCH;
+  /** The modification time of a change that was refused: not read again until the file changes. */
+  private volatile FileTime refused;
 
   /** Loads {@code file}; throws when it is missing or invalid, so the host refuses to start. */
   public TenantDirectory(Path file, Clock clock) throws IOException {
@@ -48,7 +53,7 @@ public final class TenantDirectory {
       throw new PaddockException.Unauthenticated("missing or malformed API key");
     }
     Snapshot current = refreshIfChanged();
-    Principal p = current.valid() ? current.byHash().get(ApiKeys.sha256Hex(presentedKey)) : null;
+    Principal p = current.byHash().get(ApiKeys.sha256Hex(presentedKey));
     if (p == null) {
       throw new PaddockException.Unauthenticated("invalid API key");
     }
@@ -57,8 +62,7 @@ public final class TenantDirectory {
 
   /** The tenant with this id, if it is configured. */
   public Optional<Tenant> tenant(String tenantId) {
-    Snapshot current = refreshIfChanged();
-    return current.valid() ? Optional.ofNullable(current.tenants().get(tenantId)) : Optional.empty();
+    return Optional.ofNullable(refreshIfChanged().tenants().get(tenantId));
   }
 
   private Snapshot refreshIfChanged() {
@@ -68,16 +72,26 @@ public final class TenantDirectory {
       return snapshot;
     }
     lastCheck = now;
+    FileTime mtime;
     try {
-      FileTime mtime = Files.getLastModifiedTime(file);
-      if (!mtime.equals(snapshot.mtime()) || !snapshot.valid()) {
-        snapshot = load();
-        log.info("tenants file reloaded: {} tenants", snapshot.tenants().size());
+      mtime = Files.getLastModifiedTime(file);
+    } catch (IOException e) {
+      if (refused == null) {
+        log.error("tenants file {} cannot be read ({}); the last good one stays in force", file, e.toString());
+        refused = FileTime.fromMillis(0);
       }
+      return snapshot;
+    }
+    if (mtime.equals(snapshot.mtime()) || mtime.equals(refused)) {
+      return snapshot;
+    }
+    try {
+      snapshot = load();
+      refused = null;
+      log.info("tenants file reloaded: {} tenants", snapshot.tenants().size());
     } catch (IOException | RuntimeException e) {
-      // Fail closed: a file that cannot be read must not leave removed keys working.
-      log.error("tenants file cannot be read; refusing every key until it can: {}", e.getMessage());
-      snapshot = new Snapshot(Map.of(), Map.of(), null, false);
+      refused = mtime;
+      log.error("tenants file change refused; the last good one stays in force. {}", e.getMessage());
     }
     return snapshot;
   }
@@ -95,6 +109,6 @@ public final class TenantDirectory {
         }
       }
     }
-    return new Snapshot(Map.copyOf(byHash), Map.copyOf(tenants), mtime, true);
+    return new Snapshot(Map.copyOf(byHash), Map.copyOf(tenants), mtime);
   }
 }

@@ -78,60 +78,74 @@ public final class TenantsFile {
 
   private TenantsFile() {}
 
-  /** Reads and validates the file; every problem found is in the exception's message. */
+  /**
+   * Reads and validates the file; every problem found is in the exception's message, one per line
+   * as {@code file:line: field: message}.
+   */
   public static Document read(Path file) throws IOException {
-    Document doc;
-    try {
-      doc = YAML.readValue(file.toFile(), Document.class);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IOException("tenants file " + file + " is not valid: " + e.getOriginalMessage()
-          + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"), e);
+    TenantsFileCheck.Result result = TenantsFileCheck.check(YAML, Files.readString(file));
+    if (!result.problems().isEmpty()) {
+      throw new IOException("tenants file " + file + " is not valid (" + result.problems().size() + " problem"
+          + (result.problems().size() == 1 ? "" : "s") + "):\n" + describe(file, result.problems()));
     }
-    List<String> problems = validate(doc);
-    if (!problems.isEmpty()) {
-      throw new IOException("tenants file " + file + " is not valid: " + String.join("; ", problems));
-    }
-    return doc;
+    return result.document();
   }
 
-  static List<String> validate(Document doc) {
-    List<String> problems = new ArrayList<>();
+  /** Every problem of the file at {@code file}, as {@code file:line: field: message} lines; empty when valid. */
+  public static List<String> check(Path file) throws IOException {
+    return TenantsFileCheck.check(YAML, Files.readString(file)).problems().stream()
+        .map(p -> p.describe(file.toString())).toList();
+  }
+
+  private static String describe(Path file, List<TenantsFileCheck.Problem> problems) {
+    return String.join("\n", problems.stream().map(p -> "  " + p.describe(file.toString())).toList());
+  }
+
+  /** The rules beyond types: each problem with its field (a JSON pointer) and no line yet. */
+  static List<TenantsFileCheck.Problem> validate(Document doc) {
+    List<TenantsFileCheck.Problem> problems = new ArrayList<>();
     if (doc == null || doc.tenants == null) {
-      problems.add("missing 'tenants'");
+      problems.add(new TenantsFileCheck.Problem("", 0, "missing 'tenants'"));
       return problems;
     }
     Set<String> tenantIds = new HashSet<>();
     Set<String> hashes = new HashSet<>();
-    for (TenantEntry t : doc.tenants) {
+    for (int i = 0; i < doc.tenants.size(); i++) {
+      TenantEntry t = doc.tenants.get(i);
+      String at = "/tenants/" + i;
       if (t == null) {
-        problems.add("an empty entry in 'tenants'");
+        problems.add(new TenantsFileCheck.Problem(at, 0, "an empty entry"));
         continue;
       }
       try {
         toTenant(t);
       } catch (IllegalArgumentException e) {
-        problems.add(e.getMessage());
+        problems.add(new TenantsFileCheck.Problem(at, 0, e.getMessage()));
       }
       if (!tenantIds.add(String.valueOf(t.id))) {
-        problems.add("tenant " + t.id + " is listed twice");
+        problems.add(new TenantsFileCheck.Problem(at + "/id", 0, "tenant " + t.id + " is listed twice"));
       }
-      for (KeyEntry k : t.keys == null ? List.<KeyEntry>of() : t.keys) {
-        if (k == null) {
-          problems.add("an empty entry in the keys of tenant " + t.id);
+      List<KeyEntry> keys = t.keys == null ? List.of() : t.keys;
+      for (int k = 0; k < keys.size(); k++) {
+        KeyEntry key = keys.get(k);
+        String keyAt = at + "/keys/" + k;
+        if (key == null) {
+          problems.add(new TenantsFileCheck.Problem(keyAt, 0, "an empty entry"));
           continue;
         }
-        if (k.sha256 == null || !SHA256_HEX.matcher(k.sha256).matches()) {
-          problems.add("key " + k.id + " of tenant " + t.id + " needs sha256: 64 lowercase hex digits");
-        } else if (!hashes.add(k.sha256)) {
-          problems.add("key " + k.id + " of tenant " + t.id + " repeats another key's hash");
+        if (key.sha256 == null || !SHA256_HEX.matcher(key.sha256).matches()) {
+          problems.add(new TenantsFileCheck.Problem(keyAt + "/sha256", 0, "needs 64 lowercase hex digits"));
+        } else if (!hashes.add(key.sha256)) {
+          problems.add(new TenantsFileCheck.Problem(keyAt + "/sha256", 0, "repeats another key's hash"));
         }
-        if (k.id == null || k.id.isBlank()) {
-          problems.add("a key of tenant " + t.id + " has no id");
+        if (key.id == null || key.id.isBlank()) {
+          problems.add(new TenantsFileCheck.Problem(keyAt, 0, "a key needs an id"));
         }
-        for (String scope : k.scopes == null ? List.<String>of() : k.scopes) {
-          if (Scope.of(String.valueOf(scope)).isEmpty()) {
-            problems.add("key " + k.id + " of tenant " + t.id + " has an unknown scope '" + scope + "' (known: "
-                + String.join(", ", java.util.Arrays.stream(Scope.values()).map(Scope::wireName).toList()) + ")");
+        List<String> scopes = key.scopes == null ? List.of() : key.scopes;
+        for (int j = 0; j < scopes.size(); j++) {
+          if (Scope.of(String.valueOf(scopes.get(j))).isEmpty()) {
+            problems.add(new TenantsFileCheck.Problem(keyAt + "/scopes/" + j, 0, "unknown scope '" + scopes.get(j)
+                + "' (known: " + String.join(", ", java.util.Arrays.stream(Scope.values()).map(Scope::wireName).toList()) + ")"));
           }
         }
       }
@@ -163,9 +177,10 @@ public final class TenantsFile {
 
   /** Writes {@code doc} atomically (temp file + rename), readable by the owner only. */
   public static void write(Path file, Document doc) throws IOException {
-    List<String> problems = validate(doc);
+    List<TenantsFileCheck.Problem> problems = validate(doc);
     if (!problems.isEmpty()) {
-      throw new IOException("refusing to write an invalid tenants file: " + String.join("; ", problems));
+      throw new IOException("refusing to write an invalid tenants file: " + String.join("; ",
+          problems.stream().map(p -> p.describe("tenants")).toList()));
     }
     Files.createDirectories(file.toAbsolutePath().getParent());
     Path temp = Files.createTempFile(file.toAbsolutePath().getParent(), ".tenants", ".tmp",

@@ -85,6 +85,24 @@ class TenancyAndBadInputTest extends SharedHostTest {
   }
 
   @Test
+  void aTenantsFileWithThreeErrorsIsRefusedWhileTheHostKeepsTheLastGoodOne() throws Exception {
+    java.nio.file.Path file = host.dataDir.resolve("tenants.yaml");
+    String good = java.nio.file.Files.readString(file);
+    try {
+      // Three mistakes in a hand edit, and a revocation that must not land with them.
+      String bad = good.replaceFirst("maxSessions: 100", "maxSessions: lots").replaceFirst("- id: \"alpha\"",
+          "- id: \"alpha\"\n  colour: blue").replaceFirst("tenants:", "tenants:\n- id: Bad_Tenant");
+      java.nio.file.Files.writeString(file, bad);
+      assertThat(dev.paddock.runtime.tenant.TenantsFile.check(file)).hasSize(3)
+          .allMatch(p -> p.matches(java.util.regex.Pattern.quote(file.toString()) + ":\\d+: .*"));
+      Thread.sleep(600);
+      assertThat(host.newSession(host.alphaKey)).startsWith("ses_"); // the last good file holds
+    } finally {
+      java.nio.file.Files.writeString(file, good);
+    }
+  }
+
+  @Test
   void aCallersRequestIdComesBackInTrailersAndErrors() throws Exception {
     SessionServiceGrpc.SessionServiceBlockingStub stub =
         SessionServiceGrpc.newBlockingStub(host.channel(host.alphaKey, "trace-abc.123"));

@@ -72,7 +72,7 @@ class TenantDirectoryTest {
   }
 
   @Test
-  void aBrokenFileRefusesToStartAndLaterRefusesEveryKey() throws Exception {
+  void aBrokenFileRefusesToStartAndABrokenChangeKeepsTheLastGoodOne() throws Exception {
     Path file = temp.resolve("tenants.yaml");
     Files.writeString(file, "tenants:\n  - id: Bad_Id\n    keys: [{id: k, sha256: nothex}]\n");
     assertThatThrownBy(() -> new TenantDirectory(file, Clock.systemUTC()))
@@ -84,14 +84,43 @@ class TenantDirectoryTest {
     Files.delete(file);
     ApiKeys.NewKey key = new TenantAdmin(file, clock).rotateKey("acme", "ci");
     TenantDirectory dir = new TenantDirectory(file, clock);
-    Files.writeString(file, Files.readString(file) + "  -\n"); // a stray empty entry: must not fail open
+    String good = Files.readString(file);
+    // A hand edit that revokes the key but breaks the file: refused as a whole, the last good file holds.
+    Files.writeString(file, good.replace("name: \"ci\"", "name: \"ci\"\n    revoked: [oops]") + "  -\n");
     Files.setLastModifiedTime(file, FileTime.from(clock.now.plusSeconds(3)));
     clock.now = clock.now.plusSeconds(2);
-    assertThatThrownBy(() -> dir.authenticate(key.key())).isInstanceOf(PaddockException.Unauthenticated.class);
+    assertThat(dir.authenticate(key.key()).tenantId()).isEqualTo("acme");
     Files.writeString(file, "tenants: [ this is : not yaml");
     Files.setLastModifiedTime(file, FileTime.from(clock.now.plusSeconds(5)));
     clock.now = clock.now.plusSeconds(2);
+    assertThat(dir.authenticate(key.key()).tenantId()).isEqualTo("acme");
+    // Fixed: the change lands.
+    Files.writeString(file, good);
+    new TenantAdmin(file, clock).revokeKey("acme", key.keyId());
+    Files.setLastModifiedTime(file, FileTime.from(clock.now.plusSeconds(9)));
+    clock.now = clock.now.plusSeconds(2);
     assertThatThrownBy(() -> dir.authenticate(key.key())).isInstanceOf(PaddockException.Unauthenticated.class);
+  }
+
+  @Test
+  void everyProblemIsReportedAtOnceWithItsLineAndField() throws Exception {
+    Path file = temp.resolve("tenants.yaml");
+    Files.writeString(file, String.join("\n",
+        "tenants:",
+        "  - id: acme",
+        "    maxSessions: lots",
+        "    colour: blue",
+        "    keys:",
+        "      - id: key_1",
+        "        sha256: " + "a".repeat(64),
+        "        scopes: [exec, root]",
+        ""));
+    assertThat(TenantsFile.check(file)).containsExactly(
+        file + ":4: tenants[0].colour: unknown field (known: cpuMillicores, execsPerMinute, id, keys, maxExecs,"
+            + " maxProcesses, maxSessions, memoryBytes, sessionsPerMinute)",
+        file + ":3: tenants[0].maxSessions: must be a whole number",
+        file + ":8: tenants[0].keys[0].scopes[1]: unknown scope 'root' (known: sessions, exec, files, browser, audit:read, admin)");
+    assertThatThrownBy(() -> TenantsFile.read(file)).hasMessageContaining("(3 problems)").hasMessageContaining(":8: ");
   }
 
   @Test

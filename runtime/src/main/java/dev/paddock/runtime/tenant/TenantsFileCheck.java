@@ -1,0 +1,199 @@
+package dev.paddock.runtime.tenant;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Checks a tenants file as a whole and reports every problem at once, each with its line and field
+ * (e.g. {@code tenants.yaml:7: tenants[0].maxSessions: must be a whole number}): unknown fields,
+ * values of the wrong type, and every rule of {@link TenantsFile#validate}. Used by the host at start
+ * and on each reload, and by {@code paddock config check}.
+ */
+final class TenantsFileCheck {
+  /** One problem: the field (a JSON pointer such as /tenants/0/keys/1/scopes/0), its line (0 = unknown), why. */
+  record Problem(String pointer, int line, String message) {
+    /** {@code file:line: field: message}. */
+    String describe(String file) {
+      String field = pointer.isEmpty() ? "" : fieldName(pointer) + ": ";
+      return file + (line > 0 ? ":" + line : "") + ": " + field + message;
+    }
+  }
+
+  /** The document if it could be read (possibly partly: bad fields are left out), and every problem. */
+  record Result(TenantsFile.Document document, List<Problem> problems) {}
+
+  private static final Set<String> TOP = Set.of("tenants");
+  private static final Map<String, Kind> TENANT = Map.of("id", Kind.TEXT, "maxSessions", Kind.INT, "maxExecs", Kind.INT,
+      "memoryBytes", Kind.INT, "maxProcesses", Kind.INT, "cpuMillicores", Kind.INT, "sessionsPerMinute", Kind.INT,
+      "execsPerMinute", Kind.INT, "keys", Kind.LIST);
+  private static final Map<String, Kind> KEY = Map.of("id", Kind.TEXT, "name", Kind.TEXT, "sha256", Kind.TEXT,
+      "created", Kind.TEXT, "revoked", Kind.TEXT, "scopes", Kind.TEXT_LIST);
+
+  private enum Kind { TEXT, INT, LIST, TEXT_LIST }
+
+  private TenantsFileCheck() {}
+
+  static Result check(ObjectMapper yaml, String text) {
+    List<Problem> problems = new ArrayList<>();
+    JsonNode tree;
+    try {
+      tree = yaml.readTree(text);
+    } catch (JsonProcessingException e) {
+      JsonLocation at = e.getLocation();
+      problems.add(new Problem("", at == null ? 0 : at.getLineNr(), "not valid YAML: " + e.getOriginalMessage()));
+      return new Result(null, problems);
+    }
+    Map<String, Integer> lines = lines(yaml, text);
+    if (tree == null || !tree.isObject()) {
+      problems.add(new Problem("", 1, "must be a mapping with 'tenants'"));
+      return new Result(null, problems);
+    }
+    ObjectNode root = (ObjectNode) tree.deepCopy();
+    unknownFields(root, "", TOP, problems, lines);
+    JsonNode tenants = root.get("tenants");
+    if (tenants != null && !tenants.isArray()) {
+      problems.add(new Problem("/tenants", line(lines, "/tenants"), "must be a list"));
+      root.remove("tenants");
+    } else if (tenants != null) {
+      for (int i = 0; i < tenants.size(); i++) {
+        String at = "/tenants/" + i;
+        if (!tenants.get(i).isObject()) {
+          problems.add(new Problem(at, line(lines, at), "must be a mapping"));
+          continue;
+        }
+        ObjectNode tenant = (ObjectNode) tenants.get(i);
+        typed(tenant, at, TENANT, problems, lines);
+        JsonNode keys = tenant.get("keys");
+        for (int k = 0; keys != null && k < keys.size(); k++) {
+          String keyAt = at + "/keys/" + k;
+          if (!keys.get(k).isObject()) {
+            problems.add(new Problem(keyAt, line(lines, keyAt), "must be a mapping"));
+            continue;
+          }
+          typed((ObjectNode) keys.get(k), keyAt, KEY, problems, lines);
+        }
+      }
+    }
+    TenantsFile.Document doc;
+    try {
+      doc = yaml.copy().disable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .treeToValue(root, TenantsFile.Document.class);
+    } catch (JsonProcessingException | IllegalArgumentException e) {
+      problems.add(new Problem("", 0, "cannot be read: " + e.getMessage()));
+      return new Result(null, problems);
+    }
+    Set<String> reported = new java.util.HashSet<>();
+    problems.forEach(p -> reported.add(p.pointer()));
+    for (Problem p : TenantsFile.validate(doc)) {
+      if (!reported.contains(p.pointer())) { // a field found wrong above is not reported twice
+        problems.add(new Problem(p.pointer(), line(lines, p.pointer()), p.message()));
+      }
+    }
+    return new Result(doc, problems);
+  }
+
+  /** Checks the fields of {@code node} against {@code known}; removes the bad ones so the rest can be read. */
+  private static void typed(ObjectNode node, String at, Map<String, Kind> known, List<Problem> problems,
+      Map<String, Integer> lines) {
+    unknownFields(node, at, known.keySet(), problems, lines);
+    for (Map.Entry<String, Kind> f : known.entrySet()) {
+      JsonNode value = node.get(f.getKey());
+      if (value == null || value.isNull()) {
+        continue;
+      }
+      String fieldAt = at + "/" + f.getKey();
+      String wrong = switch (f.getValue()) {
+        case TEXT -> value.isValueNode() && !value.isContainerNode() ? null : "must be a single value";
+        case INT -> value.canConvertToLong() && value.isIntegralNumber() ? null : "must be a whole number";
+        case LIST -> value.isArray() ? null : "must be a list";
+        case TEXT_LIST -> value.isArray() && allValues((ArrayNode) value) ? null : "must be a list of names";
+      };
+      if (wrong != null) {
+        problems.add(new Problem(fieldAt, line(lines, fieldAt), wrong));
+        node.remove(f.getKey());
+      }
+    }
+  }
+
+  private static boolean allValues(ArrayNode list) {
+    for (JsonNode n : list) {
+      if (!n.isValueNode()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static void unknownFields(ObjectNode node, String at, Set<String> known, List<Problem> problems,
+      Map<String, Integer> lines) {
+    List<String> unknown = new ArrayList<>();
+    for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
+      String name = names.next();
+      if (!known.contains(name)) {
+        unknown.add(name);
+      }
+    }
+    for (String name : unknown) {
+      String fieldAt = at + "/" + name;
+      problems.add(new Problem(fieldAt, line(lines, fieldAt), "unknown field (known: " + String.join(", ",
+          known.stream().sorted().toList()) + ")"));
+      node.remove(name);
+    }
+  }
+
+  /** Each field's and each list element's line, by JSON pointer, from a streaming pass. */
+  private static Map<String, Integer> lines(ObjectMapper yaml, String text) {
+    Map<String, Integer> lines = new HashMap<>();
+    try (JsonParser p = yaml.getFactory().createParser(text)) {
+      JsonToken token;
+      while ((token = p.nextToken()) != null) {
+        if (token == JsonToken.END_OBJECT || token == JsonToken.END_ARRAY) {
+          continue;
+        }
+        lines.putIfAbsent(p.getParsingContext().pathAsPointer().toString(), p.currentTokenLocation().getLineNr());
+      }
+    } catch (IOException e) {
+      // the tree was read already: a pass that stops early only loses line numbers
+    }
+    return lines;
+  }
+
+  /** The line of {@code pointer}, or of its nearest ancestor that has one. */
+  private static int line(Map<String, Integer> lines, String pointer) {
+    for (String p = pointer; ; p = p.substring(0, p.lastIndexOf('/'))) {
+      Integer line = lines.get(p);
+      if (line != null) {
+        return line;
+      }
+      if (p.isEmpty()) {
+        return 0;
+      }
+    }
+  }
+
+  /** /tenants/0/keys/1/scopes -> tenants[0].keys[1].scopes */
+  static String fieldName(String pointer) {
+    StringBuilder out = new StringBuilder();
+    for (String part : pointer.substring(1).split("/")) {
+      if (part.chars().allMatch(Character::isDigit)) {
+        out.append('[').append(part).append(']');
+      } else {
+        out.append(out.length() == 0 ? "" : ".").append(part);
+      }
+    }
+    return out.toString();
+  }
+}
