@@ -70,24 +70,36 @@ final class KeysCommand implements Runnable {
     System.out.println(key.key());
   }
 
-  /** {@code paddock keys create}. */
-  @Command(name = "create", mixinStandardHelpOptions = true,
-      description = "Issues a new key NAME for TENANT (creating the tenant if needed) and prints it once on stdout.")
-  static final class Create extends Common implements Callable<Integer> {
-    @Option(names = "--name", defaultValue = "default", description = "Key name, unique among the tenant's working keys. Default: ${DEFAULT-VALUE}.")
+  /** What create and rotate share: a key name and its scopes; the key is printed once. */
+  abstract static class Issue extends Common implements Callable<Integer> {
+    @Option(names = "--name", defaultValue = "default", description = "Key name. Default: ${DEFAULT-VALUE}.")
     String name;
 
-    @Option(names = "--scopes", split = ",", paramLabel = "SCOPE", description = "What the key may do. Default: all but admin.")
+    @Option(names = "--scopes", split = ",", paramLabel = "SCOPE",
+        description = "What the key may do (sessions, exec, files, browser, audit:read, admin). Default: see above.")
     List<String> scopes;
+
+    abstract ApiKeys.NewKey issue(TenantAdmin admin, Set<Scope> scopes) throws java.io.IOException;
 
     @Override
     public Integer call() throws Exception {
       try {
-        printNew(admin().createKey(tenant, name, scopes(scopes)), tenant);
+        printNew(issue(admin(), scopes(scopes)), tenant);
         return 0;
       } catch (IllegalArgumentException e) {
         return refuse(e);
       }
+    }
+  }
+
+  /** {@code paddock keys create}. */
+  @Command(name = "create", mixinStandardHelpOptions = true,
+      description = {"Issues a new key NAME for TENANT (creating the tenant if needed) and prints it once on stdout.",
+          "NAME must not be taken by a working key of the tenant. Scopes default to all but admin."})
+  static final class Create extends Issue {
+    @Override
+    ApiKeys.NewKey issue(TenantAdmin admin, Set<Scope> scopes) throws java.io.IOException {
+      return admin.createKey(tenant, name, scopes);
     }
   }
 
@@ -153,21 +165,10 @@ final class KeysCommand implements Runnable {
       description = {
           "Issues a new API key named NAME for TENANT (creating the tenant if needed) and prints it once on stdout.",
           "A previous key of the same name stops working within a second; the new key keeps its scopes unless --scopes is given."})
-  static final class Rotate extends Common implements Callable<Integer> {
-    @Option(names = "--name", defaultValue = "default", description = "Key name. Default: ${DEFAULT-VALUE}.")
-    String name;
-
-    @Option(names = "--scopes", split = ",", paramLabel = "SCOPE", description = "What the key may do. Default: those of the key it replaces, else all but admin.")
-    List<String> scopes;
-
+  static final class Rotate extends Issue {
     @Override
-    public Integer call() throws Exception {
-      try {
-        printNew(admin().rotateKey(tenant, name, scopes(scopes)), tenant);
-        return 0;
-      } catch (IllegalArgumentException e) {
-        return refuse(e);
-      }
+    ApiKeys.NewKey issue(TenantAdmin admin, Set<Scope> scopes) throws java.io.IOException {
+      return admin.rotateKey(tenant, name, scopes);
     }
   }
 }
