@@ -82,10 +82,17 @@ public final class JailGate {
   }
 
   /**
-   * Marks the jail suspect after a setup failure of a real exec: the next call re-probes at once
-   * (one failed start says little about the next), and is refused only if the probe fails too.
+   * Marks the jail suspect after a real jail failed to start: the next call re-probes (one failed
+   * start says little about the next), and is refused only if the probe fails too. Not when a probe
+   * passed within the last few seconds: then the jail works and this start failed for a reason of
+   * its own, most often its tenant at a budget (a tenant at its process limit cannot start another
+   * jail). Otherwise a tenant looping at its limit would make every other tenant's calls wait for
+   * a probe each.
    */
   public synchronized void reportSetupFailure(String reason) {
+    if (failure == null && clock.instant().isBefore(lastProbe.plus(RETRY))) {
+      return;
+    }
     failure = reason;
     lastProbe = Instant.EPOCH;
   }

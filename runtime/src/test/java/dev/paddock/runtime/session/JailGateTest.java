@@ -1,0 +1,64 @@
+package dev.paddock.runtime.session;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.paddock.runtime.errors.PaddockException;
+import dev.paddock.sandbox.SandboxSetupException;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class JailGateTest {
+  /** A clock the test moves by hand. */
+  static final class HandClock extends Clock {
+    Instant now = Instant.parse("2026-11-26T00:00:00Z");
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+  }
+
+  @Test
+  void failuresRightAfterAPassingProbeDoNotCostEveryoneAProbe() {
+    HandClock clock = new HandClock();
+    AtomicInteger probes = new AtomicInteger();
+    boolean[] broken = {false};
+    JailGate gate = new JailGate(() -> {
+      probes.incrementAndGet();
+      if (broken[0]) {
+        throw new SandboxSetupException("nsjail is gone");
+      }
+    }, clock);
+    assertThat(gate.probe()).isTrue();
+    // A tenant at its process limit fails to start jails, again and again.
+    for (int i = 0; i < 100; i++) {
+      gate.reportSetupFailure("clone failed: Resource temporarily unavailable");
+      gate.require();
+    }
+    assertThat(probes.get()).isEqualTo(1);
+    assertThat(gate.healthy()).isTrue();
+
+    // Seconds later, a failure is worth a probe; a broken jail is then refused.
+    clock.now = clock.now.plusSeconds(6);
+    broken[0] = true;
+    gate.reportSetupFailure("nsjail is gone");
+    assertThatThrownBy(gate::require).isInstanceOf(PaddockException.FailedPrecondition.class);
+    assertThat(probes.get()).isEqualTo(2);
+    assertThat(gate.healthy()).isFalse();
+  }
+}
