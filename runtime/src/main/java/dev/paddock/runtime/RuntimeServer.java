@@ -125,7 +125,8 @@ public final class RuntimeServer implements AutoCloseable {
     sessions.onClose(s -> artifacts.deleteSession(s.id()));
     execs.tools(new ToolBroker(workspaces, artifacts, IpcLimits.DEFAULTS, clock));
     HostServer grpc = HostServer.start(config.listen(), config.tls(), sessions, workspaces, artifacts, tenants,
-        tenant -> kernelUsage(tenantBudgets, tenant), workers,
+        tenant -> kernelUsage(tenantBudgets, tenant),
+        new dev.paddock.runtime.grpc.Denials(new io.micrometer.core.instrument.simple.SimpleMeterRegistry()), workers,
         config.sessions().clientStallTimeout());
     grpc.setServing(jail.healthy());
     ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(named("paddock-reaper"));

@@ -81,7 +81,7 @@ public class AuthOverheadBench {
     ArtifactStore artifacts = new ArtifactStore(dir.resolve("artifacts"));
 
     authenticated = HostServer.services(InProcessServerBuilder.forName("auth-real").directExecutor(), sessions, workspaces,
-        artifacts, tenants, t -> List.of(), workers, java.time.Duration.ofSeconds(60), new HealthStatusManager()).build().start();
+        artifacts, tenants, t -> List.of(), new Denials(new io.micrometer.core.instrument.simple.SimpleMeterRegistry()), workers, java.time.Duration.ofSeconds(60), new HealthStatusManager()).build().start();
     Principal principal = tenants.authenticate(key.key());
     ServerInterceptor handOver = new ServerInterceptor() {
       @Override

@@ -48,8 +48,6 @@ final class AuthInterceptor implements ServerInterceptor {
   private static final Set<String> ANY_KEY = Set.of(TenantServiceGrpc.SERVICE_NAME);
 
   private final TenantDirectory tenants;
-  /** Refusals log at most one line a second: a keyless flood must not flood the log. */
-  private final RateLimitedLog refusals = new RateLimitedLog(log, 1_000_000_000L, System::nanoTime);
 
   AuthInterceptor(TenantDirectory tenants) {
     this.tenants = tenants;
@@ -65,8 +63,7 @@ final class AuthInterceptor implements ServerInterceptor {
     try {
       principal = tenants.authenticate(presentedKey(headers));
     } catch (PaddockException e) {
-      refusals.info("refused {}: {}", call.getMethodDescriptor().getFullMethodName(), e.getMessage());
-      return ErrorMapper.closeWith(call, e);
+      return ErrorMapper.closeWith(call, e); // counted and logged (bounded) by Denials
     } catch (RuntimeException e) {
       log.error("authentication failed unexpectedly", e);
       return ErrorMapper.closeWith(call, e);
@@ -76,8 +73,6 @@ final class AuthInterceptor implements ServerInterceptor {
     if (!ANY_KEY.contains(service) && (needed == null || !Scope.allows(principal.scopes(), needed))) {
       // A service without a scope here is one nobody may call with a key: fail closed.
       PaddockException denied = new PaddockException.PermissionDenied(needed == null ? Scope.ADMIN.wireName() : needed.wireName());
-      refusals.info("refused {} for key {}: {}", call.getMethodDescriptor().getFullMethodName(), principal.keyId(),
-          denied.getMessage());
       return ErrorMapper.closeWith(call, denied);
     }
     return Contexts.interceptCall(Context.current().withValue(PRINCIPAL, principal), call, headers, next);

@@ -43,15 +43,15 @@ public final class HostServer {
   /** Binds {@code address} (port 0 = any free port) and starts serving. */
   public static HostServer start(InetSocketAddress address, TlsConfig tls, SessionManager sessions,
       WorkspaceService workspaces, ArtifactStore artifacts, TenantDirectory tenants, KernelBudgets kernel,
-      ExecutorService workers, java.time.Duration clientStallTimeout) throws IOException {
+      Denials denials, ExecutorService workers, java.time.Duration clientStallTimeout) throws IOException {
     HealthStatusManager health = new HealthStatusManager();
     NettyServerBuilder builder = tls == null
         ? NettyServerBuilder.forAddress(address)
         : NettyServerBuilder.forAddress(address, credentials(tls));
     Server server = services(builder
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
-        .permitKeepAliveWithoutCalls(true), sessions, workspaces, artifacts, tenants, kernel, workers, clientStallTimeout,
-        health)
+        .permitKeepAliveWithoutCalls(true), sessions, workspaces, artifacts, tenants, kernel, denials, workers,
+        clientStallTimeout, health)
         .build()
         .start();
     return new HostServer(server, health);
@@ -63,19 +63,20 @@ public final class HostServer {
    * {@link #start} serves it over TCP; tests serve the same stack over the in-process transport.
    */
   static <T extends ServerBuilder<T>> T services(T builder, SessionManager sessions, WorkspaceService workspaces,
-      ArtifactStore artifacts, TenantDirectory tenants, KernelBudgets kernel, ExecutorService workers, java.time.Duration clientStallTimeout, HealthStatusManager health) {
+      ArtifactStore artifacts, TenantDirectory tenants, KernelBudgets kernel, Denials denials, ExecutorService workers, java.time.Duration clientStallTimeout, HealthStatusManager health) {
     return builder
         .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
         .addService(new SessionGrpcService(sessions))
         .addService(new ExecGrpcService(sessions, artifacts, workers, clientStallTimeout))
         .addService(new FileGrpcService(workspaces))
-        .addService(new TenantGrpcService(sessions, tenants, kernel))
+        .addService(new TenantGrpcService(sessions, tenants, kernel, denials))
         .addService(NotYetImplemented.service(BrowserServiceGrpc.getServiceDescriptor()))
         .addService(NotYetImplemented.service(AuditServiceGrpc.getServiceDescriptor()))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         // Interceptors added later run first: the request id exists before authentication runs.
         .intercept(new AuthInterceptor(tenants))
+        .intercept(denials) // sees every call's final status, the authentication refusals included
         .intercept(new RequestIdInterceptor());
   }
 

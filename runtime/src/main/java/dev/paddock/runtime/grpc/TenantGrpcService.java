@@ -19,11 +19,13 @@ final class TenantGrpcService extends TenantServiceGrpc.TenantServiceImplBase {
   private final SessionManager sessions;
   private final TenantDirectory tenants;
   private final KernelBudgets kernel;
+  private final Denials denials;
 
-  TenantGrpcService(SessionManager sessions, TenantDirectory tenants, KernelBudgets kernel) {
+  TenantGrpcService(SessionManager sessions, TenantDirectory tenants, KernelBudgets kernel, Denials denials) {
     this.sessions = sessions;
     this.tenants = tenants;
     this.kernel = kernel;
+    this.denials = denials;
   }
 
   @Override
@@ -43,6 +45,8 @@ final class TenantGrpcService extends TenantServiceGrpc.TenantServiceImplBase {
           .addBudgets(budget("sessions_per_minute", tenant.sessionsPerMinute(), used.sessionsThisMinute(), "admission"))
           .addBudgets(budget("execs_per_minute", tenant.execsPerMinute(), used.execsThisMinute(), "admission"));
       usage.addAllBudgets(kernel.apply(tenant));
+      denials.of(tenantId).forEach((reason, count) ->
+          usage.addDenials(dev.paddock.ipc.v1.DenialCount.newBuilder().setReason(reason).setCount(count)));
       return usage.build();
     });
   }

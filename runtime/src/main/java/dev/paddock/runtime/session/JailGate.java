@@ -29,6 +29,10 @@ public final class JailGate {
   private static final String UNCHECKED = "the sandbox has not been checked yet";
   private volatile String failure = UNCHECKED;
   private volatile Instant lastProbe = Instant.EPOCH;
+  /** The next probe is one a failed start asked for. */
+  private boolean suspected;
+  /** The last probe was asked for by a failed start, and passed. */
+  private boolean passedAfterFailure;
 
   public JailGate(Probe launcher, Clock clock) {
     this.launcher = launcher;
@@ -38,8 +42,12 @@ public final class JailGate {
   /** Probes now; returns true when the jail works. */
   public synchronized boolean probe() {
     lastProbe = clock.instant();
+    boolean afterFailure = suspected;
+    suspected = false;
+    passedAfterFailure = false;
     try {
       launcher.check();
+      passedAfterFailure = afterFailure;
       if (failure != null && !UNCHECKED.equals(failure)) {
         log.info("the sandbox works again");
       }
@@ -82,18 +90,19 @@ public final class JailGate {
   }
 
   /**
-   * Marks the jail suspect after a real jail failed to start: the next call re-probes (one failed
-   * start says little about the next), and is refused only if the probe fails too. Not when a probe
-   * passed within the last few seconds: then the jail works and this start failed for a reason of
-   * its own, most often its tenant at a budget (a tenant at its process limit cannot start another
-   * jail). Otherwise a tenant looping at its limit would make every other tenant's calls wait for
-   * a probe each.
+   * Marks the jail suspect after a real jail failed to start: the next call re-probes at once (one
+   * failed start says little about the next), and is refused only if the probe fails too. Not when
+   * such a re-probe passed within the last few seconds: then the jail works and these starts fail
+   * for a reason of their own, most often a tenant at its budget (a tenant at its process limit
+   * cannot start another jail). Otherwise a tenant looping at its limit would make every other
+   * tenant's calls wait for a probe each.
    */
   public synchronized void reportSetupFailure(String reason) {
-    if (failure == null && clock.instant().isBefore(lastProbe.plus(RETRY))) {
+    if (failure == null && passedAfterFailure && clock.instant().isBefore(lastProbe.plus(RETRY))) {
       return;
     }
     failure = reason;
     lastProbe = Instant.EPOCH;
+    suspected = true;
   }
 }

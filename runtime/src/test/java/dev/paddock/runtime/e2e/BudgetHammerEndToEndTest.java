@@ -137,6 +137,12 @@ class BudgetHammerEndToEndTest extends SharedHostTest {
         () -> tenants.getTenantUsage(dev.paddock.ipc.v1.GetTenantUsageRequest.newBuilder().setTenantId("alpha").build()));
     assertThat(other.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
     assertThat(TestHost.failure(other).info().getMetadataMap()).containsEntry("requiredScope", "admin");
+    // Every denial is counted, by reason, for its tenant.
+    assertThat(tenants.getTenantUsage(dev.paddock.ipc.v1.GetTenantUsageRequest.getDefaultInstance()).getDenialsList())
+        .anySatisfy(d -> {
+          assertThat(d.getReason()).isEqualTo("PERMISSION_DENIED_SCOPE");
+          assertThat(d.getCount()).isGreaterThanOrEqualTo(1);
+        });
     host.sessions(host.deltaKey).closeSession(CloseSessionRequest.newBuilder().setSessionId(session).build());
   }
 }

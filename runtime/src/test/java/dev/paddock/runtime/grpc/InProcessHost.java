@@ -94,7 +94,8 @@ final class InProcessHost implements AutoCloseable {
     sessions = new SessionManager(gate, launcher, maker, tenants::tenant, settings, execs, clock);
     server = HostServer.services(InProcessServerBuilder.forName(name).directExecutor(), sessions,
         new dev.paddock.runtime.session.WorkspaceService(sessions, 99999, 99999),
-        new dev.paddock.runtime.ipc.ArtifactStore(temp.resolve("artifacts")), tenants, tenant -> java.util.List.of(), workers,
+        new dev.paddock.runtime.ipc.ArtifactStore(temp.resolve("artifacts")), tenants, tenant -> java.util.List.of(),
+        new Denials(new io.micrometer.core.instrument.simple.SimpleMeterRegistry()), workers,
         settings.clientStallTimeout(), new HealthStatusManager()).build().start();
   }
 

@@ -1,0 +1,81 @@
+package dev.paddock.runtime.grpc;
+
+import com.google.rpc.ErrorInfo;
+import dev.paddock.runtime.tenant.Principal;
+import io.grpc.ForwardingServerCall;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import io.grpc.protobuf.StatusProto;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.EnumSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Counts every denied call, whoever denied it (authentication, a missing scope, a budget, a rate),
+ * in the counter {@value #METER} tagged with the ErrorInfo reason and the tenant ("-" before
+ * authentication), and logs it at a bounded rate (at most a line a second) so a flood of refusals
+ * cannot flood the log. Sees the call's final status, so no refusal path can skip it.
+ */
+public final class Denials implements ServerInterceptor {
+  private static final Logger log = LoggerFactory.getLogger(Denials.class);
+  /** The counter's name. */
+  public static final String METER = "paddock.denials";
+  private static final Set<Status.Code> DENIED = EnumSet.of(Status.Code.UNAUTHENTICATED, Status.Code.PERMISSION_DENIED,
+      Status.Code.RESOURCE_EXHAUSTED);
+
+  private final MeterRegistry registry;
+  private final RateLimitedLog lines = new RateLimitedLog(log, 1_000_000_000L, System::nanoTime);
+
+  public Denials(MeterRegistry registry) {
+    this.registry = registry;
+  }
+
+  @Override
+  public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+    return next.startCall(new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+      @Override
+      public void close(Status status, Metadata trailers) {
+        if (DENIED.contains(status.getCode())) {
+          record(status, trailers, call.getMethodDescriptor().getFullMethodName());
+        }
+        super.close(status, trailers);
+      }
+    }, headers);
+  }
+
+  private void record(Status status, Metadata trailers, String method) {
+    String reason = status.getCode().name();
+    com.google.rpc.Status details = StatusProto.fromStatusAndTrailers(status, trailers);
+    if (details != null) {
+      for (com.google.protobuf.Any any : details.getDetailsList()) {
+        if (any.is(ErrorInfo.class)) {
+          try {
+            reason = any.unpack(ErrorInfo.class).getReason();
+          } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            // keep the code as the reason
+          }
+        }
+      }
+    }
+    Principal caller = AuthInterceptor.PRINCIPAL.get();
+    String tenant = caller == null ? "-" : caller.tenantId();
+    Counter.builder(METER).tag("reason", reason).tag("tenant", tenant).register(registry).increment();
+    lines.info("denied {} for tenant {}: {} ({})", method, tenant, reason, status.getDescription());
+  }
+
+  /** Denials of {@code tenantId} so far, by reason. */
+  public Map<String, Long> of(String tenantId) {
+    Map<String, Long> out = new TreeMap<>();
+    registry.find(METER).tag("tenant", tenantId).counters()
+        .forEach(c -> out.merge(c.getId().getTag("reason"), (long) c.count(), Long::sum));
+    return out;
+  }
+}
