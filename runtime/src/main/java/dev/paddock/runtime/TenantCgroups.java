@@ -62,7 +62,7 @@ public final class TenantCgroups {
    *
    * @throws SandboxSetupException when the budget cannot be set (then no jail of the tenant starts)
    */
-  SandboxPolicy apply(String tenantId, SandboxPolicy policy) throws SandboxSetupException {
+  synchronized SandboxPolicy apply(String tenantId, SandboxPolicy policy) throws SandboxSetupException {
     Tenant tenant = tenants.apply(tenantId)
         .orElseThrow(() -> new SandboxSetupException("tenant " + tenantId + " is not configured"));
     Limits budget = budget(tenant);
@@ -83,6 +83,21 @@ public final class TenantCgroups {
     Limits limits = policy.limits();
     return limits.cpuMillicores() <= budget.cpuMillicores() ? policy
         : policy.withLimits(limits.toBuilder().cpuMillicores(budget.cpuMillicores()).build());
+  }
+
+  /**
+   * Applies every known tenant's budget again (the tenants file changed): a lowered or raised budget
+   * takes effect on the jails the tenant has now, not only on its next one. One the kernel refuses
+   * (memory below what the tenant uses now) is logged, and its jails keep the old one until it fits.
+   */
+  synchronized void reapply() {
+    for (String tenantId : java.util.List.copyOf(groups.keySet())) {
+      try {
+        apply(tenantId, dev.paddock.policy.DefaultPolicies.tool());
+      } catch (SandboxSetupException e) {
+        // apply() logged it
+      }
+    }
   }
 
   /** What the tenant's jails hold now; empty before its first jail started here, or unreadable. */

@@ -73,7 +73,14 @@ final class AuthInterceptor implements ServerInterceptor {
     if (!ANY_KEY.contains(service) && (needed == null || !Scope.allows(principal.scopes(), needed))) {
       // A service without a scope here is one nobody may call with a key: fail closed.
       PaddockException denied = new PaddockException.PermissionDenied(needed == null ? Scope.ADMIN.wireName() : needed.wireName());
-      return ErrorMapper.closeWith(call, denied);
+      // Refused with the caller known, so the denial counts for its tenant.
+      Context known = Context.current().withValue(PRINCIPAL, principal);
+      Context previous = known.attach();
+      try {
+        return ErrorMapper.closeWith(call, denied);
+      } finally {
+        known.detach(previous);
+      }
     }
     return Contexts.interceptCall(Context.current().withValue(PRINCIPAL, principal), call, headers, next);
   }

@@ -31,19 +31,21 @@ public final class TenantAdmin {
    * @return the new key (to be shown once), or empty when the file already existed
    */
   public Optional<ApiKeys.NewKey> createDemoIfMissing() throws IOException {
-    if (Files.exists(file)) {
-      return Optional.empty();
-    }
-    TenantsFile.Document doc = new TenantsFile.Document();
-    TenantsFile.TenantEntry demo = new TenantsFile.TenantEntry();
-    demo.id = DEMO_TENANT;
-    demo.maxSessions = Tenant.DEFAULT_MAX_SESSIONS;
-    demo.maxExecs = Tenant.DEFAULT_MAX_EXECS;
-    doc.tenants.add(demo);
-    ApiKeys.NewKey key = ApiKeys.generate();
-    demo.keys.add(entry(key, "default", Scope.DEFAULTS));
-    TenantsFile.write(file, doc);
-    return Optional.of(key);
+    return locked(() -> {
+      if (Files.exists(file)) {
+        return Optional.empty();
+      }
+      TenantsFile.Document doc = new TenantsFile.Document();
+      TenantsFile.TenantEntry demo = new TenantsFile.TenantEntry();
+      demo.id = DEMO_TENANT;
+      demo.maxSessions = Tenant.DEFAULT_MAX_SESSIONS;
+      demo.maxExecs = Tenant.DEFAULT_MAX_EXECS;
+      doc.tenants.add(demo);
+      ApiKeys.NewKey key = ApiKeys.generate();
+      demo.keys.add(entry(key, "default", Scope.DEFAULTS));
+      TenantsFile.write(file, doc);
+      return Optional.of(key);
+    });
   }
 
   /** A key as listed: never the key or its hash. */
@@ -55,18 +57,20 @@ public final class TenantAdmin {
    * given ones, else those of the key it replaces, else {@link Scope#DEFAULTS}.
    */
   public ApiKeys.NewKey rotateKey(String tenantId, String name, Set<Scope> scopes) throws IOException {
-    TenantsFile.Document doc = readOrNew();
-    TenantsFile.TenantEntry tenant = tenantEntry(doc, tenantId, true);
-    Set<Scope> granted = scopes;
-    if (granted == null) {
-      granted = tenant.keys.stream().filter(k -> name.equals(k.name) && k.revoked == null).findFirst()
-          .map(TenantsFile::scopes).orElse(Scope.DEFAULTS);
-    }
-    tenant.keys.removeIf(k -> name.equals(k.name));
-    ApiKeys.NewKey key = ApiKeys.generate();
-    tenant.keys.add(entry(key, name, granted));
-    TenantsFile.write(file, doc);
-    return key;
+    return locked(() -> {
+      TenantsFile.Document doc = readOrNew();
+      TenantsFile.TenantEntry tenant = tenantEntry(doc, tenantId, true);
+      Set<Scope> granted = scopes;
+      if (granted == null) {
+        granted = tenant.keys.stream().filter(k -> name.equals(k.name) && k.revoked == null).findFirst()
+            .map(TenantsFile::scopes).orElse(Scope.DEFAULTS);
+      }
+      tenant.keys.removeIf(k -> name.equals(k.name));
+      ApiKeys.NewKey key = ApiKeys.generate();
+      tenant.keys.add(entry(key, name, granted));
+      TenantsFile.write(file, doc);
+      return key;
+    });
   }
 
   /** {@link #rotateKey(String, String, Set)} keeping the replaced key's scopes. */
@@ -79,16 +83,18 @@ public final class TenantAdmin {
    * name (rotate replaces one). Creates the tenant if it does not exist.
    */
   public ApiKeys.NewKey createKey(String tenantId, String name, Set<Scope> scopes) throws IOException {
-    TenantsFile.Document doc = readOrNew();
-    TenantsFile.TenantEntry tenant = tenantEntry(doc, tenantId, true);
-    if (tenant.keys.stream().anyMatch(k -> name.equals(k.name) && k.revoked == null)) {
-      throw new IllegalArgumentException("tenant " + tenantId + " already has a key named " + name
-          + " (revoke it, or rotate it to replace it)");
-    }
-    ApiKeys.NewKey key = ApiKeys.generate();
-    tenant.keys.add(entry(key, name, scopes == null ? Scope.DEFAULTS : scopes));
-    TenantsFile.write(file, doc);
-    return key;
+    return locked(() -> {
+      TenantsFile.Document doc = readOrNew();
+      TenantsFile.TenantEntry tenant = tenantEntry(doc, tenantId, true);
+      if (tenant.keys.stream().anyMatch(k -> name.equals(k.name) && k.revoked == null)) {
+        throw new IllegalArgumentException("tenant " + tenantId + " already has a key named " + name
+            + " (revoke it, or rotate it to replace it)");
+      }
+      ApiKeys.NewKey key = ApiKeys.generate();
+      tenant.keys.add(entry(key, name, scopes == null ? Scope.DEFAULTS : scopes));
+      TenantsFile.write(file, doc);
+      return key;
+    });
   }
 
   /** The tenant's keys, oldest first, revoked ones included. */
@@ -108,16 +114,33 @@ public final class TenantAdmin {
    * @return false when it was already revoked
    */
   public boolean revokeKey(String tenantId, String keyId) throws IOException {
-    TenantsFile.Document doc = readOrNew();
-    TenantsFile.TenantEntry tenant = tenantEntry(doc, tenantId, false);
-    TenantsFile.KeyEntry key = tenant.keys.stream().filter(k -> keyId.equals(k.id)).findFirst()
-        .orElseThrow(() -> new IllegalArgumentException("tenant " + tenantId + " has no key " + keyId));
-    if (key.revoked != null) {
-      return false;
+    return locked(() -> {
+      TenantsFile.Document doc = readOrNew();
+      TenantsFile.TenantEntry tenant = tenantEntry(doc, tenantId, false);
+      TenantsFile.KeyEntry key = tenant.keys.stream().filter(k -> keyId.equals(k.id)).findFirst()
+          .orElseThrow(() -> new IllegalArgumentException("tenant " + tenantId + " has no key " + keyId));
+      if (key.revoked != null) {
+        return false;
+      }
+      key.revoked = clock.instant().toString();
+      TenantsFile.write(file, doc);
+      return true;
+    });
+  }
+
+  /** A change made under an exclusive lock on {@code <file>.lock}, so two `paddock keys` at once cannot lose one. */
+  private interface Change<T> {
+    T apply() throws IOException;
+  }
+
+  private <T> T locked(Change<T> change) throws IOException {
+    Path lock = file.resolveSibling(file.getFileName() + ".lock");
+    Files.createDirectories(file.toAbsolutePath().getParent());
+    try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(lock,
+            java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+        java.nio.channels.FileLock held = channel.lock()) {
+      return change.apply();
     }
-    key.revoked = clock.instant().toString();
-    TenantsFile.write(file, doc);
-    return true;
   }
 
   private TenantsFile.Document readOrNew() throws IOException {

@@ -34,6 +34,7 @@ public final class TenantDirectory {
   private volatile Instant lastCheck = Instant.EPOCH;
   /** The modification time of a change that was refused: not read again until the file changes. */
   private volatile FileTime refused;
+  private final java.util.List<Runnable> reloadListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   /** Loads {@code file}; throws when it is missing or invalid, so the host refuses to start. */
   public TenantDirectory(Path file, Clock clock) throws IOException {
@@ -60,6 +61,11 @@ public final class TenantDirectory {
     return p;
   }
 
+  /** Runs {@code listener} after each change of the file that was taken (on the thread that noticed it). */
+  public void onReload(Runnable listener) {
+    reloadListeners.add(listener);
+  }
+
   /** The tenant with this id, if it is configured. */
   public Optional<Tenant> tenant(String tenantId) {
     return Optional.ofNullable(refreshIfChanged().tenants().get(tenantId));
@@ -76,10 +82,12 @@ public final class TenantDirectory {
     try {
       mtime = Files.getLastModifiedTime(file);
     } catch (IOException e) {
-      if (refused == null) {
-        log.error("tenants file {} cannot be read ({}); the last good one stays in force", file, e.toString());
-        refused = FileTime.fromMillis(0);
+      // Gone or unreadable: no key works until it is back (deleting the file locks everyone out).
+      if (!snapshot.byHash().isEmpty()) {
+        log.error("tenants file {} cannot be read ({}); refusing every key until it can", file, e.getClass().getSimpleName());
       }
+      snapshot = new Snapshot(Map.of(), snapshot.tenants(), null);
+      refused = null;
       return snapshot;
     }
     if (mtime.equals(snapshot.mtime()) || mtime.equals(refused)) {
@@ -89,11 +97,52 @@ public final class TenantDirectory {
       snapshot = load();
       refused = null;
       log.info("tenants file reloaded: {} tenants", snapshot.tenants().size());
+      reloadListeners.forEach(l -> {
+        try {
+          l.run();
+        } catch (RuntimeException e) {
+          log.error("a tenants-file reload listener failed", e);
+        }
+      });
     } catch (IOException | RuntimeException e) {
       refused = mtime;
-      log.error("tenants file change refused; the last good one stays in force. {}", e.getMessage());
+      snapshot = withoutWithdrawnKeys(snapshot);
+      log.error("tenants file change refused; the last good one stays in force (but for keys it revokes or"
+          + " removes). {}", e.getMessage());
     }
     return snapshot;
+  }
+
+  /**
+   * The last good snapshot less every key the refused file revokes or no longer lists: a hand edit
+   * that revokes a leaked key and also has a typo elsewhere must still stop that key. When the file
+   * cannot be parsed at all, nothing can be read from it, and the last good keys stay.
+   */
+  private Snapshot withoutWithdrawnKeys(Snapshot last) {
+    TenantsFile.Document partial;
+    try {
+      partial = TenantsFile.readPartially(file);
+    } catch (IOException e) {
+      return last;
+    }
+    if (partial == null) {
+      return last;
+    }
+    java.util.Set<String> stillListed = new java.util.HashSet<>();
+    for (TenantsFile.TenantEntry t : partial.tenants == null ? java.util.List.<TenantsFile.TenantEntry>of() : partial.tenants) {
+      for (TenantsFile.KeyEntry k : t == null || t.keys == null ? java.util.List.<TenantsFile.KeyEntry>of() : t.keys) {
+        if (k != null && k.sha256 != null && k.revoked == null) {
+          stillListed.add(k.sha256);
+        }
+      }
+    }
+    Map<String, Principal> kept = new HashMap<>(last.byHash());
+    kept.keySet().retainAll(stillListed);
+    if (kept.size() < last.byHash().size()) {
+      log.warn("tenants file change refused, but {} key(s) it revokes or removes stop working now",
+          last.byHash().size() - kept.size());
+    }
+    return new Snapshot(Map.copyOf(kept), last.tenants(), last.mtime());
   }
 
   private Snapshot load() throws IOException {

@@ -37,8 +37,10 @@ import java.util.regex.Pattern;
 public final class TenantsFile {
   private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
   private static final ObjectMapper YAML = new ObjectMapper(
-          new YAMLFactory().disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER))
+          new YAMLFactory().disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+              .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION))
       .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
       .setSerializationInclusion(JsonInclude.Include.NON_NULL);
 
   /** The whole file. */
@@ -91,6 +93,11 @@ public final class TenantsFile {
     return result.document();
   }
 
+  /** What can be read of the file, invalid parts left out; null when it does not parse at all. */
+  static Document readPartially(Path file) throws IOException {
+    return TenantsFileCheck.check(YAML, Files.readString(file)).document();
+  }
+
   /** Every problem of the file at {@code file}, as {@code file:line: field: message} lines; empty when valid. */
   public static List<String> check(Path file) throws IOException {
     return TenantsFileCheck.check(YAML, Files.readString(file)).problems().stream()
@@ -110,6 +117,7 @@ public final class TenantsFile {
     }
     Set<String> tenantIds = new HashSet<>();
     Set<String> hashes = new HashSet<>();
+    Set<String> keyIds = new HashSet<>();
     for (int i = 0; i < doc.tenants.size(); i++) {
       TenantEntry t = doc.tenants.get(i);
       String at = "/tenants/" + i;
@@ -120,7 +128,12 @@ public final class TenantsFile {
       try {
         toTenant(t);
       } catch (IllegalArgumentException e) {
-        problems.add(new TenantsFileCheck.Problem(at, 0, e.getMessage()));
+        // Tenant's messages start with the field they are about ("maxSessions must be ..."; "tenant id ...").
+        String first = e.getMessage().split(" ")[0];
+        String field = e.getMessage().startsWith("tenant id") ? "id"
+            : java.util.Set.of("maxSessions", "maxExecs", "memoryBytes", "maxProcesses", "cpuMillicores",
+                "sessionsPerMinute").contains(first) ? first : "";
+        problems.add(new TenantsFileCheck.Problem(field.isEmpty() ? at : at + "/" + field, 0, e.getMessage()));
       }
       if (!tenantIds.add(String.valueOf(t.id))) {
         problems.add(new TenantsFileCheck.Problem(at + "/id", 0, "tenant " + t.id + " is listed twice"));
@@ -140,6 +153,8 @@ public final class TenantsFile {
         }
         if (key.id == null || key.id.isBlank()) {
           problems.add(new TenantsFileCheck.Problem(keyAt, 0, "a key needs an id"));
+        } else if (!keyIds.add(key.id)) {
+          problems.add(new TenantsFileCheck.Problem(keyAt + "/id", 0, "key id " + key.id + " is listed twice"));
         }
         List<String> scopes = key.scopes == null ? List.of() : key.scopes;
         for (int j = 0; j < scopes.size(); j++) {

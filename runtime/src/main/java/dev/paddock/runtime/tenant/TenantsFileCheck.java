@@ -37,12 +37,12 @@ final class TenantsFileCheck {
 
   private static final Set<String> TOP = Set.of("tenants");
   private static final Map<String, Kind> TENANT = Map.of("id", Kind.TEXT, "maxSessions", Kind.INT, "maxExecs", Kind.INT,
-      "memoryBytes", Kind.INT, "maxProcesses", Kind.INT, "cpuMillicores", Kind.INT, "sessionsPerMinute", Kind.INT,
+      "memoryBytes", Kind.LONG, "maxProcesses", Kind.INT, "cpuMillicores", Kind.INT, "sessionsPerMinute", Kind.INT,
       "execsPerMinute", Kind.INT, "keys", Kind.LIST);
   private static final Map<String, Kind> KEY = Map.of("id", Kind.TEXT, "name", Kind.TEXT, "sha256", Kind.TEXT,
       "created", Kind.TEXT, "revoked", Kind.TEXT, "scopes", Kind.TEXT_LIST);
 
-  private enum Kind { TEXT, INT, LIST, TEXT_LIST }
+  private enum Kind { TEXT, INT, LONG, LIST, TEXT_LIST }
 
   private TenantsFileCheck() {}
 
@@ -53,7 +53,9 @@ final class TenantsFileCheck {
       tree = yaml.readTree(text);
     } catch (JsonProcessingException e) {
       JsonLocation at = e.getLocation();
-      problems.add(new Problem("", at == null ? 0 : at.getLineNr(), "not valid YAML: " + e.getOriginalMessage()));
+      // Only the parser's first line: the rest quotes the file, which may hold a key pasted in by mistake.
+      String why = String.valueOf(e.getOriginalMessage()).split("\n")[0];
+      problems.add(new Problem("", at == null ? 0 : at.getLineNr(), "not valid YAML: " + why));
       return new Result(null, problems);
     }
     Map<String, Integer> lines = lines(yaml, text);
@@ -71,7 +73,10 @@ final class TenantsFileCheck {
       for (int i = 0; i < tenants.size(); i++) {
         String at = "/tenants/" + i;
         if (!tenants.get(i).isObject()) {
-          problems.add(new Problem(at, line(lines, at), "must be a mapping"));
+          if (!tenants.get(i).isNull()) {
+            problems.add(new Problem(at, line(lines, at), "must be a mapping"));
+            ((ArrayNode) tenants).set(i, com.fasterxml.jackson.databind.node.NullNode.getInstance());
+          }
           continue;
         }
         ObjectNode tenant = (ObjectNode) tenants.get(i);
@@ -80,7 +85,10 @@ final class TenantsFileCheck {
         for (int k = 0; keys != null && k < keys.size(); k++) {
           String keyAt = at + "/keys/" + k;
           if (!keys.get(k).isObject()) {
-            problems.add(new Problem(keyAt, line(lines, keyAt), "must be a mapping"));
+            if (!keys.get(k).isNull()) {
+              problems.add(new Problem(keyAt, line(lines, keyAt), "must be a mapping"));
+              ((ArrayNode) keys).set(k, com.fasterxml.jackson.databind.node.NullNode.getInstance());
+            }
             continue;
           }
           typed((ObjectNode) keys.get(k), keyAt, KEY, problems, lines);
@@ -111,13 +119,21 @@ final class TenantsFileCheck {
     unknownFields(node, at, known.keySet(), problems, lines);
     for (Map.Entry<String, Kind> f : known.entrySet()) {
       JsonNode value = node.get(f.getKey());
-      if (value == null || value.isNull()) {
+      if (value == null) {
+        continue;
+      }
+      if (value.isNull()) {
+        // "revoked:" with nothing after it reads as no revocation: say so rather than let the key work.
+        problems.add(new Problem(at + "/" + f.getKey(), line(lines, at + "/" + f.getKey()),
+            "has no value (remove the line, or give one)"));
+        node.remove(f.getKey());
         continue;
       }
       String fieldAt = at + "/" + f.getKey();
       String wrong = switch (f.getValue()) {
         case TEXT -> value.isValueNode() && !value.isContainerNode() ? null : "must be a single value";
-        case INT -> value.canConvertToLong() && value.isIntegralNumber() ? null : "must be a whole number";
+        case INT -> value.isIntegralNumber() && value.canConvertToInt() ? null : "must be a whole number up to 2147483647";
+        case LONG -> value.isIntegralNumber() && value.canConvertToLong() ? null : "must be a whole number";
         case LIST -> value.isArray() ? null : "must be a list";
         case TEXT_LIST -> value.isArray() && allValues((ArrayNode) value) ? null : "must be a list of names";
       };

@@ -82,4 +82,32 @@ class TenantBudgetEndToEndTest extends SharedHostTest {
       Thread.sleep(100);
     }
   }
+
+  @Test
+  void aChangedBudgetReachesTheTenantsRunningJails() throws Exception {
+    String session = host.newSession(host.deltaKey);
+    Path file = host.dataDir.resolve("tenants.yaml");
+    String before = Files.readString(file);
+    try {
+      Files.writeString(file, before.replace("memoryBytes: " + TestHost.DELTA_MEMORY, "memoryBytes: " + (400L << 20)));
+      long deadline = System.nanoTime() + 5_000_000_000L;
+      long limit = 0;
+      while (System.nanoTime() < deadline) {
+        host.sessions(host.deltaKey).getSession(dev.paddock.ipc.v1.GetSessionRequest.newBuilder().setSessionId(session).build());
+        limit = Long.parseLong(Files.readString(group("memory", "memory.limit_in_bytes")).trim());
+        if (limit == 400L << 20) {
+          break;
+        }
+        Thread.sleep(100);
+      }
+      assertThat(limit).isEqualTo(400L << 20);
+    } finally {
+      Files.writeString(file, before);
+      for (int i = 0; i < 50 && Long.parseLong(Files.readString(group("memory", "memory.limit_in_bytes")).trim())
+          != TestHost.DELTA_MEMORY; i++) {
+        host.sessions(host.deltaKey).getSession(dev.paddock.ipc.v1.GetSessionRequest.newBuilder().setSessionId(session).build());
+        Thread.sleep(100);
+      }
+    }
+  }
 }

@@ -118,7 +118,7 @@ class TenantDirectoryTest {
     assertThat(TenantsFile.check(file)).containsExactly(
         file + ":4: tenants[0].colour: unknown field (known: cpuMillicores, execsPerMinute, id, keys, maxExecs,"
             + " maxProcesses, maxSessions, memoryBytes, sessionsPerMinute)",
-        file + ":3: tenants[0].maxSessions: must be a whole number",
+        file + ":3: tenants[0].maxSessions: must be a whole number up to 2147483647",
         file + ":8: tenants[0].keys[0].scopes[1]: unknown scope 'root' (known: sessions, exec, files, browser, audit:read, admin)");
     assertThatThrownBy(() -> TenantsFile.read(file)).hasMessageContaining("(3 problems)").hasMessageContaining(":8: ");
   }
@@ -169,5 +169,60 @@ class TenantDirectoryTest {
     new TenantAdmin(file, new FakeClock()).createKey("acme", "k", java.util.EnumSet.of(Scope.EXEC));
     Files.writeString(file, Files.readString(file).replace("- \"exec\"", "- \"root\"").replace("- exec", "- root"));
     assertThatThrownBy(() -> TenantsFile.read(file)).hasMessageContaining("unknown scope 'root'");
+  }
+
+  @Test
+  void aRefusedChangeStillStopsTheKeysItRevokesAndAMissingFileStopsThemAll() throws Exception {
+    Path file = temp.resolve("tenants.yaml");
+    FakeClock clock = new FakeClock();
+    TenantAdmin admin = new TenantAdmin(file, clock);
+    ApiKeys.NewKey leaked = admin.createKey("acme", "leaked", null);
+    ApiKeys.NewKey other = admin.createKey("acme", "other", null);
+    TenantDirectory dir = new TenantDirectory(file, clock);
+    // The operator revokes the leaked key by hand, and makes a typo elsewhere in the same edit.
+    String edited = Files.readString(file)
+        .replace("name: \"leaked\"", "name: \"leaked\"\n    revoked: \"2026-11-26T00:00:00Z\"")
+        .replace("maxSessions: 100", "maxSessions: lots");
+    Files.writeString(file, edited);
+    Files.setLastModifiedTime(file, FileTime.from(clock.now.plusSeconds(3)));
+    clock.now = clock.now.plusSeconds(2);
+    assertThatThrownBy(() -> dir.authenticate(leaked.key())).isInstanceOf(PaddockException.Unauthenticated.class);
+    assertThat(dir.authenticate(other.key()).tenantId()).isEqualTo("acme");
+    assertThat(dir.tenant("acme").orElseThrow().maxSessions()).isEqualTo(100); // the last good budgets hold
+
+    Files.delete(file);
+    clock.now = clock.now.plusSeconds(2);
+    assertThatThrownBy(() -> dir.authenticate(other.key())).isInstanceOf(PaddockException.Unauthenticated.class);
+  }
+
+  @Test
+  void oddFilesAreRefusedWithAReasonNotMisread() throws Exception {
+    Path file = temp.resolve("tenants.yaml");
+    String hash = "b".repeat(64);
+    Files.writeString(file, String.join("\n",
+        "tenants:",
+        "  - id: acme",
+        "    maxSessions: 99999999999",
+        "    maxSessions: 3",
+        ""));
+    assertThat(TenantsFile.check(file)).singleElement().asString().contains("Duplicate field 'maxSessions'");
+    Files.writeString(file, String.join("\n",
+        "tenants:",
+        "  - id: acme",
+        "    maxSessions: 99999999999",
+        "    keys:",
+        "      - {id: key_1, sha256: " + hash + ", revoked: }",
+        "      - {id: key_1, sha256: " + "c".repeat(64) + "}",
+        ""));
+    assertThat(TenantsFile.check(file)).containsExactlyInAnyOrder(
+        file + ":3: tenants[0].maxSessions: must be a whole number up to 2147483647",
+        file + ":5: tenants[0].keys[0].revoked: has no value (remove the line, or give one)",
+        file + ":6: tenants[0].keys[1].id: key id key_1 is listed twice");
+    Files.writeString(file, "tenants: []\n---\ntenants: [{id: sneaky}]\n");
+    assertThat(TenantsFile.check(file)).singleElement().asString().contains("not valid YAML");
+    Files.writeString(file, "tenants:\n  - id: acme\n    maxSessions: 0\n");
+    assertThat(TenantsFile.check(file)).containsExactly(file + ":3: tenants[0].maxSessions: maxSessions must be at least 1 for tenant acme");
+    Files.writeString(file, "tenants: [ {id: acme, keys: [pdk_0123_secretsecret : x ]\n");
+    assertThat(TenantsFile.check(file)).singleElement().asString().doesNotContain("secretsecret");
   }
 }

@@ -41,10 +41,17 @@ public final class CgroupV1Driver implements CgroupDriver {
     for (Path dir : dirs(mem, pid, cpuDir, acct)) {
       CgroupFiles.mkdirs(dir);
     }
-    CgroupFiles.write(mem.resolve("memory.limit_in_bytes"), Long.toString(limits.memoryBytes()));
-    if (Files.exists(mem.resolve("memory.memsw.limit_in_bytes"))) {
-      // memory + swap at the same limit: no swapping past the memory limit.
-      CgroupFiles.write(mem.resolve("memory.memsw.limit_in_bytes"), Long.toString(limits.memoryBytes()));
+    Path memsw = mem.resolve("memory.memsw.limit_in_bytes");
+    String bytes = Long.toString(limits.memoryBytes());
+    if (Files.exists(memsw)) {
+      // memory + swap at the same limit: no swapping past the memory limit. The kernel wants
+      // memory <= memsw at every moment, so a raise writes memsw first and a cut memory first (an
+      // existing group, e.g. a tenant's, may get either).
+      boolean raise = limits.memoryBytes() > CgroupFiles.number(mem.resolve("memory.limit_in_bytes"));
+      CgroupFiles.write(raise ? memsw : mem.resolve("memory.limit_in_bytes"), bytes);
+      CgroupFiles.write(raise ? mem.resolve("memory.limit_in_bytes") : memsw, bytes);
+    } else {
+      CgroupFiles.write(mem.resolve("memory.limit_in_bytes"), bytes);
     }
     CgroupFiles.write(pid.resolve("pids.max"), Integer.toString(limits.maxProcesses()));
     if (cpuDir != null) {
