@@ -116,6 +116,7 @@ public final class RuntimeServer implements AutoCloseable {
     ExecutorService maker = Executors.newSingleThreadExecutor(named("paddock-ready-jails"));
     ExecRunner execs = new ExecRunner(workers, linux, config.sessions(), clock, sdks.env());
     TenantCgroups tenantBudgets = new TenantCgroups(cgroupDriver, layout, tenants::tenant);
+    tenantBudgets.capHost();
     tenants.onReload(tenantBudgets::reapply);
     SessionManager sessions = new SessionManager(jail,
         (id, tenant, policy, workspace) -> launcher.start(id, layout.session(tenant, id),

@@ -47,6 +47,22 @@ public final class TenantCgroups {
     this.hostMillicores = Runtime.getRuntime().availableProcessors() * 1000;
   }
 
+  /**
+   * Caps the whole host's jails, every tenant's together, on the host's cgroup: nine tenths of the
+   * host's memory (so the host itself, its JVM included, keeps a tenth however the tenants' budgets
+   * add up), 65536 processes, every core. Failing it is logged: tenants' own budgets still hold.
+   */
+  void capHost() {
+    Limits cap = Limits.DEFAULTS.toBuilder().memory(hostMemoryBytes / 10 * 9).processes(65_536)
+        .cpuMillicores(hostMillicores).build();
+    try {
+      cgroups.create(layout.hostRoot(), cap);
+      log.info("host cap for all jails: {} MiB memory, {} processes", cap.memoryBytes() >> 20, cap.maxProcesses());
+    } catch (CgroupException e) {
+      log.error("cannot cap all jails on the host's cgroup: {}", e.getMessage());
+    }
+  }
+
   /** The budget of {@code tenantId} as the kernel gets it. */
   public Limits budget(Tenant t) {
     return Limits.DEFAULTS.toBuilder()

@@ -32,6 +32,7 @@ import dev.paddock.sandbox.linux.Signal;
 import java.util.Optional;
 import dev.paddock.runtime.session.SessionManager;
 import dev.paddock.runtime.tenant.Principal;
+import dev.paddock.runtime.tenant.TenantDirectory;
 import dev.paddock.runtime.session.ToolEvent;
 import io.grpc.Context;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -54,12 +55,15 @@ final class ExecGrpcService extends ExecServiceGrpc.ExecServiceImplBase {
   private static final long DEFAULT_STDIN_WAIT_MILLIS = 30_000;
 
   private final SessionManager sessions;
+  private final TenantDirectory tenants;
   private final ArtifactStore artifacts;
   private final ExecutorService workers;
   private final java.time.Duration stallTimeout;
 
-  ExecGrpcService(SessionManager sessions, ArtifactStore artifacts, ExecutorService workers, java.time.Duration stallTimeout) {
+  ExecGrpcService(SessionManager sessions, TenantDirectory tenants, ArtifactStore artifacts, ExecutorService workers,
+      java.time.Duration stallTimeout) {
     this.sessions = sessions;
+    this.tenants = tenants;
     this.artifacts = artifacts;
     this.workers = workers;
     this.stallTimeout = stallTimeout;
@@ -107,10 +111,15 @@ final class ExecGrpcService extends ExecServiceGrpc.ExecServiceImplBase {
 
   private void follow(ExecRecord record, long outAt, long errAt, boolean primary, StreamingListener listener,
       String requestId) {
+    Principal caller = AuthInterceptor.current();
     workers.execute(Context.current().wrap(() -> {
       MDC.put(RequestIdInterceptor.MDC_KEY, requestId);
       try {
-        ExecFollower.follow(record, outAt, errAt, primary, listener, listener::gone);
+        ExecFollower.follow(record, outAt, errAt, primary, listener,
+            () -> listener.gone() || revoked(caller, record, primary, listener, requestId));
+        if (listener.gone()) {
+          return;
+        }
         listener.complete();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -122,6 +131,23 @@ final class ExecGrpcService extends ExecServiceGrpc.ExecServiceImplBase {
         MDC.remove(RequestIdInterceptor.MDC_KEY);
       }
     }));
+  }
+
+  /**
+   * True (and the stream ended UNAUTHENTICATED) once the key the stream was opened with no longer
+   * works: a revoked key's holder stops seeing output, and an exec its Exec call started is killed,
+   * as when that call is cancelled.
+   */
+  private boolean revoked(Principal caller, ExecRecord record, boolean primary, StreamingListener listener,
+      String requestId) {
+    if (tenants.stillValid(caller)) {
+      return false;
+    }
+    listener.fail(new PaddockException.Unauthenticated("the API key was revoked"), requestId);
+    if (primary) {
+      record.cancel("the caller's API key was revoked");
+    }
+    return true;
   }
 
   @Override

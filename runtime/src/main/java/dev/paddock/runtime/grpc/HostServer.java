@@ -67,7 +67,7 @@ public final class HostServer {
     return builder
         .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
         .addService(new SessionGrpcService(sessions))
-        .addService(new ExecGrpcService(sessions, artifacts, workers, clientStallTimeout))
+        .addService(new ExecGrpcService(sessions, tenants, artifacts, workers, clientStallTimeout))
         .addService(new FileGrpcService(workspaces))
         .addService(new TenantGrpcService(sessions, tenants, kernel, denials))
         .addService(NotYetImplemented.service(BrowserServiceGrpc.getServiceDescriptor()))

@@ -61,6 +61,19 @@ public final class TenantDirectory {
     return p;
   }
 
+  /**
+   * True while the key {@code caller} authenticated with still works (not revoked, rotated away or
+   * removed): a long call (an exec's stream) asks again as it goes, so a revoked key stops there too.
+   */
+  public boolean stillValid(Principal caller) {
+    for (Principal p : refreshIfChanged().byHash().values()) {
+      if (p.keyId().equals(caller.keyId()) && p.tenantId().equals(caller.tenantId())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Runs {@code listener} after each change of the file that was taken (on the thread that noticed it). */
   public void onReload(Runnable listener) {
     reloadListeners.add(listener);

@@ -85,6 +85,36 @@ class TenancyAndBadInputTest extends SharedHostTest {
   }
 
   @Test
+  void aRevokedKeysOpenExecStreamEndsAndItsExecIsKilled() throws Exception {
+    var admin = new dev.paddock.runtime.tenant.TenantAdmin(host.dataDir.resolve("tenants.yaml"), java.time.Clock.systemUTC());
+    var key = admin.createKey("alpha", "streamer-" + System.nanoTime(), null);
+    Thread.sleep(600);
+    String session = host.newSession(key.key());
+    var events = host.execs(key.key()).exec(ExecRequest.newBuilder().setSessionId(session)
+        .addAllArgv(List.of("sleep", "30")).build());
+    String exec = events.next().getStarted().getExecId();
+    admin.revokeKey("alpha", key.keyId());
+    long revoked = System.nanoTime();
+    StatusRuntimeException ended = catchThrowableOfType(StatusRuntimeException.class, () -> {
+      while (events.hasNext()) {
+        events.next();
+      }
+    });
+    assertThat(ended).as("the stream should end").isNotNull();
+    assertThat(ended.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+    assertThat(System.nanoTime() - revoked).isLessThan(3_000_000_000L);
+    var info = host.execs(host.alphaKey).getExec(dev.paddock.ipc.v1.GetExecRequest.newBuilder().setSessionId(session)
+        .setExecId(exec).build());
+    for (int i = 0; i < 50 && info.getState() != dev.paddock.ipc.v1.ExecState.EXEC_STATE_FINISHED; i++) {
+      Thread.sleep(100);
+      info = host.execs(host.alphaKey).getExec(dev.paddock.ipc.v1.GetExecRequest.newBuilder().setSessionId(session)
+          .setExecId(exec).build());
+    }
+    assertThat(info.getResult().getStatus()).isEqualTo(ExecStatus.EXEC_STATUS_KILLED);
+    assertThat(info.getResult().getReason()).contains("revoked");
+  }
+
+  @Test
   void aTenantsFileWithThreeErrorsIsRefusedWhileTheHostKeepsTheLastGoodOne() throws Exception {
     java.nio.file.Path file = host.dataDir.resolve("tenants.yaml");
     String good = java.nio.file.Files.readString(file);
