@@ -9,6 +9,7 @@ import dev.paddock.runtime.ipc.ToolBroker;
 import dev.paddock.runtime.session.ExecRunner;
 import dev.paddock.runtime.session.JailGate;
 import dev.paddock.runtime.session.SessionManager;
+import dev.paddock.runtime.session.SessionSettings;
 import dev.paddock.runtime.session.WorkspaceService;
 import dev.paddock.runtime.tenant.TenantDirectory;
 import dev.paddock.sandbox.cgroup.CgroupDriver;
@@ -114,14 +115,17 @@ public final class RuntimeServer implements AutoCloseable {
     jail.probe();
     ExecutorService workers = Executors.newCachedThreadPool(named("paddock-exec"));
     ExecutorService maker = Executors.newSingleThreadExecutor(named("paddock-ready-jails"));
-    ExecRunner execs = new ExecRunner(workers, linux, config.sessions(), clock, sdks.env());
+    // The operator file's host: section over the built-in (or given) settings; re-read with the file.
+    SessionSettings settings = tenants.hostSettings(config.sessions());
+    ExecRunner execs = new ExecRunner(workers, linux, settings, clock, sdks.env());
     TenantCgroups tenantBudgets = new TenantCgroups(cgroupDriver, layout, tenants::tenant);
     tenantBudgets.capHost();
     tenants.onReload(tenantBudgets::reapply);
     SessionManager sessions = new SessionManager(jail,
         (id, tenant, policy, workspace) -> launcher.start(id, layout.session(tenant, id),
             tenantBudgets.apply(tenant, policy), workspace),
-        maker, tenants::tenant, config.sessions(), execs, clock);
+        maker, tenants::tenant, settings, execs, clock);
+    tenants.onReload(() -> sessions.settings(tenants.hostSettings(config.sessions())));
     WorkspaceService workspaces = new WorkspaceService(sessions, config.sandboxUid(), config.sandboxGid());
     ArtifactStore artifacts = new ArtifactStore(config.artifacts());
     sessions.onClose(s -> artifacts.deleteSession(s.id()));
@@ -129,7 +133,7 @@ public final class RuntimeServer implements AutoCloseable {
     HostServer grpc = HostServer.start(config.listen(), config.tls(), sessions, workspaces, artifacts, tenants,
         tenant -> kernelUsage(tenantBudgets, tenant),
         new dev.paddock.runtime.grpc.Denials(new io.micrometer.core.instrument.simple.SimpleMeterRegistry()), workers,
-        config.sessions().clientStallTimeout());
+        settings.clientStallTimeout());
     grpc.setServing(jail.healthy());
     ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(named("paddock-reaper"));
     RuntimeServer host = new RuntimeServer(lock, grpc, sessions, jail, launcher, layout, ticker, timers, callbacks, workers,

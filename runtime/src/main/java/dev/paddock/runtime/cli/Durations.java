@@ -23,7 +23,7 @@ import picocli.CommandLine.TypeConversionException;
  * Units are lower case ({@code m} is always minutes). Negative durations are refused; resolution is
  * one nanosecond (finer digits are dropped).
  */
-final class Durations {
+public final class Durations {
   private static final Pattern NUMBER = Pattern.compile("\\d+(?:\\.\\d+)?");
   private static final Pattern PART = Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|s|m|h|d)");
   private static final BigDecimal NANOS_PER_MILLI = BigDecimal.valueOf(1_000_000L);
@@ -32,7 +32,7 @@ final class Durations {
   private Durations() {}
 
   /** Parses {@code text}; throws {@link IllegalArgumentException} with a message fit for users. */
-  static Duration parse(String text) {
+  public static Duration parse(String text) {
     String s = text == null ? "" : text.trim();
     if (s.startsWith("P") || s.startsWith("p")) {
       try {
@@ -72,7 +72,7 @@ final class Durations {
   }
 
   /** A short human form: {@code 1h30m}, {@code 45s}, {@code 1.5s}, {@code 250ms}, {@code 0s}. */
-  static String format(Duration d) {
+  public static String format(Duration d) {
     if (d.isZero()) {
       return "0s";
     }

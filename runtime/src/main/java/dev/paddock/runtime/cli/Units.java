@@ -22,7 +22,7 @@ import picocli.CommandLine.TypeConversionException;
  *
  * <p><b>Modes</b> are octal permission bits within 0777 ({@code 644}, {@code 0755}).
  */
-final class Units {
+public final class Units {
   private static final Pattern SIZE = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*([A-Za-z]*)");
   private static final Pattern CPU = Pattern.compile("(\\d+(?:\\.\\d+)?)(m?)");
   private static final Pattern MODE = Pattern.compile("[0-7]{1,4}");
@@ -31,7 +31,7 @@ final class Units {
   private Units() {}
 
   /** Bytes in {@code text}; throws {@link IllegalArgumentException} with a message fit for users. */
-  static long parseBytes(String text) {
+  public static long parseBytes(String text) {
     Matcher m = SIZE.matcher(text == null ? "" : text.trim());
     if (!m.matches()) {
       throw new IllegalArgumentException("invalid size '" + text

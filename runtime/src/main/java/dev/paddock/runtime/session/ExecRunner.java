@@ -49,7 +49,7 @@ public final class ExecRunner {
 
   private final ExecutorService pumps;
   private final LinuxSyscalls linux;
-  private final SessionSettings settings;
+  private volatile SessionSettings settings;
   private final Clock clock;
   private final Map<String, String> jailEnv;
   private volatile ToolBroker broker;
@@ -65,6 +65,11 @@ public final class ExecRunner {
     this.settings = settings;
     this.clock = clock;
     this.jailEnv = Map.copyOf(jailEnv);
+  }
+
+  /** New output limits for execs started from now on (the operator file changed). */
+  void settings(SessionSettings changed) {
+    this.settings = changed;
   }
 
   /** A runner without SDK variables. */

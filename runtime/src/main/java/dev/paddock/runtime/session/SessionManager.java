@@ -42,8 +42,9 @@ public final class SessionManager {
 
   private final JailGate jail;
   private final Function<String, Optional<Tenant>> tenants;
-  private final SessionSettings settings;
-  private final SpecValidator validator;
+  /** Replaced as a whole when the operator file changes (see {@link #settings(SessionSettings)}). */
+  private volatile SessionSettings settings;
+  private volatile SpecValidator validator;
   private final ExecRunner execs;
   private final Clock clock;
   private final Map<String, Session> sessions = new ConcurrentHashMap<>();
@@ -338,6 +339,16 @@ public final class SessionManager {
     AtomicInteger running = runningExecs.get(tenantId);
     long[] rate = rates.used(tenantId);
     return new AdmissionUsage(open, running == null ? 0 : running.get(), rate[0], rate[1]);
+  }
+
+  /**
+   * New defaults and ceilings (the operator file changed): they hold for sessions and execs that
+   * start from now on; running ones keep what they were admitted with.
+   */
+  public void settings(SessionSettings changed) {
+    this.validator = new SpecValidator(changed);
+    this.settings = changed;
+    execs.settings(changed);
   }
 
   /** Calls {@code listener} once for each session that closes (after its jail began to go). */

@@ -35,18 +35,60 @@ public final class TenantAdmin {
       if (Files.exists(file)) {
         return Optional.empty();
       }
-      TenantsFile.Document doc = new TenantsFile.Document();
-      TenantsFile.TenantEntry demo = new TenantsFile.TenantEntry();
-      demo.id = DEMO_TENANT;
-      demo.maxSessions = Tenant.DEFAULT_MAX_SESSIONS;
-      demo.maxExecs = Tenant.DEFAULT_MAX_EXECS;
-      doc.tenants.add(demo);
       ApiKeys.NewKey key = ApiKeys.generate();
-      demo.keys.add(entry(key, "default", Scope.DEFAULTS));
-      TenantsFile.write(file, doc);
+      TenantsFile.KeyEntry k = entry(key, "default", Scope.DEFAULTS);
+      TenantsFile.writeText(file, DEFAULT_FILE
+          .replace("@KEY_ID@", k.id).replace("@SHA256@", k.sha256).replace("@CREATED@", k.created)
+          .replace("@SCOPES@", String.join(", ", k.scopes.stream().map(sc -> "\"" + sc + "\"").toList())));
       return Optional.of(key);
     });
   }
+
+  /**
+   * The commented operator file the embedded default writes on first start: every host setting
+   * and tenant budget there is, with its built-in value, and the demo tenant's first key.
+   */
+  private static final String DEFAULT_FILE = String.join("\n",
+      "# Paddock operator configuration: host-wide settings, tenants, their budgets and their API keys.",
+      "# The host re-reads this file within half a second of a change. A change that does not validate",
+      "# is refused as a whole (the log lists every problem with its line) and the last good file stays",
+      "# in force, except that keys it revokes or removes stop at once. Check an edit first with:",
+      "#   paddock config check <this file>",
+      "# `paddock keys ...` rewrites this file, and comments are not kept then.",
+      "#",
+      "# host:                       # for every tenant; built-in values shown; applies to new sessions and execs",
+      "#   defaultIdleTimeout: 5m",
+      "#   maxIdleTimeout: 24h",
+      "#   defaultMaxLifetime: 1h",
+      "#   maxLifetime: 24h",
+      "#   defaultExecTimeout: 60s",
+      "#   maxExecTimeout: 1h",
+      "#   closedRetention: 10m      # how long a closed session stays readable",
+      "#   clientStallTimeout: 60s   # applies at the next start",
+      "#   maxOutputBytes: 256Mi     # per stream per exec; past it output is dropped (output_truncated)",
+      "#   replayBytes: 256Ki        # per stream per exec, kept for AttachExec",
+      "#   retainedExecs: 64         # finished execs each session keeps",
+      "#   workspaceBytes: 1Gi       # each session's workspace",
+      "#   workspaceInodes: 100000",
+      "tenants:",
+      "- id: \"demo\"",
+      "  maxSessions: 100            # open sessions at once",
+      "  maxExecs: 32                # running execs at once",
+      "  # Kernel budgets of all its jails together (its parent cgroup); absent = the default:",
+      "  # memoryBytes: 8589934592    # default three quarters of the host's memory",
+      "  # maxProcesses: 4096",
+      "  # cpuMillicores: 2000        # default every core",
+      "  # Rates per minute (absent = no limit):",
+      "  # sessionsPerMinute: 60",
+      "  # execsPerMinute: 600",
+      "  keys:",
+      "  - id: \"@KEY_ID@\"",
+      "    name: \"default\"",
+      "    sha256: \"@SHA256@\"     # of the whole key; the key itself is never stored",
+      "    created: \"@CREATED@\"",
+      "    scopes: [@SCOPES@]",
+      "");
+
 
   /** A key as listed: never the key or its hash. */
   public record KeyInfo(String keyId, String name, Set<Scope> scopes, String created, String revoked) {}

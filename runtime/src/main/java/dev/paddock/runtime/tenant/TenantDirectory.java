@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
 public final class TenantDirectory {
   private static final Logger log = LoggerFactory.getLogger(TenantDirectory.class);
 
-  private record Snapshot(Map<String, Principal> byHash, Map<String, Tenant> tenants, FileTime mtime) {}
+  private record Snapshot(Map<String, Principal> byHash, Map<String, Tenant> tenants, Map<String, String> host,
+      FileTime mtime) {}
 
   private final Path file;
   private final Clock clock;
@@ -79,6 +80,11 @@ public final class TenantDirectory {
     reloadListeners.add(listener);
   }
 
+  /** The host-wide session and exec settings: {@code base} with the file's {@code host:} section over it. */
+  public dev.paddock.runtime.session.SessionSettings hostSettings(dev.paddock.runtime.session.SessionSettings base) {
+    return HostSettingsSection.apply(base, refreshIfChanged().host());
+  }
+
   /** The tenant with this id, if it is configured. */
   public Optional<Tenant> tenant(String tenantId) {
     return Optional.ofNullable(refreshIfChanged().tenants().get(tenantId));
@@ -99,7 +105,7 @@ public final class TenantDirectory {
       if (!snapshot.byHash().isEmpty()) {
         log.error("tenants file {} cannot be read ({}); refusing every key until it can", file, e.getClass().getSimpleName());
       }
-      snapshot = new Snapshot(Map.of(), snapshot.tenants(), null);
+      snapshot = new Snapshot(Map.of(), snapshot.tenants(), snapshot.host(), null);
       refused = null;
       return snapshot;
     }
@@ -155,7 +161,7 @@ public final class TenantDirectory {
       log.warn("tenants file change refused, but {} key(s) it revokes or removes stop working now",
           last.byHash().size() - kept.size());
     }
-    return new Snapshot(Map.copyOf(kept), last.tenants(), last.mtime());
+    return new Snapshot(Map.copyOf(kept), last.tenants(), last.host(), last.mtime());
   }
 
   private Snapshot load() throws IOException {
@@ -171,6 +177,7 @@ public final class TenantDirectory {
         }
       }
     }
-    return new Snapshot(Map.copyOf(byHash), Map.copyOf(tenants), mtime);
+    return new Snapshot(Map.copyOf(byHash), Map.copyOf(tenants),
+        doc.host == null ? Map.of() : Map.copyOf(doc.host), mtime);
   }
 }

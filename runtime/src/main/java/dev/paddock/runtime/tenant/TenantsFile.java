@@ -45,6 +45,8 @@ public final class TenantsFile {
 
   /** The whole file. */
   public static final class Document {
+    /** Host-wide session and exec settings (HostSettingsSection); absent = the built-in ones. */
+    @JsonProperty public java.util.Map<String, String> host;
     @JsonProperty public List<TenantEntry> tenants = new ArrayList<>();
   }
 
@@ -197,11 +199,24 @@ public final class TenantsFile {
       throw new IOException("refusing to write an invalid tenants file: " + String.join("; ",
           problems.stream().map(p -> p.describe("tenants")).toList()));
     }
+    writeText(file, YAML.writeValueAsString(doc));
+  }
+
+  /**
+   * Writes {@code text} as the file, atomically, owner-only; refused unless it validates (so a
+   * template with comments goes through the same check as a document).
+   */
+  static void writeText(Path file, String text) throws IOException {
+    List<TenantsFileCheck.Problem> problems = TenantsFileCheck.check(YAML, text).problems();
+    if (!problems.isEmpty()) {
+      throw new IOException("refusing to write an invalid tenants file: " + String.join("; ",
+          problems.stream().map(p -> p.describe("tenants")).toList()));
+    }
     Files.createDirectories(file.toAbsolutePath().getParent());
     Path temp = Files.createTempFile(file.toAbsolutePath().getParent(), ".tenants", ".tmp",
         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     try {
-      YAML.writeValue(temp.toFile(), doc);
+      Files.writeString(temp, text);
       try {
         Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {

@@ -35,7 +35,7 @@ final class TenantsFileCheck {
   /** The document if it could be read (possibly partly: bad fields are left out), and every problem. */
   record Result(TenantsFile.Document document, List<Problem> problems) {}
 
-  private static final Set<String> TOP = Set.of("tenants");
+  private static final Set<String> TOP = Set.of("tenants", "host");
   private static final Map<String, Kind> TENANT = Map.of("id", Kind.TEXT, "maxSessions", Kind.INT, "maxExecs", Kind.INT,
       "memoryBytes", Kind.LONG, "maxProcesses", Kind.INT, "cpuMillicores", Kind.INT, "sessionsPerMinute", Kind.INT,
       "execsPerMinute", Kind.INT, "keys", Kind.LIST);
@@ -65,6 +65,21 @@ final class TenantsFileCheck {
     }
     ObjectNode root = (ObjectNode) tree.deepCopy();
     unknownFields(root, "", TOP, problems, lines);
+    JsonNode host = root.get("host");
+    if (host != null && !host.isNull()) {
+      if (!host.isObject() || !allValues(host)) {
+        problems.add(new Problem("/host", line(lines, "/host"), "must be a mapping of settings to values"));
+        root.remove("host");
+      } else {
+        Map<String, String> section = new java.util.LinkedHashMap<>();
+        host.fields().forEachRemaining(f -> section.put(f.getKey(), f.getValue().asText()));
+        List<Problem> bad = HostSettingsSection.check("/host", section, lines, TenantsFileCheck::line);
+        problems.addAll(bad);
+        if (!bad.isEmpty()) {
+          root.remove("host");
+        }
+      }
+    }
     JsonNode tenants = root.get("tenants");
     if (tenants != null && !tenants.isArray()) {
       problems.add(new Problem("/tenants", line(lines, "/tenants"), "must be a list"));
@@ -135,7 +150,7 @@ final class TenantsFileCheck {
         case INT -> value.isIntegralNumber() && value.canConvertToInt() ? null : "must be a whole number up to 2147483647";
         case LONG -> value.isIntegralNumber() && value.canConvertToLong() ? null : "must be a whole number";
         case LIST -> value.isArray() ? null : "must be a list";
-        case TEXT_LIST -> value.isArray() && allValues((ArrayNode) value) ? null : "must be a list of names";
+        case TEXT_LIST -> value.isArray() && allValues(value) ? null : "must be a list of names";
       };
       if (wrong != null) {
         problems.add(new Problem(fieldAt, line(lines, fieldAt), wrong));
@@ -144,7 +159,7 @@ final class TenantsFileCheck {
     }
   }
 
-  private static boolean allValues(ArrayNode list) {
+  private static boolean allValues(JsonNode list) {
     for (JsonNode n : list) {
       if (!n.isValueNode()) {
         return false;

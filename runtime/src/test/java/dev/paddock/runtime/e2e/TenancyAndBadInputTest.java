@@ -115,6 +115,42 @@ class TenancyAndBadInputTest extends SharedHostTest {
   }
 
   @Test
+  void aHostSettingChangedInTheFileHoldsForTheNextExecs() throws Exception {
+    java.nio.file.Path file = host.dataDir.resolve("tenants.yaml");
+    String good = java.nio.file.Files.readString(file);
+    String session = host.newSession(host.alphaKey);
+    ExecRequest minute = ExecRequest.newBuilder().setSessionId(session).addArgv("true")
+        .setTimeLimit(Duration.newBuilder().setSeconds(60)).build();
+    try {
+      java.nio.file.Files.writeString(file, good + "host:\n  defaultExecTimeout: 20s\n  maxExecTimeout: 30s\n");
+      TestHost.Failure refused = null;
+      for (int i = 0; i < 30 && refused == null; i++) {
+        Thread.sleep(100);
+        try {
+          host.exec(host.alphaKey, minute);
+        } catch (StatusRuntimeException e) {
+          refused = TestHost.failure(e);
+        }
+      }
+      assertThat(refused).as("a 60 s exec refused once the ceiling is 30 s").isNotNull();
+      assertThat(refused.code()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+      assertThat(refused.info().getMetadataMap()).containsEntry("field", "time_limit");
+    } finally {
+      java.nio.file.Files.writeString(file, good);
+    }
+    for (int i = 0; i < 30; i++) {
+      Thread.sleep(100);
+      try {
+        assertThat(host.exec(host.alphaKey, minute).result().getStatus()).isEqualTo(ExecStatus.EXEC_STATUS_OK);
+        return;
+      } catch (StatusRuntimeException e) {
+        // the old ceiling until the host has re-read the file
+      }
+    }
+    throw new AssertionError("the restored file did not lift the ceiling again");
+  }
+
+  @Test
   void aTenantsFileWithThreeErrorsIsRefusedWhileTheHostKeepsTheLastGoodOne() throws Exception {
     java.nio.file.Path file = host.dataDir.resolve("tenants.yaml");
     String good = java.nio.file.Files.readString(file);

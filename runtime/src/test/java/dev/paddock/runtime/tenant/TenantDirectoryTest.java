@@ -225,4 +225,42 @@ class TenantDirectoryTest {
     Files.writeString(file, "tenants: [ {id: acme, keys: [pdk_0123_secretsecret : x ]\n");
     assertThat(TenantsFile.check(file)).singleElement().asString().doesNotContain("secretsecret");
   }
+
+  @Test
+  void theDefaultFileIsCommentedValidAndItsHostSectionTakesEffect() throws Exception {
+    Path file = temp.resolve("tenants.yaml");
+    FakeClock clock = new FakeClock();
+    ApiKeys.NewKey key = new TenantAdmin(file, clock).createDemoIfMissing().orElseThrow();
+    String text = Files.readString(file);
+    assertThat(text).startsWith("# Paddock operator configuration").contains("#   maxExecTimeout: 1h")
+        .contains("# execsPerMinute: 600").doesNotContain(key.key());
+    assertThat(TenantsFile.check(file)).isEmpty();
+    TenantDirectory dir = new TenantDirectory(file, clock);
+    assertThat(dir.authenticate(key.key()).tenantId()).isEqualTo("demo");
+    dev.paddock.runtime.session.SessionSettings defaults = dev.paddock.runtime.session.SessionSettings.defaults();
+    assertThat(dir.hostSettings(defaults)).isEqualTo(defaults);
+
+    Files.writeString(file, text.replace("# host:", "host:").replace("#   maxExecTimeout: 1h", "  maxExecTimeout: 30s")
+        .replace("#   defaultExecTimeout: 60s", "  defaultExecTimeout: 20s").replace("#   replayBytes: 256Ki", "  replayBytes: 64Ki"));
+    Files.setLastModifiedTime(file, FileTime.from(clock.now.plusSeconds(3)));
+    clock.now = clock.now.plusSeconds(2);
+    int[] reloads = {0};
+    dir.onReload(() -> reloads[0]++);
+    dev.paddock.runtime.session.SessionSettings changed = dir.hostSettings(defaults);
+    assertThat(changed.maxExecTimeout()).hasSeconds(30);
+    assertThat(changed.defaultExecTimeout()).hasSeconds(20);
+    assertThat(changed.replayBytes()).isEqualTo(64 * 1024);
+    assertThat(changed.maxLifetime()).isEqualTo(defaults.maxLifetime());
+    assertThat(reloads[0]).isEqualTo(1);
+
+    String bad = Files.readString(file).replace("  maxExecTimeout: 30s", "  maxExecTimeout: soon")
+        .replace("  replayBytes: 64Ki", "  replayBytes: 64Ki\n  colour: blue");
+    Files.writeString(file, bad);
+    assertThat(TenantsFile.check(file)).hasSize(2)
+        .anyMatch(p -> p.contains("host.maxExecTimeout") && p.matches(".*:\\d+: .*"))
+        .anyMatch(p -> p.contains("host.colour: unknown field"));
+    Files.writeString(file, text.replace("# host:", "host:").replace("#   maxExecTimeout: 1h", "  maxExecTimeout: 30s"));
+    assertThat(TenantsFile.check(file)).singleElement().asString()
+        .contains("defaultExecTimeout (1m) is more than maxExecTimeout (30s)");
+  }
 }
