@@ -72,6 +72,12 @@ public final class ExecRunner {
     this.settings = changed;
   }
 
+  /** Output kept per stream: the host's cap, or the tenant's when it is lower (0 = none of its own). */
+  private long outputCap(long tenantCap) {
+    long host = settings.maxOutputBytes();
+    return tenantCap > 0 ? Math.min(host, tenantCap) : host;
+  }
+
   /** A runner without SDK variables. */
   public ExecRunner(ExecutorService pumps, LinuxSyscalls linux, SessionSettings settings, Clock clock) {
     this(pumps, linux, settings, clock, Map.of());
@@ -94,8 +100,8 @@ public final class ExecRunner {
    * @throws PaddockException SESSION_CLOSED when the session closed meanwhile (or its jail is going
    *     down); INTERNAL / SANDBOX_SETUP_FAILED when the live jail could not take the exec
    */
-  ExecRecord start(Session session, ExecSpec spec, Duration timeLimit, Duration cpuLimit, boolean primaryReader,
-      Runnable beforeOutcome) {
+  ExecRecord start(Session session, ExecSpec spec, Duration timeLimit, Duration cpuLimit, long tenantOutputCap,
+      boolean primaryReader, Runnable beforeOutcome) {
     Limits limits = session.policy().limits();
     ExecCommand command = new ExecCommand(spec.argv(), environment(session, spec),
         spec.cwd().isEmpty() ? WORKSPACE : WORKSPACE + "/" + spec.cwd(), timeLimit, cpuLimit,
@@ -118,7 +124,7 @@ public final class ExecRunner {
         throw SessionManager.sessionClosed(session);
       }
       record = new ExecRecord(id, session, spec.argv(), spec.cwd(), clock.instant(), exec,
-          settings.replayBytes(), settings.maxOutputBytes(), linux, spec.keepStdinOpen(), beforeOutcome);
+          settings.replayBytes(), outputCap(tenantOutputCap), linux, spec.keepStdinOpen(), beforeOutcome);
       session.register(record);
     }
     if (primaryReader) {

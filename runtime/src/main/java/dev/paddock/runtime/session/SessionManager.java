@@ -75,6 +75,7 @@ public final class SessionManager {
   public Session create(Principal caller, SessionSpec spec) {
     Tenant tenant = tenant(caller);
     Limits limits = validator.sessionLimits(spec);
+    Duration lifetime = lifetime(tenant, spec);
     SandboxPolicy policy = resolvePolicy(spec.policy()).withLimits(limits);
     WorkspaceLimits workspace = validator.workspace(spec, limits);
     jail.require();
@@ -99,8 +100,7 @@ public final class SessionManager {
         checkSessionLimit(tenant);
         session = new Session(claimed.id(), tenant.id(), claimed.jail(), workspace, settings.retainedExecs(), clock.instant(),
             spec.idleTimeout() == null ? settings.defaultIdleTimeout() : spec.idleTimeout(),
-            spec.maxLifetime() == null ? settings.defaultMaxLifetime() : spec.maxLifetime(),
-            policy, DEFAULT_POLICY, spec.labels(), spec.env());
+            lifetime, policy, DEFAULT_POLICY, spec.labels(), spec.env());
         sessions.put(session.id(), session);
       }
     } catch (RuntimeException e) {
@@ -118,6 +118,23 @@ public final class SessionManager {
     ready.refill(tenant.id(), policy, workspace);
     log.info("session {} created for tenant {} by key {}", session.id(), tenant.id(), caller.keyId());
     return session;
+  }
+
+  /**
+   * The session's lifetime: as asked, or the host's default, never more than the tenant's maximum
+   * (a request for more is refused; the default is cut to it).
+   */
+  private Duration lifetime(Tenant tenant, SessionSpec spec) {
+    Duration cap = tenant.maxSessionLifetime();
+    if (spec.maxLifetime() != null) {
+      if (cap != null && spec.maxLifetime().compareTo(cap) > 0) {
+        throw new PaddockException.InvalidArgument("max_lifetime",
+            "at most " + cap.toSeconds() + " s for this tenant, got " + spec.maxLifetime().toSeconds() + " s");
+      }
+      return spec.maxLifetime();
+    }
+    Duration lifetime = settings.defaultMaxLifetime();
+    return cap != null && lifetime.compareTo(cap) > 0 ? cap : lifetime;
   }
 
   private void checkSessionLimit(Tenant tenant) {
@@ -249,6 +266,7 @@ public final class SessionManager {
       // The slot is free before anyone can see the exec finished: a caller's next exec is never
       // refused for an exec it already saw end.
       return execs.start(s, spec, timeLimit, spec.cpuTimeLimit() == null ? Duration.ZERO : spec.cpuTimeLimit(),
+          tenant.maxOutputBytes(),
           primaryReader, () -> {
             running.decrementAndGet();
             s.touch(clock.instant());

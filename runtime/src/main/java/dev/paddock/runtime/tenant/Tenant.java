@@ -19,9 +19,13 @@ import java.util.regex.Pattern;
  * @param sessionsPerMinute sessions it may create per minute (a token bucket refilled each
  *                      minute); 0 = no limit (the default)
  * @param execsPerMinute execs it may start per minute, likewise; 0 = no limit (the default)
+ * @param maxSessionLifetime longest lifetime its sessions may have (a request for more is refused,
+ *                      the default is cut to it); null = the host's maximum
+ * @param maxOutputBytes output kept per stream per exec, bytes (past it: dropped, output_truncated);
+ *                      0 = the host's
  */
 public record Tenant(String id, int maxSessions, int maxExecs, long memoryBytes, int maxProcesses, int cpuMillicores,
-    int sessionsPerMinute, int execsPerMinute) {
+    int sessionsPerMinute, int execsPerMinute, java.time.Duration maxSessionLifetime, long maxOutputBytes) {
   public static final int DEFAULT_MAX_SESSIONS = 100;
   public static final int DEFAULT_MAX_EXECS = 32;
   private static final Pattern ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
@@ -48,10 +52,16 @@ public record Tenant(String id, int maxSessions, int maxExecs, long memoryBytes,
     if (sessionsPerMinute < 0 || execsPerMinute < 0) {
       throw new IllegalArgumentException("sessionsPerMinute and execsPerMinute must be 0 (no limit) or more for tenant " + id);
     }
+    if (maxSessionLifetime != null && (maxSessionLifetime.isNegative() || maxSessionLifetime.isZero())) {
+      throw new IllegalArgumentException("maxSessionLifetime must be more than 0 for tenant " + id);
+    }
+    if (maxOutputBytes < 0) {
+      throw new IllegalArgumentException("maxOutputBytes must be 0 (the host's) or more for tenant " + id);
+    }
   }
 
   /** A tenant with the host's default kernel budgets and no rate limits. */
   public Tenant(String id, int maxSessions, int maxExecs) {
-    this(id, maxSessions, maxExecs, 0, 0, 0, 0, 0);
+    this(id, maxSessions, maxExecs, 0, 0, 0, 0, 0, null, 0);
   }
 }

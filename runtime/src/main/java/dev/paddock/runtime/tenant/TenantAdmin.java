@@ -81,6 +81,8 @@ public final class TenantAdmin {
       "  # Rates per minute (absent = no limit):",
       "  # sessionsPerMinute: 60",
       "  # execsPerMinute: 600",
+      "  # maxSessionLifetime: 2h     # default the host's maxLifetime; a longer request is refused",
+      "  # maxOutputBytes: 67108864   # per stream per exec; default the host's maxOutputBytes",
       "  keys:",
       "  - id: \"@KEY_ID@\"",
       "    name: \"default\"",

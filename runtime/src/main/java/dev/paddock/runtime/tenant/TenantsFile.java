@@ -65,6 +65,10 @@ public final class TenantsFile {
     @JsonProperty public Integer sessionsPerMinute;
     /** Execs it may start per minute; absent = no limit. */
     @JsonProperty public Integer execsPerMinute;
+    /** Longest session lifetime, as "2h"; absent = the host's maximum. */
+    @JsonProperty public String maxSessionLifetime;
+    /** Output kept per stream per exec, bytes; absent = the host's. */
+    @JsonProperty public Long maxOutputBytes;
     @JsonProperty public List<KeyEntry> keys = new ArrayList<>();
   }
 
@@ -134,7 +138,7 @@ public final class TenantsFile {
         String first = e.getMessage().split(" ")[0];
         String field = e.getMessage().startsWith("tenant id") ? "id"
             : java.util.Set.of("maxSessions", "maxExecs", "memoryBytes", "maxProcesses", "cpuMillicores",
-                "sessionsPerMinute").contains(first) ? first : "";
+                "sessionsPerMinute", "maxSessionLifetime", "maxOutputBytes").contains(first) ? first : "";
         problems.add(new TenantsFileCheck.Problem(field.isEmpty() ? at : at + "/" + field, 0, e.getMessage()));
       }
       if (!tenantIds.add(String.valueOf(t.id))) {
@@ -189,7 +193,17 @@ public final class TenantsFile {
         t.maxProcesses == null ? 0 : t.maxProcesses,
         t.cpuMillicores == null ? 0 : t.cpuMillicores,
         t.sessionsPerMinute == null ? 0 : t.sessionsPerMinute,
-        t.execsPerMinute == null ? 0 : t.execsPerMinute);
+        t.execsPerMinute == null ? 0 : t.execsPerMinute,
+        t.maxSessionLifetime == null ? null : lifetime(t.maxSessionLifetime),
+        t.maxOutputBytes == null ? 0 : t.maxOutputBytes);
+  }
+
+  private static java.time.Duration lifetime(String text) {
+    try {
+      return dev.paddock.runtime.cli.Durations.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("maxSessionLifetime " + e.getMessage());
+    }
   }
 
   /** Writes {@code doc} atomically (temp file + rename), readable by the owner only. */

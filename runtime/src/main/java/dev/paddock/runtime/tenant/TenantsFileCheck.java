@@ -36,9 +36,11 @@ final class TenantsFileCheck {
   record Result(TenantsFile.Document document, List<Problem> problems) {}
 
   private static final Set<String> TOP = Set.of("tenants", "host");
-  private static final Map<String, Kind> TENANT = Map.of("id", Kind.TEXT, "maxSessions", Kind.INT, "maxExecs", Kind.INT,
-      "memoryBytes", Kind.LONG, "maxProcesses", Kind.INT, "cpuMillicores", Kind.INT, "sessionsPerMinute", Kind.INT,
-      "execsPerMinute", Kind.INT, "keys", Kind.LIST);
+  private static final Map<String, Kind> TENANT = Map.ofEntries(Map.entry("id", Kind.TEXT),
+      Map.entry("maxSessions", Kind.INT), Map.entry("maxExecs", Kind.INT), Map.entry("memoryBytes", Kind.LONG),
+      Map.entry("maxProcesses", Kind.INT), Map.entry("cpuMillicores", Kind.INT), Map.entry("sessionsPerMinute", Kind.INT),
+      Map.entry("execsPerMinute", Kind.INT), Map.entry("maxSessionLifetime", Kind.TEXT),
+      Map.entry("maxOutputBytes", Kind.LONG), Map.entry("keys", Kind.LIST));
   private static final Map<String, Kind> KEY = Map.of("id", Kind.TEXT, "name", Kind.TEXT, "sha256", Kind.TEXT,
       "created", Kind.TEXT, "revoked", Kind.TEXT, "scopes", Kind.TEXT_LIST);
 

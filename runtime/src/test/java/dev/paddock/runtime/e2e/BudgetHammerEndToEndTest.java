@@ -145,4 +145,23 @@ class BudgetHammerEndToEndTest extends SharedHostTest {
         });
     host.sessions(host.deltaKey).closeSession(CloseSessionRequest.newBuilder().setSessionId(session).build());
   }
+
+  @Test
+  void aTenantsLifetimeAndOutputCapsHold() throws Exception {
+    var sessions = host.sessions(host.zetaKey);
+    StatusRuntimeException tooLong = org.assertj.core.api.Assertions.catchThrowableOfType(StatusRuntimeException.class,
+        () -> sessions.createSession(CreateSessionRequest.newBuilder()
+            .setMaxLifetime(com.google.protobuf.util.Durations.fromSeconds(3600)).build()));
+    assertThat(tooLong.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(TestHost.failure(tooLong).info().getMetadataMap()).containsEntry("field", "max_lifetime");
+
+    dev.paddock.ipc.v1.Session s = sessions.createSession(CreateSessionRequest.getDefaultInstance());
+    long lifetime = s.getExpireTime().getSeconds() - s.getCreateTime().getSeconds();
+    assertThat(lifetime).isEqualTo(1800); // the host's default of 1 h, cut to the tenant's 30 min
+
+    TestHost.Outcome big = host.exec(host.zetaKey, s.getSessionId(), "head", "-c", "4096", "/dev/zero");
+    assertThat(big.stdout()).hasSize(1024);
+    assertThat(big.result().getOutputTruncated()).isTrue();
+    assertThat(big.result().getUsage().getStdoutBytes()).isEqualTo(4096);
+  }
 }

@@ -51,6 +51,8 @@ final class TestHost implements AutoCloseable {
   final String epsilonKey;
   static final int EPSILON_SESSIONS_PER_MINUTE = 12;
   static final int EPSILON_EXECS_PER_MINUTE = 40;
+  /** A tenant whose sessions live at most 30 minutes and whose execs keep 1 KiB of output per stream. */
+  final String zetaKey;
   private final List<ManagedChannel> channels = new ArrayList<>();
 
   TestHost(Path temp) throws Exception {
@@ -92,12 +94,17 @@ final class TestHost implements AutoCloseable {
     gammaKey = admin.rotateKey("gamma", "test").key();
     deltaKey = admin.rotateKey("delta", "test").key();
     epsilonKey = admin.rotateKey("epsilon", "test").key();
+    zetaKey = admin.rotateKey("zeta", "test").key();
     Path tenantsFile = dataDir.resolve("tenants.yaml");
     TenantsFile.Document doc = TenantsFile.read(tenantsFile);
     for (TenantsFile.TenantEntry t : doc.tenants) {
       if (t.id.equals("gamma")) {
         t.maxSessions = 2;
         t.maxExecs = 2;
+      }
+      if (t.id.equals("zeta")) {
+        t.maxSessionLifetime = "30m";
+        t.maxOutputBytes = 1024L;
       }
       if (t.id.equals("epsilon")) {
         t.sessionsPerMinute = EPSILON_SESSIONS_PER_MINUTE;
