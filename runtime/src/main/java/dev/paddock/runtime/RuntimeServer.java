@@ -127,6 +127,7 @@ public final class RuntimeServer implements AutoCloseable {
         maker, tenants::tenant, settings, execs, clock);
     tenants.onReload(() -> sessions.settings(tenants.hostSettings(config.sessions())));
     WorkspaceService workspaces = new WorkspaceService(sessions, config.sandboxUid(), config.sandboxGid());
+    workspaces.tenantBudget(id -> tenants.tenant(id).map(t -> tenantBudgets.budget(t).memoryBytes()).orElse(0L));
     ArtifactStore artifacts = new ArtifactStore(config.artifacts());
     sessions.onClose(s -> artifacts.deleteSession(s.id()));
     execs.tools(new ToolBroker(workspaces, artifacts, IpcLimits.DEFAULTS, clock));

@@ -350,6 +350,12 @@ public final class SessionManager {
    */
   public record AdmissionUsage(long openSessions, long runningExecs, long sessionsThisMinute, long execsThisMinute) {}
 
+  /** The tenant's active sessions now. */
+  List<Session> activeSessions(String tenantId) {
+    return sessions.values().stream()
+        .filter(s -> s.tenantId().equals(tenantId) && s.state() == Session.State.ACTIVE).toList();
+  }
+
   /** {@link AdmissionUsage} of {@code tenantId}. */
   public AdmissionUsage usage(String tenantId) {
     long open = sessions.values().stream()

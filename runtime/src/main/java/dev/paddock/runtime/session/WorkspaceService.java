@@ -86,6 +86,7 @@ public final class WorkspaceService {
    */
   public PendingUpload beginUpload(Principal caller, UploadSpec spec) {
     Session s = active(caller, spec.sessionId(), "header.session_id");
+    checkTenantWorkspaces(s, Math.max(0, spec.sizeBytes()));
     if (isRoot(spec.path())) {
       throw new PaddockException.InvalidArgument("header.path", "is required (a file, not the workspace root)");
     }
@@ -144,6 +145,14 @@ public final class WorkspaceService {
       } catch (RuntimeException e) {
         upload.abort();
         throw e;
+      }
+      if (upload.bytesWritten() / CHECK_EVERY_BYTES != (upload.bytesWritten() + len) / CHECK_EVERY_BYTES) {
+        try {
+          checkTenantWorkspaces(session, len);
+        } catch (RuntimeException e) {
+          upload.abort();
+          throw e;
+        }
       }
       if (announced > 0 && len > announced - upload.bytesWritten()) {
         upload.abort();
@@ -368,6 +377,45 @@ public final class WorkspaceService {
       throw new PaddockException.InvalidArgument(field, "is required");
     }
     return sessions.active(caller, sessionId);
+  }
+
+  /** How often a long upload re-checks its tenant's workspaces, bytes. */
+  private static final long CHECK_EVERY_BYTES = 8L << 20;
+  private volatile java.util.function.ToLongFunction<String> tenantBudget = tenantId -> 0;
+
+  /**
+   * The bytes a tenant's workspaces may hold together ({@code 0} = no limit), asked before the host
+   * writes into one. Files the host writes (uploads, tools' IPC writes) are charged to the host's
+   * memory cgroup, not the tenant's, so its kernel budget does not hold them: this does.
+   */
+  public void tenantBudget(java.util.function.ToLongFunction<String> budget) {
+    this.tenantBudget = budget;
+  }
+
+  /** Refuses a host write of {@code more} bytes that would take the tenant's workspaces past its budget. */
+  private void checkTenantWorkspaces(Session s, long more) {
+    long budget = tenantBudget.applyAsLong(s.tenantId());
+    if (budget <= 0) {
+      return;
+    }
+    long used = 0;
+    for (Session other : sessions.activeSessions(s.tenantId())) {
+      WorkspaceRoot root = other.jail().workspace();
+      if (root != null) {
+        try {
+          used += root.usedBytes();
+        } catch (WorkspaceFileException e) {
+          // a workspace going away holds nothing more
+        }
+      }
+    }
+    if (used + more > budget) {
+      throw new PaddockException.ResourceExhausted(ErrorReason.TENANT_MEMORY_BUDGET_EXCEEDED,
+          "the tenant's workspaces hold " + used + " bytes; writing " + more + " more would pass its memory budget of "
+              + budget + " bytes", "tenant:" + s.tenantId(),
+          Map.of("tenantId", s.tenantId(), "memoryLimitBytes", Long.toString(budget),
+              "memoryInUseBytes", Long.toString(used), "memoryRequestedBytes", Long.toString(more)));
+    }
   }
 
   private WorkspaceFiles files(Session s) {

@@ -110,4 +110,58 @@ class TenantBudgetEndToEndTest extends SharedHostTest {
       }
     }
   }
+
+  @Test
+  void filesTheHostWritesCountAgainstTheTenantsMemoryToo() throws Exception {
+    // Pages the host writes into a workspace are charged to the host, not the tenant's cgroup: the
+    // host adds up the tenant's workspaces itself before writing (delta's budget: 320 MiB).
+    String first = host.newSession(host.deltaKey);
+    String second = host.newSession(host.deltaKey);
+    assertThat(upload(first, 200 << 20)).isNull();
+    io.grpc.StatusRuntimeException refused = upload(second, 200 << 20);
+    assertThat(refused).as("the second 200 MiB passes the tenant's 320 MiB").isNotNull();
+    TestHost.Failure f = TestHost.failure(refused);
+    assertThat(f.code()).isEqualTo(io.grpc.Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(f.info().getReason()).isEqualTo("TENANT_MEMORY_BUDGET_EXCEEDED");
+    for (String s : List.of(first, second)) {
+      host.sessions(host.deltaKey).closeSession(dev.paddock.ipc.v1.CloseSessionRequest.newBuilder().setSessionId(s).build());
+    }
+  }
+
+  /** Uploads {@code bytes} zeros as big.bin; null when it worked, the error when it did not. */
+  private io.grpc.StatusRuntimeException upload(String session, int bytes) throws Exception {
+    java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+    var up = dev.paddock.ipc.v1.FileServiceGrpc.newStub(host.channel(host.deltaKey, null))
+        .uploadFile(new io.grpc.stub.StreamObserver<>() {
+          @Override
+          public void onNext(dev.paddock.ipc.v1.UploadFileResponse value) {}
+
+          @Override
+          public void onError(Throwable t) {
+            done.completeExceptionally(t);
+          }
+
+          @Override
+          public void onCompleted() {
+            done.complete(null);
+          }
+        });
+    up.onNext(dev.paddock.ipc.v1.UploadFileRequest.newBuilder().setHeader(dev.paddock.ipc.v1.UploadFileHeader.newBuilder()
+        .setSessionId(session).setPath("big.bin").setSizeBytes(bytes)).build());
+    com.google.protobuf.ByteString chunk = com.google.protobuf.ByteString.copyFrom(new byte[1 << 20]);
+    try {
+      for (int sent = 0; sent < bytes && !done.isDone(); sent += 1 << 20) {
+        up.onNext(dev.paddock.ipc.v1.UploadFileRequest.newBuilder().setData(chunk).build());
+      }
+      up.onCompleted();
+    } catch (RuntimeException e) {
+      // the host already refused: the error arrives on the response side
+    }
+    try {
+      done.get(60, java.util.concurrent.TimeUnit.SECONDS);
+      return null;
+    } catch (java.util.concurrent.ExecutionException e) {
+      return (io.grpc.StatusRuntimeException) e.getCause();
+    }
+  }
 }

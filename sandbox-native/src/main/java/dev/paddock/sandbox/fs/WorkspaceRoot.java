@@ -81,6 +81,15 @@ public final class WorkspaceRoot implements AutoCloseable {
     return sys;
   }
 
+  /** Bytes the workspace's filesystem holds now (its tmpfs: files, directories, metadata). */
+  public long usedBytes() throws WorkspaceFileException {
+    try (Lease lease = lease()) {
+      return sys.usedBytes(lease.fd());
+    } catch (dev.paddock.sandbox.linux.NativeException e) {
+      throw new WorkspaceFileException(WorkspaceFileException.Kind.IO, "", "cannot read the workspace's usage");
+    }
+  }
+
   /** The root directory's own metadata, taken when it was opened (its device identifies the workspace filesystem). */
   FsSyscalls.Stat stat() {
     return stat;

@@ -41,6 +41,8 @@ public interface FsLibC {
 
   int close(int fd);
 
+  int fstatfs(int fd, @Out byte[] buf);
+
   /** Sets the calling thread's filesystem uid; returns the previous one (-1 only queries). */
   int setfsuid(int fsuid);
 

@@ -208,6 +208,22 @@ public final class FsSyscalls {
         b.getInt(20), b.getInt(24), b.getLong(40), b.getLong(112), b.getInt(120));
   }
 
+  /**
+   * Bytes in use on the filesystem of {@code fd} (fstatfs(2): (f_blocks - f_bfree) * f_bsize).
+   * x86-64 and arm64 layout: f_type, f_bsize, f_blocks, f_bfree, ... each 8 bytes.
+   */
+  public long usedBytes(int fd) throws NativeException {
+    byte[] buf = new byte[120];
+    while (libc.fstatfs(fd, buf) != 0) {
+      int errno = runtime.getLastError();
+      if (errno != EINTR) {
+        throw new NativeException("fstatfs", errno);
+      }
+    }
+    ByteBuffer b = ByteBuffer.wrap(buf).order(ByteOrder.nativeOrder());
+    return (b.getLong(16) - b.getLong(24)) * b.getLong(8);
+  }
+
   /** mkdirat(2); the mode is filtered by the process umask, so callers fchmod afterwards. */
   public void mkdirat(int dirfd, byte[] name, int mode) throws NativeException {
     check(libc.mkdirat(dirfd, cString(name), mode), "mkdirat");
