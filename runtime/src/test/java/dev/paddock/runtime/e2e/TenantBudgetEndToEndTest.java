@@ -25,7 +25,7 @@ class TenantBudgetEndToEndTest extends SharedHostTest {
   @Test
   void memoryHogsInTwoSessionsMeetTheTenantsTotalNotEachOthersNeighbours() throws Exception {
     // Two sessions of 2 GiB each, inside a tenant budget of 320 MiB: 2 x 200 MiB cannot both be held.
-    String hog = "import time\nb = b'x' * (200 << 20)\nprint('held', flush=True)\ntime.sleep(15)";
+    String hog = "import time\nb = b'x' * (200 << 20)\nprint('held', flush=True)\ntime.sleep(5)";
     List<String[]> execs = new ArrayList<>();
     for (int i = 0; i < 2; i++) {
       String session = host.newSession(host.deltaKey);
