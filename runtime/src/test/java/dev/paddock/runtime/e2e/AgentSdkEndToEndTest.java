@@ -2,17 +2,10 @@ package dev.paddock.runtime.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.google.protobuf.ByteString;
 import dev.paddock.ipc.v1.ExecEvent;
 import dev.paddock.ipc.v1.ExecRequest;
 import dev.paddock.ipc.v1.ExecStatus;
-import dev.paddock.ipc.v1.FileServiceGrpc;
-import dev.paddock.ipc.v1.UploadFileHeader;
-import dev.paddock.ipc.v1.UploadFileRequest;
-import io.grpc.stub.StreamObserver;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -125,25 +118,8 @@ class AgentSdkEndToEndTest extends SharedHostTest {
   }
 
   private void upload(String session, String path, String content) throws Exception {
-    CompletableFuture<Void> done = new CompletableFuture<>();
-    StreamObserver<UploadFileRequest> up = FileServiceGrpc.newStub(host.channel(host.alphaKey, null))
-        .uploadFile(new StreamObserver<>() {
-          @Override
-          public void onNext(dev.paddock.ipc.v1.UploadFileResponse value) {}
-
-          @Override
-          public void onError(Throwable t) {
-            done.completeExceptionally(t);
-          }
-
-          @Override
-          public void onCompleted() {
-            done.complete(null);
-          }
-        });
-    up.onNext(UploadFileRequest.newBuilder().setHeader(UploadFileHeader.newBuilder().setSessionId(session).setPath(path)).build());
-    up.onNext(UploadFileRequest.newBuilder().setData(ByteString.copyFromUtf8(content)).build());
-    up.onCompleted();
-    done.get(30, TimeUnit.SECONDS);
+    byte[] bytes = content.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(host.upload(host.alphaKey, session, path, bytes, bytes.length)).isNull();
   }
+
 }

@@ -130,38 +130,6 @@ class TenantBudgetEndToEndTest extends SharedHostTest {
 
   /** Uploads {@code bytes} zeros as big.bin; null when it worked, the error when it did not. */
   private io.grpc.StatusRuntimeException upload(String session, int bytes) throws Exception {
-    java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
-    var up = dev.paddock.ipc.v1.FileServiceGrpc.newStub(host.channel(host.deltaKey, null))
-        .uploadFile(new io.grpc.stub.StreamObserver<>() {
-          @Override
-          public void onNext(dev.paddock.ipc.v1.UploadFileResponse value) {}
-
-          @Override
-          public void onError(Throwable t) {
-            done.completeExceptionally(t);
-          }
-
-          @Override
-          public void onCompleted() {
-            done.complete(null);
-          }
-        });
-    up.onNext(dev.paddock.ipc.v1.UploadFileRequest.newBuilder().setHeader(dev.paddock.ipc.v1.UploadFileHeader.newBuilder()
-        .setSessionId(session).setPath("big.bin").setSizeBytes(bytes)).build());
-    com.google.protobuf.ByteString chunk = com.google.protobuf.ByteString.copyFrom(new byte[1 << 20]);
-    try {
-      for (int sent = 0; sent < bytes && !done.isDone(); sent += 1 << 20) {
-        up.onNext(dev.paddock.ipc.v1.UploadFileRequest.newBuilder().setData(chunk).build());
-      }
-      up.onCompleted();
-    } catch (RuntimeException e) {
-      // the host already refused: the error arrives on the response side
-    }
-    try {
-      done.get(60, java.util.concurrent.TimeUnit.SECONDS);
-      return null;
-    } catch (java.util.concurrent.ExecutionException e) {
-      return (io.grpc.StatusRuntimeException) e.getCause();
-    }
+    return host.upload(host.deltaKey, session, "big.bin", new byte[1 << 20], bytes);
   }
 }

@@ -166,6 +166,47 @@ final class TestHost implements AutoCloseable {
     return sessions(key).createSession(CreateSessionRequest.getDefaultInstance()).getSessionId();
   }
 
+  /**
+   * Uploads {@code size} bytes ({@code content} repeated in 1 MiB chunks, or the content itself when
+   * shorter) to {@code path} of {@code session} with FileService.UploadFile; null when it worked,
+   * the host's refusal when it did not.
+   */
+  io.grpc.StatusRuntimeException upload(String key, String session, String path, byte[] content, long size)
+      throws Exception {
+    java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+    var up = dev.paddock.ipc.v1.FileServiceGrpc.newStub(channel(key, null)).uploadFile(new io.grpc.stub.StreamObserver<>() {
+      @Override
+      public void onNext(dev.paddock.ipc.v1.UploadFileResponse value) {}
+
+      @Override
+      public void onError(Throwable t) {
+        done.completeExceptionally(t);
+      }
+
+      @Override
+      public void onCompleted() {
+        done.complete(null);
+      }
+    });
+    up.onNext(dev.paddock.ipc.v1.UploadFileRequest.newBuilder().setHeader(dev.paddock.ipc.v1.UploadFileHeader.newBuilder()
+        .setSessionId(session).setPath(path).setSizeBytes(size)).build());
+    com.google.protobuf.ByteString chunk = com.google.protobuf.ByteString.copyFrom(content);
+    try {
+      for (long sent = 0; sent < size && !done.isDone(); sent += chunk.size()) {
+        up.onNext(dev.paddock.ipc.v1.UploadFileRequest.newBuilder().setData(chunk).build());
+      }
+      up.onCompleted();
+    } catch (RuntimeException e) {
+      // the host already refused: its error arrives on the response side
+    }
+    try {
+      done.get(60, TimeUnit.SECONDS);
+      return null;
+    } catch (java.util.concurrent.ExecutionException e) {
+      return (io.grpc.StatusRuntimeException) e.getCause();
+    }
+  }
+
   /** Everything one exec streamed. */
   record Outcome(byte[] stdout, byte[] stderr, ExecResult result, String execId, List<ExecEvent> events) {
     String out() {
