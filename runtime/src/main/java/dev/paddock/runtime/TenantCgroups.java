@@ -82,19 +82,24 @@ public final class TenantCgroups {
     Tenant tenant = tenants.apply(tenantId)
         .orElseThrow(() -> new SandboxSetupException("tenant " + tenantId + " is not configured"));
     Limits budget = budget(tenant);
-    if (!budget.equals(applied.get(tenantId))) {
+    Limits before = applied.get(tenantId);
+    if (!budget.equals(before)) {
       try {
         groups.put(tenantId, cgroups.create(layout.tenant(tenantId), budget));
+        applied.put(tenantId, budget);
+        log.info("tenant {}: budget {} MiB memory, {} processes, {} millicores", tenantId,
+            budget.memoryBytes() >> 20, budget.maxProcesses(), budget.cpuMillicores());
       } catch (CgroupException e) {
-        // Typically a memory budget lowered below what the tenant's jails use now: the old one
-        // stays in force (the kernel refused the change), and no new jail starts until it fits.
-        applied.remove(tenantId);
         log.error("tenant {}: cannot set its budget on its cgroup: {}", tenantId, e.getMessage());
-        throw new SandboxSetupException("the tenant's budget could not be applied", e);
+        if (before == null) {
+          // No budget has ever held for it here: fail closed, no jail of the tenant starts.
+          throw new SandboxSetupException("the tenant's budget could not be applied", e);
+        }
+        // A change the kernel refused (a memory budget below what the tenant uses now; on cgroup
+        // v1 a CPU budget below a running session's): the old budget still holds, so jails go on
+        // starting under it, and the change is tried again at the next start or reload.
+        budget = before;
       }
-      applied.put(tenantId, budget);
-      log.info("tenant {}: budget {} MiB memory, {} processes, {} millicores", tenantId,
-          budget.memoryBytes() >> 20, budget.maxProcesses(), budget.cpuMillicores());
     }
     Limits limits = policy.limits();
     return limits.cpuMillicores() <= budget.cpuMillicores() ? policy

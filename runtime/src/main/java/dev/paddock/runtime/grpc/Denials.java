@@ -32,7 +32,8 @@ public final class Denials implements ServerInterceptor {
       Status.Code.RESOURCE_EXHAUSTED);
 
   private final MeterRegistry registry;
-  private final RateLimitedLog lines = new RateLimitedLog(log, 1_000_000_000L, System::nanoTime);
+  /** A line a second per tenant ("-" for unauthenticated calls): one flooder cannot hide the others. */
+  private final java.util.Map<String, RateLimitedLog> lines = new java.util.concurrent.ConcurrentHashMap<>();
 
   public Denials(MeterRegistry registry) {
     this.registry = registry;
@@ -68,7 +69,8 @@ public final class Denials implements ServerInterceptor {
     Principal caller = AuthInterceptor.PRINCIPAL.get();
     String tenant = caller == null ? "-" : caller.tenantId();
     Counter.builder(METER).tag("reason", reason).tag("tenant", tenant).register(registry).increment();
-    lines.info("denied {} for tenant {}: {} ({})", method, tenant, reason, status.getDescription());
+    lines.computeIfAbsent(tenant, t -> new RateLimitedLog(log, 1_000_000_000L, System::nanoTime))
+        .info("denied {} for tenant {}: {} ({})", method, tenant, reason, status.getDescription());
   }
 
   /** Denials of {@code tenantId} so far, by reason. */
