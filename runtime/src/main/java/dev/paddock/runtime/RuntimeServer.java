@@ -133,7 +133,7 @@ public final class RuntimeServer implements AutoCloseable {
     execs.tools(new ToolBroker(workspaces, artifacts, IpcLimits.DEFAULTS, clock));
     HostServer grpc = HostServer.start(config.listen(), config.tls(), sessions, workspaces, artifacts, tenants,
         tenant -> kernelUsage(tenantBudgets, tenant),
-        new dev.paddock.runtime.grpc.Denials(new io.micrometer.core.instrument.simple.SimpleMeterRegistry()), workers,
+        new dev.paddock.runtime.grpc.Denials(new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), timers), workers,
         settings.clientStallTimeout());
     grpc.setServing(jail.healthy());
     ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(named("paddock-reaper"));

@@ -31,12 +31,28 @@ public final class Denials implements ServerInterceptor {
   private static final Set<Status.Code> DENIED = EnumSet.of(Status.Code.UNAUTHENTICATED, Status.Code.PERMISSION_DENIED,
       Status.Code.RESOURCE_EXHAUSTED);
 
+  /**
+   * How long a refusal for a budget or a bad key is held before it is sent. A client that floods
+   * (retrying at once, whatever the answer) then sends a few calls a second per connection thread
+   * instead of thousands, so refusing it costs the host next to nothing; a client that honours
+   * RetryInfo never notices.
+   */
+  static final long TARPIT_MILLIS = 250;
+  private static final Set<Status.Code> TARPITTED = EnumSet.of(Status.Code.UNAUTHENTICATED, Status.Code.RESOURCE_EXHAUSTED);
+
   private final MeterRegistry registry;
+  private final java.util.concurrent.ScheduledExecutorService timer;
   /** A line a second per tenant ("-" for unauthenticated calls): one flooder cannot hide the others. */
   private final java.util.Map<String, RateLimitedLog> lines = new java.util.concurrent.ConcurrentHashMap<>();
 
   public Denials(MeterRegistry registry) {
+    this(registry, null);
+  }
+
+  /** With {@code timer}, refusals for budgets and bad keys are held {@value #TARPIT_MILLIS} ms on it. */
+  public Denials(MeterRegistry registry, java.util.concurrent.ScheduledExecutorService timer) {
     this.registry = registry;
+    this.timer = timer;
   }
 
   @Override
@@ -46,6 +62,14 @@ public final class Denials implements ServerInterceptor {
       public void close(Status status, Metadata trailers) {
         if (DENIED.contains(status.getCode())) {
           record(status, trailers, call.getMethodDescriptor().getFullMethodName());
+        }
+        if (timer != null && TARPITTED.contains(status.getCode())) {
+          try {
+            timer.schedule(() -> super.close(status, trailers), TARPIT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+            return;
+          } catch (java.util.concurrent.RejectedExecutionException e) {
+            // shutting down: answer at once
+          }
         }
         super.close(status, trailers);
       }

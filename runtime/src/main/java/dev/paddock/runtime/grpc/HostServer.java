@@ -31,6 +31,8 @@ import java.util.concurrent.TimeUnit;
 public final class HostServer {
   /** Largest request message, bytes: above every documented field limit, so those answer INVALID_ARGUMENT. */
   static final int MAX_INBOUND_MESSAGE_BYTES = 16 * 1024 * 1024;
+  /** Calls one connection may have open at once. */
+  static final int MAX_CALLS_PER_CONNECTION = 512;
 
   private final Server server;
   private final HealthStatusManager health;
@@ -50,6 +52,8 @@ public final class HostServer {
         : NettyServerBuilder.forAddress(address, credentials(tls));
     Server server = services(builder
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
+        // Bounds what one connection can hold open, tarpitted refusals included (Denials).
+        .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
         .permitKeepAliveWithoutCalls(true), sessions, workspaces, artifacts, tenants, kernel, denials, workers,
         clientStallTimeout, health)
         .build()
