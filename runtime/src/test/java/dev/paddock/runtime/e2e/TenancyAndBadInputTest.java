@@ -169,6 +169,19 @@ class TenancyAndBadInputTest extends SharedHostTest {
   }
 
   @Test
+  void refusalsForBadKeysAndBudgetsAreHeldSoAFloodCostsLittle() throws Exception {
+    long t0 = System.nanoTime();
+    TestHost.Failure f = fail(() -> host.sessions("pdk_0000000000000000_wrong").createSession(CreateSessionRequest.getDefaultInstance()));
+    long held = System.nanoTime() - t0;
+    assertThat(f.code()).isEqualTo(Status.Code.UNAUTHENTICATED);
+    assertThat(held).isGreaterThanOrEqualTo(240_000_000L);
+    // A refused call of another kind (not found) is answered at once.
+    long t1 = System.nanoTime();
+    fail(() -> host.sessions(host.alphaKey).getSession(GetSessionRequest.newBuilder().setSessionId(Ids.newId("ses")).build()));
+    assertThat(System.nanoTime() - t1).isLessThan(240_000_000L);
+  }
+
+  @Test
   void aCallersRequestIdComesBackInTrailersAndErrors() throws Exception {
     SessionServiceGrpc.SessionServiceBlockingStub stub =
         SessionServiceGrpc.newBlockingStub(host.channel(host.alphaKey, "trace-abc.123"));
