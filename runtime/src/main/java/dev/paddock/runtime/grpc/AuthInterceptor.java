@@ -17,6 +17,7 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,7 +62,9 @@ final class AuthInterceptor implements ServerInterceptor {
     }
     Principal principal;
     try {
-      principal = tenants.authenticate(presentedKey(headers));
+      String key = presentedKey(headers);
+      Optional<Principal> byCertificate = key == null || key.isBlank() ? certificateCaller(call) : Optional.empty();
+      principal = byCertificate.isPresent() ? byCertificate.get() : tenants.authenticate(key);
     } catch (PaddockException e) {
       return ErrorMapper.closeWith(call, e); // counted and logged (bounded) by Denials
     } catch (RuntimeException e) {
@@ -83,6 +86,27 @@ final class AuthInterceptor implements ServerInterceptor {
       }
     }
     return Contexts.interceptCall(Context.current().withValue(PRINCIPAL, principal), call, headers, next);
+  }
+
+  /**
+   * A caller without a key, over mutual TLS: the verified client certificate's subject, when the
+   * tenants file maps it to a tenant. (The TLS layer has checked the certificate against the
+   * configured client CA before any call.)
+   */
+  private Optional<Principal> certificateCaller(ServerCall<?, ?> call) {
+    javax.net.ssl.SSLSession ssl = call.getAttributes().get(io.grpc.Grpc.TRANSPORT_ATTR_SSL_SESSION);
+    if (ssl == null) {
+      return Optional.empty();
+    }
+    try {
+      java.security.cert.Certificate[] chain = ssl.getPeerCertificates();
+      if (chain.length > 0 && chain[0] instanceof java.security.cert.X509Certificate x509) {
+        return tenants.authenticateCertificate(x509.getSubjectX500Principal().getName());
+      }
+    } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+      // no client certificate: plain TLS
+    }
+    return Optional.empty();
   }
 
   private static String presentedKey(Metadata headers) {

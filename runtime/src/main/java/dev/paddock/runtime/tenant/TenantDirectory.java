@@ -27,7 +27,7 @@ public final class TenantDirectory {
   private static final Logger log = LoggerFactory.getLogger(TenantDirectory.class);
 
   private record Snapshot(Map<String, Principal> byHash, Map<String, Tenant> tenants, Map<String, String> host,
-      FileTime mtime) {}
+      FileTime mtime, Map<String, Principal> bySubject) {}
 
   private final Path file;
   private final Clock clock;
@@ -67,7 +67,11 @@ public final class TenantDirectory {
    * removed): a long call (an exec's stream) asks again as it goes, so a revoked key stops there too.
    */
   public boolean stillValid(Principal caller) {
-    for (Principal p : refreshIfChanged().byHash().values()) {
+    Snapshot current = refreshIfChanged();
+    if (caller.keyId().startsWith("cert:")) {
+      return current.bySubject().containsKey(caller.keyId().substring(5));
+    }
+    for (Principal p : current.byHash().values()) {
       if (p.keyId().equals(caller.keyId()) && p.tenantId().equals(caller.tenantId())) {
         return true;
       }
@@ -83,6 +87,14 @@ public final class TenantDirectory {
   /** The host-wide session and exec settings: {@code base} with the file's {@code host:} section over it. */
   public dev.paddock.runtime.session.SessionSettings hostSettings(dev.paddock.runtime.session.SessionSettings base) {
     return HostSettingsSection.apply(base, refreshIfChanged().host());
+  }
+
+  /**
+   * The principal of a verified client certificate (mutual TLS) with subject {@code subject}, when
+   * the file maps it to a tenant (TenantEntry.clientCertificates).
+   */
+  public Optional<Principal> authenticateCertificate(String subject) {
+    return Optional.ofNullable(refreshIfChanged().bySubject().get(TenantsFile.canonicalSubject(subject)));
   }
 
   /** The tenant with this id, if it is configured. */
@@ -105,7 +117,7 @@ public final class TenantDirectory {
       if (!snapshot.byHash().isEmpty()) {
         log.error("tenants file {} cannot be read ({}); refusing every key until it can", file, e.getClass().getSimpleName());
       }
-      snapshot = new Snapshot(Map.of(), snapshot.tenants(), snapshot.host(), null);
+      snapshot = new Snapshot(Map.of(), snapshot.tenants(), snapshot.host(), null, Map.of());
       refused = null;
       return snapshot;
     }
@@ -161,7 +173,7 @@ public final class TenantDirectory {
       log.warn("tenants file change refused, but {} key(s) it revokes or removes stop working now",
           last.byHash().size() - kept.size());
     }
-    return new Snapshot(Map.copyOf(kept), last.tenants(), last.host(), last.mtime());
+    return new Snapshot(Map.copyOf(kept), last.tenants(), last.host(), last.mtime(), last.bySubject());
   }
 
   private Snapshot load() throws IOException {
@@ -177,7 +189,14 @@ public final class TenantDirectory {
         }
       }
     }
+    Map<String, Principal> bySubject = new HashMap<>();
+    for (TenantsFile.TenantEntry t : doc.tenants) {
+      for (String subject : t.clientCertificates == null ? java.util.List.<String>of() : t.clientCertificates) {
+        String canonical = TenantsFile.canonicalSubject(subject);
+        bySubject.put(canonical, new Principal(t.id, "cert:" + canonical, Scope.DEFAULTS));
+      }
+    }
     return new Snapshot(Map.copyOf(byHash), Map.copyOf(tenants),
-        doc.host == null ? Map.of() : Map.copyOf(doc.host), mtime);
+        doc.host == null ? Map.of() : Map.copyOf(doc.host), mtime, Map.copyOf(bySubject));
   }
 }

@@ -69,6 +69,11 @@ public final class TenantsFile {
     @JsonProperty public String maxSessionLifetime;
     /** Output kept per stream per exec, bytes; absent = the host's. */
     @JsonProperty public Long maxOutputBytes;
+    /**
+     * Client certificates (mutual TLS) that act for this tenant without an API key: their subject
+     * names as RFC 2253 strings, e.g. "CN=planner,O=Acme". Such a caller has the default scopes.
+     */
+    @JsonProperty public List<String> clientCertificates;
     @JsonProperty public List<KeyEntry> keys = new ArrayList<>();
   }
 
@@ -124,6 +129,7 @@ public final class TenantsFile {
     Set<String> tenantIds = new HashSet<>();
     Set<String> hashes = new HashSet<>();
     Set<String> keyIds = new HashSet<>();
+    Set<String> subjects = new HashSet<>();
     for (int i = 0; i < doc.tenants.size(); i++) {
       TenantEntry t = doc.tenants.get(i);
       String at = "/tenants/" + i;
@@ -143,6 +149,16 @@ public final class TenantsFile {
       }
       if (!tenantIds.add(String.valueOf(t.id))) {
         problems.add(new TenantsFileCheck.Problem(at + "/id", 0, "tenant " + t.id + " is listed twice"));
+      }
+      List<String> certificates = t.clientCertificates == null ? List.of() : t.clientCertificates;
+      for (int c = 0; c < certificates.size(); c++) {
+        String subject = certificates.get(c);
+        if (subject == null || subject.isBlank()) {
+          problems.add(new TenantsFileCheck.Problem(at + "/clientCertificates/" + c, 0, "needs a subject name"));
+        } else if (!subjects.add(canonicalSubject(subject))) {
+          problems.add(new TenantsFileCheck.Problem(at + "/clientCertificates/" + c, 0,
+              "subject " + subject + " is listed twice (a certificate acts for one tenant)"));
+        }
       }
       List<KeyEntry> keys = t.keys == null ? List.of() : t.keys;
       for (int k = 0; k < keys.size(); k++) {
@@ -172,6 +188,19 @@ public final class TenantsFile {
       }
     }
     return problems;
+  }
+
+  /**
+   * A certificate subject as the host compares them: RFC 2253 as javax.security.auth.x500 writes it
+   * (so "cn=a, o=b" in the file matches the certificate's "CN=a,O=b"); the text itself when it
+   * does not parse as a name.
+   */
+  static String canonicalSubject(String subject) {
+    try {
+      return new javax.security.auth.x500.X500Principal(subject).getName(javax.security.auth.x500.X500Principal.CANONICAL);
+    } catch (IllegalArgumentException e) {
+      return subject;
+    }
   }
 
   /** A key entry's scopes: as listed, or the defaults when none are. */

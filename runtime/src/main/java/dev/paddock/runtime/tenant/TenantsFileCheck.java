@@ -40,7 +40,7 @@ final class TenantsFileCheck {
       Map.entry("maxSessions", Kind.INT), Map.entry("maxExecs", Kind.INT), Map.entry("memoryBytes", Kind.LONG),
       Map.entry("maxProcesses", Kind.INT), Map.entry("cpuMillicores", Kind.INT), Map.entry("sessionsPerMinute", Kind.INT),
       Map.entry("execsPerMinute", Kind.INT), Map.entry("maxSessionLifetime", Kind.TEXT),
-      Map.entry("maxOutputBytes", Kind.LONG), Map.entry("keys", Kind.LIST));
+      Map.entry("maxOutputBytes", Kind.LONG), Map.entry("clientCertificates", Kind.TEXT_LIST), Map.entry("keys", Kind.LIST));
   private static final Map<String, Kind> KEY = Map.of("id", Kind.TEXT, "name", Kind.TEXT, "sha256", Kind.TEXT,
       "created", Kind.TEXT, "revoked", Kind.TEXT, "scopes", Kind.TEXT_LIST);
 

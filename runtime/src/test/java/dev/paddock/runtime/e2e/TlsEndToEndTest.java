@@ -57,6 +57,21 @@ class TlsEndToEndTest {
       }
       good.shutdownNow();
 
+      // A client certificate the tenants file maps to a tenant acts for it without an API key.
+      ManagedChannel keyless = NettyChannelBuilder.forAddress("127.0.0.1", host.port(), withCert).build();
+      StatusRuntimeException unmapped = catchThrowableOfType(StatusRuntimeException.class,
+          () -> SessionServiceGrpc.newBlockingStub(keyless).getSession(dev.paddock.ipc.v1.GetSessionRequest.newBuilder()
+              .setSessionId(session).build()));
+      assertThat(unmapped.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+      Path tenantsFile = host.dataDir.resolve("tenants.yaml");
+      Files.writeString(tenantsFile, Files.readString(tenantsFile)
+          .replaceFirst("- id: \"alpha\"", "- id: \"alpha\"\n  clientCertificates: [\"cn=paddock-test-client\"]"));
+      assertThat(dev.paddock.runtime.tenant.TenantsFile.check(tenantsFile)).isEmpty();
+      Thread.sleep(600);
+      assertThat(SessionServiceGrpc.newBlockingStub(keyless).getSession(dev.paddock.ipc.v1.GetSessionRequest.newBuilder()
+          .setSessionId(session).build()).getSessionId()).isEqualTo(session);
+      keyless.shutdownNow();
+
       // and the CLI speaks it too
       java.io.PrintStream stdout = System.out;
       java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
