@@ -1,0 +1,50 @@
+package dev.paddock.audit.merkle;
+
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+
+/**
+ * RFC 6962 (section 2.1) hashing with SHA-256: a leaf is hashed as {@code SHA-256(0x00 || data)}, an
+ * interior node as {@code SHA-256(0x01 || left || right)}. The prefixes keep a leaf from ever being
+ * mistaken for a node (second-preimage resistance of the tree).
+ */
+public final class Rfc6962 {
+  /** Length of every hash, bytes. */
+  public static final int HASH_SIZE = 32;
+
+  private static final byte LEAF_PREFIX = 0x00;
+  private static final byte NODE_PREFIX = 0x01;
+  private static final byte[] EMPTY_ROOT = sha256().digest();
+
+  private Rfc6962() {}
+
+  /** The hash of the leaf whose data is {@code data}. */
+  public static byte[] leafHash(byte[] data) {
+    MessageDigest digest = sha256();
+    digest.update(LEAF_PREFIX);
+    digest.update(data);
+    return digest.digest();
+  }
+
+  /** The hash of the interior node with children {@code left} and {@code right}. */
+  public static byte[] nodeHash(byte[] left, byte[] right) {
+    MessageDigest digest = sha256();
+    digest.update(NODE_PREFIX);
+    digest.update(left);
+    digest.update(right);
+    return digest.digest();
+  }
+
+  /** The root of the empty tree: SHA-256 of no bytes. */
+  public static byte[] emptyRoot() {
+    return EMPTY_ROOT.clone();
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java runtime has SHA-256", e);
+    }
+  }
+}
