@@ -1,0 +1,622 @@
+package dev.paddock.audit.log;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Timestamp;
+import dev.paddock.audit.merkle.MerkleTree;
+import dev.paddock.audit.merkle.Rfc6962;
+import dev.paddock.audit.note.Checkpoint;
+import dev.paddock.audit.note.NoteException;
+import dev.paddock.audit.note.NoteSigner;
+import dev.paddock.audit.note.NoteVerifier;
+import dev.paddock.ipc.v1.AuditAction;
+import dev.paddock.ipc.v1.AuditRecord;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The host's audit log: records appended in order to segment files, acknowledged only once
+ * fsynced, hashed into an RFC 6962 Merkle tree, with a signed checkpoint at least every second
+ * while records arrive and at every segment's end.
+ *
+ * <p>One writer thread takes whatever has queued, writes it with one {@code write} and one
+ * {@code fsync} (group commit), then completes every caller's future: a caller answers its own
+ * client only after that. When a write fails the log stops accepting records (every later append
+ * fails): the host must refuse actions rather than run them unrecorded.
+ *
+ * <p>Opening recovers: every record is read back and re-hashed; a partly written end of the live
+ * segment (a batch a crash cut before its fsync returned, so nobody was told it was written) is
+ * cut and reported as an {@code AUDIT_ACTION_LOG_TAIL_CUT} record; a damaged sealed segment, a
+ * record out of sequence, or a log shorter than or different from its own latest signed checkpoint
+ * refuse the open.
+ */
+public final class AuditLog implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(AuditLog.class);
+  /** Every this many records of a segment, its byte offset is kept for reads. */
+  private static final int INDEX_EVERY = 64;
+
+  /**
+   * How the log writes.
+   *
+   * @param segmentBytes a segment is sealed and a new one started once it holds this many bytes
+   * @param maxBatchRecords most records written with one fsync
+   * @param queueCapacity most records waiting to be written; appends wait beyond it
+   * @param checkpointInterval longest time new records go without a signed checkpoint
+   */
+  public record Settings(long segmentBytes, int maxBatchRecords, int queueCapacity, Duration checkpointInterval) {
+    /** 64 MiB segments, batches of up to 8192 records, 65536 queued, a checkpoint every second. */
+    public static Settings defaults() {
+      return new Settings(64L << 20, 8192, 65536, Duration.ofSeconds(1));
+    }
+  }
+
+  private final Path dir;
+  private final NoteSigner signer;
+  private final String origin;
+  private final Settings settings;
+  private final Clock clock;
+  private final BlockingQueue<Pending> queue;
+  private final List<LongConsumer> listeners = new CopyOnWriteArrayList<>();
+  private final Thread writer;
+
+  // Guarded by "this": read by callers, changed by the writer thread.
+  private final MerkleTree tree = new MerkleTree();
+  private final List<SegmentIndex> segments = new ArrayList<>();
+  private String latestCheckpoint;
+  private Throwable broken;
+
+  // The writer thread's own.
+  private FileChannel active;
+  private long activeBytes;
+  private long checkpointedSize;
+  private long lastCheckpointNanos;
+  private volatile boolean closing;
+
+  private record Pending(AuditRecord.Builder record, CompletableFuture<AuditRecord> done) {}
+
+  /** A segment and a sparse index of where its records start. */
+  private static final class SegmentIndex {
+    final Segments.Segment segment;
+    long records;
+    long[] offsets = new long[16];
+
+    SegmentIndex(Segments.Segment segment) {
+      this.segment = segment;
+    }
+
+    void add(long offset) {
+      if (records % INDEX_EVERY == 0) {
+        int slot = (int) (records / INDEX_EVERY);
+        if (slot == offsets.length) {
+          offsets = java.util.Arrays.copyOf(offsets, offsets.length * 2);
+        }
+        offsets[slot] = offset;
+      }
+      records++;
+    }
+  }
+
+  private AuditLog(Path dir, NoteSigner signer, String origin, Settings settings, Clock clock) {
+    this.dir = dir;
+    this.signer = signer;
+    this.origin = origin;
+    this.settings = settings;
+    this.clock = clock;
+    this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
+    this.writer = new Thread(this::writeLoop, "paddock-audit-writer");
+    writer.setDaemon(true);
+  }
+
+  /**
+   * Opens (or creates, 0700) the log in {@code dir}, recovering it as the class comment says.
+   * {@code origin} names the log in its checkpoints and must stay the same for its life.
+   */
+  public static AuditLog open(Path dir, NoteSigner signer, String origin, Settings settings, Clock clock)
+      throws IOException, AuditLogException {
+    Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    AuditLog auditLog = new AuditLog(dir, signer, origin, settings, clock);
+    AuditRecord tailCut = auditLog.recover();
+    auditLog.lastCheckpointNanos = System.nanoTime();
+    auditLog.writer.start();
+    if (tailCut != null) {
+      auditLog.append(tailCut.toBuilder());
+    }
+    return auditLog;
+  }
+
+  /**
+   * Queues {@code record} (its sequence and time are set here) and returns a future completed with
+   * the record as written once it is on disk, or failed when it cannot be written. Waits while the
+   * queue is full.
+   */
+  public CompletableFuture<AuditRecord> append(AuditRecord.Builder record) {
+    CompletableFuture<AuditRecord> done = new CompletableFuture<>();
+    Throwable failure = brokenCause();
+    if (failure != null || closing) {
+      done.completeExceptionally(new AuditLogException("the audit log is not writing"
+          + (failure == null ? " (it is closed)" : ": " + failure.getMessage()), failure));
+      return done;
+    }
+    try {
+      queue.put(new Pending(record.clone(), done));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      done.completeExceptionally(new AuditLogException("interrupted while the audit queue was full", e));
+    }
+    return done;
+  }
+
+  /** How many records are durably written (the next record's sequence). */
+  public synchronized long size() {
+    return tree.size();
+  }
+
+  /** The root of the tree of the first {@code treeSize} records. */
+  public synchronized byte[] root(long treeSize) {
+    return tree.root(treeSize);
+  }
+
+  /** The inclusion proof of record {@code index} in the tree of the first {@code treeSize} records. */
+  public synchronized List<byte[]> inclusionProof(long index, long treeSize) {
+    return tree.inclusionProof(index, treeSize);
+  }
+
+  /** The consistency proof from the tree of {@code size1} records to that of {@code size2}. */
+  public synchronized List<byte[]> consistencyProof(long size1, long size2) {
+    return tree.consistencyProof(size1, size2);
+  }
+
+  /** The leaf hash of record {@code index}. */
+  public synchronized byte[] leafHash(long index) {
+    return tree.leafHash(index);
+  }
+
+  /** The latest signed checkpoint exactly as stored, or null before the first one. */
+  public synchronized String latestCheckpoint() {
+    return latestCheckpoint;
+  }
+
+  /** The public key verifiers need, in signed-note verifier-key form. */
+  public String verifierKey() {
+    return signer.verifierKey();
+  }
+
+  /**
+   * Calls {@code listener} with the new durable size after every written batch, on the writer
+   * thread: it must only hand the news on, never block.
+   */
+  public void addListener(LongConsumer listener) {
+    listeners.add(listener);
+  }
+
+  public void removeListener(LongConsumer listener) {
+    listeners.remove(listener);
+  }
+
+  /** Up to {@code max} durable records from sequence {@code from} on, read back from the segments. */
+  public List<AuditRecord> read(long from, int max) throws IOException {
+    List<AuditRecord> out = new ArrayList<>();
+    Segments.Segment segment;
+    long offset;
+    long firstAtOffset;
+    long end;
+    synchronized (this) {
+      end = Math.min(tree.size(), from + max);
+      if (from >= end) {
+        return out;
+      }
+      int i = segments.size() - 1;
+      while (segments.get(i).segment.firstSequence() > from) {
+        i--;
+      }
+      SegmentIndex index = segments.get(i);
+      long within = from - index.segment.firstSequence();
+      int slot = (int) (within / INDEX_EVERY);
+      segment = index.segment;
+      offset = index.offsets[slot];
+      firstAtOffset = index.segment.firstSequence() + (long) slot * INDEX_EVERY;
+    }
+    long sequence = firstAtOffset;
+    while (sequence < end) {
+      try (FileChannel channel = FileChannel.open(segment.file(), StandardOpenOption.READ)) {
+        ByteBuffer frameHeader = ByteBuffer.allocate(Segments.FRAME_HEADER_BYTES);
+        while (sequence < end) {
+          frameHeader.clear();
+          if (readFully(channel, frameHeader, offset) < Segments.FRAME_HEADER_BYTES) {
+            break; // this segment ends here; the next one goes on
+          }
+          int length = frameHeader.getInt(0);
+          ByteBuffer payload = ByteBuffer.allocate(length);
+          readFully(channel, payload, offset + Segments.FRAME_HEADER_BYTES);
+          offset += Segments.FRAME_HEADER_BYTES + length;
+          if (sequence >= from) {
+            out.add(AuditRecord.parseFrom(payload.array()));
+          }
+          sequence++;
+        }
+      }
+      if (sequence < end) {
+        synchronized (this) {
+          segment = segmentStarting(sequence);
+        }
+        offset = Segments.HEADER_BYTES;
+      }
+    }
+    return out;
+  }
+
+  private Segments.Segment segmentStarting(long sequence) throws IOException {
+    for (SegmentIndex index : segments) {
+      if (index.segment.firstSequence() == sequence) {
+        return index.segment;
+      }
+    }
+    throw new IOException("no audit segment starts at record " + sequence);
+  }
+
+  private static int readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+    int total = 0;
+    while (buffer.hasRemaining()) {
+      int n = channel.read(buffer, position + total);
+      if (n < 0) {
+        break;
+      }
+      total += n;
+    }
+    return total;
+  }
+
+  private synchronized Throwable brokenCause() {
+    return broken;
+  }
+
+  // ---- recovery ----
+
+  private AuditRecord recover() throws IOException, AuditLogException {
+    List<Segments.Segment> found = Segments.list(dir);
+    AuditRecord tailCut = null;
+    for (int s = 0; s < found.size(); s++) {
+      Segments.Segment segment = found.get(s);
+      boolean live = s == found.size() - 1;
+      SegmentScan scan = SegmentScan.read(segment.file());
+      if (scan.firstSequence() != segment.firstSequence() || segment.firstSequence() != tree.size()) {
+        throw new AuditLogException("audit segment " + segment.file().getFileName() + " should start at record "
+            + tree.size() + " but starts at " + scan.firstSequence() + ": a segment is missing or misnamed");
+      }
+      SegmentIndex index = new SegmentIndex(segment);
+      for (SegmentScan.Frame frame : scan.frames()) {
+        long expected = tree.size();
+        AuditRecord record;
+        try {
+          record = AuditRecord.parseFrom(frame.payload());
+        } catch (InvalidProtocolBufferException e) {
+          throw new AuditLogException("audit record " + expected + " (" + segment.file().getFileName() + " at byte "
+              + frame.offset() + ") is not a record");
+        }
+        if (record.getSequence() != expected) {
+          throw new AuditLogException("audit record " + expected + " (" + segment.file().getFileName() + " at byte "
+              + frame.offset() + ") has sequence " + record.getSequence() + ": records were removed or reordered");
+        }
+        tree.appendLeafHash(Rfc6962.leafHash(frame.payload()));
+        index.add(frame.offset());
+      }
+      if (!scan.clean()) {
+        if (!live) {
+          throw new AuditLogException("sealed audit segment " + segment.file().getFileName() + " is damaged at record "
+              + tree.size() + " (byte " + scan.endOffset() + "): " + scan.problem());
+        }
+        long cut = scan.fileLength() - scan.endOffset();
+        try (FileChannel channel = FileChannel.open(segment.file(), StandardOpenOption.WRITE)) {
+          channel.truncate(scan.endOffset());
+          channel.force(true);
+        }
+        log.warn("audit log: cut {} bytes of an unacknowledged write from the end of {} ({}); the log ends at record {}",
+            cut, segment.file().getFileName(), scan.problem(), tree.size() - 1);
+        tailCut = AuditRecord.newBuilder().setActor("host").setAction(AuditAction.AUDIT_ACTION_LOG_TAIL_CUT)
+            .setTarget(segment.file().getFileName().toString()).setOutcome("OK")
+            .putAttributes("offset", Long.toString(scan.endOffset())).putAttributes("bytes", Long.toString(cut))
+            .putAttributes("problem", scan.problem()).build();
+      }
+      segments.add(index);
+    }
+    checkAgainstLatestCheckpoint();
+    Segments.Segment last = segments.isEmpty() ? null : segments.get(segments.size() - 1).segment;
+    if (last == null || Files.exists(last.checkpointFile())) {
+      startSegment(); // none yet, or the last was sealed just before a stop
+    } else {
+      active = FileChannel.open(last.file(), StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+      activeBytes = active.size();
+    }
+    return tailCut;
+  }
+
+  private String textOf(String note) throws AuditLogException {
+    try {
+      return NoteVerifier.parse(signer.verifierKey()).open(note);
+    } catch (NoteException e) {
+      throw new AuditLogException("the audit log's latest checkpoint does not verify with its own key: " + e.getMessage());
+    }
+  }
+
+  private void checkAgainstLatestCheckpoint() throws IOException, AuditLogException {
+    Path file = dir.resolve(Segments.LATEST_CHECKPOINT);
+    if (!Files.exists(file)) {
+      return;
+    }
+    String note = Files.readString(file, StandardCharsets.UTF_8);
+    Checkpoint checkpoint;
+    try {
+      checkpoint = Checkpoint.parse(textOf(note));
+    } catch (NoteException e) {
+      throw new AuditLogException("the audit log's latest checkpoint is malformed: " + e.getMessage());
+    }
+    if (!checkpoint.origin().equals(origin)) {
+      throw new AuditLogException("the audit log's latest checkpoint is for log \"" + checkpoint.origin()
+          + "\", not \"" + origin + "\"");
+    }
+    if (checkpoint.size() > tree.size()) {
+      throw new AuditLogException("the audit log holds " + tree.size() + " records but its latest signed checkpoint covers "
+          + checkpoint.size() + ": records " + tree.size() + " to " + (checkpoint.size() - 1) + " are missing");
+    }
+    if (!java.security.MessageDigest.isEqual(tree.root(checkpoint.size()), checkpoint.rootHash())) {
+      throw new AuditLogException("the audit log's first " + checkpoint.size()
+          + " records do not match its latest signed checkpoint: records were changed");
+    }
+    latestCheckpoint = note;
+    checkpointedSize = checkpoint.size();
+  }
+
+  // ---- writing ----
+
+  private void writeLoop() {
+    List<Pending> batch = new ArrayList<>();
+    while (!closing || !queue.isEmpty()) {
+      try {
+        long dueNanos = settings.checkpointInterval().toNanos() - (System.nanoTime() - lastCheckpointNanos);
+        Pending first = queue.poll(Math.max(1, Math.min(dueNanos, 100_000_000L)), TimeUnit.NANOSECONDS);
+        if (first != null) {
+          batch.add(first);
+          queue.drainTo(batch, settings.maxBatchRecords() - 1);
+          writeBatch(batch);
+          batch.clear();
+        }
+        maybeCheckpoint();
+      } catch (InterruptedException e) {
+        if (!closing) {
+          Thread.currentThread().interrupt();
+          fail(new AuditLogException("the audit writer was interrupted"), batch);
+          return;
+        }
+      } catch (IOException | NoteException | RuntimeException e) {
+        fail(e, batch);
+        batch.clear();
+      }
+    }
+  }
+
+  private void writeBatch(List<Pending> batch) throws IOException, NoteException {
+    if (brokenCause() != null) {
+      fail(brokenCause(), batch);
+      return;
+    }
+    long next;
+    synchronized (this) {
+      next = tree.size();
+    }
+    long now = clock.millis();
+    Timestamp time = Timestamp.newBuilder().setSeconds(Math.floorDiv(now, 1000))
+        .setNanos((int) Math.floorMod(now, 1000) * 1_000_000).build();
+    List<byte[]> payloads = new ArrayList<>(batch.size());
+    List<AuditRecord> records = new ArrayList<>(batch.size());
+    List<Pending> accepted = new ArrayList<>(batch.size());
+    for (Pending pending : batch) {
+      AuditRecord record = pending.record().setSequence(next).setTime(time).build();
+      byte[] payload = Records.serialize(record);
+      if (payload.length > Segments.MAX_RECORD_BYTES) {
+        pending.done().completeExceptionally(new IllegalArgumentException(
+            "an audit record of " + payload.length + " bytes is over the limit of " + Segments.MAX_RECORD_BYTES));
+        continue;
+      }
+      next++;
+      payloads.add(payload);
+      records.add(record);
+      accepted.add(pending);
+    }
+    // Written in runs that fit the live segment; a full segment is sealed between two runs.
+    int from = 0;
+    while (from < payloads.size()) {
+      if (activeBytes >= settings.segmentBytes() && activeBytes > Segments.HEADER_BYTES) {
+        sealAndRoll();
+      }
+      int to = from;
+      long bytes = 0;
+      do {
+        bytes += Segments.FRAME_HEADER_BYTES + payloads.get(to).length;
+        to++;
+      } while (to < payloads.size() && activeBytes + bytes + Segments.FRAME_HEADER_BYTES + payloads.get(to).length
+          <= settings.segmentBytes());
+      writeRun(payloads.subList(from, to), (int) bytes);
+      for (int i = from; i < to; i++) {
+        accepted.get(i).done().complete(records.get(i));
+      }
+      from = to;
+    }
+  }
+
+  /** Writes whole frames with one write and one fsync, then adds them to the tree and the index. */
+  private void writeRun(List<byte[]> payloads, int bytes) throws IOException {
+    ByteBuffer out = ByteBuffer.allocate(bytes);
+    for (byte[] payload : payloads) {
+      Segments.putFrame(out, payload);
+    }
+    out.flip();
+    long start = activeBytes;
+    while (out.hasRemaining()) {
+      active.write(out);
+    }
+    active.force(false);
+    activeBytes += bytes;
+    long size;
+    synchronized (this) {
+      SegmentIndex index = segments.get(segments.size() - 1);
+      long offset = start;
+      for (byte[] payload : payloads) {
+        tree.appendLeafHash(Rfc6962.leafHash(payload));
+        index.add(offset);
+        offset += Segments.FRAME_HEADER_BYTES + payload.length;
+      }
+      size = tree.size();
+    }
+    for (LongConsumer listener : listeners) {
+      try {
+        listener.accept(size);
+      } catch (RuntimeException e) {
+        log.warn("audit log: a listener failed", e);
+      }
+    }
+  }
+
+  private void maybeCheckpoint() throws IOException, NoteException {
+    if (brokenCause() != null) {
+      return;
+    }
+    long size;
+    synchronized (this) {
+      size = tree.size();
+    }
+    if (size > checkpointedSize && System.nanoTime() - lastCheckpointNanos >= settings.checkpointInterval().toNanos()) {
+      writeCheckpoint(null);
+    }
+  }
+
+  /** Signs the tree as it is now; stores it as the latest, and beside {@code sealed} when given. */
+  private void writeCheckpoint(Segments.Segment sealed) throws IOException, NoteException {
+    long size;
+    byte[] root;
+    synchronized (this) {
+      size = tree.size();
+      root = tree.root(size);
+    }
+    String note = signer.sign(new Checkpoint(origin, size, root, List.of()).text());
+    if (sealed != null) {
+      writeAtomically(sealed.checkpointFile(), note);
+    }
+    writeAtomically(dir.resolve(Segments.LATEST_CHECKPOINT), note);
+    synchronized (this) {
+      latestCheckpoint = note;
+    }
+    checkpointedSize = size;
+    lastCheckpointNanos = System.nanoTime();
+  }
+
+  private void sealAndRoll() throws IOException, NoteException {
+    active.force(true);
+    writeCheckpoint(segments.get(segments.size() - 1).segment);
+    active.close();
+    startSegment();
+  }
+
+  private void startSegment() throws IOException {
+    long first;
+    synchronized (this) {
+      first = tree.size();
+    }
+    Path file = dir.resolve(Segments.fileName(first));
+    FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+        StandardOpenOption.APPEND);
+    ByteBuffer header = Segments.header(first);
+    while (header.hasRemaining()) {
+      channel.write(header);
+    }
+    channel.force(true);
+    syncDirectory();
+    synchronized (this) {
+      segments.add(new SegmentIndex(new Segments.Segment(file, first)));
+    }
+    active = channel;
+    activeBytes = Segments.HEADER_BYTES;
+  }
+
+  private void writeAtomically(Path target, String text) throws IOException {
+    Path temp = target.resolveSibling(target.getFileName() + ".tmp");
+    try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        StandardOpenOption.TRUNCATE_EXISTING)) {
+      ByteBuffer bytes = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+      while (bytes.hasRemaining()) {
+        channel.write(bytes);
+      }
+      channel.force(true);
+    }
+    try {
+      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (AtomicMoveNotSupportedException e) {
+      throw new IOException("the audit directory's file system cannot rename atomically", e);
+    }
+    syncDirectory();
+  }
+
+  private void syncDirectory() throws IOException {
+    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+      channel.force(true);
+    }
+  }
+
+  private void fail(Throwable cause, List<Pending> batch) {
+    synchronized (this) {
+      if (broken == null) {
+        broken = cause;
+        log.error("audit log: writing failed; every action needing a record is refused from now on", cause);
+      }
+    }
+    AuditLogException failure = new AuditLogException("the audit record could not be written: " + cause.getMessage(), cause);
+    batch.forEach(p -> p.done().completeExceptionally(failure));
+    List<Pending> waiting = new ArrayList<>();
+    queue.drainTo(waiting);
+    waiting.forEach(p -> p.done().completeExceptionally(failure));
+  }
+
+  /** Writes what is queued, signs a last checkpoint, and closes the files. */
+  @Override
+  public void close() {
+    // No interrupt: it would close the FileChannel under a write. The writer polls every 100 ms.
+    closing = true;
+    try {
+      writer.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    try {
+      if (brokenCause() == null && size() > checkpointedSize) {
+        writeCheckpoint(null);
+      }
+    } catch (IOException | NoteException e) {
+      log.error("audit log: the closing checkpoint could not be written", e);
+    }
+    try {
+      if (active != null) {
+        active.close();
+      }
+    } catch (IOException e) {
+      log.warn("audit log: closing the live segment failed", e);
+    }
+  }
+}
