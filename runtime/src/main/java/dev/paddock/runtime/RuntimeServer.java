@@ -2,6 +2,7 @@ package dev.paddock.runtime;
 
 import dev.paddock.policy.DefaultPolicies;
 import dev.paddock.runtime.config.HostConfig;
+import dev.paddock.runtime.audit.AuditTrail;
 import dev.paddock.runtime.grpc.HostServer;
 import dev.paddock.runtime.ipc.ArtifactStore;
 import dev.paddock.runtime.ipc.IpcLimits;
@@ -50,11 +51,13 @@ public final class RuntimeServer implements AutoCloseable {
   private final ExecutorService workers;
   private final ExecutorService maker;
   private final AgentSdks.Installed sdks;
+  private final AuditTrail audit;
 
   private RuntimeServer(DataDirLock lock, HostServer grpc, SessionManager sessions, JailGate jail, JailLauncher launcher,
       CgroupLayout layout, ScheduledExecutorService ticker, ScheduledExecutorService timers, ExecutorService callbacks,
-      ExecutorService workers, ExecutorService maker, AgentSdks.Installed sdks) {
+      ExecutorService workers, ExecutorService maker, AgentSdks.Installed sdks, AuditTrail audit) {
     this.lock = lock;
+    this.audit = audit;
     this.grpc = grpc;
     this.sessions = sessions;
     this.jail = jail;
@@ -96,6 +99,18 @@ public final class RuntimeServer implements AutoCloseable {
   private static RuntimeServer start(HostConfig config, Clock clock, DataDirLock lock, AgentSdks.Installed sdks)
       throws IOException {
     TenantDirectory tenants = new TenantDirectory(config.tenantsFile(), clock);
+    // Before anything can act: a host that cannot record does not serve (fail closed).
+    AuditTrail audit = AuditTrail.open(config.dataDir(), clock);
+    try {
+      return start(config, clock, lock, sdks, tenants, audit);
+    } catch (IOException | RuntimeException e) {
+      audit.close();
+      throw e;
+    }
+  }
+
+  private static RuntimeServer start(HostConfig config, Clock clock, DataDirLock lock, AgentSdks.Installed sdks,
+      TenantDirectory tenants, AuditTrail audit) throws IOException {
     LinuxSyscalls linux = LinuxSyscalls.system();
     ScheduledExecutorService timers = Executors.newScheduledThreadPool(2, named("paddock-jail-timer"));
     ExecutorService callbacks = Executors.newCachedThreadPool(named("paddock-jail-work"));
@@ -130,15 +145,18 @@ public final class RuntimeServer implements AutoCloseable {
     workspaces.tenantBudget(id -> tenants.tenant(id).map(t -> tenantBudgets.budget(t).memoryBytes()).orElse(0L));
     ArtifactStore artifacts = new ArtifactStore(config.artifacts());
     sessions.onClose(s -> artifacts.deleteSession(s.id()));
-    execs.tools(new ToolBroker(workspaces, artifacts, IpcLimits.DEFAULTS, clock));
+    ToolBroker broker = new ToolBroker(workspaces, artifacts, IpcLimits.DEFAULTS, clock);
+    broker.audit(audit);
+    execs.tools(broker);
+    execs.audit(audit);
     HostServer grpc = HostServer.start(config.listen(), config.tls(), sessions, workspaces, artifacts, tenants,
         tenant -> kernelUsage(tenantBudgets, tenant),
         new dev.paddock.runtime.grpc.Denials(new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), timers), workers,
-        settings.clientStallTimeout());
+        settings.clientStallTimeout(), audit);
     grpc.setServing(jail.healthy());
     ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(named("paddock-reaper"));
     RuntimeServer host = new RuntimeServer(lock, grpc, sessions, jail, launcher, layout, ticker, timers, callbacks, workers,
-        maker, sdks);
+        maker, sdks, audit);
     ticker.scheduleWithFixedDelay(host::tick, 1, 1, TimeUnit.SECONDS);
     log.info("paddock host serving on {}:{} ({})", config.listen().getHostString(), grpc.port(),
         config.tls() == null ? "plaintext" : config.tls().clientCa() == null ? "TLS" : "mutual TLS");
@@ -237,6 +255,9 @@ public final class RuntimeServer implements AutoCloseable {
     launcher.close();
     timers.shutdownNow();
     workers.shutdownNow();
+    await(workers, 5);
+    // Last: the ends of the execs the shutdown killed are recorded before the log closes.
+    audit.close();
     AgentSdks.remove(sdks);
     lock.close();
   }

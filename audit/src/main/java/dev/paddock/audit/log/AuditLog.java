@@ -285,6 +285,11 @@ public final class AuditLog implements AutoCloseable {
     return total;
   }
 
+  /** True while records are accepted: not closed, and no write has failed. */
+  public synchronized boolean writing() {
+    return broken == null && !closing;
+  }
+
   private synchronized Throwable brokenCause() {
     return broken;
   }

@@ -68,6 +68,8 @@ public class AuthOverheadBench {
   private SessionServiceGrpc.SessionServiceBlockingStub bypass;
   private GetSessionRequest get;
 
+  private dev.paddock.runtime.audit.AuditTrail audit;
+
   @Setup(Level.Trial)
   public void start() throws Exception {
     dir = Files.createTempDirectory("paddock-authbench-");
@@ -81,7 +83,8 @@ public class AuthOverheadBench {
     ArtifactStore artifacts = new ArtifactStore(dir.resolve("artifacts"));
 
     authenticated = HostServer.services(InProcessServerBuilder.forName("auth-real").directExecutor(), sessions, workspaces,
-        artifacts, tenants, t -> List.of(), new Denials(new io.micrometer.core.instrument.simple.SimpleMeterRegistry()), workers, java.time.Duration.ofSeconds(60), new HealthStatusManager()).build().start();
+        artifacts, tenants, t -> List.of(), new Denials(new io.micrometer.core.instrument.simple.SimpleMeterRegistry()), workers, java.time.Duration.ofSeconds(60), new HealthStatusManager(),
+        audit = dev.paddock.runtime.audit.AuditTrail.open(dir, clock)).build().start();
     Principal principal = tenants.authenticate(key.key());
     ServerInterceptor handOver = new ServerInterceptor() {
       @Override
@@ -107,6 +110,7 @@ public class AuthOverheadBench {
 
   @TearDown(Level.Trial)
   public void stop() throws Exception {
+    audit.close();
     withKey.shutdownNow();
     withoutKey.shutdownNow();
     authenticated.shutdownNow();

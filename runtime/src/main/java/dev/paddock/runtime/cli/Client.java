@@ -48,7 +48,17 @@ final class Client implements AutoCloseable {
     return ExecServiceGrpc.newBlockingStub(channel);
   }
 
-  /** FileService, for one unary call. */
+  /** AuditService, for one unary call (checkpoint, proofs). */
+  dev.paddock.ipc.v1.AuditServiceGrpc.AuditServiceBlockingStub audit() {
+    return dev.paddock.ipc.v1.AuditServiceGrpc.newBlockingStub(channel).withDeadlineAfter(UNARY_DEADLINE_SECONDS, TimeUnit.SECONDS);
+  }
+
+  /** AuditService without a deadline, for StreamAuditRecords. */
+  dev.paddock.ipc.v1.AuditServiceGrpc.AuditServiceBlockingStub auditStreams() {
+    return dev.paddock.ipc.v1.AuditServiceGrpc.newBlockingStub(channel);
+  }
+
+  /** TenantService, for one unary call. */
   dev.paddock.ipc.v1.TenantServiceGrpc.TenantServiceBlockingStub tenants() {
     return dev.paddock.ipc.v1.TenantServiceGrpc.newBlockingStub(channel).withDeadlineAfter(UNARY_DEADLINE_SECONDS, TimeUnit.SECONDS);
   }

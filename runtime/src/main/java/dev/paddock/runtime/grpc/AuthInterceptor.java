@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  */
 final class AuthInterceptor implements ServerInterceptor {
   private static final Logger log = LoggerFactory.getLogger(AuthInterceptor.class);
-  static final Context.Key<Principal> PRINCIPAL = Context.key("paddock-principal");
+  static final Context.Key<Principal> PRINCIPAL = dev.paddock.runtime.audit.AuditContext.PRINCIPAL;
   static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
   static final Metadata.Key<String> API_KEY = Metadata.Key.of("x-api-key", Metadata.ASCII_STRING_MARSHALLER);
   private static final Set<String> OPEN_SERVICES = Set.of(

@@ -1,6 +1,5 @@
 package dev.paddock.runtime.grpc;
 
-import dev.paddock.ipc.v1.AuditServiceGrpc;
 import dev.paddock.ipc.v1.BrowserServiceGrpc;
 import dev.paddock.ipc.v1.ExecServiceGrpc;
 import dev.paddock.ipc.v1.FileServiceGrpc;
@@ -45,7 +44,8 @@ public final class HostServer {
   /** Binds {@code address} (port 0 = any free port) and starts serving. */
   public static HostServer start(InetSocketAddress address, TlsConfig tls, SessionManager sessions,
       WorkspaceService workspaces, ArtifactStore artifacts, TenantDirectory tenants, KernelBudgets kernel,
-      Denials denials, ExecutorService workers, java.time.Duration clientStallTimeout) throws IOException {
+      Denials denials, ExecutorService workers, java.time.Duration clientStallTimeout,
+      dev.paddock.runtime.audit.AuditTrail audit) throws IOException {
     HealthStatusManager health = new HealthStatusManager();
     NettyServerBuilder builder = tls == null
         ? NettyServerBuilder.forAddress(address)
@@ -55,7 +55,7 @@ public final class HostServer {
         // Bounds what one connection can hold open, tarpitted refusals included (Denials).
         .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
         .permitKeepAliveWithoutCalls(true), sessions, workspaces, artifacts, tenants, kernel, denials, workers,
-        clientStallTimeout, health)
+        clientStallTimeout, health, audit)
         .build()
         .start();
     return new HostServer(server, health);
@@ -67,7 +67,8 @@ public final class HostServer {
    * {@link #start} serves it over TCP; tests serve the same stack over the in-process transport.
    */
   static <T extends ServerBuilder<T>> T services(T builder, SessionManager sessions, WorkspaceService workspaces,
-      ArtifactStore artifacts, TenantDirectory tenants, KernelBudgets kernel, Denials denials, ExecutorService workers, java.time.Duration clientStallTimeout, HealthStatusManager health) {
+      ArtifactStore artifacts, TenantDirectory tenants, KernelBudgets kernel, Denials denials, ExecutorService workers,
+      java.time.Duration clientStallTimeout, HealthStatusManager health, dev.paddock.runtime.audit.AuditTrail audit) {
     return builder
         .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
         .addService(new SessionGrpcService(sessions))
@@ -75,11 +76,13 @@ public final class HostServer {
         .addService(new FileGrpcService(workspaces))
         .addService(new TenantGrpcService(sessions, tenants, kernel, denials))
         .addService(NotYetImplemented.service(BrowserServiceGrpc.getServiceDescriptor()))
-        .addService(NotYetImplemented.service(AuditServiceGrpc.getServiceDescriptor()))
+        .addService(new AuditGrpcService(audit.log(), workers))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         // Interceptors added later run first: the request id exists before authentication runs.
         .intercept(new AuthInterceptor(tenants))
+        // Records every state change and every refusal before the caller hears of it.
+        .intercept(new AuditInterceptor(audit, workers))
         .intercept(denials) // sees every call's final status, the authentication refusals included
         .intercept(new RequestIdInterceptor());
   }

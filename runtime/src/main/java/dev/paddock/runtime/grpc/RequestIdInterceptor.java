@@ -31,7 +31,9 @@ final class RequestIdInterceptor implements ServerInterceptor {
         super.close(status, trailers);
       }
     };
-    Context context = Context.current().withValue(RequestIds.CONTEXT, requestId);
+    String supplied = headers.get(RequestIds.HEADER);
+    Context context = Context.current().withValue(RequestIds.CONTEXT, requestId)
+        .withValue(dev.paddock.runtime.audit.AuditContext.CLIENT_REQUEST_ID, requestId.equals(supplied) ? supplied : "");
     ServerCall.Listener<ReqT> listener = Contexts.interceptCall(context, withTrailer, headers, next);
     return new SimpleForwardingServerCallListener<>(listener) {
       @Override

@@ -8,7 +8,7 @@ import java.util.regex.Pattern;
 /** The request id: taken from the caller's {@code x-request-id} header when well-formed, else generated. */
 final class RequestIds {
   static final Metadata.Key<String> HEADER = Metadata.Key.of("x-request-id", Metadata.ASCII_STRING_MARSHALLER);
-  static final Context.Key<String> CONTEXT = Context.key("paddock-request-id");
+  static final Context.Key<String> CONTEXT = dev.paddock.runtime.audit.AuditContext.REQUEST_ID;
   private static final Pattern VALID = Pattern.compile("[A-Za-z0-9._-]{1,128}");
 
   private RequestIds() {}

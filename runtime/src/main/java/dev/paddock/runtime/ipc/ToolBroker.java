@@ -84,8 +84,37 @@ public final class ToolBroker {
         tenant);
   }
 
-  /** Answers one request of {@code exec}'s tool. Never throws: failures are error replies. */
+  /**
+   * Where every IPC call is recorded. {@code record} returns false when a record the reply must
+   * wait for could not be written: the reply is then an error, the call not confirmed.
+   */
+  public interface Audit {
+    Audit NONE = (exec, request, reply) -> true;
+
+    boolean record(ExecRecord exec, Envelope request, Envelope reply);
+  }
+
+  private volatile Audit audit = Audit.NONE;
+
+  /** Records every IPC call with {@code audit}. */
+  public void audit(Audit audit) {
+    this.audit = audit;
+  }
+
+  /**
+   * Answers one request of {@code exec}'s tool, and records it (see {@link Audit}). Never throws:
+   * failures are error replies.
+   */
   public Envelope handle(ExecRecord exec, Envelope request) {
+    Envelope reply = answer(exec, request);
+    if (!audit.record(exec, request, reply)) {
+      return IpcChannel.error(request.getId(), IpcErrorReason.IPC_ERROR_INTERNAL,
+          "the audit record of this call could not be written, so it is not confirmed", Map.of());
+    }
+    return reply;
+  }
+
+  private Envelope answer(ExecRecord exec, Envelope request) {
     Session session = exec.session();
     try {
       if (session.state() != Session.State.ACTIVE) {

@@ -58,6 +58,8 @@ public final class ExecRunner {
    * @param jailEnv variables every exec gets first (where the jail's SDKs are), before the
    *     defaults and the session's and exec's own
    */
+  private volatile ExecAudit audit = ExecAudit.NONE;
+
   public ExecRunner(ExecutorService pumps, LinuxSyscalls linux, SessionSettings settings, Clock clock,
       Map<String, String> jailEnv) {
     this.pumps = pumps;
@@ -91,6 +93,11 @@ public final class ExecRunner {
     this.broker = broker;
   }
 
+  /** Records every exec's start and end with {@code audit}. */
+  public void audit(ExecAudit audit) {
+    this.audit = audit;
+  }
+
   /**
    * Starts {@code spec} in {@code session}'s jail and returns at once; the record's outcome
    * completes when it has ended and its output has drained. With {@code primaryReader}, the
@@ -107,6 +114,7 @@ public final class ExecRunner {
         spec.cwd().isEmpty() ? WORKSPACE : WORKSPACE + "/" + spec.cwd(), timeLimit, cpuLimit,
         limits.maxFileBytes(), limits.maxOpenFiles(), spec.ipc());
     String id = Ids.newId("exe");
+    audit.starting(session, id, spec); // durable before anything runs
     ExecRecord record;
     synchronized (session) {
       if (session.state() != Session.State.ACTIVE) {
@@ -252,8 +260,10 @@ public final class ExecRunner {
       record.stderr().end();
     }
     SandboxResult result = awaitResult(exec);
-    record.finish(new ExecRecord.Outcome(result, record.stdout().total(), record.stderr().total(),
-        record.stdout().truncated() || record.stderr().truncated(), ipc == null ? null : ipc.summary()), clock.instant());
+    ExecRecord.Outcome outcome = new ExecRecord.Outcome(result, record.stdout().total(), record.stderr().total(),
+        record.stdout().truncated() || record.stderr().truncated(), ipc == null ? null : ipc.summary());
+    audit.finished(session, record, outcome);
+    record.finish(outcome, clock.instant());
     session.finished(record);
   }
 

@@ -194,17 +194,6 @@ class ExecEndToEndTest extends SharedHostTest {
       assertThat(f.request().getRequestId()).startsWith("req_");
       assertThat(f.info().getMetadataMap()).containsEntry("method", "UpdateSessionLabels");
     }
-    try {
-      dev.paddock.ipc.v1.AuditServiceGrpc.newBlockingStub(host.channel(host.alphaKey, null))
-          .streamAuditRecords(dev.paddock.ipc.v1.StreamAuditRecordsRequest.newBuilder().setFromSequence(1).build())
-          .hasNext();
-      throw new AssertionError("expected UNIMPLEMENTED");
-    } catch (StatusRuntimeException e) {
-      TestHost.Failure f = TestHost.failure(e);
-      assertThat(f.code()).isEqualTo(io.grpc.Status.Code.UNIMPLEMENTED);
-      assertThat(f.info().getReason()).isEqualTo("NOT_IMPLEMENTED");
-      assertThat(f.request().getRequestId()).startsWith("req_");
-    }
   }
 
   static long processesWith(String marker) throws Exception {

@@ -66,6 +66,8 @@ final class InProcessHost implements AutoCloseable {
   private final ExecutorService workers = Executors.newCachedThreadPool();
   private final ExecutorService maker = Executors.newSingleThreadExecutor();
   private final List<ManagedChannel> channels = new ArrayList<>();
+  /** The host's audit log, in the test's temporary directory. */
+  dev.paddock.runtime.audit.AuditTrail audit;
 
   InProcessHost(Path temp) throws Exception {
     this(temp, SessionSettings.defaults());
@@ -96,7 +98,8 @@ final class InProcessHost implements AutoCloseable {
         new dev.paddock.runtime.session.WorkspaceService(sessions, 99999, 99999),
         new dev.paddock.runtime.ipc.ArtifactStore(temp.resolve("artifacts")), tenants, tenant -> java.util.List.of(),
         new Denials(new io.micrometer.core.instrument.simple.SimpleMeterRegistry()), workers,
-        settings.clientStallTimeout(), new HealthStatusManager()).build().start();
+        settings.clientStallTimeout(), new HealthStatusManager(), audit = dev.paddock.runtime.audit.AuditTrail.open(temp, clock))
+        .build().start();
   }
 
   /** The default settings with another client stall timeout and replay buffer (bytes per stream). */
@@ -269,5 +272,6 @@ final class InProcessHost implements AutoCloseable {
     launcher.close();
     workers.shutdownNow();
     server.awaitTermination(5, TimeUnit.SECONDS);
+    audit.close();
   }
 }

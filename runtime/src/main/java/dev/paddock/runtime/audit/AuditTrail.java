@@ -1,0 +1,284 @@
+package dev.paddock.runtime.audit;
+
+import com.google.protobuf.Duration;
+import dev.paddock.audit.log.AuditLog;
+import dev.paddock.audit.log.AuditLogException;
+import dev.paddock.audit.note.NoteException;
+import dev.paddock.audit.note.NoteSigner;
+import dev.paddock.ipc.v1.AuditAction;
+import dev.paddock.ipc.v1.AuditRecord;
+import dev.paddock.ipc.v1.ErrorReason;
+import dev.paddock.ipc.v1.ResourceUsage;
+import dev.paddock.runtime.errors.PaddockException;
+import dev.paddock.runtime.session.ExecAudit;
+import dev.paddock.runtime.session.ExecRecord;
+import dev.paddock.runtime.session.ExecSpec;
+import dev.paddock.runtime.session.Session;
+import dev.paddock.runtime.tenant.Principal;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The host's audit log and the one way the host writes to it. Records take their tenant, actor
+ * and request ids from the call's {@link AuditContext}. Every write that an answer depends on is
+ * waited for; one that fails refuses the action with UNAVAILABLE / AUDIT_WRITE_FAILED.
+ *
+ * <p>Files: the log in {@code <data>/audit/}; its Ed25519 signing key in
+ * {@code <data>/audit-signing.key} (0600, made on first start; the key's name is the log's origin,
+ * {@code <host name>/paddock-audit}); the public verifier key in {@code <data>/audit-verifier.key}.
+ */
+public final class AuditTrail implements AutoCloseable, ExecAudit, dev.paddock.runtime.ipc.ToolBroker.Audit {
+  private static final Logger log = LoggerFactory.getLogger(AuditTrail.class);
+  /** Longest wait for a record to become durable before the action is refused. */
+  static final long WRITE_TIMEOUT_SECONDS = 10;
+  /** Where the log's files live, under the data directory. */
+  public static final String LOG_DIR = "audit";
+  public static final String SIGNING_KEY_FILE = "audit-signing.key";
+  public static final String VERIFIER_KEY_FILE = "audit-verifier.key";
+
+  private final AuditLog auditLog;
+  /** The request id that started each running exec, for its end's record. */
+  private final Map<String, String> startedBy = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private AuditTrail(AuditLog auditLog) {
+    this.auditLog = auditLog;
+  }
+
+  /**
+   * Opens the log of {@code dataDir}, making its key on first start. Fails (the host must not
+   * start) when the log on disk is damaged or behind its own signed checkpoint.
+   */
+  public static AuditTrail open(Path dataDir, Clock clock) throws IOException {
+    NoteSigner signer = signingKey(dataDir);
+    try {
+      return new AuditTrail(AuditLog.open(dataDir.resolve(LOG_DIR), signer, signer.name(), AuditLog.Settings.defaults(), clock));
+    } catch (AuditLogException e) {
+      throw new IOException("the audit log in " + dataDir.resolve(LOG_DIR) + " cannot be used: " + e.getMessage()
+          + " (the host will not run actions it cannot record; see `paddock audit verify`)", e);
+    }
+  }
+
+  private static NoteSigner signingKey(Path dataDir) throws IOException {
+    Path file = dataDir.resolve(SIGNING_KEY_FILE);
+    NoteSigner signer;
+    if (Files.exists(file)) {
+      try {
+        signer = NoteSigner.parse(Files.readString(file, StandardCharsets.UTF_8));
+      } catch (NoteException e) {
+        throw new IOException("the audit signing key " + file + " is unreadable: " + e.getMessage());
+      }
+    } else {
+      signer = NoteSigner.generate(origin(), new SecureRandom());
+      Path temp = file.resolveSibling(SIGNING_KEY_FILE + ".tmp");
+      Files.deleteIfExists(temp);
+      Files.createFile(temp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      Files.writeString(temp, signer.signerKey() + "\n", StandardCharsets.UTF_8);
+      Files.move(temp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      log.info("audit log: made a new signing key; its verifier key is in {}", dataDir.resolve(VERIFIER_KEY_FILE));
+    }
+    Files.writeString(dataDir.resolve(VERIFIER_KEY_FILE), signer.verifierKey() + "\n", StandardCharsets.UTF_8);
+    return signer;
+  }
+
+  /** {@code <host name>/paddock-audit}, with anything a key name may not hold replaced. */
+  private static String origin() {
+    String host;
+    try {
+      host = java.net.InetAddress.getLocalHost().getHostName();
+    } catch (IOException e) {
+      host = "paddock";
+    }
+    host = host.replaceAll("[^A-Za-z0-9._-]", "-");
+    return (host.isEmpty() ? "paddock" : host) + "/paddock-audit";
+  }
+
+  public AuditLog log() {
+    return auditLog;
+  }
+
+  /** A record of {@code action} for the current call: tenant, actor and request ids filled in. */
+  public static AuditRecord.Builder forCall(AuditAction action) {
+    Principal principal = AuditContext.PRINCIPAL.get();
+    return AuditRecord.newBuilder().setAction(action)
+        .setTenant(principal == null ? "" : principal.tenantId())
+        .setActor(principal == null ? "" : AuditContext.actor(principal))
+        .setRequestId(nullToEmpty(AuditContext.REQUEST_ID.get()))
+        .setClientRequestId(nullToEmpty(AuditContext.CLIENT_REQUEST_ID.get()));
+  }
+
+  /** Queues {@code record}; the future completes when it is durable. */
+  public CompletableFuture<AuditRecord> append(AuditRecord.Builder record) {
+    return auditLog.append(record);
+  }
+
+  /** Writes {@code record} and waits until it is durable. */
+  public AuditRecord appendAndWait(AuditRecord.Builder record) {
+    try {
+      return append(record).get(WRITE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw writeFailed();
+    } catch (ExecutionException | TimeoutException e) {
+      log.error("audit log: a record could not be written", e);
+      throw writeFailed();
+    }
+  }
+
+  /** The error an action gets when its record could not be written. */
+  public static PaddockException writeFailed() {
+    return new PaddockException.Unavailable(ErrorReason.AUDIT_WRITE_FAILED,
+        "the audit record of this action could not be written, so the action is not confirmed",
+        java.time.Duration.ofSeconds(1));
+  }
+
+  @Override
+  public void starting(Session session, String execId, ExecSpec spec) {
+    AuditRecord written = appendAndWait(forCall(AuditAction.AUDIT_ACTION_EXEC_STARTED).setTenant(session.tenantId())
+        .setTarget(execId).setArgumentsSha256(com.google.protobuf.ByteString.copyFrom(digest(spec)))
+        .setPolicyVersion(policyVersion(session)).setOutcome("OK")
+        .putAttributes("session", session.id()));
+    startedBy.put(execId, written.getRequestId());
+  }
+
+  @Override
+  public void finished(Session session, ExecRecord record, ExecRecord.Outcome outcome) {
+    var result = outcome.result();
+    String requestId = startedBy.remove(record.id());
+    AuditRecord.Builder b = AuditRecord.newBuilder().setAction(AuditAction.AUDIT_ACTION_EXEC_FINISHED)
+        .setTenant(session.tenantId()).setActor("host").setTarget(record.id())
+        .setRequestId(requestId == null ? "" : requestId).setPolicyVersion(policyVersion(session))
+        .setOutcome(result.status().name())
+        .setUsage(ResourceUsage.newBuilder().setWallTime(duration(result.usage().wallTime()))
+            .setCpuUser(duration(result.usage().cpuUser())).setCpuSystem(duration(result.usage().cpuSystem()))
+            .setPeakMemoryBytes(result.usage().peakMemoryBytes()))
+        .putAttributes("session", session.id())
+        .putAttributes("exitCode", Integer.toString(result.exitCode()))
+        .putAttributes("stdoutBytes", Long.toString(outcome.stdoutBytes()))
+        .putAttributes("stderrBytes", Long.toString(outcome.stderrBytes()));
+    if (result.signal() != 0) {
+      b.putAttributes("signal", Integer.toString(result.signal()));
+    }
+    if (result.violationSyscall() != null && !result.violationSyscall().isEmpty()) {
+      b.putAttributes("violationSyscall", result.violationSyscall());
+    }
+    try {
+      append(b).get(WRITE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      // The log is now refusing: every later action fails closed. This exec has already run.
+      log.error("audit log: the end of exec {} could not be recorded", record.id(), e);
+    }
+  }
+
+  /** IPC calls whose reply waits for their record: they change what the session holds. */
+  private static final java.util.Set<dev.paddock.ipc.agent.v1.Envelope.BodyCase> CHANGES = java.util.EnumSet.of(
+      dev.paddock.ipc.agent.v1.Envelope.BodyCase.ARTIFACT, dev.paddock.ipc.agent.v1.Envelope.BodyCase.WRITE_FILE,
+      dev.paddock.ipc.agent.v1.Envelope.BodyCase.KV_PUT, dev.paddock.ipc.agent.v1.Envelope.BodyCase.KV_DELETE);
+
+  /**
+   * One record per IPC call but pings: target the exec, the operation, the SHA-256 of the request (its
+   * contents never), the outcome. A call that changes the session's state is answered once its
+   * record is durable; reads and pings are recorded in order without holding their reply, which
+   * keeps the round trip in microseconds (they are durable before the exec's end is recorded).
+   */
+  @Override
+  public boolean record(ExecRecord exec, dev.paddock.ipc.agent.v1.Envelope request, dev.paddock.ipc.agent.v1.Envelope reply) {
+    if (request.getBodyCase() == dev.paddock.ipc.agent.v1.Envelope.BodyCase.PING) {
+      // A ping reads and changes nothing; recording it would only let a tool write records at
+      // the IPC frame rate that say nothing.
+      return true;
+    }
+    Session session = exec.session();
+    AuditRecord.Builder b = AuditRecord.newBuilder().setAction(AuditAction.AUDIT_ACTION_IPC_CALL)
+        .setTenant(session.tenantId()).setActor("exec:" + exec.id()).setTarget(exec.id())
+        .setArgumentsSha256(com.google.protobuf.ByteString.copyFrom(sha256(request.toByteArray())))
+        .setPolicyVersion(policyVersion(session))
+        .setOutcome(reply.hasError() ? reply.getError().getReason().name() : "OK")
+        .putAttributes("operation", lowerCamel(request.getBodyCase().name()))
+        .putAttributes("session", session.id());
+    CompletableFuture<AuditRecord> written = append(b);
+    if (!CHANGES.contains(request.getBodyCase())) {
+      return true;
+    }
+    try {
+      written.get(WRITE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (ExecutionException | TimeoutException e) {
+      log.error("audit log: an IPC call of exec {} could not be recorded", exec.id(), e);
+      return false;
+    }
+  }
+
+  private static String lowerCamel(String enumName) {
+    StringBuilder out = new StringBuilder();
+    boolean upper = false;
+    for (char c : enumName.toLowerCase(java.util.Locale.ROOT).toCharArray()) {
+      if (c == '_') {
+        upper = true;
+      } else {
+        out.append(upper ? Character.toUpperCase(c) : c);
+        upper = false;
+      }
+    }
+    return out.toString();
+  }
+
+  /** The policy's name and the first 64 bits of the SHA-256 of its full definition. */
+  static String policyVersion(Session session) {
+    return session.policyName() + "@sha256:"
+        + HexFormat.of().formatHex(sha256(session.policy().toString().getBytes(StandardCharsets.UTF_8)), 0, 8);
+  }
+
+  /** SHA-256 over argv, cwd and the environment (sorted), each length-prefixed; never stdin. */
+  static byte[] digest(ExecSpec spec) {
+    StringBuilder canonical = new StringBuilder();
+    spec.argv().forEach(a -> canonical.append("argv:").append(a.length()).append(':').append(a).append('\n'));
+    canonical.append("cwd:").append(spec.cwd().length()).append(':').append(spec.cwd()).append('\n');
+    for (Map.Entry<String, String> e : new TreeMap<>(spec.env()).entrySet()) {
+      canonical.append("env:").append(e.getKey().length()).append(':').append(e.getKey())
+          .append(e.getValue().length()).append(':').append(e.getValue()).append('\n');
+    }
+    return sha256(canonical.toString().getBytes(StandardCharsets.UTF_8));
+  }
+
+  static byte[] sha256(byte[] bytes) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(bytes);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java runtime has SHA-256", e);
+    }
+  }
+
+  private static Duration duration(java.time.Duration d) {
+    return Duration.newBuilder().setSeconds(d.getSeconds()).setNanos(d.getNano()).build();
+  }
+
+  private static String nullToEmpty(String s) {
+    return s == null ? "" : s;
+  }
+
+  @Override
+  public void close() {
+    auditLog.close();
+  }
+}
