@@ -20,9 +20,7 @@ final class Machine {
 
   /** Prints cpus, kernel, memory, Java, and every cgroup mount with its options. */
   static void describe(PrintStream out, Path nsjail) {
-    out.printf(Locale.ROOT, "machine: nproc=%d, kernel %s, %s, booted %s; %s %s%n",
-        Runtime.getRuntime().availableProcessors(), read("/proc/sys/kernel/osrelease"), memTotal(), bootTime(),
-        System.getProperty("java.vm.name"), System.getProperty("java.runtime.version"));
+    out.println(line());
     out.println("nsjail: " + nsjail);
     List<String> cgroupMounts = cgroupMounts();
     out.println("cgroup mounts (/proc/mounts, read only; nothing remounted or retuned by this run):");
@@ -39,6 +37,13 @@ final class Machine {
     }
     out.println("kernel build (/proc/config.gz): " + kernelConfig("CONFIG_HZ", "CONFIG_CGROUP_FAVOR_DYNMODS"));
     out.println("memory.use_hierarchy (v1 root): " + readOr(CGROUP_ROOT.resolve("memory/memory.use_hierarchy"), "n/a"));
+  }
+
+  /** One line: cpus, kernel, memory, uptime, Java. */
+  static String line() {
+    return String.format(Locale.ROOT, "machine: nproc=%d, kernel %s, %s, booted %s; %s %s",
+        Runtime.getRuntime().availableProcessors(), read("/proc/sys/kernel/osrelease"), memTotal(), bootTime(),
+        System.getProperty("java.vm.name"), System.getProperty("java.runtime.version"));
   }
 
   /** The named options of the running kernel's build, as /proc/config.gz has them. */

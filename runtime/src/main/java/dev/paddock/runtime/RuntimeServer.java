@@ -145,6 +145,10 @@ public final class RuntimeServer implements AutoCloseable {
     workspaces.tenantBudget(id -> tenants.tenant(id).map(t -> tenantBudgets.budget(t).memoryBytes()).orElse(0L));
     ArtifactStore artifacts = new ArtifactStore(config.artifacts());
     sessions.onClose(s -> artifacts.deleteSession(s.id()));
+    sessions.onClose(audit::sessionClosed);
+    audit.configLoaded(config.tenantsFile());
+    tenants.onReload(() -> audit.configLoaded(config.tenantsFile()));
+    tenants.onRefused(problems -> audit.configRefused(config.tenantsFile(), problems));
     ToolBroker broker = new ToolBroker(workspaces, artifacts, IpcLimits.DEFAULTS, clock);
     broker.audit(audit);
     execs.tools(broker);

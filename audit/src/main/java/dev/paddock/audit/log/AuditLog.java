@@ -396,8 +396,7 @@ public final class AuditLog implements AutoCloseable {
     List<Pending> batch = new ArrayList<>();
     while (!closing || !queue.isEmpty()) {
       try {
-        long dueNanos = settings.checkpointInterval().toNanos() - (System.nanoTime() - lastCheckpointNanos);
-        Pending first = queue.poll(Math.max(1, Math.min(dueNanos, 100_000_000L)), TimeUnit.NANOSECONDS);
+        Pending first = queue.poll(idleWaitNanos(), TimeUnit.NANOSECONDS);
         if (first != null) {
           batch.add(first);
           queue.drainTo(batch, settings.maxBatchRecords() - 1);
@@ -416,6 +415,23 @@ public final class AuditLog implements AutoCloseable {
         batch.clear();
       }
     }
+  }
+
+  /**
+   * How long the writer may wait for the next record: until the next checkpoint is due when records
+   * await one (at least a millisecond), else 100 ms (it also notices a close that often).
+   */
+  private long idleWaitNanos() {
+    long size;
+    synchronized (this) {
+      size = tree.size();
+    }
+    long idle = 100_000_000L;
+    if (size <= checkpointedSize) {
+      return idle;
+    }
+    long due = settings.checkpointInterval().toNanos() - (System.nanoTime() - lastCheckpointNanos);
+    return Math.max(1_000_000L, Math.min(due, idle));
   }
 
   private void writeBatch(List<Pending> batch) throws IOException, NoteException {

@@ -93,6 +93,22 @@ class AuditLogTest {
     }
   }
 
+  /** An idle log's writer sleeps: it costs no CPU between records, checkpoint written or not. */
+  @Test
+  void anIdleWriterUsesNoCpu() throws Exception {
+    try (AuditLog log = open(dir, 1 << 20)) {
+      appendAll(log, 10);
+      Thread.sleep(500); // the checkpoint (200 ms interval) is written meanwhile
+      java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+      long writer = Thread.getAllStackTraces().keySet().stream()
+          .filter(t -> t.getName().equals("paddock-audit-writer")).findFirst().orElseThrow().getId();
+      long before = threads.getThreadCpuTime(writer);
+      Thread.sleep(1000);
+      long used = threads.getThreadCpuTime(writer) - before;
+      assertThat(used).as("writer CPU over an idle second, ns").isLessThan(50_000_000L);
+    }
+  }
+
   @Test
   void reopeningKeepsEveryRecordAndGoesOn() throws Exception {
     List<AuditRecord> first;

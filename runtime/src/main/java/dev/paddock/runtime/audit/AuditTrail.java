@@ -187,6 +187,38 @@ public final class AuditTrail implements AutoCloseable, ExecAudit, dev.paddock.r
     }
   }
 
+  /**
+   * Records a session the host closed by itself (idle timeout, lifetime, shutdown, a failed jail);
+   * a client's CloseSession is recorded with its call.
+   */
+  public void sessionClosed(Session session) {
+    Session.CloseReason reason = session.closeReason();
+    if (reason == null || reason == Session.CloseReason.CLIENT) {
+      return;
+    }
+    append(AuditRecord.newBuilder().setAction(AuditAction.AUDIT_ACTION_SESSION_EXPIRED).setTenant(session.tenantId())
+        .setActor("host").setTarget(session.id()).setOutcome("OK").putAttributes("closeReason", reason.name()));
+  }
+
+  /** Records a change of the operator config that the host refused (it keeps the last good one). */
+  public void configRefused(Path file, String problems) {
+    append(AuditRecord.newBuilder().setAction(AuditAction.AUDIT_ACTION_CONFIG_LOADED).setActor("host")
+        .setTarget(file.getFileName().toString()).setOutcome("INVALID_ARGUMENT")
+        .putAttributes("problems", Long.toString(problems == null ? 0 : problems.lines().filter(l -> l.contains(": ")).count())));
+  }
+
+  /** Records the operator config the host now runs with: at start, and after every reload. */
+  public void configLoaded(Path file) {
+    String digest;
+    try {
+      digest = HexFormat.of().formatHex(sha256(Files.readAllBytes(file)));
+    } catch (IOException e) {
+      digest = "unreadable";
+    }
+    append(AuditRecord.newBuilder().setAction(AuditAction.AUDIT_ACTION_CONFIG_LOADED).setActor("host")
+        .setTarget(file.getFileName().toString()).setOutcome("OK").putAttributes("sha256", digest));
+  }
+
   /** IPC calls whose reply waits for their record: they change what the session holds. */
   private static final java.util.Set<dev.paddock.ipc.agent.v1.Envelope.BodyCase> CHANGES = java.util.EnumSet.of(
       dev.paddock.ipc.agent.v1.Envelope.BodyCase.ARTIFACT, dev.paddock.ipc.agent.v1.Envelope.BodyCase.WRITE_FILE,

@@ -36,6 +36,8 @@ public final class TenantDirectory {
   /** The modification time of a change that was refused: not read again until the file changes. */
   private volatile FileTime refused;
   private final java.util.List<Runnable> reloadListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final java.util.List<java.util.function.Consumer<String>> refusedListeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
 
   /** Loads {@code file}; throws when it is missing or invalid, so the host refuses to start. */
   public TenantDirectory(Path file, Clock clock) throws IOException {
@@ -82,6 +84,11 @@ public final class TenantDirectory {
   /** Runs {@code listener} after each change of the file that was taken (on the thread that noticed it). */
   public void onReload(Runnable listener) {
     reloadListeners.add(listener);
+  }
+
+  /** Runs {@code listener} after each change of the file that was refused, with the reason. */
+  public void onRefused(java.util.function.Consumer<String> listener) {
+    refusedListeners.add(listener);
   }
 
   /** The host-wide session and exec settings: {@code base} with the file's {@code host:} section over it. */
@@ -140,6 +147,14 @@ public final class TenantDirectory {
       snapshot = withoutWithdrawnKeys(snapshot);
       log.error("tenants file change refused; the last good one stays in force (but for keys it revokes or"
           + " removes). {}", e.getMessage());
+      String why = e.getMessage();
+      refusedListeners.forEach(l -> {
+        try {
+          l.accept(why);
+        } catch (RuntimeException failure) {
+          log.error("a tenants-file refusal listener failed", failure);
+        }
+      });
     }
     return snapshot;
   }
