@@ -62,10 +62,20 @@ public final class AuditLog implements AutoCloseable {
    * @param queueCapacity most records waiting to be written; appends wait beyond it
    * @param checkpointInterval longest time new records go without a signed checkpoint
    */
-  public record Settings(long segmentBytes, int maxBatchRecords, int queueCapacity, Duration checkpointInterval) {
+  public record Settings(long segmentBytes, int maxBatchRecords, int queueCapacity, Duration checkpointInterval,
+      SegmentSink sink) {
+    public Settings(long segmentBytes, int maxBatchRecords, int queueCapacity, Duration checkpointInterval) {
+      this(segmentBytes, maxBatchRecords, queueCapacity, checkpointInterval, null);
+    }
+
     /** 64 MiB segments, batches of up to 8192 records, 65536 queued, a checkpoint every second. */
     public static Settings defaults() {
       return new Settings(64L << 20, 8192, 65536, Duration.ofSeconds(1));
+    }
+
+    /** The same settings shipping every sealed segment to {@code sink}. */
+    public Settings shippingTo(SegmentSink sink) {
+      return new Settings(segmentBytes, maxBatchRecords, queueCapacity, checkpointInterval, sink);
     }
   }
 
@@ -77,6 +87,13 @@ public final class AuditLog implements AutoCloseable {
   private final BlockingQueue<Pending> queue;
   private final List<LongConsumer> listeners = new CopyOnWriteArrayList<>();
   private final Thread writer;
+  /** Ships sealed segments, one at a time, in order. */
+  private final java.util.concurrent.ExecutorService shipper = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "paddock-audit-shipper");
+    t.setDaemon(true);
+    return t;
+  });
+  private final java.util.Queue<Segments.Segment> unshipped = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
   // Guarded by "this": read by callers, changed by the writer thread.
   private final MerkleTree tree = new MerkleTree();
@@ -135,6 +152,7 @@ public final class AuditLog implements AutoCloseable {
     Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     AuditLog auditLog = new AuditLog(dir, signer, origin, settings, clock);
     AuditRecord tailCut = auditLog.recover();
+    auditLog.shipLeftovers();
     auditLog.lastCheckpointNanos = System.nanoTime();
     auditLog.writer.start();
     if (tailCut != null) {
@@ -298,6 +316,19 @@ public final class AuditLog implements AutoCloseable {
 
   private AuditRecord recover() throws IOException, AuditLogException {
     List<Segments.Segment> found = Segments.list(dir);
+    if (settings.sink() != null) {
+      // Sealed segments removed here after shipping are read from where they were shipped.
+      java.util.Set<Long> local = new java.util.HashSet<>();
+      found.forEach(seg -> local.add(seg.firstSequence()));
+      List<Segments.Segment> all = new ArrayList<>(found);
+      for (Segments.Segment shipped : settings.sink().shipped()) {
+        if (!local.contains(shipped.firstSequence())) {
+          all.add(shipped);
+        }
+      }
+      all.sort((a, b) -> Long.compare(a.firstSequence(), b.firstSequence()));
+      found = all;
+    }
     AuditRecord tailCut = null;
     for (int s = 0; s < found.size(); s++) {
       Segments.Segment segment = found.get(s);
@@ -551,9 +582,48 @@ public final class AuditLog implements AutoCloseable {
 
   private void sealAndRoll() throws IOException, NoteException {
     active.force(true);
-    writeCheckpoint(segments.get(segments.size() - 1).segment);
+    Segments.Segment sealed = segments.get(segments.size() - 1).segment;
+    writeCheckpoint(sealed);
     active.close();
     startSegment();
+    if (settings.sink() != null) {
+      shipper.execute(() -> ship(sealed));
+    }
+  }
+
+  /** Ships the sealed segments a stop left unshipped (sealed just before it, or a sink that was down). */
+  private void shipLeftovers() throws IOException {
+    if (settings.sink() == null) {
+      return;
+    }
+    java.util.Set<Long> shipped = new java.util.HashSet<>();
+    settings.sink().shipped().forEach(seg -> shipped.add(seg.firstSequence()));
+    for (Segments.Segment local : Segments.list(dir)) {
+      if (Files.exists(local.checkpointFile()) && !shipped.contains(local.firstSequence())) {
+        shipper.execute(() -> ship(local));
+      }
+    }
+  }
+
+  /** Copies a sealed segment to the sink, off the writer's path; a failure is logged and retried at the next seal. */
+  private void ship(Segments.Segment sealed) {
+    try {
+      settings.sink().ship(sealed);
+    } catch (IOException | RuntimeException e) {
+      log.error("audit log: shipping {} failed; it stays here and is shipped again with the next one",
+          sealed.file().getFileName(), e);
+      unshipped.add(sealed);
+      return;
+    }
+    Segments.Segment retry;
+    while ((retry = unshipped.poll()) != null) {
+      try {
+        settings.sink().ship(retry);
+      } catch (IOException | RuntimeException e) {
+        unshipped.add(retry);
+        return;
+      }
+    }
   }
 
   private void startSegment() throws IOException {
@@ -638,6 +708,12 @@ public final class AuditLog implements AutoCloseable {
       }
     } catch (IOException e) {
       log.warn("audit log: closing the live segment failed", e);
+    }
+    shipper.shutdown();
+    try {
+      shipper.awaitTermination(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 }

@@ -110,6 +110,36 @@ class AuditLogTest {
   }
 
   @Test
+  void sealedSegmentsAreShippedAndTheLogStillReadsAndVerifiesWithoutTheLocalCopies(@TempDir Path shipped) throws Exception {
+    AuditLog.Settings settings = new AuditLog.Settings(2048, 512, 4096, Duration.ofMillis(200))
+        .shippingTo(new DirectorySink(shipped));
+    List<AuditRecord> written;
+    try (AuditLog log = AuditLog.open(dir, SIGNER, ORIGIN, settings, Clock.systemUTC())) {
+      written = appendAll(log, 300);
+    }
+    List<Segments.Segment> local = Segments.list(dir);
+    List<Segments.Segment> copies = Segments.list(shipped);
+    assertThat(copies).as("every sealed segment, with its checkpoint").hasSize(local.size() - 1)
+        .allMatch(c -> Files.exists(c.checkpointFile()));
+    // Retention: the operator removes the shipped segments here; the live one stays.
+    for (Segments.Segment s : local.subList(0, local.size() - 1)) {
+      Files.delete(s.file());
+      Files.delete(s.checkpointFile());
+    }
+    NoteVerifier key = NoteVerifier.parse(SIGNER.verifierKey());
+    assertThat(AuditVerifier.verify(List.of(dir), key).problem()).as("the live directory alone is not the log")
+        .contains("missing");
+    AuditVerifier.Report both = AuditVerifier.verify(List.of(dir, shipped), key);
+    assertThat(both.problem()).isNull();
+    assertThat(both.records()).isEqualTo(300);
+    try (AuditLog log = AuditLog.open(dir, SIGNER, ORIGIN, settings, Clock.systemUTC())) {
+      assertThat(log.size()).isEqualTo(300);
+      assertThat(log.read(0, 300)).containsExactlyElementsOf(written);
+      assertThat(log.append(record("beta", 300)).get(10, TimeUnit.SECONDS).getSequence()).isEqualTo(300);
+    }
+  }
+
+  @Test
   void reopeningKeepsEveryRecordAndGoesOn() throws Exception {
     List<AuditRecord> first;
     try (AuditLog log = open(dir, 4096)) {

@@ -65,9 +65,18 @@ public final class AuditTrail implements AutoCloseable, ExecAudit, dev.paddock.r
    * start) when the log on disk is damaged or behind its own signed checkpoint.
    */
   public static AuditTrail open(Path dataDir, Clock clock) throws IOException {
+    return open(dataDir, null, clock);
+  }
+
+  /** As {@link #open(Path, Clock)}, shipping sealed segments to {@code shipTo} when it is not null. */
+  public static AuditTrail open(Path dataDir, Path shipTo, Clock clock) throws IOException {
     NoteSigner signer = signingKey(dataDir);
+    AuditLog.Settings settings = AuditLog.Settings.defaults();
+    if (shipTo != null) {
+      settings = settings.shippingTo(new dev.paddock.audit.log.DirectorySink(shipTo));
+    }
     try {
-      return new AuditTrail(AuditLog.open(dataDir.resolve(LOG_DIR), signer, signer.name(), AuditLog.Settings.defaults(), clock));
+      return new AuditTrail(AuditLog.open(dataDir.resolve(LOG_DIR), signer, signer.name(), settings, clock));
     } catch (AuditLogException e) {
       throw new IOException("the audit log in " + dataDir.resolve(LOG_DIR) + " cannot be used: " + e.getMessage()
           + " (the host will not run actions it cannot record; see `paddock audit verify`)", e);

@@ -56,6 +56,11 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--tls-key", description = "PEM private key (PKCS#8) of --tls-cert.")
   Path tlsKey;
 
+  @Option(names = "--audit-ship-to", paramLabel = "DIR",
+      description = "Copy every sealed audit segment and its checkpoint to DIR (another disk, a share), where they"
+          + " may be kept after being removed from the data directory. Default: none.")
+  Path auditShipTo;
+
   @Option(names = "--tls-client-ca", description = "PEM CA certificates: require client certificates signed by them (mutual TLS).")
   Path tlsClientCa;
 
@@ -75,7 +80,8 @@ final class ServeCommand implements Callable<Integer> {
     }
     TlsConfig tls = tlsCert == null ? null : new TlsConfig(tlsCert, tlsKey, tlsClientCa);
     HostConfig config = new HostConfig(new InetSocketAddress(bind, port), data, nsjailPath(nsjail),
-        sandboxUid, sandboxGid, cgroupRoot, SessionSettings.defaults(), tls).withPythonProtobuf(pythonProtobuf.toAbsolutePath());
+        sandboxUid, sandboxGid, cgroupRoot, SessionSettings.defaults(), tls).withPythonProtobuf(pythonProtobuf.toAbsolutePath())
+        .withAuditShipTo(auditShipTo == null ? null : auditShipTo.toAbsolutePath());
     RuntimeServer host;
     try {
       host = RuntimeServer.start(config, Clock.systemUTC());

@@ -20,6 +20,8 @@ import java.util.Objects;
  * @param pythonProtobuf the Python protobuf runtime (7.x) mounted into every jail for the Python
  *                   agent SDK, or null for none (then the SDK works only where the jail's python3
  *                   has one). scripts/setup installs one under .paddock/tools/python-protobuf.
+ * @param auditShipTo a second directory every sealed audit segment and its checkpoint are copied
+ *                   to (retention: the local copies may then be removed), or null for none
  */
 public record HostConfig(
     InetSocketAddress listen,
@@ -31,7 +33,8 @@ public record HostConfig(
     SessionSettings sessions,
     TlsConfig tls,
     Path init,
-    Path pythonProtobuf) {
+    Path pythonProtobuf,
+    Path auditShipTo) {
 
   public HostConfig {
     Objects.requireNonNull(listen, "listen");
@@ -44,12 +47,17 @@ public record HostConfig(
   /** A host without a Python protobuf runtime for its jails. */
   public HostConfig(InetSocketAddress listen, Path dataDir, Path nsjail, int sandboxUid, int sandboxGid,
       Path cgroupRoot, SessionSettings sessions, TlsConfig tls, Path init) {
-    this(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, null);
+    this(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, null, null);
   }
 
   /** The same host with {@code dir} as the jails' Python protobuf runtime. */
   public HostConfig withPythonProtobuf(Path dir) {
-    return new HostConfig(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, dir);
+    return new HostConfig(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, dir, auditShipTo);
+  }
+
+  /** The same host shipping each sealed audit segment (and its checkpoint) to {@code dir}. */
+  public HostConfig withAuditShipTo(Path dir) {
+    return new HostConfig(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, pythonProtobuf, dir);
   }
 
   /** A host with the packed paddock-init. */
