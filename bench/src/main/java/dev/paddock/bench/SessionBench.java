@@ -67,9 +67,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *       started from Java without any jail, for the cost of a process spawn on this machine;
  *   <li>(m) N idle sessions open at once: host heap growth, the jails' resident memory and the
  *       tenant cgroup's memory usage, per session.
+ *   <li>(e) (d) with the session layer's two exec audit records switched off for that call, so
+ *       what audit adds to an exec is measured beside it.
  * </ol>
  *
- * Each round runs (a), then the pause, then (b), (d), (c), (g), (p) in a freshly shuffled order, so drift
+ * Each round runs (a), then the pause, then (b), (d), (e), (c), (g), (p) in a freshly shuffled order, so drift
  * hits all of them alike. Needs root (cgroups) and nsjail. Exits 0 whether or not targets are met,
  * 1 if a probe fails (wrong exit or output), 2 on bad usage / not root / no nsjail.
  */
@@ -276,6 +278,7 @@ public final class SessionBench {
       long[] firstByte = new long[rounds];
       long[] unary = new long[rounds];
       long[] plain = new long[rounds];
+      long[] execUnaudited = new long[rounds];
       long[] cycle = new long[rounds];
       long[] cycleCreate = new long[rounds];
       long[] cycleExec = new long[rounds];
@@ -304,6 +307,20 @@ public final class SessionBench {
         execToStarted[round[0]] = t.started - t.sent;
         execStartedToResult[round[0]] = t.resulted - t.started;
         execJail[round[0]] = t.wallNanos();
+      });
+      // (e): the same exec with the session layer's two exec records (start, before the spawn; end,
+      // before the result) switched off for this one call, so what they cost is measured side by
+      // side. The audit interceptor still runs; Exec writes no record of its own there.
+      var execRunner = res.host.sessions().execRunner();
+      probes.add(() -> {
+        execRunner.audit(dev.paddock.runtime.session.ExecAudit.NONE);
+        try {
+          Timed t = client.execToEnd(live, "/bin/true");
+          checkOk(t.result, "Exec /bin/true in the live session, exec records off");
+          execUnaudited[round[0]] = t.end - t.sent;
+        } finally {
+          execRunner.audit(res.host.auditTrail());
+        }
       });
       probes.add(() -> {
         Timed t = client.execToEnd(live, "echo", "hi");
@@ -393,6 +410,8 @@ public final class SessionBench {
       rows.add(Row.latency("    d2: ExecStarted until ExecResult", stats(execStartedToResult, from), b, "", null, null));
       rows.add(Row.latency("    d3: in the host: Spawn sent until Exited (wall_time)", stats(execJail, from), b, "", null,
           null));
+      Stats e = stats(execUnaudited, from);
+      rows.add(Row.latency("(e) (d) with its two exec audit records off", e, b, "", null, null));
       rows.add(Row.latency("(c) first output byte of echo hi (gRPC)", stats(firstByte, from), b, "<= 2 ms",
           TARGET_FIRST_BYTE_MS, null));
       rows.add(Row.latency("(a) CreateSession + Exec /bin/true + Close", stats(cycle, from), b, "<= 5 ms, <= 0.3x",
@@ -412,6 +431,9 @@ public final class SessionBench {
       out.println();
       printTable(out, rows, o.iterations());
       out.println();
+      out.printf(Locale.ROOT, "audit on: exec p50 %.3f ms with its records, %.3f ms without: %+.1f%% (target: <= +10%%: %s)%n",
+          ms(d.p50()), ms(e.p50()), 100.0 * (d.p50() - e.p50()) / e.p50(),
+          d.p50() <= 1.10 * e.p50() ? "MET" : "MISSED");
       out.printf(Locale.ROOT, "latency rounds took %.1f s; load average before %s, after %s%n", roundsSeconds, loadBefore,
           loadAfter);
       out.printf(Locale.ROOT, "CPU while measuring (all %d cpus = 100%%): this JVM, its nsjail runs and its jails %.0f%%;"

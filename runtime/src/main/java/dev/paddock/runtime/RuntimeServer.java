@@ -147,6 +147,9 @@ public final class RuntimeServer implements AutoCloseable {
     sessions.onClose(s -> artifacts.deleteSession(s.id()));
     sessions.onClose(audit::sessionClosed);
     audit.configLoaded(config.tenantsFile());
+    audit.policiesLoaded(SessionManager.policies());
+    audit.keysInForce(tenants.keysInForce());
+    tenants.onKeysChanged(audit::keysChanged);
     tenants.onReload(() -> audit.configLoaded(config.tenantsFile()));
     tenants.onRefused(problems -> audit.configRefused(config.tenantsFile(), problems));
     ToolBroker broker = new ToolBroker(workspaces, artifacts, IpcLimits.DEFAULTS, clock);
@@ -229,6 +232,11 @@ public final class RuntimeServer implements AutoCloseable {
   /** The domain, for tests and the CLI. */
   public SessionManager sessions() {
     return sessions;
+  }
+
+  /** The host's audit trail: the session layer's {@link dev.paddock.runtime.session.ExecAudit}. */
+  public AuditTrail auditTrail() {
+    return audit;
   }
 
   public void awaitTermination() throws InterruptedException {

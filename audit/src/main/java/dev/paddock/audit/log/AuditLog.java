@@ -38,10 +38,12 @@ import org.slf4j.LoggerFactory;
  * fsynced, hashed into an RFC 6962 Merkle tree, with a signed checkpoint at least every second
  * while records arrive and at every segment's end.
  *
- * <p>One writer thread takes whatever has queued, writes it with one {@code write} and one
- * {@code fsync} (group commit), then completes every caller's future: a caller answers its own
- * client only after that. When a write fails the log stops accepting records (every later append
- * fails): the host must refuse actions rather than run them unrecorded.
+ * <p>Each caller numbers, serializes and leaf-hashes its own record (in parallel); one writer
+ * thread takes whatever has queued, puts it back in sequence order, writes it with one
+ * {@code write} and one {@code fsync} (group commit), adds it to the tree, then completes every
+ * caller's future: a caller answers its own client only after that. When a write fails the log
+ * stops accepting records (every later append fails): the host must refuse actions rather than run
+ * them unrecorded.
  *
  * <p>Opening recovers: every record is read back and re-hashed; a partly written end of the live
  * segment (a batch a crash cut before its fsync returned, so nobody was told it was written) is
@@ -93,6 +95,15 @@ public final class AuditLog implements AutoCloseable {
     t.setDaemon(true);
     return t;
   });
+  /**
+   * Signs and stores checkpoints, in order, off the writer's path: a checkpoint costs two fsyncs
+   * and a rename (about 2 ms here), which callers waiting on the writer need not wait for.
+   */
+  private final java.util.concurrent.ExecutorService checkpointer = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "paddock-audit-checkpointer");
+    t.setDaemon(true);
+    return t;
+  });
   private final java.util.Queue<Segments.Segment> unshipped = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
   // Guarded by "this": read by callers, changed by the writer thread.
@@ -101,14 +112,23 @@ public final class AuditLog implements AutoCloseable {
   private String latestCheckpoint;
   private Throwable broken;
 
+  /** Guards the numbering: sequences and times are handed out in one order, and not after a close. */
+  private final Object sequencer = new Object();
+  private long nextSequence;
+
   // The writer thread's own.
+  /** Records that arrived ahead of a sequence still being prepared by its caller. */
+  private final java.util.TreeMap<Long, Pending> early = new java.util.TreeMap<>();
+  private long nextToWrite;
   private FileChannel active;
   private long activeBytes;
   private long checkpointedSize;
   private long lastCheckpointNanos;
   private volatile boolean closing;
 
-  private record Pending(AuditRecord.Builder record, CompletableFuture<AuditRecord> done) {}
+  /** A record ready to write: numbered, serialized and leaf-hashed on its caller's thread. */
+  private record Pending(long sequence, AuditRecord record, byte[] payload, byte[] leafHash,
+      CompletableFuture<AuditRecord> done) {}
 
   /** A segment and a sparse index of where its records start. */
   private static final class SegmentIndex {
@@ -152,6 +172,8 @@ public final class AuditLog implements AutoCloseable {
     Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     AuditLog auditLog = new AuditLog(dir, signer, origin, settings, clock);
     AuditRecord tailCut = auditLog.recover();
+    auditLog.nextSequence = auditLog.tree.size();
+    auditLog.nextToWrite = auditLog.tree.size();
     auditLog.shipLeftovers();
     auditLog.lastCheckpointNanos = System.nanoTime();
     auditLog.writer.start();
@@ -168,17 +190,48 @@ public final class AuditLog implements AutoCloseable {
    */
   public CompletableFuture<AuditRecord> append(AuditRecord.Builder record) {
     CompletableFuture<AuditRecord> done = new CompletableFuture<>();
-    Throwable failure = brokenCause();
-    if (failure != null || closing) {
-      done.completeExceptionally(new AuditLogException("the audit log is not writing"
-          + (failure == null ? " (it is closed)" : ": " + failure.getMessage()), failure));
+    AuditRecord given = record.build();
+    AuditRecord unnumbered = given.getSequence() == 0 && !given.hasTime() ? given
+        : given.toBuilder().clearSequence().clearTime().build();
+    int bound = Records.numberedSizeBound(unnumbered);
+    if (bound > Segments.MAX_RECORD_BYTES) {
+      done.completeExceptionally(new IllegalArgumentException(
+          "an audit record of about " + bound + " bytes is over the limit of " + Segments.MAX_RECORD_BYTES));
       return done;
     }
-    try {
-      queue.put(new Pending(record.clone(), done));
-    } catch (InterruptedException e) {
+    long sequence;
+    long now;
+    synchronized (sequencer) {
+      Throwable failure = brokenCause();
+      if (failure != null || closing) {
+        done.completeExceptionally(new AuditLogException("the audit log is not writing"
+            + (failure == null ? " (it is closed)" : ": " + failure.getMessage()), failure));
+        return done;
+      }
+      sequence = nextSequence++;
+      now = clock.millis(); // under the lock: times never go back as sequences go up
+    }
+    // The work per record that parallelises runs here, on the caller's thread, not the writer's.
+    Timestamp time = Timestamp.newBuilder().setSeconds(Math.floorDiv(now, 1000))
+        .setNanos((int) Math.floorMod(now, 1000) * 1_000_000).build();
+    byte[] payload = Records.serializeNumbered(unnumbered, sequence, time);
+    AuditRecord numbered = unnumbered.toBuilder().setSequence(sequence).setTime(time).build();
+    Pending pending = new Pending(sequence, numbered, payload, Rfc6962.leafHash(payload), done);
+    // A numbered record must reach the writer (the log cannot skip a number): wait out interrupts.
+    boolean interrupted = false;
+    while (true) {
+      try {
+        queue.put(pending);
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
       Thread.currentThread().interrupt();
-      done.completeExceptionally(new AuditLogException("interrupted while the audit queue was full", e));
+    }
+    if (!writer.isAlive()) {
+      failLeftovers(); // the writer ended (closed or failed) while this record was on its way
     }
     return done;
   }
@@ -373,6 +426,15 @@ public final class AuditLog implements AutoCloseable {
             .putAttributes("problem", scan.problem()).build();
       }
       segments.add(index);
+      if (!live && !Files.exists(segment.checkpointFile())) {
+        // Sealed, and a stop came before the checkpointer stored its checkpoint: store it now.
+        try {
+          writeAtomically(segment.checkpointFile(),
+              signer.sign(new Checkpoint(origin, tree.size(), tree.root(tree.size()), List.of()).text()));
+        } catch (NoteException e) {
+          throw new IOException("signing the checkpoint of sealed segment " + segment.file().getFileName() + " failed", e);
+        }
+      }
     }
     checkAgainstLatestCheckpoint();
     Segments.Segment last = segments.isEmpty() ? null : segments.get(segments.size() - 1).segment;
@@ -424,27 +486,59 @@ public final class AuditLog implements AutoCloseable {
   // ---- writing ----
 
   private void writeLoop() {
+    List<Pending> drained = new ArrayList<>();
     List<Pending> batch = new ArrayList<>();
-    while (!closing || !queue.isEmpty()) {
+    while (true) {
       try {
-        Pending first = queue.poll(idleWaitNanos(), TimeUnit.NANOSECONDS);
+        Pending first = queue.poll(early.containsKey(nextToWrite) ? 0 : idleWaitNanos(), TimeUnit.NANOSECONDS);
         if (first != null) {
-          batch.add(first);
-          queue.drainTo(batch, settings.maxBatchRecords() - 1);
+          early.put(first.sequence(), first);
+          queue.drainTo(drained, settings.maxBatchRecords());
+          drained.forEach(p -> early.put(p.sequence(), p));
+          drained.clear();
+        }
+        if (brokenCause() != null && !early.isEmpty()) {
+          fail(brokenCause(), List.of()); // numbered before the failure, arrived after it
+        }
+        Pending next;
+        while (batch.size() < settings.maxBatchRecords() && (next = early.remove(nextToWrite)) != null) {
+          batch.add(next);
+          nextToWrite++;
+        }
+        if (!batch.isEmpty()) {
           writeBatch(batch);
           batch.clear();
         }
         maybeCheckpoint();
+        if (closing && queue.isEmpty() && early.isEmpty() && (brokenCause() != null || allNumberedWritten())) {
+          return;
+        }
       } catch (InterruptedException e) {
         if (!closing) {
           Thread.currentThread().interrupt();
           fail(new AuditLogException("the audit writer was interrupted"), batch);
           return;
         }
-      } catch (IOException | NoteException | RuntimeException e) {
+      } catch (IOException | RuntimeException e) {
         fail(e, batch);
         batch.clear();
       }
+    }
+  }
+
+  /** Fails whatever reached the queue after the writer ended: no caller waits for ever. */
+  private void failLeftovers() {
+    List<Pending> left = new ArrayList<>();
+    queue.drainTo(left);
+    Throwable cause = brokenCause();
+    AuditLogException failure = new AuditLogException("the audit log is not writing"
+        + (cause == null ? " (it is closed)" : ": " + cause.getMessage()), cause);
+    left.forEach(p -> p.done().completeExceptionally(failure));
+  }
+
+  private boolean allNumberedWritten() {
+    synchronized (sequencer) {
+      return nextToWrite >= nextSequence;
     }
   }
 
@@ -465,60 +559,37 @@ public final class AuditLog implements AutoCloseable {
     return Math.max(1_000_000L, Math.min(due, idle));
   }
 
-  private void writeBatch(List<Pending> batch) throws IOException, NoteException {
+  private void writeBatch(List<Pending> batch) throws IOException {
     if (brokenCause() != null) {
       fail(brokenCause(), batch);
       return;
     }
-    long next;
-    synchronized (this) {
-      next = tree.size();
-    }
-    long now = clock.millis();
-    Timestamp time = Timestamp.newBuilder().setSeconds(Math.floorDiv(now, 1000))
-        .setNanos((int) Math.floorMod(now, 1000) * 1_000_000).build();
-    List<byte[]> payloads = new ArrayList<>(batch.size());
-    List<AuditRecord> records = new ArrayList<>(batch.size());
-    List<Pending> accepted = new ArrayList<>(batch.size());
-    for (Pending pending : batch) {
-      AuditRecord record = pending.record().setSequence(next).setTime(time).build();
-      byte[] payload = Records.serialize(record);
-      if (payload.length > Segments.MAX_RECORD_BYTES) {
-        pending.done().completeExceptionally(new IllegalArgumentException(
-            "an audit record of " + payload.length + " bytes is over the limit of " + Segments.MAX_RECORD_BYTES));
-        continue;
-      }
-      next++;
-      payloads.add(payload);
-      records.add(record);
-      accepted.add(pending);
-    }
     // Written in runs that fit the live segment; a full segment is sealed between two runs.
     int from = 0;
-    while (from < payloads.size()) {
+    while (from < batch.size()) {
       if (activeBytes >= settings.segmentBytes() && activeBytes > Segments.HEADER_BYTES) {
         sealAndRoll();
       }
       int to = from;
       long bytes = 0;
       do {
-        bytes += Segments.FRAME_HEADER_BYTES + payloads.get(to).length;
+        bytes += Segments.FRAME_HEADER_BYTES + batch.get(to).payload().length;
         to++;
-      } while (to < payloads.size() && activeBytes + bytes + Segments.FRAME_HEADER_BYTES + payloads.get(to).length
+      } while (to < batch.size() && activeBytes + bytes + Segments.FRAME_HEADER_BYTES + batch.get(to).payload().length
           <= settings.segmentBytes());
-      writeRun(payloads.subList(from, to), (int) bytes);
+      writeRun(batch.subList(from, to), (int) bytes);
       for (int i = from; i < to; i++) {
-        accepted.get(i).done().complete(records.get(i));
+        batch.get(i).done().complete(batch.get(i).record());
       }
       from = to;
     }
   }
 
   /** Writes whole frames with one write and one fsync, then adds them to the tree and the index. */
-  private void writeRun(List<byte[]> payloads, int bytes) throws IOException {
+  private void writeRun(List<Pending> run, int bytes) throws IOException {
     ByteBuffer out = ByteBuffer.allocate(bytes);
-    for (byte[] payload : payloads) {
-      Segments.putFrame(out, payload);
+    for (Pending p : run) {
+      Segments.putFrame(out, p.payload());
     }
     out.flip();
     long start = activeBytes;
@@ -531,10 +602,10 @@ public final class AuditLog implements AutoCloseable {
     synchronized (this) {
       SegmentIndex index = segments.get(segments.size() - 1);
       long offset = start;
-      for (byte[] payload : payloads) {
-        tree.appendLeafHash(Rfc6962.leafHash(payload));
+      for (Pending p : run) {
+        tree.appendLeafHash(p.leafHash());
         index.add(offset);
-        offset += Segments.FRAME_HEADER_BYTES + payload.length;
+        offset += Segments.FRAME_HEADER_BYTES + p.payload().length;
       }
       size = tree.size();
     }
@@ -547,7 +618,7 @@ public final class AuditLog implements AutoCloseable {
     }
   }
 
-  private void maybeCheckpoint() throws IOException, NoteException {
+  private void maybeCheckpoint() {
     if (brokenCause() != null) {
       return;
     }
@@ -560,14 +631,34 @@ public final class AuditLog implements AutoCloseable {
     }
   }
 
-  /** Signs the tree as it is now; stores it as the latest, and beside {@code sealed} when given. */
-  private void writeCheckpoint(Segments.Segment sealed) throws IOException, NoteException {
+  /**
+   * Has the tree as it is now signed and stored as the latest checkpoint, and beside {@code sealed}
+   * when given, by the checkpointer; a failure there stops the log like a failed write.
+   */
+  private void writeCheckpoint(Segments.Segment sealed) {
     long size;
     byte[] root;
     synchronized (this) {
       size = tree.size();
       root = tree.root(size);
     }
+    checkpointedSize = size;
+    lastCheckpointNanos = System.nanoTime();
+    checkpointer.execute(() -> {
+      try {
+        storeCheckpoint(size, root, sealed);
+      } catch (IOException | NoteException | RuntimeException e) {
+        markBroken(e);
+        return;
+      }
+      if (sealed != null && settings.sink() != null) {
+        shipper.execute(() -> ship(sealed));
+      }
+    });
+  }
+
+  /** Signs a checkpoint of {@code size} records with {@code root}; stores it as the latest, and beside {@code sealed}. */
+  private void storeCheckpoint(long size, byte[] root, Segments.Segment sealed) throws IOException, NoteException {
     String note = signer.sign(new Checkpoint(origin, size, root, List.of()).text());
     if (sealed != null) {
       writeAtomically(sealed.checkpointFile(), note);
@@ -576,19 +667,14 @@ public final class AuditLog implements AutoCloseable {
     synchronized (this) {
       latestCheckpoint = note;
     }
-    checkpointedSize = size;
-    lastCheckpointNanos = System.nanoTime();
   }
 
-  private void sealAndRoll() throws IOException, NoteException {
+  private void sealAndRoll() throws IOException {
     active.force(true);
     Segments.Segment sealed = segments.get(segments.size() - 1).segment;
     writeCheckpoint(sealed);
     active.close();
     startSegment();
-    if (settings.sink() != null) {
-      shipper.execute(() -> ship(sealed));
-    }
   }
 
   /** Ships the sealed segments a stop left unshipped (sealed just before it, or a sink that was down). */
@@ -671,16 +757,22 @@ public final class AuditLog implements AutoCloseable {
     }
   }
 
-  private void fail(Throwable cause, List<Pending> batch) {
+  /** Stops the log: every append from now on fails. The first cause is kept and logged. */
+  private void markBroken(Throwable cause) {
     synchronized (this) {
       if (broken == null) {
         broken = cause;
         log.error("audit log: writing failed; every action needing a record is refused from now on", cause);
       }
     }
+  }
+
+  private void fail(Throwable cause, List<Pending> batch) {
+    markBroken(cause);
     AuditLogException failure = new AuditLogException("the audit record could not be written: " + cause.getMessage(), cause);
     batch.forEach(p -> p.done().completeExceptionally(failure));
-    List<Pending> waiting = new ArrayList<>();
+    List<Pending> waiting = new ArrayList<>(early.values());
+    early.clear();
     queue.drainTo(waiting);
     waiting.forEach(p -> p.done().completeExceptionally(failure));
   }
@@ -689,18 +781,28 @@ public final class AuditLog implements AutoCloseable {
   @Override
   public void close() {
     // No interrupt: it would close the FileChannel under a write. The writer polls every 100 ms.
-    closing = true;
+    synchronized (sequencer) {
+      closing = true;
+    }
     try {
       writer.join(10_000);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    if (!writer.isAlive()) {
+      failLeftovers();
+    }
+    if (brokenCause() == null && size() > checkpointedSize) {
+      writeCheckpoint(null);
+    }
+    checkpointer.shutdown();
     try {
-      if (brokenCause() == null && size() > checkpointedSize) {
-        writeCheckpoint(null);
-      }
-    } catch (IOException | NoteException e) {
-      log.error("audit log: the closing checkpoint could not be written", e);
+      checkpointer.awaitTermination(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (brokenCause() != null && !writer.isAlive()) {
+      log.error("audit log: closed after a failure; the last checkpoint may not cover every record", brokenCause());
     }
     try {
       if (active != null) {

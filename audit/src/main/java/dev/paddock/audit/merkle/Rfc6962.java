@@ -14,7 +14,9 @@ public final class Rfc6962 {
 
   private static final byte LEAF_PREFIX = 0x00;
   private static final byte NODE_PREFIX = 0x01;
-  private static final byte[] EMPTY_ROOT = sha256().digest();
+  /** One digest per thread: looking one up per hash cost about as much as the hash of a record. */
+  private static final ThreadLocal<MessageDigest> DIGESTS = ThreadLocal.withInitial(Rfc6962::newSha256);
+  private static final byte[] EMPTY_ROOT = newSha256().digest();
 
   private Rfc6962() {}
 
@@ -40,7 +42,12 @@ public final class Rfc6962 {
     return EMPTY_ROOT.clone();
   }
 
+  /** This thread's SHA-256, reset (each {@code digest()} call leaves it so). */
   private static MessageDigest sha256() {
+    return DIGESTS.get();
+  }
+
+  private static MessageDigest newSha256() {
     try {
       return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {

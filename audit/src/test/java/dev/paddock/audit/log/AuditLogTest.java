@@ -153,6 +153,24 @@ class AuditLogTest {
     assertThat(AuditVerifier.verify(List.of(dir), NoteVerifier.parse(SIGNER.verifierKey())).problem()).isNull();
   }
 
+  /** Checkpoints are stored off the writer's path: a stop can come between a seal and its checkpoint. */
+  @Test
+  void aSealedSegmentWhoseCheckpointWasNotStoredGetsItOnOpen() throws Exception {
+    try (AuditLog log = open(dir, 2048)) {
+      appendAll(log, 300);
+    }
+    List<Segments.Segment> segments = Segments.list(dir);
+    assertThat(segments).hasSizeGreaterThan(2);
+    Segments.Segment sealed = segments.get(1);
+    String stored = Files.readString(sealed.checkpointFile());
+    Files.delete(sealed.checkpointFile());
+    try (AuditLog log = open(dir, 2048)) {
+      assertThat(log.size()).isEqualTo(300);
+    }
+    assertThat(Files.readString(sealed.checkpointFile())).as("the same tree, so the same checkpoint").isEqualTo(stored);
+    assertThat(AuditVerifier.verify(List.of(dir), NoteVerifier.parse(SIGNER.verifierKey())).problem()).isNull();
+  }
+
   @Test
   void aTornTailIsCutReportedAndRecorded() throws Exception {
     try (AuditLog log = open(dir, 1 << 20)) {

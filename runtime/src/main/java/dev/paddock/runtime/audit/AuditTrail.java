@@ -228,6 +228,66 @@ public final class AuditTrail implements AutoCloseable, ExecAudit, dev.paddock.r
         .setTarget(file.getFileName().toString()).setOutcome("OK").putAttributes("sha256", digest));
   }
 
+  /**
+   * Records each policy a session may name, as the host loaded it: its name and version (the
+   * {@code policy_version} of records under it, before the session's own limits are added).
+   */
+  public void policiesLoaded(Map<String, dev.paddock.policy.SandboxPolicy> policies) {
+    new TreeMap<>(policies).forEach((name, policy) -> append(AuditRecord.newBuilder()
+        .setAction(AuditAction.AUDIT_ACTION_POLICY_LOADED).setActor("host").setTarget(name)
+        .setPolicyVersion(policyVersion(name, policy)).setOutcome("OK")));
+  }
+
+  /** Records every key in force when the host starts (change {@code in-force}). */
+  public void keysInForce(Map<String, Principal> keys) {
+    keysChanged(Map.of(), keys, "in-force");
+  }
+
+  /**
+   * Records each key that was added, removed (revoked, deleted, or its file unreadable), rotated
+   * (same id, another secret) or given other scopes: one record per key, under the key's tenant.
+   * {@code before} and {@code after} are {@link dev.paddock.runtime.tenant.TenantDirectory#keysInForce}
+   * maps; the secret's hash never leaves this method.
+   */
+  public void keysChanged(Map<String, Principal> before, Map<String, Principal> after) {
+    keysChanged(before, after, "added");
+  }
+
+  private void keysChanged(Map<String, Principal> before, Map<String, Principal> after, String addedAs) {
+    Map<String, Map.Entry<String, Principal>> was = byIdentity(before);
+    Map<String, Map.Entry<String, Principal>> now = byIdentity(after);
+    java.util.TreeSet<String> identities = new java.util.TreeSet<>(was.keySet());
+    identities.addAll(now.keySet());
+    for (String identity : identities) {
+      Map.Entry<String, Principal> old = was.get(identity);
+      Map.Entry<String, Principal> current = now.get(identity);
+      String change;
+      if (old == null) {
+        change = addedAs;
+      } else if (current == null) {
+        change = "removed";
+      } else if (!old.getKey().equals(current.getKey())) {
+        change = "rotated";
+      } else if (!old.getValue().scopes().equals(current.getValue().scopes())) {
+        change = "scopes-changed";
+      } else {
+        continue;
+      }
+      Principal key = (current == null ? old : current).getValue();
+      append(AuditRecord.newBuilder().setAction(AuditAction.AUDIT_ACTION_KEY_CHANGED).setActor("host")
+          .setTenant(key.tenantId()).setTarget(key.keyId()).setOutcome("OK").putAttributes("change", change)
+          .putAttributes("scopes", key.scopes().stream().map(dev.paddock.runtime.tenant.Scope::wireName)
+              .sorted().collect(java.util.stream.Collectors.joining(","))));
+    }
+  }
+
+  /** Keys by tenant and key id, each with what identifies its secret (the stored hash). */
+  private static Map<String, Map.Entry<String, Principal>> byIdentity(Map<String, Principal> keys) {
+    Map<String, Map.Entry<String, Principal>> out = new TreeMap<>();
+    keys.forEach((secretId, p) -> out.put(p.tenantId() + "\u0000" + p.keyId(), Map.entry(secretId, p)));
+    return out;
+  }
+
   /** IPC calls whose reply waits for their record: they change what the session holds. */
   private static final java.util.Set<dev.paddock.ipc.agent.v1.Envelope.BodyCase> CHANGES = java.util.EnumSet.of(
       dev.paddock.ipc.agent.v1.Envelope.BodyCase.ARTIFACT, dev.paddock.ipc.agent.v1.Envelope.BodyCase.WRITE_FILE,
@@ -286,8 +346,12 @@ public final class AuditTrail implements AutoCloseable, ExecAudit, dev.paddock.r
 
   /** The policy's name and the first 64 bits of the SHA-256 of its full definition. */
   static String policyVersion(Session session) {
-    return session.policyName() + "@sha256:"
-        + HexFormat.of().formatHex(sha256(session.policy().toString().getBytes(StandardCharsets.UTF_8)), 0, 8);
+    return policyVersion(session.policyName(), session.policy());
+  }
+
+  /** {@code name@sha256:} and the first 8 bytes (hex) of the SHA-256 of the policy as written out. */
+  static String policyVersion(String name, dev.paddock.policy.SandboxPolicy policy) {
+    return name + "@sha256:" + HexFormat.of().formatHex(sha256(policy.toString().getBytes(StandardCharsets.UTF_8)), 0, 8);
   }
 
   /** SHA-256 over argv, cwd and the environment (sorted), each length-prefixed; never stdin. */

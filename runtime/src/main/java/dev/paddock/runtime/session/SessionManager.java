@@ -71,6 +71,14 @@ public final class SessionManager {
     this.ready = new ReadyJails(starter, maker);
   }
 
+  /**
+   * The exec machinery. In-process tools only: the benchmark that measures what an exec's audit
+   * records cost swaps its {@code ExecAudit} between runs; the host sets it once, at start.
+   */
+  public ExecRunner execRunner() {
+    return execs;
+  }
+
   /** Creates a session: claims the tenant's ready jail, or starts one. */
   public Session create(Principal caller, SessionSpec spec) {
     Tenant tenant = tenant(caller);
@@ -100,7 +108,7 @@ public final class SessionManager {
         checkSessionLimit(tenant);
         session = new Session(claimed.id(), tenant.id(), claimed.jail(), workspace, settings.retainedExecs(), clock.instant(),
             spec.idleTimeout() == null ? settings.defaultIdleTimeout() : spec.idleTimeout(),
-            lifetime, policy, DEFAULT_POLICY, spec.labels(), spec.env());
+            lifetime, policy, spec.policy().isEmpty() ? DEFAULT_POLICY : spec.policy(), spec.labels(), spec.env());
         sessions.put(session.id(), session);
       }
     } catch (RuntimeException e) {
@@ -152,12 +160,15 @@ public final class SessionManager {
         .orElseThrow(() -> new PaddockException.Unauthenticated("the API key's tenant is not configured"));
   }
 
+  /** The policies a session may name, by name; the host records each as loaded when it starts. */
+  public static Map<String, SandboxPolicy> policies() {
+    return Map.of(DEFAULT_POLICY, DefaultPolicies.tool(), ISOLATED_POLICY, DefaultPolicies.isolated());
+  }
+
   private static SandboxPolicy resolvePolicy(String name) {
-    if (name.isEmpty() || name.equals(DEFAULT_POLICY)) {
-      return DefaultPolicies.tool();
-    }
-    if (name.equals(ISOLATED_POLICY)) {
-      return DefaultPolicies.isolated();
+    SandboxPolicy policy = policies().get(name.isEmpty() ? DEFAULT_POLICY : name);
+    if (policy != null) {
+      return policy;
     }
     throw new PaddockException.NotFound(ErrorReason.POLICY_NOT_FOUND, "policy not found", Map.of("policy", name));
   }

@@ -38,6 +38,8 @@ public final class TenantDirectory {
   private final java.util.List<Runnable> reloadListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final java.util.List<java.util.function.Consumer<String>> refusedListeners =
       new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final java.util.List<java.util.function.BiConsumer<Map<String, Principal>, Map<String, Principal>>> keyListeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
 
   /** Loads {@code file}; throws when it is missing or invalid, so the host refuses to start. */
   public TenantDirectory(Path file, Clock clock) throws IOException {
@@ -86,6 +88,45 @@ public final class TenantDirectory {
     reloadListeners.add(listener);
   }
 
+  /**
+   * Runs {@code listener} whenever the keys in force change, with those before and after (see
+   * {@link #keysInForce}): a change of the file that was taken, a refused change that still
+   * withdraws keys, a file that can no longer be read (no key works then).
+   */
+  public void onKeysChanged(java.util.function.BiConsumer<Map<String, Principal>, Map<String, Principal>> listener) {
+    keyListeners.add(listener);
+  }
+
+  /**
+   * The keys that authenticate now: API keys by the SHA-256 (hex) the file stores of them, client
+   * certificate subjects by their key id ({@code cert:} and the subject).
+   */
+  public Map<String, Principal> keysInForce() {
+    return keysOf(snapshot);
+  }
+
+  private static Map<String, Principal> keysOf(Snapshot s) {
+    Map<String, Principal> keys = new HashMap<>(s.byHash());
+    s.bySubject().values().forEach(p -> keys.put(p.keyId(), p));
+    return Map.copyOf(keys);
+  }
+
+  /** Puts {@code next} in force; tells the key listeners when the keys changed. */
+  private void replace(Snapshot next) {
+    Map<String, Principal> before = keysOf(snapshot);
+    snapshot = next;
+    Map<String, Principal> after = keysOf(next);
+    if (!before.equals(after)) {
+      keyListeners.forEach(l -> {
+        try {
+          l.accept(before, after);
+        } catch (RuntimeException e) {
+          log.error("a key-change listener failed", e);
+        }
+      });
+    }
+  }
+
   /** Runs {@code listener} after each change of the file that was refused, with the reason. */
   public void onRefused(java.util.function.Consumer<String> listener) {
     refusedListeners.add(listener);
@@ -124,7 +165,7 @@ public final class TenantDirectory {
       if (!snapshot.byHash().isEmpty()) {
         log.error("tenants file {} cannot be read ({}); refusing every key until it can", file, e.getClass().getSimpleName());
       }
-      snapshot = new Snapshot(Map.of(), snapshot.tenants(), snapshot.host(), null, Map.of());
+      replace(new Snapshot(Map.of(), snapshot.tenants(), snapshot.host(), null, Map.of()));
       refused = null;
       return snapshot;
     }
@@ -132,7 +173,7 @@ public final class TenantDirectory {
       return snapshot;
     }
     try {
-      snapshot = load();
+      replace(load());
       refused = null;
       log.info("tenants file reloaded: {} tenants", snapshot.tenants().size());
       reloadListeners.forEach(l -> {
@@ -144,7 +185,7 @@ public final class TenantDirectory {
       });
     } catch (IOException | RuntimeException e) {
       refused = mtime;
-      snapshot = withoutWithdrawnKeys(snapshot);
+      replace(withoutWithdrawnKeys(snapshot));
       log.error("tenants file change refused; the last good one stays in force (but for keys it revokes or"
           + " removes). {}", e.getMessage());
       String why = e.getMessage();

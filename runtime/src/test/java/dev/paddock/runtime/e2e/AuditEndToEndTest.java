@@ -220,6 +220,56 @@ class AuditEndToEndTest extends SharedHostTest {
   }
 
   @Test
+  void policyLoadsAndKeyChangesAreRecordedWithoutTheSecret() throws Exception {
+    List<AuditRecord> atStart = records();
+    assertThat(atStart).filteredOn(r -> r.getAction() == AuditAction.AUDIT_ACTION_POLICY_LOADED)
+        .extracting(AuditRecord::getTarget).containsExactlyInAnyOrder("default", "isolated");
+    assertThat(atStart).filteredOn(r -> r.getAction() == AuditAction.AUDIT_ACTION_POLICY_LOADED)
+        .allMatch(r -> r.getPolicyVersion().startsWith(r.getTarget() + "@sha256:"));
+    assertThat(atStart).filteredOn(r -> r.getAction() == AuditAction.AUDIT_ACTION_KEY_CHANGED)
+        .filteredOn(r -> r.getAttributesMap().get("change").equals("in-force"))
+        .extracting(AuditRecord::getTenant).contains("alpha", "beta");
+
+    // A session under the isolated policy is recorded under that policy's name.
+    String isolated = sessions("t-isolated").createSession(CreateSessionRequest.newBuilder().setPolicy("isolated").build())
+        .getSessionId();
+    assertThat(records()).filteredOn(r -> r.getRequestId().equals("t-isolated")).singleElement()
+        .satisfies(r -> assertThat(r.getTarget()).isEqualTo(isolated));
+    host.exec(host.alphaKey, isolated, "true");
+    assertThat(records()).filteredOn(r -> r.getAction() == AuditAction.AUDIT_ACTION_EXEC_STARTED
+        && r.getAttributesMap().get("session").equals(isolated)).singleElement()
+        .satisfies(r -> assertThat(r.getPolicyVersion()).startsWith("isolated@sha256:"));
+
+    dev.paddock.runtime.tenant.TenantAdmin admin = new dev.paddock.runtime.tenant.TenantAdmin(
+        host.dataDir.resolve("tenants.yaml"), java.time.Clock.systemUTC());
+    var added = admin.rotateKey("alpha", "audit-key-test");
+    AuditRecord addedRecord = awaitKeyChange(added.keyId(), "added");
+    assertThat(addedRecord.getTenant()).isEqualTo("alpha");
+    assertThat(addedRecord.getActor()).isEqualTo("host");
+    String secretHash = dev.paddock.runtime.tenant.ApiKeys.sha256Hex(added.key());
+    assertThat(addedRecord.toString()).doesNotContain(added.key()).doesNotContain(secretHash);
+    assertThat(admin.revokeKey("alpha", added.keyId())).isTrue();
+    awaitKeyChange(added.keyId(), "removed");
+  }
+
+  /** The KEY_CHANGED record of {@code keyId} with {@code change}; calls keep the host noticing the file. */
+  private AuditRecord awaitKeyChange(String keyId, String change) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    while (System.nanoTime() < deadline) {
+      // Authenticating re-reads a changed tenants file (twice a second at most).
+      AuditServiceGrpc.newBlockingStub(host.channel(host.betaKey, null)).getCheckpoint(GetCheckpointRequest.getDefaultInstance());
+      for (AuditRecord r : records()) {
+        if (r.getAction() == AuditAction.AUDIT_ACTION_KEY_CHANGED && r.getTarget().equals(keyId)
+            && change.equals(r.getAttributesMap().get("change"))) {
+          return r;
+        }
+      }
+      Thread.sleep(300);
+    }
+    throw new AssertionError("no KEY_CHANGED " + change + " record of " + keyId);
+  }
+
+  @Test
   void aStalledReaderDoesNotHoldUpTheLog() throws Exception {
     // A follower that never reads: its stream fills gRPC's window and then waits, alone.
     io.grpc.ClientCall<StreamAuditRecordsRequest, AuditRecord> stalled = host.channel(host.alphaKey, null)
