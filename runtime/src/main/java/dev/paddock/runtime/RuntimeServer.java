@@ -100,7 +100,7 @@ public final class RuntimeServer implements AutoCloseable {
       throws IOException {
     TenantDirectory tenants = new TenantDirectory(config.tenantsFile(), clock);
     // Before anything can act: a host that cannot record does not serve (fail closed).
-    AuditTrail audit = AuditTrail.open(config.dataDir(), config.auditShipTo(), clock);
+    AuditTrail audit = AuditTrail.open(config.dataDir(), config.auditShipTo(), config.auditSigningKey(), clock);
     try {
       return start(config, clock, lock, sdks, tenants, audit);
     } catch (IOException | RuntimeException e) {

@@ -70,7 +70,17 @@ public final class AuditTrail implements AutoCloseable, ExecAudit, dev.paddock.r
 
   /** As {@link #open(Path, Clock)}, shipping sealed segments to {@code shipTo} when it is not null. */
   public static AuditTrail open(Path dataDir, Path shipTo, Clock clock) throws IOException {
-    NoteSigner signer = signingKey(dataDir);
+    return open(dataDir, shipTo, null, clock);
+  }
+
+  /**
+   * As {@link #open(Path, Path, Clock)}, signing with the key in {@code signingKeyFile} when it is
+   * not null: a signed-note private key, readable by its owner only. A log already signed by
+   * another key does not open with it (its latest checkpoint no longer verifies).
+   */
+  public static AuditTrail open(Path dataDir, Path shipTo, Path signingKeyFile, Clock clock) throws IOException {
+    NoteSigner signer = signingKeyFile == null ? signingKey(dataDir) : readSigningKey(signingKeyFile);
+    Files.writeString(dataDir.resolve(VERIFIER_KEY_FILE), signer.verifierKey() + "\n", StandardCharsets.UTF_8);
     AuditLog.Settings settings = AuditLog.Settings.defaults();
     if (shipTo != null) {
       settings = settings.shippingTo(new dev.paddock.audit.log.DirectorySink(shipTo));
@@ -101,7 +111,40 @@ public final class AuditTrail implements AutoCloseable, ExecAudit, dev.paddock.r
       Files.move(temp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
       log.info("audit log: made a new signing key; its verifier key is in {}", dataDir.resolve(VERIFIER_KEY_FILE));
     }
-    Files.writeString(dataDir.resolve(VERIFIER_KEY_FILE), signer.verifierKey() + "\n", StandardCharsets.UTF_8);
+    return signer;
+  }
+
+  /** The operator's signing key; refused when others may read it or it is not a signing key. */
+  static NoteSigner readSigningKey(Path file) throws IOException {
+    java.util.Set<java.nio.file.attribute.PosixFilePermission> mode = Files.getPosixFilePermissions(file);
+    mode.retainAll(java.util.EnumSet.of(java.nio.file.attribute.PosixFilePermission.GROUP_READ,
+        java.nio.file.attribute.PosixFilePermission.GROUP_WRITE, java.nio.file.attribute.PosixFilePermission.OTHERS_READ,
+        java.nio.file.attribute.PosixFilePermission.OTHERS_WRITE));
+    if (!mode.isEmpty()) {
+      throw new IOException("the audit signing key " + file + " may be read or changed by others (" + mode
+          + "); make it readable by its owner only (chmod 600)");
+    }
+    try {
+      return NoteSigner.parse(Files.readString(file, StandardCharsets.UTF_8));
+    } catch (NoteException e) {
+      // The parser's message names what is wrong with the file, never its content.
+      throw new IOException("the audit signing key " + file + " is not a signed-note signing key: " + e.getMessage());
+    }
+  }
+
+  /**
+   * Writes a new signing key named {@code name} to {@code file} (created 0600; never over an
+   * existing file) and returns it.
+   */
+  public static NoteSigner newSigningKey(String name, Path file) throws IOException {
+    NoteSigner signer;
+    try {
+      signer = NoteSigner.generate(name, new SecureRandom());
+    } catch (IllegalArgumentException e) {
+      throw new IOException("\"" + name + "\" cannot name a key: " + e.getMessage());
+    }
+    Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    Files.writeString(file, signer.signerKey() + "\n", StandardCharsets.UTF_8);
     return signer;
   }
 

@@ -32,7 +32,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "audit", mixinStandardHelpOptions = true,
     description = "Reads the audit log, prints its signed checkpoint and proofs, and verifies it offline.",
     subcommands = {AuditCommand.Tail.class, AuditCommand.Verify.class, AuditCommand.CheckpointCommand.class,
-        AuditCommand.Prove.class, AuditCommand.PublicKey.class})
+        AuditCommand.Prove.class, AuditCommand.PublicKey.class, AuditCommand.NewKey.class})
 final class AuditCommand implements Runnable {
   @Override
   public void run() {
@@ -107,6 +107,33 @@ final class AuditCommand implements Runnable {
     int run(Client client) {
       System.out.println(client.audit().getCheckpoint(GetCheckpointRequest.getDefaultInstance()).getVerifierKey());
       return 0;
+    }
+  }
+
+  /** {@code paddock audit new-key}. */
+  @Command(name = "new-key", mixinStandardHelpOptions = true,
+      description = {"Makes an Ed25519 signing key for the audit log (for paddock serve --audit-signing-key), writes it",
+          "to FILE readable by its owner only, and prints its verifier key (what auditors give paddock audit verify)."})
+  static final class NewKey implements Callable<Integer> {
+    @Option(names = "--name", required = true, paramLabel = "NAME",
+        description = "The key's name, which is the log's origin in every checkpoint, e.g. audit.example.com/paddock.")
+    String name;
+
+    @Option(names = "--out", required = true, paramLabel = "FILE", description = "Where the signing key goes (must not exist).")
+    Path out;
+
+    @Override
+    public Integer call() {
+      try {
+        System.out.println(AuditTrail.newSigningKey(name, out).verifierKey());
+        return 0;
+      } catch (java.nio.file.FileAlreadyExistsException e) {
+        System.err.println("paddock audit new-key: " + out + " exists; it is never overwritten");
+        return 2;
+      } catch (IOException e) {
+        System.err.println("paddock audit new-key: " + e.getMessage());
+        return 2;
+      }
     }
   }
 

@@ -61,6 +61,11 @@ final class ServeCommand implements Callable<Integer> {
           + " may be kept after being removed from the data directory. Default: none.")
   Path auditShipTo;
 
+  @Option(names = "--audit-signing-key", paramLabel = "FILE",
+      description = "Sign audit checkpoints with this Ed25519 key (a signed-note private key, mode 0600; make one with"
+          + " paddock audit new-key). Default: <data-dir>/audit-signing.key, made on first start.")
+  Path auditSigningKey;
+
   @Option(names = "--tls-client-ca", description = "PEM CA certificates: require client certificates signed by them (mutual TLS).")
   Path tlsClientCa;
 
@@ -81,7 +86,8 @@ final class ServeCommand implements Callable<Integer> {
     TlsConfig tls = tlsCert == null ? null : new TlsConfig(tlsCert, tlsKey, tlsClientCa);
     HostConfig config = new HostConfig(new InetSocketAddress(bind, port), data, nsjailPath(nsjail),
         sandboxUid, sandboxGid, cgroupRoot, SessionSettings.defaults(), tls).withPythonProtobuf(pythonProtobuf.toAbsolutePath())
-        .withAuditShipTo(auditShipTo == null ? null : auditShipTo.toAbsolutePath());
+        .withAuditShipTo(auditShipTo == null ? null : auditShipTo.toAbsolutePath())
+        .withAuditSigningKey(auditSigningKey == null ? null : auditSigningKey.toAbsolutePath());
     RuntimeServer host;
     try {
       host = RuntimeServer.start(config, Clock.systemUTC());

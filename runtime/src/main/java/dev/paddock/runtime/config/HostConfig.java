@@ -22,6 +22,9 @@ import java.util.Objects;
  *                   has one). scripts/setup installs one under .paddock/tools/python-protobuf.
  * @param auditShipTo a second directory every sealed audit segment and its checkpoint are copied
  *                   to (retention: the local copies may then be removed), or null for none
+ * @param auditSigningKey the audit log's Ed25519 signing key (a signed-note private key file, mode
+ *                   0600 or stricter, e.g. made by {@code paddock audit new-key}), or null for the
+ *                   data directory's own, made on first start
  */
 public record HostConfig(
     InetSocketAddress listen,
@@ -34,7 +37,8 @@ public record HostConfig(
     TlsConfig tls,
     Path init,
     Path pythonProtobuf,
-    Path auditShipTo) {
+    Path auditShipTo,
+    Path auditSigningKey) {
 
   public HostConfig {
     Objects.requireNonNull(listen, "listen");
@@ -47,17 +51,25 @@ public record HostConfig(
   /** A host without a Python protobuf runtime for its jails. */
   public HostConfig(InetSocketAddress listen, Path dataDir, Path nsjail, int sandboxUid, int sandboxGid,
       Path cgroupRoot, SessionSettings sessions, TlsConfig tls, Path init) {
-    this(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, null, null);
+    this(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, null, null, null);
   }
 
   /** The same host with {@code dir} as the jails' Python protobuf runtime. */
   public HostConfig withPythonProtobuf(Path dir) {
-    return new HostConfig(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, dir, auditShipTo);
+    return new HostConfig(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, dir, auditShipTo,
+        auditSigningKey);
   }
 
   /** The same host shipping each sealed audit segment (and its checkpoint) to {@code dir}. */
   public HostConfig withAuditShipTo(Path dir) {
-    return new HostConfig(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, pythonProtobuf, dir);
+    return new HostConfig(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, pythonProtobuf, dir,
+        auditSigningKey);
+  }
+
+  /** The same host signing its audit checkpoints with the key in {@code file}. */
+  public HostConfig withAuditSigningKey(Path file) {
+    return new HostConfig(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, pythonProtobuf,
+        auditShipTo, file);
   }
 
   /** A host with the packed paddock-init. */

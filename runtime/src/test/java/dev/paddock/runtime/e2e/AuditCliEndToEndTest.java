@@ -5,10 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.paddock.audit.merkle.MerkleProofs;
-import dev.paddock.runtime.cli.PaddockCli;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import dev.paddock.runtime.e2e.CliCapture.Cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,22 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** {@code paddock audit} against a real host, and {@code paddock audit verify} on its files. */
 class AuditCliEndToEndTest extends SharedHostTest {
-  record Cli(int exit, String out, String err) {}
-
   private Cli cli(String... args) {
-    PrintStream stdout = System.out;
-    PrintStream stderr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int exit = PaddockCli.commandLine().execute(args);
-      return new Cli(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(stdout);
-      System.setErr(stderr);
-    }
+    return CliCapture.run(args);
   }
 
   private Cli client(String... args) {
@@ -70,6 +53,14 @@ class AuditCliEndToEndTest extends SharedHostTest {
     assertThat(publicKey).isEqualTo(Files.readString(host.dataDir.resolve("audit-verifier.key")).strip())
         .matches("[^+\\s]+\\+[0-9a-f]{8}\\+[A-Za-z0-9+/=]+");
     assertThat(cli("audit", "public-key", "--data-dir", host.dataDir.toString()).out().strip()).isEqualTo(publicKey);
+
+    // new-key: a key file of the operator's own (never over an existing one), its verifier key printed.
+    Path keyFile = temp.resolve("own.key");
+    Cli made = cli("audit", "new-key", "--name", "audit.example.com/paddock", "--out", keyFile.toString());
+    assertThat(made.exit()).isZero();
+    assertThat(made.out().strip()).startsWith("audit.example.com/paddock+");
+    assertThat(dev.paddock.audit.note.NoteSigner.parse(Files.readString(keyFile)).verifierKey()).isEqualTo(made.out().strip());
+    assertThat(cli("audit", "new-key", "--name", "x/y", "--out", keyFile.toString()).exit()).isEqualTo(2);
     assertThat(note).isEqualTo(Files.readString(host.dataDir.resolve("audit/checkpoint")));
 
     // An inclusion proof of the first exec's start, as JSON, checks out against the checkpoint's root.

@@ -2,40 +2,22 @@ package dev.paddock.runtime.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.paddock.runtime.cli.PaddockCli;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import dev.paddock.runtime.e2e.CliCapture.Cli;
 import org.junit.jupiter.api.Test;
 
 /** {@code paddock exec} against a real host: streams, exit codes, and the documented special codes. */
 class CliEndToEndTest extends SharedHostTest {
-  record Cli(int exit, String out, String err) {}
-
   private Cli run(String key, String... command) {
-    PrintStream stdout = System.out;
-    PrintStream stderr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      // --no-stdin: this JVM's stdin is surefire's command pipe, which must not be forwarded.
-      String[] args = new String[command.length + 7];
-      args[0] = "exec";
-      args[1] = "--server";
-      args[2] = "127.0.0.1:" + host.port();
-      args[3] = "--api-key";
-      args[4] = key;
-      args[5] = "--time-limit=1500ms";
-      args[6] = "--no-stdin";
-      System.arraycopy(command, 0, args, 7, command.length);
-      int exit = PaddockCli.commandLine().execute(args);
-      return new Cli(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(stdout);
-      System.setErr(stderr);
-    }
+    String[] args = new String[command.length + 7];
+    args[0] = "exec";
+    args[1] = "--server";
+    args[2] = "127.0.0.1:" + host.port();
+    args[3] = "--api-key";
+    args[4] = key;
+    args[5] = "--time-limit=1500ms";
+    args[6] = "--no-stdin"; // this JVM's stdin is surefire's command pipe, which must not be forwarded
+    System.arraycopy(command, 0, args, 7, command.length);
+    return CliCapture.run(args);
   }
 
   @Test
