@@ -11,6 +11,7 @@ import dev.paddock.audit.note.NoteVerifier;
 import dev.paddock.ipc.v1.AuditAction;
 import dev.paddock.ipc.v1.AuditRecord;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -29,6 +30,8 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -116,11 +119,21 @@ public final class AuditLog implements AutoCloseable {
   private final Object sequencer = new Object();
   private long nextSequence;
 
-  // The writer thread's own.
+  /**
+   * Held by whoever writes: a caller whose record is alone in the queue (it writes it itself), or
+   * the writer thread (it batches under load, rolls full segments, has checkpoints signed when due,
+   * and writes what a caller left).
+   */
+  private final ReentrantLock writeLock = new ReentrantLock();
+  /** Set before the writer is unparked: there is work it must look at. */
+  private volatile boolean writerSignalled;
+
+  // Guarded by writeLock.
   /** Records that arrived ahead of a sequence still being prepared by its caller. */
   private final java.util.TreeMap<Long, Pending> early = new java.util.TreeMap<>();
   private long nextToWrite;
-  private FileChannel active;
+  /** The live segment. RandomAccessFile, not FileChannel: an interrupted caller cannot close it. */
+  private RandomAccessFile active;
   private long activeBytes;
   private long checkpointedSize;
   private long lastCheckpointNanos;
@@ -230,6 +243,7 @@ public final class AuditLog implements AutoCloseable {
     if (interrupted) {
       Thread.currentThread().interrupt();
     }
+    lead();
     if (!writer.isAlive()) {
       failLeftovers(); // the writer ended (closed or failed) while this record was on its way
     }
@@ -441,8 +455,9 @@ public final class AuditLog implements AutoCloseable {
     if (last == null || Files.exists(last.checkpointFile())) {
       startSegment(); // none yet, or the last was sealed just before a stop
     } else {
-      active = FileChannel.open(last.file(), StandardOpenOption.WRITE, StandardOpenOption.APPEND);
-      activeBytes = active.size();
+      active = new RandomAccessFile(last.file().toFile(), "rw");
+      activeBytes = active.length();
+      active.seek(activeBytes);
     }
     return tailCut;
   }
@@ -484,46 +499,129 @@ public final class AuditLog implements AutoCloseable {
   }
 
   // ---- writing ----
+  // A caller queues its record, then either writes it itself (alone, lock free) or unparks the
+  // writer; a caller that wrote and finds more queued unparks it too. The writer looks at the queue
+  // after each turn and before it parks, so no record waits for its 100 ms sweep.
 
-  private void writeLoop() {
-    List<Pending> drained = new ArrayList<>();
-    List<Pending> batch = new ArrayList<>();
-    while (true) {
-      try {
-        Pending first = queue.poll(early.containsKey(nextToWrite) ? 0 : idleWaitNanos(), TimeUnit.NANOSECONDS);
-        if (first != null) {
-          early.put(first.sequence(), first);
-          queue.drainTo(drained, settings.maxBatchRecords());
-          drained.forEach(p -> early.put(p.sequence(), p));
-          drained.clear();
+  /** What a turn at the lock did, reported to callers and listeners after the lock is let go. */
+  private static final class Turn {
+    final List<Pending> written = new ArrayList<>();
+    final List<Pending> failed = new ArrayList<>();
+    Throwable failure;
+    long size = -1;
+
+    void report(List<LongConsumer> listeners) {
+      written.forEach(p -> p.done().complete(p.record()));
+      if (!failed.isEmpty()) {
+        AuditLogException e = new AuditLogException("the audit record could not be written: " + failure.getMessage(), failure);
+        failed.forEach(p -> p.done().completeExceptionally(e));
+      }
+      if (size >= 0) {
+        for (LongConsumer listener : listeners) {
+          try {
+            listener.accept(size);
+          } catch (RuntimeException e) {
+            log.warn("audit log: a listener failed", e);
+          }
         }
-        if (brokenCause() != null && !early.isEmpty()) {
-          fail(brokenCause(), List.of()); // numbered before the failure, arrived after it
-        }
-        Pending next;
-        while (batch.size() < settings.maxBatchRecords() && (next = early.remove(nextToWrite)) != null) {
-          batch.add(next);
-          nextToWrite++;
-        }
-        if (!batch.isEmpty()) {
-          writeBatch(batch);
-          batch.clear();
-        }
-        maybeCheckpoint();
-        if (closing && queue.isEmpty() && early.isEmpty() && (brokenCause() != null || allNumberedWritten())) {
-          return;
-        }
-      } catch (InterruptedException e) {
-        if (!closing) {
-          Thread.currentThread().interrupt();
-          fail(new AuditLogException("the audit writer was interrupted"), batch);
-          return;
-        }
-      } catch (IOException | RuntimeException e) {
-        fail(e, batch);
-        batch.clear();
       }
     }
+  }
+
+  /**
+   * Called by a caller once its record is queued. A record alone in the queue, with nobody writing,
+   * is written here and now: no hand-off to the writer thread and back, so it costs about its
+   * fsync. Anything else wakes the writer, which batches (a caller writing under load would stall
+   * its own next call for an fsync).
+   */
+  private void lead() {
+    if (queue.size() == 1 && !writeLock.isHeldByCurrentThread() && writeLock.tryLock()) {
+      Turn done;
+      try {
+        done = writeQueued(false);
+      } finally {
+        writeLock.unlock();
+      }
+      done.report(listeners);
+      if (queue.isEmpty()) {
+        return;
+      }
+    }
+    wakeWriter();
+  }
+
+  private void wakeWriter() {
+    writerSignalled = true;
+    LockSupport.unpark(writer);
+  }
+
+  private void writeLoop() {
+    while (true) {
+      Turn done;
+      boolean finished;
+      long wait;
+      writeLock.lock();
+      try {
+        done = writeQueued(true);
+        maybeCheckpoint();
+        finished = closing && queue.isEmpty() && early.isEmpty() && (brokenCause() != null || allNumberedWritten());
+        wait = idleWaitNanos();
+      } finally {
+        writeLock.unlock();
+      }
+      done.report(listeners);
+      if (finished) {
+        return;
+      }
+      // A record queued after this look unparks it (or already has: the permit is kept).
+      if (queue.isEmpty() && !writerSignalled && !closing) {
+        LockSupport.parkNanos(this, wait);
+      }
+      writerSignalled = false;
+      if (Thread.interrupted()) {
+        log.warn("audit log: the writer was interrupted; it goes on (close the log to stop it)");
+      }
+    }
+  }
+
+  /**
+   * Under writeLock: moves the queue into sequence order and writes the records that are next, one
+   * write and one fsync per run. Only the writer ({@code mayRoll}) seals a full segment; a caller
+   * leaves the records that do not fit to it.
+   */
+  private Turn writeQueued(boolean mayRoll) {
+    Turn turn = new Turn();
+    List<Pending> drained = new ArrayList<>();
+    queue.drainTo(drained, settings.maxBatchRecords());
+    drained.forEach(p -> early.put(p.sequence(), p));
+    if (brokenCause() != null) {
+      failAll(brokenCause(), List.of(), turn); // numbered before the failure, arrived after it
+      return turn;
+    }
+    List<Pending> batch = new ArrayList<>();
+    Pending next;
+    while (batch.size() < settings.maxBatchRecords() && (next = early.remove(nextToWrite)) != null) {
+      batch.add(next);
+      nextToWrite++;
+    }
+    try {
+      writeBatch(batch, mayRoll, turn);
+    } catch (IOException | NoteException | RuntimeException e) {
+      List<Pending> unwritten = new ArrayList<>(batch);
+      unwritten.removeAll(turn.written);
+      failAll(e, unwritten, turn);
+    }
+    return turn;
+  }
+
+  /** Fails {@code batch}, every record waiting and every record queued; the log stops. */
+  private void failAll(Throwable cause, List<Pending> batch, Turn turn) {
+    markBroken(cause);
+    turn.failure = cause;
+    turn.failed.addAll(batch);
+    turn.failed.addAll(early.values());
+    early.clear();
+    queue.drainTo(turn.failed);
   }
 
   /** Fails whatever reached the queue after the writer ended: no caller waits for ever. */
@@ -559,15 +657,19 @@ public final class AuditLog implements AutoCloseable {
     return Math.max(1_000_000L, Math.min(due, idle));
   }
 
-  private void writeBatch(List<Pending> batch) throws IOException {
-    if (brokenCause() != null) {
-      fail(brokenCause(), batch);
-      return;
-    }
+  private void writeBatch(List<Pending> batch, boolean mayRoll, Turn turn) throws IOException, NoteException {
     // Written in runs that fit the live segment; a full segment is sealed between two runs.
     int from = 0;
     while (from < batch.size()) {
       if (activeBytes >= settings.segmentBytes() && activeBytes > Segments.HEADER_BYTES) {
+        if (!mayRoll) {
+          for (Pending p : batch.subList(from, batch.size())) {
+            early.put(p.sequence(), p);
+          }
+          nextToWrite = batch.get(from).sequence();
+          wakeWriter(); // it seals the full segment and writes these
+          return;
+        }
         sealAndRoll();
       }
       int to = from;
@@ -577,26 +679,21 @@ public final class AuditLog implements AutoCloseable {
         to++;
       } while (to < batch.size() && activeBytes + bytes + Segments.FRAME_HEADER_BYTES + batch.get(to).payload().length
           <= settings.segmentBytes());
-      writeRun(batch.subList(from, to), (int) bytes);
-      for (int i = from; i < to; i++) {
-        batch.get(i).done().complete(batch.get(i).record());
-      }
+      turn.size = writeRun(batch.subList(from, to), (int) bytes);
+      turn.written.addAll(batch.subList(from, to));
       from = to;
     }
   }
 
   /** Writes whole frames with one write and one fsync, then adds them to the tree and the index. */
-  private void writeRun(List<Pending> run, int bytes) throws IOException {
+  private long writeRun(List<Pending> run, int bytes) throws IOException {
     ByteBuffer out = ByteBuffer.allocate(bytes);
     for (Pending p : run) {
       Segments.putFrame(out, p.payload());
     }
-    out.flip();
     long start = activeBytes;
-    while (out.hasRemaining()) {
-      active.write(out);
-    }
-    active.force(false);
+    active.write(out.array(), 0, bytes);
+    active.getFD().sync();
     activeBytes += bytes;
     long size;
     synchronized (this) {
@@ -609,13 +706,7 @@ public final class AuditLog implements AutoCloseable {
       }
       size = tree.size();
     }
-    for (LongConsumer listener : listeners) {
-      try {
-        listener.accept(size);
-      } catch (RuntimeException e) {
-        log.warn("audit log: a listener failed", e);
-      }
-    }
+    return size;
   }
 
   private void maybeCheckpoint() {
@@ -670,7 +761,7 @@ public final class AuditLog implements AutoCloseable {
   }
 
   private void sealAndRoll() throws IOException {
-    active.force(true);
+    active.getFD().sync();
     Segments.Segment sealed = segments.get(segments.size() - 1).segment;
     writeCheckpoint(sealed);
     active.close();
@@ -718,18 +809,18 @@ public final class AuditLog implements AutoCloseable {
       first = tree.size();
     }
     Path file = dir.resolve(Segments.fileName(first));
-    FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-        StandardOpenOption.APPEND);
+    Files.createFile(file); // never over an existing segment
+    RandomAccessFile segment = new RandomAccessFile(file.toFile(), "rw");
     ByteBuffer header = Segments.header(first);
-    while (header.hasRemaining()) {
-      channel.write(header);
-    }
-    channel.force(true);
+    byte[] bytes = new byte[header.remaining()];
+    header.get(bytes);
+    segment.write(bytes);
+    segment.getFD().sync();
     syncDirectory();
     synchronized (this) {
       segments.add(new SegmentIndex(new Segments.Segment(file, first)));
     }
-    active = channel;
+    active = segment;
     activeBytes = Segments.HEADER_BYTES;
   }
 
@@ -767,23 +858,14 @@ public final class AuditLog implements AutoCloseable {
     }
   }
 
-  private void fail(Throwable cause, List<Pending> batch) {
-    markBroken(cause);
-    AuditLogException failure = new AuditLogException("the audit record could not be written: " + cause.getMessage(), cause);
-    batch.forEach(p -> p.done().completeExceptionally(failure));
-    List<Pending> waiting = new ArrayList<>(early.values());
-    early.clear();
-    queue.drainTo(waiting);
-    waiting.forEach(p -> p.done().completeExceptionally(failure));
-  }
-
   /** Writes what is queued, signs a last checkpoint, and closes the files. */
   @Override
   public void close() {
-    // No interrupt: it would close the FileChannel under a write. The writer polls every 100 ms.
+    // No interrupt: the writer is woken, writes what is left and ends.
     synchronized (sequencer) {
       closing = true;
     }
+    wakeWriter();
     try {
       writer.join(10_000);
     } catch (InterruptedException e) {
@@ -792,8 +874,13 @@ public final class AuditLog implements AutoCloseable {
     if (!writer.isAlive()) {
       failLeftovers();
     }
-    if (brokenCause() == null && size() > checkpointedSize) {
-      writeCheckpoint(null);
+    writeLock.lock();
+    try {
+      if (brokenCause() == null && size() > checkpointedSize) {
+        writeCheckpoint(null);
+      }
+    } finally {
+      writeLock.unlock();
     }
     checkpointer.shutdown();
     try {
@@ -804,12 +891,15 @@ public final class AuditLog implements AutoCloseable {
     if (brokenCause() != null && !writer.isAlive()) {
       log.error("audit log: closed after a failure; the last checkpoint may not cover every record", brokenCause());
     }
+    writeLock.lock();
     try {
       if (active != null) {
         active.close();
       }
     } catch (IOException e) {
       log.warn("audit log: closing the live segment failed", e);
+    } finally {
+      writeLock.unlock();
     }
     shipper.shutdown();
     try {

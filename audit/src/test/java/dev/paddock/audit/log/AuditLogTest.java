@@ -232,4 +232,65 @@ class AuditLogTest {
     assertThatThrownBy(() -> log.append(record("alpha", 7)).get(10, TimeUnit.SECONDS))
         .hasMessageContaining("closed");
   }
+
+  /**
+   * Callers write their own batches when the writer is idle and the writer rolls segments: many
+   * threads at once over small segments lose, repeat and reorder nothing.
+   */
+  @Test
+  void manyCallersAtOnceOverSmallSegmentsWriteEveryRecordOnceInOrder() throws Exception {
+    int threads = 8;
+    int each = 1500;
+    List<java.util.concurrent.Future<List<CompletableFuture<AuditRecord>>>> results = new java.util.ArrayList<>();
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+    try (AuditLog log = open(dir, 16 << 10)) {
+      for (int t = 0; t < threads; t++) {
+        int thread = t;
+        results.add(pool.submit(() -> {
+          List<CompletableFuture<AuditRecord>> mine = new java.util.ArrayList<>();
+          for (int i = 0; i < each; i++) {
+            mine.add(log.append(record("t" + thread, i)));
+            if (i % 100 == 0) {
+              mine.get(i).get(10, TimeUnit.SECONDS); // now and then wait, as an exec does
+            }
+          }
+          return mine;
+        }));
+      }
+      java.util.Set<Long> sequences = new java.util.HashSet<>();
+      for (var result : results) {
+        for (CompletableFuture<AuditRecord> f : result.get(60, TimeUnit.SECONDS)) {
+          assertThat(sequences.add(f.get(10, TimeUnit.SECONDS).getSequence())).isTrue();
+        }
+      }
+      assertThat(sequences).hasSize(threads * each);
+      assertThat(log.size()).isEqualTo(threads * each);
+      assertThat(log.read(0, threads * each)).extracting(AuditRecord::getSequence)
+          .containsExactlyElementsOf(java.util.stream.LongStream.range(0, threads * each).boxed().toList());
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(Segments.list(dir)).hasSizeGreaterThan(10);
+    assertThat(AuditVerifier.verify(List.of(dir), NoteVerifier.parse(SIGNER.verifierKey())).problem()).isNull();
+  }
+
+  /** A caller that was interrupted still gets its record written, and the log goes on. */
+  @Test
+  void anInterruptedCallerDoesNotStopTheLog() throws Exception {
+    try (AuditLog log = open(dir, 1 << 20)) {
+      CompletableFuture<CompletableFuture<AuditRecord>> appended = new CompletableFuture<>();
+      CompletableFuture<Boolean> interruptKept = new CompletableFuture<>();
+      Thread caller = new Thread(() -> {
+        Thread.currentThread().interrupt();
+        appended.complete(log.append(record("alpha", 0)));
+        interruptKept.complete(Thread.currentThread().isInterrupted());
+      });
+      caller.start();
+      caller.join(10_000);
+      assertThat(appended.get(10, TimeUnit.SECONDS).get(10, TimeUnit.SECONDS).getSequence()).isZero();
+      assertThat(interruptKept.get(10, TimeUnit.SECONDS)).as("its interrupt is kept for it").isTrue();
+      assertThat(log.writing()).isTrue();
+      assertThat(log.append(record("alpha", 1)).get(10, TimeUnit.SECONDS).getSequence()).isEqualTo(1);
+    }
+  }
 }
