@@ -52,12 +52,18 @@ public final class RuntimeServer implements AutoCloseable {
   private final ExecutorService maker;
   private final AgentSdks.Installed sdks;
   private final AuditTrail audit;
+  private final dev.paddock.runtime.vault.Vault vault;
+  /** When the tick last looked for data keys due for rotation (hourly). */
+  private long vaultCheckedNanos;
+  private boolean vaultChecked;
 
   private RuntimeServer(DataDirLock lock, HostServer grpc, SessionManager sessions, JailGate jail, JailLauncher launcher,
       CgroupLayout layout, ScheduledExecutorService ticker, ScheduledExecutorService timers, ExecutorService callbacks,
-      ExecutorService workers, ExecutorService maker, AgentSdks.Installed sdks, AuditTrail audit) {
+      ExecutorService workers, ExecutorService maker, AgentSdks.Installed sdks, AuditTrail audit,
+      dev.paddock.runtime.vault.Vault vault) {
     this.lock = lock;
     this.audit = audit;
+    this.vault = vault;
     this.grpc = grpc;
     this.sessions = sessions;
     this.jail = jail;
@@ -156,14 +162,15 @@ public final class RuntimeServer implements AutoCloseable {
     broker.audit(audit);
     execs.tools(broker);
     execs.audit(audit);
+    dev.paddock.runtime.vault.Vault vault = dev.paddock.runtime.vault.Vault.openIn(config.dataDir(), null, clock);
     HostServer grpc = HostServer.start(config.listen(), config.tls(), sessions, workspaces, artifacts, tenants,
         tenant -> kernelUsage(tenantBudgets, tenant),
         new dev.paddock.runtime.grpc.Denials(new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), timers), workers,
-        settings.clientStallTimeout(), audit);
+        settings.clientStallTimeout(), audit, vault);
     grpc.setServing(jail.healthy());
     ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(named("paddock-reaper"));
     RuntimeServer host = new RuntimeServer(lock, grpc, sessions, jail, launcher, layout, ticker, timers, callbacks, workers,
-        maker, sdks, audit);
+        maker, sdks, audit, vault);
     ticker.scheduleWithFixedDelay(host::tick, 1, 1, TimeUnit.SECONDS);
     log.info("paddock host serving on {}:{} ({})", config.listen().getHostString(), grpc.port(),
         config.tls() == null ? "plaintext" : config.tls().clientCa() == null ? "TLS" : "mutual TLS");
@@ -219,8 +226,31 @@ public final class RuntimeServer implements AutoCloseable {
         jail.probe();
       }
       grpc.setServing(jail.healthy());
+      rotateDueSecretKeys();
     } catch (RuntimeException e) {
       log.error("reaper tick failed", e);
+    }
+  }
+
+  /** Hourly (and at the first tick): every tenant's data key older than the rotation period is replaced, and recorded. */
+  private void rotateDueSecretKeys() {
+    long now = System.nanoTime();
+    if (vaultChecked && now - vaultCheckedNanos < TimeUnit.HOURS.toNanos(1)) {
+      return;
+    }
+    vaultChecked = true;
+    vaultCheckedNanos = now;
+    try {
+      for (var rotation : vault.rotateDue(dev.paddock.runtime.vault.Vault.DEFAULT_ROTATION)) {
+        audit.append(dev.paddock.ipc.v1.AuditRecord.newBuilder()
+            .setAction(dev.paddock.ipc.v1.AuditAction.AUDIT_ACTION_SECRET_KEY_ROTATED).setActor("host")
+            .setTenant(rotation.tenant()).setTarget(rotation.dataKeyId()).setOutcome("OK")
+            .putAttributes("dataKeyId", rotation.dataKeyId()).putAttributes("secrets", Integer.toString(rotation.secrets()))
+            .putAttributes("reason", "age"));
+        log.info("vault: rotated the data key of tenant {} ({} secrets)", rotation.tenant(), rotation.secrets());
+      }
+    } catch (IOException e) {
+      log.error("vault: rotating data keys due for it failed: {}", e.getMessage());
     }
   }
 

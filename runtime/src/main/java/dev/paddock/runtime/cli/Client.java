@@ -54,6 +54,10 @@ final class Client implements AutoCloseable {
   }
 
   /** AuditService without a deadline, for StreamAuditRecords. */
+  dev.paddock.ipc.v1.SecretServiceGrpc.SecretServiceBlockingStub secrets() {
+    return dev.paddock.ipc.v1.SecretServiceGrpc.newBlockingStub(channel).withDeadlineAfter(UNARY_DEADLINE_SECONDS, TimeUnit.SECONDS);
+  }
+
   dev.paddock.ipc.v1.AuditServiceGrpc.AuditServiceBlockingStub auditStreams() {
     return dev.paddock.ipc.v1.AuditServiceGrpc.newBlockingStub(channel);
   }

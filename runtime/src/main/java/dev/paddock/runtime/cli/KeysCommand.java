@@ -22,7 +22,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "keys", mixinStandardHelpOptions = true,
     description = {"Manages API keys in the data directory's tenants file. Keys are shown once; only their SHA-256 is stored.",
-        "Scopes: sessions, exec, files, browser, audit:read, admin (all). Default: all but admin."},
+        "Scopes: sessions, exec, files, browser, audit:read, secrets, admin (all). Default: all but secrets and admin."},
     subcommands = {KeysCommand.Create.class, KeysCommand.ListKeys.class, KeysCommand.Revoke.class, KeysCommand.Rotate.class})
 final class KeysCommand implements Runnable {
   @Override
@@ -76,7 +76,7 @@ final class KeysCommand implements Runnable {
     String name;
 
     @Option(names = "--scopes", split = ",", paramLabel = "SCOPE",
-        description = "What the key may do (sessions, exec, files, browser, audit:read, admin). Default: see above.")
+        description = "What the key may do (sessions, exec, files, browser, audit:read, secrets, admin). Default: see above.")
     List<String> scopes;
 
     abstract ApiKeys.NewKey issue(TenantAdmin admin, Set<Scope> scopes) throws java.io.IOException;
@@ -95,7 +95,7 @@ final class KeysCommand implements Runnable {
   /** {@code paddock keys create}. */
   @Command(name = "create", mixinStandardHelpOptions = true,
       description = {"Issues a new key NAME for TENANT (creating the tenant if needed) and prints it once on stdout.",
-          "NAME must not be taken by a working key of the tenant. Scopes default to all but admin."})
+          "NAME must not be taken by a working key of the tenant. Scopes default to all but secrets and admin."})
   static final class Create extends Issue {
     @Override
     ApiKeys.NewKey issue(TenantAdmin admin, Set<Scope> scopes) throws java.io.IOException {

@@ -56,7 +56,13 @@ final class AuditInterceptor implements ServerInterceptor {
       Map.entry(FileServiceGrpc.getRenameFileMethod().getFullMethodName(), AuditAction.AUDIT_ACTION_FILE_WRITTEN),
       Map.entry(FileServiceGrpc.getChangeFileModeMethod().getFullMethodName(), AuditAction.AUDIT_ACTION_FILE_WRITTEN),
       Map.entry(FileServiceGrpc.getDownloadFileMethod().getFullMethodName(), AuditAction.AUDIT_ACTION_FILE_READ),
-      Map.entry(ExecServiceGrpc.getGetArtifactMethod().getFullMethodName(), AuditAction.AUDIT_ACTION_FILE_READ));
+      Map.entry(ExecServiceGrpc.getGetArtifactMethod().getFullMethodName(), AuditAction.AUDIT_ACTION_FILE_READ),
+      Map.entry(dev.paddock.ipc.v1.SecretServiceGrpc.getPutSecretMethod().getFullMethodName(),
+          AuditAction.AUDIT_ACTION_SECRET_WRITTEN),
+      Map.entry(dev.paddock.ipc.v1.SecretServiceGrpc.getDeleteSecretMethod().getFullMethodName(),
+          AuditAction.AUDIT_ACTION_SECRET_DELETED),
+      Map.entry(dev.paddock.ipc.v1.SecretServiceGrpc.getRotateSecretKeyMethod().getFullMethodName(),
+          AuditAction.AUDIT_ACTION_SECRET_KEY_ROTATED));
 
   /** Calls that start execs: recorded by the exec machinery, but refused here while the log is down. */
   static final Set<String> EXEC_STARTS = Set.of(ExecServiceGrpc.getExecMethod().getFullMethodName(),
@@ -188,7 +194,11 @@ final class AuditInterceptor implements ServerInterceptor {
         session = field(response, "id");
       }
     }
-    record.setTarget(!exec.isEmpty() ? exec : path.isEmpty() ? session : session + ":" + path);
+    String target = !exec.isEmpty() ? exec : path.isEmpty() ? session : session + ":" + path;
+    if (target.isEmpty()) {
+      target = field(request, "name"); // a secret's name
+    }
+    record.setTarget(target);
     if (request != null) {
       Message.Builder stripped = request.toBuilder();
       for (FieldDescriptor f : request.getDescriptorForType().getFields()) {

@@ -43,7 +43,8 @@ final class AuthInterceptor implements ServerInterceptor {
       ExecServiceGrpc.SERVICE_NAME, Scope.EXEC,
       FileServiceGrpc.SERVICE_NAME, Scope.FILES,
       BrowserServiceGrpc.SERVICE_NAME, Scope.BROWSER,
-      AuditServiceGrpc.SERVICE_NAME, Scope.AUDIT_READ);
+      AuditServiceGrpc.SERVICE_NAME, Scope.AUDIT_READ,
+      dev.paddock.ipc.v1.SecretServiceGrpc.SERVICE_NAME, Scope.SECRETS);
 
   /** Services every valid key may call (each checks finer rights itself). */
   private static final Set<String> ANY_KEY = Set.of(TenantServiceGrpc.SERVICE_NAME);

@@ -45,7 +45,7 @@ public final class HostServer {
   public static HostServer start(InetSocketAddress address, TlsConfig tls, SessionManager sessions,
       WorkspaceService workspaces, ArtifactStore artifacts, TenantDirectory tenants, KernelBudgets kernel,
       Denials denials, ExecutorService workers, java.time.Duration clientStallTimeout,
-      dev.paddock.runtime.audit.AuditTrail audit) throws IOException {
+      dev.paddock.runtime.audit.AuditTrail audit, dev.paddock.runtime.vault.Vault vault) throws IOException {
     HealthStatusManager health = new HealthStatusManager();
     NettyServerBuilder builder = tls == null
         ? NettyServerBuilder.forAddress(address)
@@ -55,7 +55,7 @@ public final class HostServer {
         // Bounds what one connection can hold open, tarpitted refusals included (Denials).
         .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
         .permitKeepAliveWithoutCalls(true), sessions, workspaces, artifacts, tenants, kernel, denials, workers,
-        clientStallTimeout, health, audit)
+        clientStallTimeout, health, audit, vault)
         .build()
         .start();
     return new HostServer(server, health);
@@ -68,7 +68,8 @@ public final class HostServer {
    */
   static <T extends ServerBuilder<T>> T services(T builder, SessionManager sessions, WorkspaceService workspaces,
       ArtifactStore artifacts, TenantDirectory tenants, KernelBudgets kernel, Denials denials, ExecutorService workers,
-      java.time.Duration clientStallTimeout, HealthStatusManager health, dev.paddock.runtime.audit.AuditTrail audit) {
+      java.time.Duration clientStallTimeout, HealthStatusManager health, dev.paddock.runtime.audit.AuditTrail audit,
+      dev.paddock.runtime.vault.Vault vault) {
     return builder
         .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
         .addService(new SessionGrpcService(sessions))
@@ -77,6 +78,7 @@ public final class HostServer {
         .addService(new TenantGrpcService(sessions, tenants, kernel, denials))
         .addService(NotYetImplemented.service(BrowserServiceGrpc.getServiceDescriptor()))
         .addService(new AuditGrpcService(audit.log(), workers))
+        .addService(new SecretGrpcService(vault))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         // Interceptors added later run first: the request id exists before authentication runs.

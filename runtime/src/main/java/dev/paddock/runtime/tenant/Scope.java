@@ -20,6 +20,8 @@ public enum Scope {
   BROWSER("browser"),
   /** AuditService: reading the tenant's audit log. */
   AUDIT_READ("audit:read"),
+  /** SecretService: writing, listing, rotating and deleting the tenant's secrets (never reading a value). Not a default. */
+  SECRETS("secrets"),
   /** Every scope, and operator calls. */
   ADMIN("admin");
 

@@ -98,7 +98,8 @@ final class InProcessHost implements AutoCloseable {
         new dev.paddock.runtime.session.WorkspaceService(sessions, 99999, 99999),
         new dev.paddock.runtime.ipc.ArtifactStore(temp.resolve("artifacts")), tenants, tenant -> java.util.List.of(),
         new Denials(new io.micrometer.core.instrument.simple.SimpleMeterRegistry()), workers,
-        settings.clientStallTimeout(), new HealthStatusManager(), audit = dev.paddock.runtime.audit.AuditTrail.open(temp, clock))
+        settings.clientStallTimeout(), new HealthStatusManager(), audit = dev.paddock.runtime.audit.AuditTrail.open(temp, clock),
+        dev.paddock.runtime.vault.Vault.openIn(temp, null, clock))
         .build().start();
   }
 

@@ -5,43 +5,24 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.paddock.runtime.Ids;
 import dev.paddock.runtime.errors.PaddockException;
+import dev.paddock.runtime.testing.ManualClock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Clock;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.HexFormat;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class TenantDirectoryTest {
+  private static final Instant START = Instant.parse("2026-11-23T00:00:00Z");
   @TempDir Path temp;
-
-  /** A clock the test moves by hand. */
-  static final class FakeClock extends Clock {
-    Instant now = Instant.parse("2026-11-23T00:00:00Z");
-
-    @Override
-    public java.time.ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(java.time.ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-  }
 
   @Test
   void onlyTheHashIsStoredAndTheKeyMapsToItsTenant() throws Exception {
     Path file = temp.resolve("tenants.yaml");
-    FakeClock clock = new FakeClock();
+    ManualClock clock = new ManualClock(START);
     ApiKeys.NewKey key = new TenantAdmin(file, clock).createDemoIfMissing().orElseThrow();
     String stored = Files.readString(file);
     assertThat(stored).doesNotContain(key.key()).contains(ApiKeys.sha256Hex(key.key()));
@@ -58,15 +39,15 @@ class TenantDirectoryTest {
   @Test
   void rotationReplacesTheNamedKeyAndARunningDirectoryNotices() throws Exception {
     Path file = temp.resolve("tenants.yaml");
-    FakeClock clock = new FakeClock();
+    ManualClock clock = new ManualClock(START);
     TenantAdmin admin = new TenantAdmin(file, clock);
     ApiKeys.NewKey first = admin.rotateKey("acme", "ci");
     TenantDirectory dir = new TenantDirectory(file, clock);
     assertThat(dir.authenticate(first.key()).tenantId()).isEqualTo("acme");
 
     ApiKeys.NewKey second = admin.rotateKey("acme", "ci");
-    Files.setLastModifiedTime(file, FileTime.from(clock.now.plusSeconds(5)));
-    clock.now = clock.now.plusSeconds(2);
+    Files.setLastModifiedTime(file, FileTime.from(clock.instant().plusSeconds(5)));
+    clock.advance(java.time.Duration.ofSeconds(2));
     assertThat(dir.authenticate(second.key()).tenantId()).isEqualTo("acme");
     assertThatThrownBy(() -> dir.authenticate(first.key())).isInstanceOf(PaddockException.Unauthenticated.class);
   }
@@ -80,25 +61,25 @@ class TenantDirectoryTest {
     Files.writeString(file, "tenants: [ {id: ok, unknownField: 1} ]\n");
     assertThatThrownBy(() -> new TenantDirectory(file, Clock.systemUTC())).hasMessageContaining("unknownField");
 
-    FakeClock clock = new FakeClock();
+    ManualClock clock = new ManualClock(START);
     Files.delete(file);
     ApiKeys.NewKey key = new TenantAdmin(file, clock).rotateKey("acme", "ci");
     TenantDirectory dir = new TenantDirectory(file, clock);
     String good = Files.readString(file);
     // A hand edit that revokes the key but breaks the file: refused as a whole, the last good file holds.
     Files.writeString(file, good.replace("name: \"ci\"", "name: \"ci\"\n    revoked: [oops]") + "  -\n");
-    Files.setLastModifiedTime(file, FileTime.from(clock.now.plusSeconds(3)));
-    clock.now = clock.now.plusSeconds(2);
+    Files.setLastModifiedTime(file, FileTime.from(clock.instant().plusSeconds(3)));
+    clock.advance(java.time.Duration.ofSeconds(2));
     assertThat(dir.authenticate(key.key()).tenantId()).isEqualTo("acme");
     Files.writeString(file, "tenants: [ this is : not yaml");
-    Files.setLastModifiedTime(file, FileTime.from(clock.now.plusSeconds(5)));
-    clock.now = clock.now.plusSeconds(2);
+    Files.setLastModifiedTime(file, FileTime.from(clock.instant().plusSeconds(5)));
+    clock.advance(java.time.Duration.ofSeconds(2));
     assertThat(dir.authenticate(key.key()).tenantId()).isEqualTo("acme");
     // Fixed: the change lands.
     Files.writeString(file, good);
     new TenantAdmin(file, clock).revokeKey("acme", key.keyId());
-    Files.setLastModifiedTime(file, FileTime.from(clock.now.plusSeconds(9)));
-    clock.now = clock.now.plusSeconds(2);
+    Files.setLastModifiedTime(file, FileTime.from(clock.instant().plusSeconds(9)));
+    clock.advance(java.time.Duration.ofSeconds(2));
     assertThatThrownBy(() -> dir.authenticate(key.key())).isInstanceOf(PaddockException.Unauthenticated.class);
   }
 
@@ -119,7 +100,7 @@ class TenantDirectoryTest {
         file + ":4: tenants[0].colour: unknown field (known: clientCertificates, cpuMillicores, execsPerMinute, id, keys,"
             + " maxExecs, maxOutputBytes, maxProcesses, maxSessionLifetime, maxSessions, memoryBytes, sessionsPerMinute)",
         file + ":3: tenants[0].maxSessions: must be a whole number up to 2147483647",
-        file + ":8: tenants[0].keys[0].scopes[1]: unknown scope 'root' (known: sessions, exec, files, browser, audit:read, admin)");
+        file + ":8: tenants[0].keys[0].scopes[1]: unknown scope 'root' (known: sessions, exec, files, browser, audit:read, secrets, admin)");
     assertThatThrownBy(() -> TenantsFile.read(file)).hasMessageContaining("(3 problems)").hasMessageContaining(":8: ");
   }
 
@@ -134,7 +115,7 @@ class TenantDirectoryTest {
   @Test
   void scopedKeysAreListedWithoutSecretsAndARevokedKeyStopsWithinASecond() throws Exception {
     Path file = temp.resolve("tenants.yaml");
-    FakeClock clock = new FakeClock();
+    ManualClock clock = new ManualClock(START);
     TenantAdmin admin = new TenantAdmin(file, clock);
     ApiKeys.NewKey files = admin.createKey("acme", "uploader", java.util.EnumSet.of(Scope.FILES));
     ApiKeys.NewKey planner = admin.createKey("acme", "planner", null);
@@ -150,7 +131,7 @@ class TenantDirectoryTest {
     assertThat(admin.revokeKey("acme", files.keyId())).isTrue();
     assertThat(admin.revokeKey("acme", files.keyId())).isFalse();
     Files.setLastModifiedTime(file, FileTime.from(Instant.now().plusSeconds(5)));
-    clock.now = clock.now.plusSeconds(1);
+    clock.advance(java.time.Duration.ofSeconds(1));
     assertThatThrownBy(() -> dir.authenticate(files.key())).isInstanceOf(PaddockException.Unauthenticated.class);
     assertThat(dir.authenticate(planner.key()).tenantId()).isEqualTo("acme");
     assertThat(admin.listKeys("acme").get(0).revoked()).isNotNull();
@@ -158,7 +139,7 @@ class TenantDirectoryTest {
     ApiKeys.NewKey again = admin.createKey("acme", "uploader", java.util.EnumSet.of(Scope.FILES, Scope.EXEC));
     ApiKeys.NewKey rotated = admin.rotateKey("acme", "uploader");
     Files.setLastModifiedTime(file, FileTime.from(Instant.now().plusSeconds(10)));
-    clock.now = clock.now.plusSeconds(1);
+    clock.advance(java.time.Duration.ofSeconds(1));
     assertThatThrownBy(() -> dir.authenticate(again.key())).isInstanceOf(PaddockException.Unauthenticated.class);
     assertThat(dir.authenticate(rotated.key()).scopes()).containsExactlyInAnyOrder(Scope.FILES, Scope.EXEC);
   }
@@ -166,7 +147,7 @@ class TenantDirectoryTest {
   @Test
   void anUnknownScopeMakesTheFileInvalid() throws Exception {
     Path file = temp.resolve("tenants.yaml");
-    new TenantAdmin(file, new FakeClock()).createKey("acme", "k", java.util.EnumSet.of(Scope.EXEC));
+    new TenantAdmin(file, new ManualClock(START)).createKey("acme", "k", java.util.EnumSet.of(Scope.EXEC));
     Files.writeString(file, Files.readString(file).replace("- \"exec\"", "- \"root\"").replace("- exec", "- root"));
     assertThatThrownBy(() -> TenantsFile.read(file)).hasMessageContaining("unknown scope 'root'");
   }
@@ -174,7 +155,7 @@ class TenantDirectoryTest {
   @Test
   void aRefusedChangeStillStopsTheKeysItRevokesAndAMissingFileStopsThemAll() throws Exception {
     Path file = temp.resolve("tenants.yaml");
-    FakeClock clock = new FakeClock();
+    ManualClock clock = new ManualClock(START);
     TenantAdmin admin = new TenantAdmin(file, clock);
     ApiKeys.NewKey leaked = admin.createKey("acme", "leaked", null);
     ApiKeys.NewKey other = admin.createKey("acme", "other", null);
@@ -184,14 +165,14 @@ class TenantDirectoryTest {
         .replace("name: \"leaked\"", "name: \"leaked\"\n    revoked: \"2026-11-26T00:00:00Z\"")
         .replace("maxSessions: 100", "maxSessions: lots");
     Files.writeString(file, edited);
-    Files.setLastModifiedTime(file, FileTime.from(clock.now.plusSeconds(3)));
-    clock.now = clock.now.plusSeconds(2);
+    Files.setLastModifiedTime(file, FileTime.from(clock.instant().plusSeconds(3)));
+    clock.advance(java.time.Duration.ofSeconds(2));
     assertThatThrownBy(() -> dir.authenticate(leaked.key())).isInstanceOf(PaddockException.Unauthenticated.class);
     assertThat(dir.authenticate(other.key()).tenantId()).isEqualTo("acme");
     assertThat(dir.tenant("acme").orElseThrow().maxSessions()).isEqualTo(100); // the last good budgets hold
 
     Files.delete(file);
-    clock.now = clock.now.plusSeconds(2);
+    clock.advance(java.time.Duration.ofSeconds(2));
     assertThatThrownBy(() -> dir.authenticate(other.key())).isInstanceOf(PaddockException.Unauthenticated.class);
   }
 
@@ -229,7 +210,7 @@ class TenantDirectoryTest {
   @Test
   void theDefaultFileIsCommentedValidAndItsHostSectionTakesEffect() throws Exception {
     Path file = temp.resolve("tenants.yaml");
-    FakeClock clock = new FakeClock();
+    ManualClock clock = new ManualClock(START);
     ApiKeys.NewKey key = new TenantAdmin(file, clock).createDemoIfMissing().orElseThrow();
     String text = Files.readString(file);
     assertThat(text).startsWith("# Paddock operator configuration").contains("#   maxExecTimeout: 1h")
@@ -242,8 +223,8 @@ class TenantDirectoryTest {
 
     Files.writeString(file, text.replace("# host:", "host:").replace("#   maxExecTimeout: 1h", "  maxExecTimeout: 30s")
         .replace("#   defaultExecTimeout: 60s", "  defaultExecTimeout: 20s").replace("#   replayBytes: 256Ki", "  replayBytes: 64Ki"));
-    Files.setLastModifiedTime(file, FileTime.from(clock.now.plusSeconds(3)));
-    clock.now = clock.now.plusSeconds(2);
+    Files.setLastModifiedTime(file, FileTime.from(clock.instant().plusSeconds(3)));
+    clock.advance(java.time.Duration.ofSeconds(2));
     int[] reloads = {0};
     dir.onReload(() -> reloads[0]++);
     dev.paddock.runtime.session.SessionSettings changed = dir.hostSettings(defaults);

@@ -1,0 +1,88 @@
+package dev.paddock.runtime.vault;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.EnumSet;
+import java.util.HexFormat;
+import java.util.Set;
+
+/**
+ * The host's master key: 32 random bytes that wrap every tenant's data key. Kept in a file (base64,
+ * one line, readable by its owner only), made on the embedded default's first start. A KMS would
+ * sit behind the same two operations: wrap and unwrap a data key ({@link Vault} does both with
+ * {@link #bytes}).
+ */
+public final class MasterKey {
+  private final byte[] key;
+  private final String id;
+
+  private MasterKey(byte[] key) {
+    this.key = key;
+    try {
+      // Names the key in each tenant's file; a digest of a 256-bit random key says nothing of it.
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(("paddock-master-key-id\0").getBytes(StandardCharsets.UTF_8));
+      MessageDigest d = MessageDigest.getInstance("SHA-256");
+      d.update(digest);
+      d.update(key);
+      this.id = "mk_" + HexFormat.of().formatHex(d.digest(), 0, 8);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java runtime has SHA-256", e);
+    }
+  }
+
+  /** The key in {@code file}; refused when others may read or change it, or it is not 32 bytes of base64. */
+  public static MasterKey read(Path file) throws IOException {
+    Set<PosixFilePermission> open = EnumSet.copyOf(Files.getPosixFilePermissions(file));
+    open.retainAll(EnumSet.of(PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE,
+        PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE));
+    if (!open.isEmpty()) {
+      throw new IOException("the vault master key " + file + " may be read or changed by others; chmod 600 it");
+    }
+    byte[] key;
+    try {
+      key = Base64.getDecoder().decode(Files.readString(file, StandardCharsets.US_ASCII).strip());
+    } catch (IllegalArgumentException e) {
+      throw new IOException("the vault master key " + file + " is not base64");
+    }
+    if (key.length != 32) {
+      throw new IOException("the vault master key " + file + " is not 32 bytes");
+    }
+    return new MasterKey(key);
+  }
+
+  /** Makes a new key in {@code file} (0600; never over an existing file). */
+  public static MasterKey create(Path file) throws IOException {
+    byte[] key = new byte[32];
+    new SecureRandom().nextBytes(key);
+    Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    Files.writeString(file, Base64.getEncoder().encodeToString(key) + "\n", StandardCharsets.US_ASCII);
+    return new MasterKey(key);
+  }
+
+  /** The key in {@code file}, made there first when there is none (the embedded default). */
+  public static MasterKey readOrCreate(Path file) throws IOException {
+    return Files.exists(file) ? read(file) : create(file);
+  }
+
+  /** The key's public name, {@code mk_} and 16 hex digits. */
+  public String id() {
+    return id;
+  }
+
+  byte[] bytes() {
+    return key;
+  }
+
+  @Override
+  public String toString() {
+    return "MasterKey[" + id + "]";
+  }
+}

@@ -1,0 +1,121 @@
+package dev.paddock.runtime.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.protobuf.ByteString;
+import dev.paddock.audit.log.Segments;
+import dev.paddock.ipc.v1.AuditAction;
+import dev.paddock.ipc.v1.AuditRecord;
+import dev.paddock.ipc.v1.DeleteSecretRequest;
+import dev.paddock.ipc.v1.ListSecretsRequest;
+import dev.paddock.ipc.v1.PutSecretRequest;
+import dev.paddock.ipc.v1.RotateSecretKeyRequest;
+import dev.paddock.ipc.v1.SecretServiceGrpc;
+import dev.paddock.runtime.tenant.Scope;
+import dev.paddock.runtime.tenant.TenantAdmin;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.util.EnumSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** SecretService over a real host: values go in and never come out, per tenant, every change audited. */
+class SecretEndToEndTest extends SharedHostTest {
+  private static final String VALUE = "ghp_thisIsAVerySecretTokenValue42";
+
+  private SecretServiceGrpc.SecretServiceBlockingStub secrets(String key, String requestId) {
+    return SecretServiceGrpc.newBlockingStub(host.channel(key, requestId)).withDeadlineAfter(30, TimeUnit.SECONDS);
+  }
+
+  /** A key of {@code tenant} with the secrets scope, once the host has taken the tenants file change. */
+  private String secretsKey(String tenant) throws Exception {
+    String key = new TenantAdmin(host.dataDir.resolve("tenants.yaml"), Clock.systemUTC())
+        .createKey(tenant, "secrets-" + System.nanoTime(), EnumSet.of(Scope.SECRETS)).key();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (true) {
+      try {
+        secrets(key, null).listSecrets(ListSecretsRequest.getDefaultInstance());
+        return key;
+      } catch (StatusRuntimeException e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(200);
+      }
+    }
+  }
+
+  @Test
+  void valuesGoInNeverComeOutStayWithTheirTenantAndEveryChangeIsRecorded() throws Exception {
+    String alpha = secretsKey("alpha");
+    String beta = secretsKey("beta");
+    assertThat(secrets(alpha, "t-put1").putSecret(PutSecretRequest.newBuilder().setName("GITHUB_TOKEN")
+        .setValue(ByteString.copyFromUtf8(VALUE)).build()).getVersion()).isEqualTo(1);
+    assertThat(secrets(alpha, "t-put2").putSecret(PutSecretRequest.newBuilder().setName("GITHUB_TOKEN")
+        .setValue(ByteString.copyFromUtf8(VALUE + "2")).build()).getVersion()).isEqualTo(2);
+    var listing = secrets(alpha, null).listSecrets(ListSecretsRequest.getDefaultInstance());
+    assertThat(listing.getSecretsList()).singleElement().satisfies(s -> assertThat(s.getName()).isEqualTo("GITHUB_TOKEN"));
+    assertThat(listing.toString()).doesNotContain("VerySecret");
+
+    // Another tenant sees none of it; a planner key (default scopes) may not use the service at all.
+    assertThat(secrets(beta, null).listSecrets(ListSecretsRequest.getDefaultInstance()).getSecretsList()).isEmpty();
+    assertThatThrownBy(() -> secrets(beta, null).deleteSecret(DeleteSecretRequest.newBuilder().setName("GITHUB_TOKEN").build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
+    assertThatThrownBy(() -> secrets(host.alphaKey, null).listSecrets(ListSecretsRequest.getDefaultInstance()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
+    assertThatThrownBy(() -> secrets(alpha, null).putSecret(PutSecretRequest.newBuilder().setName("../etc")
+        .setValue(ByteString.copyFromUtf8("x")).build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
+
+    String rotated = secrets(alpha, "t-rotate").rotateSecretKey(RotateSecretKeyRequest.getDefaultInstance()).getDataKeyId();
+    assertThat(rotated).isNotEqualTo(listing.getDataKeyId());
+
+    // On disk, in the audit log: never the value, nor a digest of it.
+    String digest = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(VALUE.getBytes(StandardCharsets.UTF_8)));
+    assertThat(Files.readString(host.dataDir.resolve("vault/alpha.json"))).doesNotContain("VerySecret");
+    List<AuditRecord> records = Segments.readAll(host.dataDir.resolve("audit"));
+    assertThat(records).filteredOn(r -> r.getRequestId().equals("t-put1")).singleElement().satisfies(r -> {
+      assertThat(r.getAction()).isEqualTo(AuditAction.AUDIT_ACTION_SECRET_WRITTEN);
+      assertThat(r.getTenant()).isEqualTo("alpha");
+      assertThat(r.getTarget()).isEqualTo("GITHUB_TOKEN");
+    });
+    assertThat(records).filteredOn(r -> r.getRequestId().equals("t-rotate")).singleElement()
+        .satisfies(r -> assertThat(r.getAction()).isEqualTo(AuditAction.AUDIT_ACTION_SECRET_KEY_ROTATED));
+    for (AuditRecord r : records) {
+      String text = r.toString();
+      assertThat(text).doesNotContain("VerySecret").doesNotContain(digest);
+      assertThat(r.getArgumentsSha256().toByteArray()).isNotEqualTo(HexFormat.of().parseHex(digest));
+    }
+
+    // The CLI: the value from stdin, never argv; list prints no value.
+    InputStream stdin = System.in;
+    CliCapture.Cli put;
+    try {
+      System.setIn(new ByteArrayInputStream((VALUE + "\n").getBytes(StandardCharsets.UTF_8)));
+      put = CliCapture.run("secrets", "put", "--name", "NPM_TOKEN", "--server", "127.0.0.1:" + host.port(), "--api-key", alpha);
+    } finally {
+      System.setIn(stdin);
+    }
+    assertThat(put.exit()).isZero();
+    CliCapture.Cli list = CliCapture.run("secrets", "list", "--server", "127.0.0.1:" + host.port(), "--api-key", alpha);
+    assertThat(list.out()).contains("GITHUB_TOKEN 2").contains("NPM_TOKEN 1").doesNotContain("VerySecret");
+
+    secrets(alpha, "t-delete").deleteSecret(DeleteSecretRequest.newBuilder().setName("GITHUB_TOKEN").build());
+    assertThat(secrets(alpha, null).listSecrets(ListSecretsRequest.getDefaultInstance()).getSecretsList())
+        .extracting(s -> s.getName()).containsExactly("NPM_TOKEN");
+    assertThat(Segments.readAll(host.dataDir.resolve("audit"))).filteredOn(r -> r.getRequestId().equals("t-delete"))
+        .singleElement().satisfies(r -> assertThat(r.getAction()).isEqualTo(AuditAction.AUDIT_ACTION_SECRET_DELETED));
+  }
+}
