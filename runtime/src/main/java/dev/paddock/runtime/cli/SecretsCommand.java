@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
     description = {"Your tenant's secrets, encrypted at rest by the host (AES-256-GCM, a data key per tenant under",
         "the host's master key). Needs a key with the \"secrets\" scope. No command prints a value."},
     subcommands = {SecretsCommand.Put.class, SecretsCommand.List.class, SecretsCommand.Delete.class,
-        SecretsCommand.Rotate.class})
+        SecretsCommand.Rotate.class, SecretsCommand.RotateMaster.class})
 final class SecretsCommand implements Runnable {
   @Override
   public void run() {
@@ -130,6 +130,28 @@ final class SecretsCommand implements Runnable {
         out.line("data key " + r.getDataKeyId() + ", " + r.getSecrets() + " secrets re-encrypted");
       }
       return 0;
+    }
+  }
+
+  /** {@code paddock secrets rotate-master}. */
+  @Command(name = "rotate-master", mixinStandardHelpOptions = true,
+      description = {"Operator, host stopped: replaces the vault master key of a data directory. Every tenant's data key",
+          "is re-wrapped under a new master key, which takes the old one's place; values are not touched. Recorded in",
+          "the directory's audit log. Safe to run again if it was stopped part-way."})
+  static final class RotateMaster implements java.util.concurrent.Callable<Integer> {
+    @Option(names = "--data-dir", required = true, paramLabel = "DIR", description = "The host's data directory.")
+    java.nio.file.Path dataDir;
+
+    @Override
+    public Integer call() {
+      try {
+        var r = dev.paddock.runtime.VaultMasterRotation.rotate(dataDir, java.time.Clock.systemUTC());
+        System.out.println("master key " + r.from() + " -> " + r.to() + ", " + r.dataKeys() + " data keys re-wrapped");
+        return 0;
+      } catch (IOException e) {
+        System.err.println("paddock secrets rotate-master: " + e.getMessage());
+        return 2;
+      }
     }
   }
 }

@@ -212,8 +212,8 @@ public final class Vault {
     int count = 0;
     for (String tenant : tenants()) {
       TenantFile file = read(tenant);
-      if (file.dataKeyId == null) {
-        continue;
+      if (file.dataKeyId == null || next.id().equals(file.masterKeyId)) {
+        continue; // nothing to wrap, or wrapped under the next key already (a rotation cut short)
       }
       byte[] dataKey = unwrap(tenant, file);
       file.wrappedDataKey = seal(next.bytes(), dataKey, keyContext(tenant, file.dataKeyId));

@@ -1,0 +1,52 @@
+package dev.paddock.runtime;
+
+import dev.paddock.ipc.v1.AuditAction;
+import dev.paddock.ipc.v1.AuditRecord;
+import dev.paddock.runtime.audit.AuditTrail;
+import dev.paddock.runtime.vault.MasterKey;
+import dev.paddock.runtime.vault.Vault;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+
+/**
+ * Replaces a data directory's vault master key while no host serves it: every tenant's data key is
+ * re-wrapped under a new master key, which then takes the old one's place, and the rotation is
+ * recorded in the directory's audit log. Values are not touched. Safe to run again after a stop
+ * part-way: the new key waits beside the old one until every data key is under it.
+ */
+public final class VaultMasterRotation {
+  /** What a rotation did. */
+  public record Result(String from, String to, int dataKeys) {}
+
+  private VaultMasterRotation() {}
+
+  /** Rotates the master key of {@code dataDir}; refuses while a host holds the directory. */
+  public static Result rotate(Path dataDir, Clock clock) throws IOException {
+    try (DataDirLock lock = DataDirLock.acquire(dataDir, dataDir.resolve("host.lock"))) {
+      Path current = dataDir.resolve(Vault.MASTER_KEY_FILE);
+      Path next = dataDir.resolve(Vault.MASTER_KEY_FILE + ".next");
+      if (!Files.exists(current)) {
+        throw new IOException("no vault master key in " + dataDir + ": nothing to rotate");
+      }
+      MasterKey old = MasterKey.read(current);
+      MasterKey fresh = Files.exists(next) ? MasterKey.read(next) : MasterKey.create(next);
+      int rewrapped = new Vault(dataDir.resolve(Vault.DIR), old, clock).rewrap(fresh);
+      Files.move(next, current, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      try (FileChannel dir = FileChannel.open(dataDir, StandardOpenOption.READ)) {
+        dir.force(true);
+      }
+      try (AuditTrail audit = AuditTrail.open(dataDir, clock)) {
+        audit.appendAndWait(AuditRecord.newBuilder().setAction(AuditAction.AUDIT_ACTION_SECRET_KEY_ROTATED)
+            .setActor("operator").setTarget("master").setOutcome("OK").putAttributes("from", old.id())
+            .putAttributes("masterKeyId", fresh.id()).putAttributes("dataKeys", Integer.toString(rewrapped))
+            .putAttributes("reason", "operator"));
+      }
+      return new Result(old.id(), fresh.id(), rewrapped);
+    }
+  }
+}
