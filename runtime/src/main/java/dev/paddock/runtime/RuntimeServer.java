@@ -53,6 +53,7 @@ public final class RuntimeServer implements AutoCloseable {
   private final AgentSdks.Installed sdks;
   private final AuditTrail audit;
   private final dev.paddock.runtime.vault.Vault vault;
+  private final java.time.Duration secretKeyRotation;
   /** When the tick last looked for data keys due for rotation (hourly). */
   private long vaultCheckedNanos;
   private boolean vaultChecked;
@@ -60,10 +61,11 @@ public final class RuntimeServer implements AutoCloseable {
   private RuntimeServer(DataDirLock lock, HostServer grpc, SessionManager sessions, JailGate jail, JailLauncher launcher,
       CgroupLayout layout, ScheduledExecutorService ticker, ScheduledExecutorService timers, ExecutorService callbacks,
       ExecutorService workers, ExecutorService maker, AgentSdks.Installed sdks, AuditTrail audit,
-      dev.paddock.runtime.vault.Vault vault) {
+      dev.paddock.runtime.vault.Vault vault, java.time.Duration secretKeyRotation) {
     this.lock = lock;
     this.audit = audit;
     this.vault = vault;
+    this.secretKeyRotation = secretKeyRotation;
     this.grpc = grpc;
     this.sessions = sessions;
     this.jail = jail;
@@ -162,7 +164,8 @@ public final class RuntimeServer implements AutoCloseable {
     broker.audit(audit);
     execs.tools(broker);
     execs.audit(audit);
-    dev.paddock.runtime.vault.Vault vault = dev.paddock.runtime.vault.Vault.openIn(config.dataDir(), null, clock);
+    dev.paddock.runtime.vault.Vault vault = dev.paddock.runtime.vault.Vault.openIn(config.dataDir(),
+        config.vault().masterKey(), clock);
     HostServer grpc = HostServer.start(config.listen(), config.tls(), sessions, workspaces, artifacts, tenants,
         tenant -> kernelUsage(tenantBudgets, tenant),
         new dev.paddock.runtime.grpc.Denials(new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), timers), workers,
@@ -170,7 +173,7 @@ public final class RuntimeServer implements AutoCloseable {
     grpc.setServing(jail.healthy());
     ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(named("paddock-reaper"));
     RuntimeServer host = new RuntimeServer(lock, grpc, sessions, jail, launcher, layout, ticker, timers, callbacks, workers,
-        maker, sdks, audit, vault);
+        maker, sdks, audit, vault, config.vault().rotation());
     ticker.scheduleWithFixedDelay(host::tick, 1, 1, TimeUnit.SECONDS);
     log.info("paddock host serving on {}:{} ({})", config.listen().getHostString(), grpc.port(),
         config.tls() == null ? "plaintext" : config.tls().clientCa() == null ? "TLS" : "mutual TLS");
@@ -241,7 +244,7 @@ public final class RuntimeServer implements AutoCloseable {
     vaultChecked = true;
     vaultCheckedNanos = now;
     try {
-      for (var rotation : vault.rotateDue(dev.paddock.runtime.vault.Vault.DEFAULT_ROTATION)) {
+      for (var rotation : vault.rotateDue(secretKeyRotation)) {
         audit.append(dev.paddock.ipc.v1.AuditRecord.newBuilder()
             .setAction(dev.paddock.ipc.v1.AuditAction.AUDIT_ACTION_SECRET_KEY_ROTATED).setActor("host")
             .setTenant(rotation.tenant()).setTarget(rotation.dataKeyId()).setOutcome("OK")

@@ -66,6 +66,15 @@ final class ServeCommand implements Callable<Integer> {
           + " paddock audit new-key). Default: <data-dir>/audit-signing.key, made on first start.")
   Path auditSigningKey;
 
+  @Option(names = "--vault-master-key", paramLabel = "FILE",
+      description = "The secrets' master key: 32 bytes, base64, in a file readable by its owner only. Else the"
+          + " environment's PADDOCK_VAULT_MASTER_KEY (the same base64), else <data-dir>/vault-master.key, made on first start.")
+  Path vaultMasterKey;
+
+  @Option(names = "--secret-key-rotation-days", paramLabel = "DAYS", defaultValue = "90",
+      description = "Replace a tenant's data key once it is this many days old (checked hourly). Default: ${DEFAULT-VALUE}.")
+  int secretKeyRotationDays;
+
   @Option(names = "--tls-client-ca", description = "PEM CA certificates: require client certificates signed by them (mutual TLS).")
   Path tlsClientCa;
 
@@ -88,6 +97,12 @@ final class ServeCommand implements Callable<Integer> {
         sandboxUid, sandboxGid, cgroupRoot, SessionSettings.defaults(), tls).withPythonProtobuf(pythonProtobuf.toAbsolutePath())
         .withAuditShipTo(auditShipTo == null ? null : auditShipTo.toAbsolutePath())
         .withAuditSigningKey(auditSigningKey == null ? null : auditSigningKey.toAbsolutePath());
+    try {
+      config = config.withVault(vaultConfig());
+    } catch (IOException | IllegalArgumentException e) {
+      System.err.println("paddock: cannot start: " + e.getMessage());
+      return 2;
+    }
     RuntimeServer host;
     try {
       host = RuntimeServer.start(config, Clock.systemUTC());
@@ -114,5 +129,17 @@ final class ServeCommand implements Callable<Integer> {
       return Path.of(env).toAbsolutePath();
     }
     return Path.of(".paddock/tools/nsjail/nsjail/bin/nsjail").toAbsolutePath();
+  }
+
+  /** The master key from --vault-master-key, else PADDOCK_VAULT_MASTER_KEY, else the data directory's own. */
+  private dev.paddock.runtime.vault.VaultConfig vaultConfig() throws IOException {
+    dev.paddock.runtime.vault.MasterKey key = null;
+    String fromEnvironment = System.getenv("PADDOCK_VAULT_MASTER_KEY");
+    if (vaultMasterKey != null) {
+      key = dev.paddock.runtime.vault.MasterKey.read(vaultMasterKey);
+    } else if (fromEnvironment != null && !fromEnvironment.isBlank()) {
+      key = dev.paddock.runtime.vault.MasterKey.fromBase64(fromEnvironment, "PADDOCK_VAULT_MASTER_KEY");
+    }
+    return new dev.paddock.runtime.vault.VaultConfig(key, java.time.Duration.ofDays(secretKeyRotationDays));
   }
 }

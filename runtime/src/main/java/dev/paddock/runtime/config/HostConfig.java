@@ -25,6 +25,8 @@ import java.util.Objects;
  * @param auditSigningKey the audit log's Ed25519 signing key (a signed-note private key file, mode
  *                   0600 or stricter, e.g. made by {@code paddock audit new-key}), or null for the
  *                   data directory's own, made on first start
+ * @param vault      the secrets' master key and data key rotation period; null for the defaults
+ *                   ({@link dev.paddock.runtime.vault.VaultConfig#defaults})
  */
 public record HostConfig(
     InetSocketAddress listen,
@@ -38,7 +40,8 @@ public record HostConfig(
     Path init,
     Path pythonProtobuf,
     Path auditShipTo,
-    Path auditSigningKey) {
+    Path auditSigningKey,
+    dev.paddock.runtime.vault.VaultConfig vault) {
 
   public HostConfig {
     Objects.requireNonNull(listen, "listen");
@@ -46,30 +49,37 @@ public record HostConfig(
     Objects.requireNonNull(nsjail, "nsjail");
     Objects.requireNonNull(cgroupRoot, "cgroupRoot");
     Objects.requireNonNull(sessions, "sessions");
+    vault = vault == null ? dev.paddock.runtime.vault.VaultConfig.defaults() : vault;
   }
 
   /** A host without a Python protobuf runtime for its jails. */
   public HostConfig(InetSocketAddress listen, Path dataDir, Path nsjail, int sandboxUid, int sandboxGid,
       Path cgroupRoot, SessionSettings sessions, TlsConfig tls, Path init) {
-    this(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, null, null, null);
+    this(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, null, null, null, null);
   }
 
   /** The same host with {@code dir} as the jails' Python protobuf runtime. */
   public HostConfig withPythonProtobuf(Path dir) {
     return new HostConfig(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, dir, auditShipTo,
-        auditSigningKey);
+        auditSigningKey, vault);
   }
 
   /** The same host shipping each sealed audit segment (and its checkpoint) to {@code dir}. */
   public HostConfig withAuditShipTo(Path dir) {
     return new HostConfig(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, pythonProtobuf, dir,
-        auditSigningKey);
+        auditSigningKey, vault);
   }
 
   /** The same host signing its audit checkpoints with the key in {@code file}. */
   public HostConfig withAuditSigningKey(Path file) {
     return new HostConfig(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, pythonProtobuf,
-        auditShipTo, file);
+        auditShipTo, file, vault);
+  }
+
+  /** The same host keeping secrets as {@code vault} says. */
+  public HostConfig withVault(dev.paddock.runtime.vault.VaultConfig vault) {
+    return new HostConfig(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, pythonProtobuf,
+        auditShipTo, auditSigningKey, vault);
   }
 
   /** A host with the packed paddock-init. */

@@ -46,14 +46,22 @@ public final class MasterKey {
     if (!open.isEmpty()) {
       throw new IOException("the vault master key " + file + " may be read or changed by others; chmod 600 it");
     }
+    return fromBase64(Files.readString(file, StandardCharsets.US_ASCII), file.toString());
+  }
+
+  /**
+   * The key given as base64 text (an environment variable's value, for example). The text is never
+   * quoted in an error.
+   */
+  public static MasterKey fromBase64(String text, String source) throws IOException {
     byte[] key;
     try {
-      key = Base64.getDecoder().decode(Files.readString(file, StandardCharsets.US_ASCII).strip());
+      key = Base64.getDecoder().decode(text.strip());
     } catch (IllegalArgumentException e) {
-      throw new IOException("the vault master key " + file + " is not base64");
+      throw new IOException("the vault master key in " + source + " is not base64");
     }
     if (key.length != 32) {
-      throw new IOException("the vault master key " + file + " is not 32 bytes");
+      throw new IOException("the vault master key in " + source + " is not 32 bytes");
     }
     return new MasterKey(key);
   }

@@ -97,10 +97,22 @@ public final class Vault {
   /** The master key file under a data directory (the embedded default makes it on first start). */
   public static final String MASTER_KEY_FILE = "vault-master.key";
 
-  /** The vault of {@code dataDir}, under {@code master}, or under the data directory's own key (made if missing) when null. */
-  public static Vault openIn(Path dataDir, Path master, Clock clock) throws IOException {
-    MasterKey key = master == null ? MasterKey.readOrCreate(dataDir.resolve(MASTER_KEY_FILE)) : MasterKey.read(master);
-    return new Vault(dataDir.resolve(DIR), key, clock);
+  /**
+   * The vault of {@code dataDir}, under {@code master}, or under the data directory's own key (made
+   * if missing) when null. Refuses (the host must not start) when a tenant's data key is wrapped
+   * under another master key: its secrets could not be used.
+   */
+  public static Vault openIn(Path dataDir, MasterKey master, Clock clock) throws IOException {
+    MasterKey key = master == null ? MasterKey.readOrCreate(dataDir.resolve(MASTER_KEY_FILE)) : master;
+    Vault vault = new Vault(dataDir.resolve(DIR), key, clock);
+    for (String tenant : vault.tenants()) {
+      TenantFile file = vault.read(tenant);
+      if (file.dataKeyId != null && !key.id().equals(file.masterKeyId)) {
+        throw new IOException("the secrets of tenant " + tenant + " are under master key " + file.masterKeyId
+            + ", not the configured " + key.id() + "; give the host the key they are under");
+      }
+    }
+    return vault;
   }
 
   public Vault(Path dir, MasterKey master, Clock clock) throws IOException {

@@ -140,4 +140,18 @@ class VaultTest {
     assertThat(MasterKey.readOrCreate(temp.resolve("master.key")).id()).isEqualTo(master.id());
     assertThat(master.toString()).doesNotContain(Base64.getEncoder().encodeToString(master.bytes()));
   }
+
+  @Test
+  void aHostGivenAnotherMasterKeyThanItsSecretsAreUnderDoesNotStart() throws Exception {
+    Vault own = Vault.openIn(temp, null, clock);
+    own.put("alpha", "A", TOKEN);
+    MasterKey given = MasterKey.fromBase64(Base64.getEncoder().encodeToString(new byte[32]), "PADDOCK_VAULT_MASTER_KEY");
+    assertThatThrownBy(() -> Vault.openIn(temp, given, clock)).isInstanceOf(IOException.class)
+        .hasMessageContaining(given.id());
+    MasterKey same = MasterKey.read(temp.resolve(Vault.MASTER_KEY_FILE));
+    assertThat(Vault.openIn(temp, same, clock).reveal("alpha", "A")).isEqualTo(TOKEN);
+    assertThatThrownBy(() -> MasterKey.fromBase64("not-base64-s3cr3t!", "PADDOCK_VAULT_MASTER_KEY"))
+        .isInstanceOf(IOException.class).satisfies(e -> assertThat(e.getMessage()).doesNotContain("s3cr3t"));
+    assertThatThrownBy(() -> new VaultConfig(null, Duration.ofHours(1))).isInstanceOf(IllegalArgumentException.class);
+  }
 }
