@@ -244,14 +244,14 @@ public final class RuntimeServer implements AutoCloseable {
     vaultChecked = true;
     vaultCheckedNanos = now;
     try {
-      for (var rotation : vault.rotateDue(secretKeyRotation)) {
+      vault.rotateDue(secretKeyRotation, rotation -> {
         audit.append(dev.paddock.ipc.v1.AuditRecord.newBuilder()
             .setAction(dev.paddock.ipc.v1.AuditAction.AUDIT_ACTION_SECRET_KEY_ROTATED).setActor("host")
             .setTenant(rotation.tenant()).setTarget(rotation.dataKeyId()).setOutcome("OK")
             .putAttributes("dataKeyId", rotation.dataKeyId()).putAttributes("secrets", Integer.toString(rotation.secrets()))
             .putAttributes("reason", "age"));
         log.info("vault: rotated the data key of tenant {} ({} secrets)", rotation.tenant(), rotation.secrets());
-      }
+      });
     } catch (IOException e) {
       log.error("vault: rotating data keys due for it failed: {}", e.getMessage());
     }

@@ -34,7 +34,10 @@ public final class VaultMasterRotation {
         throw new IOException("no vault master key in " + dataDir + ": nothing to rotate");
       }
       MasterKey old = MasterKey.read(current);
-      MasterKey fresh = Files.exists(next) ? MasterKey.read(next) : MasterKey.create(next);
+      if (!Files.exists(next)) {
+        MasterKey.create(next); // durable before anything is wrapped under it
+      }
+      MasterKey fresh = MasterKey.read(next); // read back: what is wrapped under it is what is on disk
       int rewrapped = new Vault(dataDir.resolve(Vault.DIR), old, clock).rewrap(fresh);
       Files.move(next, current, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       try (FileChannel dir = FileChannel.open(dataDir, StandardOpenOption.READ)) {

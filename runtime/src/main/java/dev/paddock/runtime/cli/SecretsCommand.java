@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
 final class SecretsCommand implements Runnable {
   @Override
   public void run() {
-    throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "give a subcommand: put, list, delete, rotate");
+    throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "give a subcommand: put, list, delete, rotate, rotate-master");
   }
 
   /** The longest value read from stdin, bytes (the host's limit). */

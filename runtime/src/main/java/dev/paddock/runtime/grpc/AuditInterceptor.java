@@ -201,6 +201,9 @@ final class AuditInterceptor implements ServerInterceptor {
     record.setTarget(target);
     if (request != null) {
       Message.Builder stripped = request.toBuilder();
+      // Fields this host does not know are never digested either: a newer client's field could hold
+      // file contents or a secret, whose digest would let anyone reading the log test guesses.
+      stripped.setUnknownFields(com.google.protobuf.UnknownFieldSet.getDefaultInstance());
       for (FieldDescriptor f : request.getDescriptorForType().getFields()) {
         if (f.getType() == FieldDescriptor.Type.BYTES || f.getType() == FieldDescriptor.Type.MESSAGE && f.getName().equals("chunk")) {
           stripped.clearField(f);

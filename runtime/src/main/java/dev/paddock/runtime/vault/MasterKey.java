@@ -66,12 +66,35 @@ public final class MasterKey {
     return new MasterKey(key);
   }
 
-  /** Makes a new key in {@code file} (0600; never over an existing file). */
+  /**
+   * Makes a new key in {@code file} (0600; never over an existing file), durably: a temporary file,
+   * fsync, a rename, fsync of the directory, all before anything is wrapped under it. A key lost
+   * to a power cut after data keys were wrapped under it would lose every secret.
+   */
   public static MasterKey create(Path file) throws IOException {
     byte[] key = new byte[32];
     new SecureRandom().nextBytes(key);
-    Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    Files.writeString(file, Base64.getEncoder().encodeToString(key) + "\n", StandardCharsets.US_ASCII);
+    Path temp = file.resolveSibling(file.getFileName() + ".tmp");
+    Files.deleteIfExists(temp);
+    try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(temp,
+        java.util.Set.of(java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE),
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
+      java.nio.ByteBuffer text = java.nio.ByteBuffer.wrap((Base64.getEncoder().encodeToString(key) + "\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      while (text.hasRemaining()) {
+        channel.write(text);
+      }
+      channel.force(true);
+    }
+    if (Files.exists(file)) {
+      Files.delete(temp);
+      throw new java.nio.file.FileAlreadyExistsException(file.toString());
+    }
+    Files.move(temp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    Path dir = file.toAbsolutePath().getParent();
+    try (java.nio.channels.FileChannel d = java.nio.channels.FileChannel.open(dir, java.nio.file.StandardOpenOption.READ)) {
+      d.force(true);
+    }
     return new MasterKey(key);
   }
 

@@ -41,6 +41,7 @@ import javax.crypto.spec.SecretKeySpec;
  * {@link #reveal}, for the host's own use; no API returns one. Thread-safe: calls are serialised.
  */
 public final class Vault {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Vault.class);
   /** Longest value, bytes. */
   public static final int MAX_VALUE_BYTES = 64 * 1024;
   /** Most secrets one tenant may hold. */
@@ -144,7 +145,8 @@ public final class Vault {
     }
     secret.version++;
     secret.updated = now.toString();
-    secret.ciphertext = seal(dataKey, value, valueContext(tenant, name, file.dataKeyId));
+    secret.ciphertext = seal(dataKey, value, valueContext(tenant, name, secret.version, file.dataKeyId));
+    java.util.Arrays.fill(dataKey, (byte) 0);
     write(tenant, file);
     return info(name, secret, file);
   }
@@ -159,6 +161,7 @@ public final class Vault {
 
   /** Deletes {@code name}; throws NOT_FOUND / SECRET_NOT_FOUND when the tenant has none. */
   public synchronized void delete(String tenant, String name) throws IOException {
+    checkName(name);
     TenantFile file = read(tenant);
     if (file.secrets.remove(name) == null) {
       throw notFound(name);
@@ -171,46 +174,72 @@ public final class Vault {
    * an API. The caller clears the array when done.
    */
   public synchronized byte[] reveal(String tenant, String name) throws IOException {
+    checkName(name);
     TenantFile file = read(tenant);
     StoredSecret secret = file.secrets.get(name);
     if (secret == null) {
       throw notFound(name);
     }
-    return open(unwrap(tenant, file), secret.ciphertext, valueContext(tenant, name, file.dataKeyId));
+    byte[] dataKey = unwrap(tenant, file);
+    try {
+      return open(dataKey, secret.ciphertext, valueContext(tenant, name, secret.version, file.dataKeyId));
+    } finally {
+      java.util.Arrays.fill(dataKey, (byte) 0);
+    }
   }
 
   /** Replaces the tenant's data key: every value re-encrypted under a new one, the old one gone. */
   public synchronized Rotation rotate(String tenant) throws IOException {
     TenantFile file = read(tenant);
     if (file.dataKeyId == null) {
-      newDataKey(tenant, file);
+      java.util.Arrays.fill(newDataKey(tenant, file), (byte) 0);
       write(tenant, file);
       return new Rotation(tenant, file.dataKeyId, 0);
     }
     byte[] oldKey = unwrap(tenant, file);
     String oldId = file.dataKeyId;
     Map<String, byte[]> values = new TreeMap<>();
-    for (Map.Entry<String, StoredSecret> e : file.secrets.entrySet()) {
-      values.put(e.getKey(), open(oldKey, e.getValue().ciphertext, valueContext(tenant, e.getKey(), oldId)));
+    byte[] newKey = null;
+    try {
+      for (Map.Entry<String, StoredSecret> e : file.secrets.entrySet()) {
+        values.put(e.getKey(), open(oldKey, e.getValue().ciphertext,
+            valueContext(tenant, e.getKey(), e.getValue().version, oldId)));
+      }
+      newKey = newDataKey(tenant, file);
+      for (Map.Entry<String, byte[]> e : values.entrySet()) {
+        StoredSecret secret = file.secrets.get(e.getKey());
+        secret.ciphertext = seal(newKey, e.getValue(), valueContext(tenant, e.getKey(), secret.version, file.dataKeyId));
+      }
+    } finally {
+      values.values().forEach(v -> java.util.Arrays.fill(v, (byte) 0));
+      java.util.Arrays.fill(oldKey, (byte) 0);
+      if (newKey != null) {
+        java.util.Arrays.fill(newKey, (byte) 0);
+      }
     }
-    byte[] newKey = newDataKey(tenant, file);
-    for (Map.Entry<String, byte[]> e : values.entrySet()) {
-      file.secrets.get(e.getKey()).ciphertext = seal(newKey, e.getValue(), valueContext(tenant, e.getKey(), file.dataKeyId));
-      java.util.Arrays.fill(e.getValue(), (byte) 0);
-    }
-    java.util.Arrays.fill(oldKey, (byte) 0);
     write(tenant, file);
     return new Rotation(tenant, file.dataKeyId, values.size());
   }
 
-  /** Rotates every tenant's data key older than {@code period}; returns what it rotated. */
-  public synchronized List<Rotation> rotateDue(Duration period) throws IOException {
+  /**
+   * Rotates every tenant's data key older than {@code period}, telling {@code rotated} of each as it
+   * is done (so each is recorded even if a later one fails); a tenant whose file cannot be used is
+   * logged and skipped, and the others go on. Returns what it rotated.
+   */
+  public synchronized List<Rotation> rotateDue(Duration period, java.util.function.Consumer<Rotation> rotated)
+      throws IOException {
     List<Rotation> done = new ArrayList<>();
     Instant cutoff = clock.instant().minus(period);
     for (String tenant : tenants()) {
-      TenantFile file = read(tenant);
-      if (file.dataKeyCreated != null && instant(file.dataKeyCreated).isBefore(cutoff)) {
-        done.add(rotate(tenant));
+      try {
+        TenantFile file = read(tenant);
+        if (file.dataKeyCreated != null && instant(file.dataKeyCreated).isBefore(cutoff)) {
+          Rotation rotation = rotate(tenant);
+          done.add(rotation);
+          rotated.accept(rotation);
+        }
+      } catch (IOException | RuntimeException e) {
+        log.error("vault: the data key of tenant {} is due for rotation but could not be rotated: {}", tenant, e.getMessage());
       }
     }
     return done;
@@ -228,7 +257,7 @@ public final class Vault {
         continue; // nothing to wrap, or wrapped under the next key already (a rotation cut short)
       }
       byte[] dataKey = unwrap(tenant, file);
-      file.wrappedDataKey = seal(next.bytes(), dataKey, keyContext(tenant, file.dataKeyId));
+      file.wrappedDataKey = seal(next.bytes(), dataKey, keyContext(tenant, file.dataKeyId, file.dataKeyCreated));
       file.masterKeyId = next.id();
       java.util.Arrays.fill(dataKey, (byte) 0);
       write(tenant, file);
@@ -279,24 +308,26 @@ public final class Vault {
     file.dataKeyId = Ids.newId("dk");
     file.dataKeyCreated = clock.instant().toString();
     file.masterKeyId = master.id();
-    file.wrappedDataKey = seal(master.bytes(), key, keyContext(tenant, file.dataKeyId));
+    file.wrappedDataKey = seal(master.bytes(), key, keyContext(tenant, file.dataKeyId, file.dataKeyCreated));
     return key;
   }
 
   private byte[] unwrap(String tenant, TenantFile file) throws IOException {
     if (!master.id().equals(file.masterKeyId)) {
       throw new IOException("the secrets of tenant " + tenant + " are under master key " + file.masterKeyId
-          + ", not this host's " + master.id() + " (re-wrap them with paddock secrets rewrap)");
+          + ", not this host's " + master.id() + " (give the host that key; after a master key rotation cut short, run paddock secrets rotate-master again)");
     }
-    return open(master.bytes(), file.wrappedDataKey, keyContext(tenant, file.dataKeyId));
+    return open(master.bytes(), file.wrappedDataKey, keyContext(tenant, file.dataKeyId, file.dataKeyCreated));
   }
 
-  private static byte[] valueContext(String tenant, String name, String dataKeyId) {
-    return ("paddock-secret\0" + tenant + "\0" + name + "\0" + dataKeyId).getBytes(StandardCharsets.UTF_8);
+  /** A value is bound to its tenant, name, version and data key: an older ciphertext put back is refused. */
+  private static byte[] valueContext(String tenant, String name, long version, String dataKeyId) {
+    return ("paddock-secret\0" + tenant + "\0" + name + "\0" + version + "\0" + dataKeyId).getBytes(StandardCharsets.UTF_8);
   }
 
-  private static byte[] keyContext(String tenant, String dataKeyId) {
-    return ("paddock-data-key\0" + tenant + "\0" + dataKeyId).getBytes(StandardCharsets.UTF_8);
+  /** A data key is bound to its tenant, id and creation time: its age cannot be edited to dodge rotation. */
+  private static byte[] keyContext(String tenant, String dataKeyId, String created) {
+    return ("paddock-data-key\0" + tenant + "\0" + dataKeyId + "\0" + created).getBytes(StandardCharsets.UTF_8);
   }
 
   private String seal(byte[] key, byte[] plain, byte[] context) {

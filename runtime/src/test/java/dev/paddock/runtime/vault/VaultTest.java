@@ -114,8 +114,10 @@ class VaultTest {
     clock.advance(Duration.ofDays(30));
     vault.put("beta", "B", TOKEN);
     clock.advance(Duration.ofDays(61)); // alpha's key is 91 days old, beta's 61
-    assertThat(vault.rotateDue(Vault.DEFAULT_ROTATION)).extracting(Vault.Rotation::tenant).containsExactly("alpha");
-    assertThat(vault.rotateDue(Vault.DEFAULT_ROTATION)).isEmpty();
+    java.util.List<Vault.Rotation> told = new java.util.ArrayList<>();
+    assertThat(vault.rotateDue(Vault.DEFAULT_ROTATION, told::add)).extracting(Vault.Rotation::tenant).containsExactly("alpha");
+    assertThat(told).extracting(Vault.Rotation::tenant).containsExactly("alpha");
+    assertThat(vault.rotateDue(Vault.DEFAULT_ROTATION, r -> {})).isEmpty();
     assertThat(vault.reveal("alpha", "A")).isEqualTo(TOKEN);
   }
 
@@ -153,5 +155,27 @@ class VaultTest {
     assertThatThrownBy(() -> MasterKey.fromBase64("not-base64-s3cr3t!", "PADDOCK_VAULT_MASTER_KEY"))
         .isInstanceOf(IOException.class).satisfies(e -> assertThat(e.getMessage()).doesNotContain("s3cr3t"));
     assertThatThrownBy(() -> new VaultConfig(null, Duration.ofHours(1))).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void anOlderCiphertextPutBackOrAKeyAgeEditedIsRefused() throws Exception {
+    vault.put("alpha", "A", "first".getBytes(StandardCharsets.UTF_8));
+    Path file = temp.resolve("vault/alpha.json");
+    ObjectMapper json = new ObjectMapper();
+    String first = json.readTree(file.toFile()).get("secrets").get("A").get("ciphertext").asText();
+    vault.put("alpha", "A", "second".getBytes(StandardCharsets.UTF_8));
+    ObjectNode doc = (ObjectNode) json.readTree(file.toFile());
+    ((ObjectNode) doc.get("secrets").get("A")).put("ciphertext", first); // version 2 with version 1's ciphertext
+    json.writeValue(file.toFile(), doc);
+    assertThatThrownBy(() -> vault.reveal("alpha", "A")).isInstanceOf(IOException.class);
+
+    vault.put("beta", "B", TOKEN);
+    Path betaFile = temp.resolve("vault/beta.json");
+    ObjectNode beta = (ObjectNode) json.readTree(betaFile.toFile());
+    beta.put("dataKeyCreated", "2099-01-01T00:00:00Z"); // so that it would never be rotated
+    json.writeValue(betaFile.toFile(), beta);
+    assertThatThrownBy(() -> vault.reveal("beta", "B")).isInstanceOf(IOException.class);
+    assertThatThrownBy(() -> vault.reveal("beta", "../../x")).isInstanceOf(PaddockException.class);
+    assertThatThrownBy(() -> vault.delete("beta", "bad name")).isInstanceOf(PaddockException.class);
   }
 }
