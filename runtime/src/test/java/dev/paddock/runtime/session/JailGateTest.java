@@ -4,38 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.paddock.runtime.errors.PaddockException;
+import dev.paddock.runtime.testing.ManualClock;
 import dev.paddock.sandbox.SandboxSetupException;
-import java.time.Clock;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 class JailGateTest {
-  /** A clock the test moves by hand. */
-  static final class HandClock extends Clock {
-    Instant now = Instant.parse("2026-11-26T00:00:00Z");
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-  }
-
   @Test
   void failuresRightAfterAPassingProbeDoNotCostEveryoneAProbe() {
-    HandClock clock = new HandClock();
+    ManualClock clock = new ManualClock(Instant.parse("2026-11-26T00:00:00Z"));
     AtomicInteger probes = new AtomicInteger();
     boolean[] broken = {false};
     JailGate gate = new JailGate(() -> {
@@ -55,7 +33,7 @@ class JailGateTest {
     assertThat(gate.healthy()).isTrue();
 
     // Seconds later, a failure is worth a probe; a broken jail is then refused.
-    clock.now = clock.now.plusSeconds(6);
+    clock.advance(java.time.Duration.ofSeconds(6));
     broken[0] = true;
     gate.reportSetupFailure("nsjail is gone");
     assertThatThrownBy(gate::require).isInstanceOf(PaddockException.FailedPrecondition.class);
