@@ -38,7 +38,8 @@ import javax.crypto.spec.SecretKeySpec;
  * <p>Every ciphertext is bound to where it belongs by its associated data (tenant, name, data key
  * id; tenant and data key id for a wrapped key), so a value moved to another name or tenant, or a
  * file edited, fails to decrypt instead of being used. A value leaves this class only through
- * {@link #reveal}, for the host's own use; no API returns one. Thread-safe: calls are serialised.
+ * {@link #reveal}, for the host's own use; no API returns one. Thread-safe: a tenant's calls are
+ * serialised, different tenants' run side by side.
  */
 public final class Vault {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Vault.class);
@@ -57,8 +58,13 @@ public final class Vault {
       .setSerializationInclusion(JsonInclude.Include.NON_NULL)
       .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true);
 
+  /** Most bytes of values one tenant may hold in all (its file is read and rewritten whole on each change). */
+  public static final int MAX_TENANT_VALUE_BYTES = 4 << 20;
+
   private final Path dir;
   private final MasterKey master;
+  /** One lock per tenant: a tenant's calls are serialised, other tenants' are not held up by them. */
+  private final java.util.concurrent.ConcurrentHashMap<String, Object> locks = new java.util.concurrent.ConcurrentHashMap<>();
   private final Clock clock;
   private final SecureRandom random = new SecureRandom();
 
@@ -124,101 +130,116 @@ public final class Vault {
   }
 
   /** Stores {@code value} as {@code name} of {@code tenant}, replacing an earlier value. */
-  public synchronized SecretInfo put(String tenant, String name, byte[] value) throws IOException {
-    checkName(name);
-    if (value.length == 0 || value.length > MAX_VALUE_BYTES) {
-      throw new PaddockException.InvalidArgument("value", "a secret's value is 1 to " + MAX_VALUE_BYTES + " bytes");
+  public SecretInfo put(String tenant, String name, byte[] value) throws IOException {
+    synchronized (lockOf(tenant)) {
+      checkName(name);
+      if (value.length == 0 || value.length > MAX_VALUE_BYTES) {
+        throw new PaddockException.InvalidArgument("value", "a secret's value is 1 to " + MAX_VALUE_BYTES + " bytes");
+      }
+      TenantFile file = read(tenant);
+      StoredSecret secret = file.secrets.get(name);
+      if (valueBytes(file, name) + value.length > MAX_TENANT_VALUE_BYTES) {
+        throw new PaddockException.ResourceExhausted(ErrorReason.SECRET_LIMIT_REACHED,
+            "the tenant's secrets would pass " + MAX_TENANT_VALUE_BYTES + " bytes in all, the most the host keeps", "secretBytes",
+            Map.of("limit", Integer.toString(MAX_TENANT_VALUE_BYTES)));
+      }
+      if (secret == null && file.secrets.size() >= MAX_SECRETS) {
+        throw new PaddockException.ResourceExhausted(ErrorReason.SECRET_LIMIT_REACHED,
+            "the tenant holds " + MAX_SECRETS + " secrets, the most the host keeps", "secrets",
+            Map.of("limit", Integer.toString(MAX_SECRETS)));
+      }
+      byte[] dataKey = file.dataKeyId == null ? newDataKey(tenant, file) : unwrap(tenant, file);
+      Instant now = clock.instant();
+      if (secret == null) {
+        secret = new StoredSecret();
+        secret.created = now.toString();
+        file.secrets.put(name, secret);
+      }
+      secret.version++;
+      secret.updated = now.toString();
+      secret.ciphertext = seal(dataKey, value, valueContext(tenant, name, secret.version, file.dataKeyId));
+      java.util.Arrays.fill(dataKey, (byte) 0);
+      write(tenant, file);
+      return info(name, secret, file);
     }
-    TenantFile file = read(tenant);
-    StoredSecret secret = file.secrets.get(name);
-    if (secret == null && file.secrets.size() >= MAX_SECRETS) {
-      throw new PaddockException.ResourceExhausted(ErrorReason.SECRET_LIMIT_REACHED,
-          "the tenant holds " + MAX_SECRETS + " secrets, the most the host keeps", "secrets",
-          Map.of("limit", Integer.toString(MAX_SECRETS)));
-    }
-    byte[] dataKey = file.dataKeyId == null ? newDataKey(tenant, file) : unwrap(tenant, file);
-    Instant now = clock.instant();
-    if (secret == null) {
-      secret = new StoredSecret();
-      secret.created = now.toString();
-      file.secrets.put(name, secret);
-    }
-    secret.version++;
-    secret.updated = now.toString();
-    secret.ciphertext = seal(dataKey, value, valueContext(tenant, name, secret.version, file.dataKeyId));
-    java.util.Arrays.fill(dataKey, (byte) 0);
-    write(tenant, file);
-    return info(name, secret, file);
   }
 
   /** The tenant's secrets, by name, without values. */
-  public synchronized Listing list(String tenant) throws IOException {
-    TenantFile file = read(tenant);
-    List<SecretInfo> out = new ArrayList<>();
-    file.secrets.forEach((name, secret) -> out.add(info(name, secret, file)));
-    return new Listing(out, file.dataKeyId == null ? "" : file.dataKeyId, instant(file.dataKeyCreated));
+  public Listing list(String tenant) throws IOException {
+    synchronized (lockOf(tenant)) {
+      TenantFile file = read(tenant);
+      List<SecretInfo> out = new ArrayList<>();
+      file.secrets.forEach((name, secret) -> out.add(info(name, secret, file)));
+      return new Listing(out, file.dataKeyId == null ? "" : file.dataKeyId, instant(file.dataKeyCreated));
+    }
   }
 
   /** Deletes {@code name}; throws NOT_FOUND / SECRET_NOT_FOUND when the tenant has none. */
-  public synchronized void delete(String tenant, String name) throws IOException {
-    checkName(name);
-    TenantFile file = read(tenant);
-    if (file.secrets.remove(name) == null) {
-      throw notFound(name);
+  public void delete(String tenant, String name) throws IOException {
+    synchronized (lockOf(tenant)) {
+      checkName(name);
+      TenantFile file = read(tenant);
+      if (file.secrets.remove(name) == null) {
+        throw notFound(name);
+      }
+      write(tenant, file);
     }
-    write(tenant, file);
   }
 
   /**
    * The value of {@code name}, for the host's own use (a secret bound to an exec). Never returned by
    * an API. The caller clears the array when done.
    */
-  public synchronized byte[] reveal(String tenant, String name) throws IOException {
-    checkName(name);
-    TenantFile file = read(tenant);
-    StoredSecret secret = file.secrets.get(name);
-    if (secret == null) {
-      throw notFound(name);
-    }
-    byte[] dataKey = unwrap(tenant, file);
-    try {
-      return open(dataKey, secret.ciphertext, valueContext(tenant, name, secret.version, file.dataKeyId));
-    } finally {
-      java.util.Arrays.fill(dataKey, (byte) 0);
+  public byte[] reveal(String tenant, String name) throws IOException {
+    synchronized (lockOf(tenant)) {
+      checkName(name);
+      TenantFile file = read(tenant);
+      StoredSecret secret = file.secrets.get(name);
+      if (secret == null) {
+        throw notFound(name);
+      }
+      byte[] dataKey = unwrap(tenant, file);
+      try {
+        return open(dataKey, secret.ciphertext, valueContext(tenant, name, secret.version, file.dataKeyId));
+      } finally {
+        java.util.Arrays.fill(dataKey, (byte) 0);
+      }
     }
   }
 
   /** Replaces the tenant's data key: every value re-encrypted under a new one, the old one gone. */
-  public synchronized Rotation rotate(String tenant) throws IOException {
-    TenantFile file = read(tenant);
-    if (file.dataKeyId == null) {
-      java.util.Arrays.fill(newDataKey(tenant, file), (byte) 0);
+  public Rotation rotate(String tenant) throws IOException {
+    synchronized (lockOf(tenant)) {
+      TenantFile file = read(tenant);
+      if (file.dataKeyId == null) {
+        java.util.Arrays.fill(newDataKey(tenant, file), (byte) 0);
+        write(tenant, file);
+        return new Rotation(tenant, file.dataKeyId, 0);
+      }
+      byte[] oldKey = unwrap(tenant, file);
+      String oldId = file.dataKeyId;
+      Map<String, byte[]> values = new TreeMap<>();
+      byte[] newKey = null;
+      try {
+        for (Map.Entry<String, StoredSecret> e : file.secrets.entrySet()) {
+          values.put(e.getKey(), open(oldKey, e.getValue().ciphertext,
+              valueContext(tenant, e.getKey(), e.getValue().version, oldId)));
+        }
+        newKey = newDataKey(tenant, file);
+        for (Map.Entry<String, byte[]> e : values.entrySet()) {
+          StoredSecret secret = file.secrets.get(e.getKey());
+          secret.ciphertext = seal(newKey, e.getValue(), valueContext(tenant, e.getKey(), secret.version, file.dataKeyId));
+        }
+      } finally {
+        values.values().forEach(v -> java.util.Arrays.fill(v, (byte) 0));
+        java.util.Arrays.fill(oldKey, (byte) 0);
+        if (newKey != null) {
+          java.util.Arrays.fill(newKey, (byte) 0);
+        }
+      }
       write(tenant, file);
-      return new Rotation(tenant, file.dataKeyId, 0);
+      return new Rotation(tenant, file.dataKeyId, values.size());
     }
-    byte[] oldKey = unwrap(tenant, file);
-    String oldId = file.dataKeyId;
-    Map<String, byte[]> values = new TreeMap<>();
-    byte[] newKey = null;
-    try {
-      for (Map.Entry<String, StoredSecret> e : file.secrets.entrySet()) {
-        values.put(e.getKey(), open(oldKey, e.getValue().ciphertext,
-            valueContext(tenant, e.getKey(), e.getValue().version, oldId)));
-      }
-      newKey = newDataKey(tenant, file);
-      for (Map.Entry<String, byte[]> e : values.entrySet()) {
-        StoredSecret secret = file.secrets.get(e.getKey());
-        secret.ciphertext = seal(newKey, e.getValue(), valueContext(tenant, e.getKey(), secret.version, file.dataKeyId));
-      }
-    } finally {
-      values.values().forEach(v -> java.util.Arrays.fill(v, (byte) 0));
-      java.util.Arrays.fill(oldKey, (byte) 0);
-      if (newKey != null) {
-        java.util.Arrays.fill(newKey, (byte) 0);
-      }
-    }
-    write(tenant, file);
-    return new Rotation(tenant, file.dataKeyId, values.size());
   }
 
   /**
@@ -226,13 +247,16 @@ public final class Vault {
    * is done (so each is recorded even if a later one fails); a tenant whose file cannot be used is
    * logged and skipped, and the others go on. Returns what it rotated.
    */
-  public synchronized List<Rotation> rotateDue(Duration period, java.util.function.Consumer<Rotation> rotated)
+  public List<Rotation> rotateDue(Duration period, java.util.function.Consumer<Rotation> rotated)
       throws IOException {
     List<Rotation> done = new ArrayList<>();
     Instant cutoff = clock.instant().minus(period);
     for (String tenant : tenants()) {
       try {
-        TenantFile file = read(tenant);
+        TenantFile file;
+        synchronized (lockOf(tenant)) {
+          file = read(tenant);
+        }
         if (file.dataKeyCreated != null && instant(file.dataKeyCreated).isBefore(cutoff)) {
           Rotation rotation = rotate(tenant);
           done.add(rotation);
@@ -249,25 +273,27 @@ public final class Vault {
    * Re-wraps every tenant's data key under {@code next} (master key rotation); values are not
    * touched. Returns how many data keys were re-wrapped.
    */
-  public synchronized int rewrap(MasterKey next) throws IOException {
+  public int rewrap(MasterKey next) throws IOException {
     int count = 0;
     for (String tenant : tenants()) {
-      TenantFile file = read(tenant);
-      if (file.dataKeyId == null || next.id().equals(file.masterKeyId)) {
-        continue; // nothing to wrap, or wrapped under the next key already (a rotation cut short)
+      synchronized (lockOf(tenant)) {
+        TenantFile file = read(tenant);
+        if (file.dataKeyId == null || next.id().equals(file.masterKeyId)) {
+          continue; // nothing to wrap, or wrapped under the next key already (a rotation cut short)
+        }
+        byte[] dataKey = unwrap(tenant, file);
+        file.wrappedDataKey = seal(next.bytes(), dataKey, keyContext(tenant, file.dataKeyId, file.dataKeyCreated));
+        file.masterKeyId = next.id();
+        java.util.Arrays.fill(dataKey, (byte) 0);
+        write(tenant, file);
+        count++;
       }
-      byte[] dataKey = unwrap(tenant, file);
-      file.wrappedDataKey = seal(next.bytes(), dataKey, keyContext(tenant, file.dataKeyId, file.dataKeyCreated));
-      file.masterKeyId = next.id();
-      java.util.Arrays.fill(dataKey, (byte) 0);
-      write(tenant, file);
-      count++;
     }
     return count;
   }
 
   /** Tenants that have a file here. */
-  public synchronized List<String> tenants() throws IOException {
+  public List<String> tenants() throws IOException {
     List<String> out = new ArrayList<>();
     try (var files = Files.list(dir)) {
       for (Path p : (Iterable<Path>) files::iterator) {
@@ -282,6 +308,23 @@ public final class Vault {
   }
 
   // ---- internals ----
+
+  private Object lockOf(String tenant) {
+    return locks.computeIfAbsent(tenant, t -> new Object());
+  }
+
+  /** Bytes of values a tenant holds, from their ciphertexts (nonce and tag taken off). */
+  private static long valueBytes(TenantFile file, String except) {
+    long total = 0;
+    for (Map.Entry<String, StoredSecret> e : file.secrets.entrySet()) {
+      String text = e.getValue().ciphertext;
+      if (!e.getKey().equals(except) && text != null) {
+        long padding = text.endsWith("==") ? 2 : text.endsWith("=") ? 1 : 0;
+        total += Math.max(0, text.length() * 3L / 4 - padding - NONCE_BYTES - TAG_BITS / 8);
+      }
+    }
+    return total;
+  }
 
   private static void checkName(String name) {
     if (name == null || !NAME.matcher(name).matches()) {

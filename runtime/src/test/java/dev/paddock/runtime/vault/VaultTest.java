@@ -178,4 +178,17 @@ class VaultTest {
     assertThatThrownBy(() -> vault.reveal("beta", "../../x")).isInstanceOf(PaddockException.class);
     assertThatThrownBy(() -> vault.delete("beta", "bad name")).isInstanceOf(PaddockException.class);
   }
+
+  @Test
+  void aTenantsSecretsAreCappedInAllAndAnotherTenantIsNotHeldUp() throws Exception {
+    byte[] big = new byte[Vault.MAX_VALUE_BYTES];
+    int fit = Vault.MAX_TENANT_VALUE_BYTES / Vault.MAX_VALUE_BYTES;
+    for (int i = 0; i < fit; i++) {
+      vault.put("alpha", "S" + i, big);
+    }
+    vault.put("alpha", "S0", big); // replacing a value does not count it twice
+    assertThatThrownBy(() -> vault.put("alpha", "ONE_MORE", new byte[1])).isInstanceOf(PaddockException.class)
+        .satisfies(e -> assertThat(((PaddockException) e).reason()).isEqualTo(ErrorReason.SECRET_LIMIT_REACHED));
+    assertThat(vault.put("beta", "B", TOKEN).version()).isEqualTo(1);
+  }
 }
