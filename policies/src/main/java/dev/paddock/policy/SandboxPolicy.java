@@ -59,6 +59,20 @@ public final class SandboxPolicy {
     return new SandboxPolicy(mounts, seccomp, newLimits, ipc);
   }
 
+  /**
+   * Every part of the policy, one line each, in a fixed order: mounts (in mount order), seccomp
+   * rules, limits, IPC operations (sorted). What a policy's version is a digest of: two policies
+   * differing in anything differ here.
+   */
+  public String canonicalText() {
+    StringBuilder out = new StringBuilder();
+    mounts.forEach(m -> out.append("mount ").append(m).append('\n'));
+    seccomp.forEach(r -> out.append("seccomp ").append(r).append('\n'));
+    out.append("limits ").append(limits).append('\n');
+    ipc.stream().map(Enum::name).sorted().forEach(op -> out.append("ipc ").append(op).append('\n'));
+    return out.toString();
+  }
+
   @Override
   public boolean equals(Object o) {
     return o instanceof SandboxPolicy p && mounts.equals(p.mounts) && seccomp.equals(p.seccomp) && limits.equals(p.limits)

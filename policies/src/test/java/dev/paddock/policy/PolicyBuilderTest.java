@@ -63,4 +63,14 @@ class PolicyBuilderTest {
     assertThat(Syscall.PTRACE.kernelName()).isEqualTo("ptrace");
     assertThat(Syscall.byX8664Number(0)).isEmpty();
   }
+
+  /** What a policy's audited version is a digest of covers every part, not just counts. */
+  @Test
+  void theCanonicalTextTellsApartPoliciesThatDifferInAnyPart() throws Exception {
+    SandboxPolicy usr = PolicyBuilder.create().mountReadOnly(Path.of("/usr")).build();
+    SandboxPolicy opt = PolicyBuilder.create().mountReadOnly(Path.of("/opt")).build();
+    assertThat(usr.canonicalText()).isNotEqualTo(opt.canonicalText()).contains("/usr");
+    assertThat(DefaultPolicies.tool().canonicalText()).isNotEqualTo(DefaultPolicies.isolated().canonicalText());
+    assertThat(usr.canonicalText()).isEqualTo(PolicyBuilder.create().mountReadOnly(Path.of("/usr")).build().canonicalText());
+  }
 }

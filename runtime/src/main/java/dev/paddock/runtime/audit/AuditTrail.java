@@ -407,9 +407,12 @@ public final class AuditTrail implements AutoCloseable, ExecAudit, dev.paddock.r
     return version;
   }
 
-  /** {@code name@sha256:} and the first 8 bytes (hex) of the SHA-256 of the policy as written out. */
+  /**
+   * {@code name@sha256:} and the first 8 bytes (hex) of the SHA-256 of the whole policy
+   * ({@link dev.paddock.policy.SandboxPolicy#canonicalText}: mounts, seccomp rules, limits, IPC).
+   */
   static String policyVersion(String name, dev.paddock.policy.SandboxPolicy policy) {
-    return name + "@sha256:" + HexFormat.of().formatHex(sha256(policy.toString().getBytes(StandardCharsets.UTF_8)), 0, 8);
+    return name + "@sha256:" + HexFormat.of().formatHex(sha256(policy.canonicalText().getBytes(StandardCharsets.UTF_8)), 0, 8);
   }
 
   /** SHA-256 over argv, cwd and the environment (sorted), each length-prefixed; never stdin. */
