@@ -42,7 +42,8 @@ public final class DefaultPolicies {
 
   /** The builder behind {@link #tool()}, for callers that adjust it. */
   public static PolicyBuilder toolBuilder() {
-    return confinedBuilder().allowIpc(IpcOperation.values());
+    // A tool may be given the tenant's secrets in its environment when its exec asks for them.
+    return confinedBuilder().allowIpc(IpcOperation.values()).allowSecretsInJail();
   }
 
   /** Mounts, seccomp and limits shared by the built-in policies; no IPC operation. */

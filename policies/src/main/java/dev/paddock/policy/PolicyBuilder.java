@@ -32,6 +32,7 @@ public final class PolicyBuilder {
   private final List<String> problems = new ArrayList<>();
   private Limits.Builder limits = Limits.builder();
   private final Set<IpcOperation> ipc = EnumSet.noneOf(IpcOperation.class);
+  private boolean secretsInJail;
 
   private PolicyBuilder() {}
 
@@ -106,6 +107,15 @@ public final class PolicyBuilder {
     return this;
   }
 
+  /**
+   * Lets an exec ask for the tenant's secrets as environment variables in the jail (where a tool
+   * truly needs the value itself). Off unless set.
+   */
+  public PolicyBuilder allowSecretsInJail() {
+    secretsInJail = true;
+    return this;
+  }
+
   /** The policy, or every problem found in it. */
   public SandboxPolicy build() throws PolicyException {
     Limits built = limits.build();
@@ -116,6 +126,6 @@ public final class PolicyBuilder {
     }
     List<SeccompRule> rules = new ArrayList<>();
     seccomp.forEach((s, a) -> rules.add(new SeccompRule(s, a)));
-    return new SandboxPolicy(new ArrayList<>(mounts.values()), rules, built, ipc);
+    return new SandboxPolicy(new ArrayList<>(mounts.values()), rules, built, ipc, secretsInJail);
   }
 }

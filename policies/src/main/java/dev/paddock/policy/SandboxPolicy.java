@@ -18,8 +18,11 @@ public final class SandboxPolicy {
   private final List<SeccompRule> seccomp;
   private final Limits limits;
   private final Set<IpcOperation> ipc;
+  private final boolean secretsInJail;
 
-  SandboxPolicy(List<Mount> mounts, List<SeccompRule> seccomp, Limits limits, Set<IpcOperation> ipc) {
+  SandboxPolicy(List<Mount> mounts, List<SeccompRule> seccomp, Limits limits, Set<IpcOperation> ipc,
+      boolean secretsInJail) {
+    this.secretsInJail = secretsInJail;
     this.mounts = List.copyOf(mounts);
     this.seccomp = List.copyOf(seccomp);
     this.limits = Objects.requireNonNull(limits, "limits");
@@ -46,6 +49,11 @@ public final class SandboxPolicy {
     return ipc;
   }
 
+  /** Whether an exec may have the tenant's secrets as environment variables in the jail. */
+  public boolean secretsInJail() {
+    return secretsInJail;
+  }
+
   /**
    * The same policy with other limits.
    *
@@ -56,12 +64,12 @@ public final class SandboxPolicy {
     if (!problems.isEmpty()) {
       throw new IllegalArgumentException("invalid limits: " + String.join("; ", problems));
     }
-    return new SandboxPolicy(mounts, seccomp, newLimits, ipc);
+    return new SandboxPolicy(mounts, seccomp, newLimits, ipc, secretsInJail);
   }
 
   /**
    * Every part of the policy, one line each, in a fixed order: mounts (in mount order), seccomp
-   * rules, limits, IPC operations (sorted). What a policy's version is a digest of: two policies
+   * rules, limits, IPC operations (sorted), whether secrets may enter the jail. What a policy's version is a digest of: two policies
    * differing in anything differ here.
    */
   public String canonicalText() {
@@ -70,18 +78,19 @@ public final class SandboxPolicy {
     seccomp.forEach(r -> out.append("seccomp ").append(r).append('\n'));
     out.append("limits ").append(limits).append('\n');
     ipc.stream().map(Enum::name).sorted().forEach(op -> out.append("ipc ").append(op).append('\n'));
+    out.append("secrets-in-jail ").append(secretsInJail).append('\n');
     return out.toString();
   }
 
   @Override
   public boolean equals(Object o) {
     return o instanceof SandboxPolicy p && mounts.equals(p.mounts) && seccomp.equals(p.seccomp) && limits.equals(p.limits)
-        && ipc.equals(p.ipc);
+        && ipc.equals(p.ipc) && secretsInJail == p.secretsInJail;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(mounts, seccomp, limits, ipc);
+    return Objects.hash(mounts, seccomp, limits, ipc, secretsInJail);
   }
 
   @Override

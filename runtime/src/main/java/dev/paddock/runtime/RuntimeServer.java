@@ -166,6 +166,7 @@ public final class RuntimeServer implements AutoCloseable {
     execs.audit(audit);
     dev.paddock.runtime.vault.Vault vault = dev.paddock.runtime.vault.Vault.openIn(config.dataDir(),
         config.vault().masterKey(), clock);
+    execs.secrets(vault::reveal);
     HostServer grpc = HostServer.start(config.listen(), config.tls(), sessions, workspaces, artifacts, tenants,
         tenant -> kernelUsage(tenantBudgets, tenant),
         new dev.paddock.runtime.grpc.Denials(new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), timers), workers,

@@ -209,6 +209,13 @@ public final class AuditTrail implements AutoCloseable, ExecAudit, dev.paddock.r
   }
 
   @Override
+  public void credentialUsed(Session session, String execId, String secret, String env) {
+    append(forCall(AuditAction.AUDIT_ACTION_CREDENTIAL_ACCESS).setTenant(session.tenantId()).setTarget(secret)
+        .setPolicyVersion(policyVersion(session)).setOutcome("OK").putAttributes("session", session.id())
+        .putAttributes("exec", execId).putAttributes("env", env));
+  }
+
+  @Override
   public void finished(Session session, ExecRecord record, ExecRecord.Outcome outcome) {
     var result = outcome.result();
     String requestId = startedBy.remove(record.id());

@@ -89,6 +89,11 @@ final class ExecCommand extends ClientCommand {
   @Option(names = {"-e", "--env"}, paramLabel = "NAME=VALUE", description = "Environment variable (repeatable).")
   Map<String, String> env = Map.of();
 
+  @Option(names = "--secret", paramLabel = "VAR=SECRET",
+      description = "Put your tenant's secret SECRET (paddock secrets put) into the variable VAR, by reference:"
+          + " the host fills in the value and redacts it from the output. Repeatable.")
+  Map<String, String> secretEnv = Map.of();
+
   @Option(names = {"-i", "--interactive"}, description = "Forward stdin even when it is a terminal.")
   boolean interactive;
 
@@ -130,6 +135,8 @@ final class ExecCommand extends ClientCommand {
     try {
       ExecRequest.Builder request = ExecRequest.newBuilder().setSessionId(session).addAllArgv(command).setCwd(cwd)
           .putAllEnv(env).setKeepStdinOpen(forward).setIpc(ipc);
+      secretEnv.forEach((var, secret) ->
+          request.addSecretEnv(dev.paddock.ipc.v1.SecretEnv.newBuilder().setEnv(var).setSecret(secret)));
       if (timeLimit != null) {
         request.setTimeLimit(Durations.toProto(timeLimit));
       }

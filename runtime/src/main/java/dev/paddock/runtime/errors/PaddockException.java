@@ -133,6 +133,11 @@ public abstract sealed class PaddockException extends RuntimeException
           Map.of("requiredScope", requiredScope), null);
     }
 
+    /** Another refusal, e.g. PERMISSION_DENIED_POLICY (the session's policy forbids it). */
+    public PermissionDenied(ErrorReason reason, String message, Map<String, String> metadata) {
+      super(reason, message, metadata, null);
+    }
+
     @Override
     public ErrorCode code() {
       return ErrorCode.PERMISSION_DENIED;

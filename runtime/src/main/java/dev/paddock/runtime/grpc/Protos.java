@@ -52,7 +52,18 @@ final class Protos {
     return new ExecSpec(req.getArgvList(), req.getEnvMap(), req.getCwd(), req.getStdin().toByteArray(),
         req.hasTimeLimit() ? duration("time_limit", req.getTimeLimit()) : null,
         req.hasCpuTimeLimit() ? duration("cpu_time_limit", req.getCpuTimeLimit()) : null,
-        req.getKeepStdinOpen(), req.getIpc());
+        req.getKeepStdinOpen(), req.getIpc(), secretEnv(req));
+  }
+
+  /** ExecRequest.secret_env as variable name to secret name; a variable given twice is refused. */
+  private static java.util.Map<String, String> secretEnv(ExecRequest req) {
+    java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+    for (dev.paddock.ipc.v1.SecretEnv binding : req.getSecretEnvList()) {
+      if (out.put(binding.getEnv(), binding.getSecret()) != null) {
+        throw new PaddockException.InvalidArgument("secret_env", "variable " + binding.getEnv() + " is given twice");
+      }
+    }
+    return out;
   }
 
   /** An exec's state; {@code census} (when the supervisor answered) gives its live processes. */

@@ -29,4 +29,10 @@ public interface ExecAudit {
    * every later action refuse).
    */
   void finished(Session session, ExecRecord record, ExecRecord.Outcome outcome);
+
+  /**
+   * A secret goes into {@code execId} as the variable {@code env}; called before {@link #starting},
+   * whose durability covers it (the log is written in order). Never given the value.
+   */
+  default void credentialUsed(Session session, String execId, String secret, String env) {}
 }

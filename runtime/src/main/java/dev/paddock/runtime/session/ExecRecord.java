@@ -61,6 +61,20 @@ public final class ExecRecord {
     }
   }
 
+  /** Secret values taken out of stdout and stderr (ExecSpec.secretEnv), or null when it has none. */
+  private volatile OutputRedactor[] redactors;
+
+  /** Takes {@code redactors} (stdout's, stderr's) to clean the output; set before the pump starts. */
+  void redactWith(OutputRedactor stdout, OutputRedactor stderr) {
+    this.redactors = new OutputRedactor[] {stdout, stderr};
+  }
+
+  /** Stream {@code which} (0 stdout, 1 stderr)'s redactor, or null. */
+  OutputRedactor redactor(int which) {
+    OutputRedactor[] r = redactors;
+    return r == null ? null : r[which];
+  }
+
   ExecRecord(String id, Session session, List<String> argv, String cwd, Instant startTime, JailProcess jail,
       int replayBytes, long maxOutputBytes, LinuxSyscalls linux, boolean keepStdinOpen, Runnable beforeOutcome) {
     this.beforeOutcome = beforeOutcome;

@@ -59,6 +59,18 @@ public final class ExecRunner {
    *     defaults and the session's and exec's own
    */
   private volatile ExecAudit audit = ExecAudit.NONE;
+  private volatile SecretSource secrets;
+
+  /** Where an exec's secrets come from (the host's vault): a value by tenant and name. */
+  @FunctionalInterface
+  public interface SecretSource {
+    /** The value; throws NOT_FOUND / SECRET_NOT_FOUND when the tenant has no such secret. */
+    byte[] reveal(String tenant, String name) throws java.io.IOException;
+  }
+
+  /** Most secrets one exec may ask for. */
+  static final int MAX_SECRET_ENV = 16;
+  private static final java.util.regex.Pattern ENV_NAME = java.util.regex.Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
 
   public ExecRunner(ExecutorService pumps, LinuxSyscalls linux, SessionSettings settings, Clock clock,
       Map<String, String> jailEnv) {
@@ -94,6 +106,10 @@ public final class ExecRunner {
   }
 
   /** Records every exec's start and end with {@code audit}. */
+  public void secrets(SecretSource secrets) {
+    this.secrets = secrets;
+  }
+
   public void audit(ExecAudit audit) {
     this.audit = audit;
   }
@@ -110,11 +126,16 @@ public final class ExecRunner {
   ExecRecord start(Session session, ExecSpec spec, Duration timeLimit, Duration cpuLimit, long tenantOutputCap,
       boolean primaryReader, Runnable beforeOutcome) {
     Limits limits = session.policy().limits();
-    ExecCommand command = new ExecCommand(spec.argv(), environment(session, spec),
+    Map<String, byte[]> secretValues = secretValues(session, spec);
+    List<String> env = environment(session, spec);
+    secretValues.forEach((var, value) -> env.add(var + "=" + new String(value, java.nio.charset.StandardCharsets.UTF_8)));
+    ExecCommand command = new ExecCommand(spec.argv(), env,
         spec.cwd().isEmpty() ? WORKSPACE : WORKSPACE + "/" + spec.cwd(), timeLimit, cpuLimit,
         limits.maxFileBytes(), limits.maxOpenFiles(), spec.ipc());
     String id = Ids.newId("exe");
-    audit.starting(session, id, spec); // durable before anything runs
+    ExecAudit trail = audit;
+    spec.secretEnv().forEach((var, secret) -> trail.credentialUsed(session, id, secret, var));
+    trail.starting(session, id, spec); // durable before anything runs, and so is every record before it
     ExecRecord record;
     synchronized (session) {
       if (session.state() != Session.State.ACTIVE) {
@@ -133,6 +154,12 @@ public final class ExecRunner {
       }
       record = new ExecRecord(id, session, spec.argv(), spec.cwd(), clock.instant(), exec,
           settings.replayBytes(), outputCap(tenantOutputCap), linux, spec.keepStdinOpen(), beforeOutcome);
+      if (!secretValues.isEmpty()) {
+        Map<String, byte[]> byName = new LinkedHashMap<>();
+        spec.secretEnv().forEach((var, secret) -> byName.put(secret, secretValues.get(var)));
+        record.redactWith(new OutputRedactor(byName), new OutputRedactor(byName));
+        secretValues.values().forEach(v -> java.util.Arrays.fill(v, (byte) 0));
+      }
       session.register(record);
     }
     if (primaryReader) {
@@ -291,11 +318,68 @@ public final class ExecRunner {
   private void readOnce(ExecRecord record, int which, Fd fd, byte[] buf, boolean[] open)
       throws NativeException, InterruptedException {
     int n = linux.read(fd, buf, 0, buf.length);
+    ExecOutput output = which == 0 ? record.stdout() : record.stderr();
+    OutputRedactor redactor = record.redactor(which);
     if (n <= 0) {
       open[which] = false;
+      if (redactor != null) {
+        byte[] rest = redactor.finish();
+        output.write(rest, rest.length);
+      }
       return;
     }
-    (which == 0 ? record.stdout() : record.stderr()).write(buf, n);
+    if (redactor == null) {
+      output.write(buf, n);
+    } else {
+      byte[] clean = redactor.feed(buf, n);
+      output.write(clean, clean.length);
+    }
+  }
+
+  /**
+   * The values of {@code spec.secretEnv()}, by variable, checked: the session's policy lets secrets
+   * in, variables are well formed and not also in env, values hold no NUL byte.
+   */
+  private Map<String, byte[]> secretValues(Session session, ExecSpec spec) {
+    if (spec.secretEnv().isEmpty()) {
+      return Map.of();
+    }
+    if (!session.policy().secretsInJail()) {
+      throw new PaddockException.PermissionDenied(ErrorReason.PERMISSION_DENIED_POLICY,
+          "the session's policy keeps secrets out of the jail",
+          Map.of("policy", session.policyName(), "operation", "secret_env"));
+    }
+    if (spec.secretEnv().size() > MAX_SECRET_ENV) {
+      throw new PaddockException.InvalidArgument("secret_env", "at most " + MAX_SECRET_ENV + " secrets an exec");
+    }
+    SecretSource source = secrets;
+    if (source == null) {
+      throw new PaddockException.FailedPrecondition(ErrorReason.SECRET_NOT_FOUND, "this host keeps no secrets");
+    }
+    Map<String, byte[]> values = new LinkedHashMap<>();
+    for (Map.Entry<String, String> e : spec.secretEnv().entrySet()) {
+      String var = e.getKey();
+      if (!ENV_NAME.matcher(var).matches() || spec.env().containsKey(var)) {
+        throw new PaddockException.InvalidArgument("secret_env",
+            "variable " + var + " is not [A-Za-z_][A-Za-z0-9_]* or is also in env");
+      }
+      byte[] value;
+      try {
+        value = source.reveal(session.tenantId(), e.getValue());
+      } catch (java.io.IOException failure) {
+        log.error("session {}: secret {} could not be read: {}", session.id(), e.getValue(), failure.getMessage());
+        throw new PaddockException.Internal("the secret store could not be used", failure);
+      }
+      for (byte b : value) {
+        if (b == 0) {
+          java.util.Arrays.fill(value, (byte) 0);
+          throw new PaddockException.InvalidArgument("secret_env", "secret " + e.getValue() + " holds a NUL byte, which no"
+              + " environment variable can");
+        }
+      }
+      values.put(var, value);
+    }
+    return values;
   }
 
   /**

@@ -12,6 +12,7 @@ import dev.paddock.ipc.v1.ListSecretsRequest;
 import dev.paddock.ipc.v1.PutSecretRequest;
 import dev.paddock.ipc.v1.RotateSecretKeyRequest;
 import dev.paddock.ipc.v1.SecretServiceGrpc;
+import dev.paddock.ipc.v1.SessionServiceGrpc;
 import dev.paddock.runtime.tenant.Scope;
 import dev.paddock.runtime.tenant.TenantAdmin;
 import io.grpc.Status;
@@ -117,5 +118,51 @@ class SecretEndToEndTest extends SharedHostTest {
         .extracting(s -> s.getName()).containsExactly("NPM_TOKEN");
     assertThat(Segments.readAll(host.dataDir.resolve("audit"))).filteredOn(r -> r.getRequestId().equals("t-delete"))
         .singleElement().satisfies(r -> assertThat(r.getAction()).isEqualTo(AuditAction.AUDIT_ACTION_SECRET_DELETED));
+  }
+
+  @Test
+  void aSecretGivenToAnExecByReferenceIsRedactedFromItsOutputAndItsUseRecorded() throws Exception {
+    String admin = secretsKey("alpha");
+    String value = "tok_" + Long.toHexString(System.nanoTime()) + "_SecretValue";
+    secrets(admin, null).putSecret(PutSecretRequest.newBuilder().setName("API_TOKEN").setValue(ByteString.copyFromUtf8(value)).build());
+    String session = host.newSession(host.alphaKey);
+    dev.paddock.ipc.v1.ExecRequest request = dev.paddock.ipc.v1.ExecRequest.newBuilder().setSessionId(session)
+        .addAllArgv(List.of("sh", "-c", "echo \"t=$TOKEN\"; echo \"$TOKEN\" >&2; printf %s \"$TOKEN\" | wc -c"))
+        .addSecretEnv(dev.paddock.ipc.v1.SecretEnv.newBuilder().setSecret("API_TOKEN").setEnv("TOKEN")).build();
+    TestHost.Outcome run = host.exec(host.alphaKey, request);
+    assertThat(run.result().getStatus()).isEqualTo(dev.paddock.ipc.v1.ExecStatus.EXEC_STATUS_OK);
+    assertThat(run.out()).isEqualTo("t=[REDACTED:API_TOKEN]\n" + value.length() + "\n").doesNotContain(value);
+    assertThat(run.err()).isEqualTo("[REDACTED:API_TOKEN]\n");
+
+    List<AuditRecord> records = Segments.readAll(host.dataDir.resolve("audit"));
+    AuditRecord access = records.stream().filter(r -> r.getAction() == AuditAction.AUDIT_ACTION_CREDENTIAL_ACCESS
+        && r.getAttributesMap().get("exec").equals(run.execId())).findFirst().orElseThrow();
+    assertThat(access.getTarget()).isEqualTo("API_TOKEN");
+    assertThat(access.getTenant()).isEqualTo("alpha");
+    assertThat(access.getAttributesMap()).containsEntry("env", "TOKEN").containsEntry("session", session);
+    AuditRecord started = records.stream().filter(r -> r.getAction() == AuditAction.AUDIT_ACTION_EXEC_STARTED
+        && r.getTarget().equals(run.execId())).findFirst().orElseThrow();
+    assertThat(access.getSequence()).as("recorded before the exec started").isLessThan(started.getSequence());
+    assertThat(records).allSatisfy(r -> assertThat(r.toString()).doesNotContain(value));
+
+    // The same from the CLI: paddock exec --secret VAR=SECRET.
+    CliCapture.Cli cli = CliCapture.run("exec", "--server", "127.0.0.1:" + host.port(), "--api-key", host.alphaKey,
+        "--no-stdin", "--secret", "TOKEN=API_TOKEN", "--", "sh", "-c", "echo \"$TOKEN\"");
+    assertThat(cli.exit()).isZero();
+    assertThat(cli.out()).isEqualTo("[REDACTED:API_TOKEN]\n");
+
+    // Where the policy keeps secrets out, an unknown secret, a variable also in env: refused, nothing runs.
+    String isolated = SessionServiceGrpc.newBlockingStub(host.channel(host.alphaKey, null))
+        .createSession(dev.paddock.ipc.v1.CreateSessionRequest.newBuilder().setPolicy("isolated").build()).getSessionId();
+    assertThatThrownBy(() -> host.exec(host.alphaKey, request.toBuilder().setSessionId(isolated).build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
+    assertThatThrownBy(() -> host.exec(host.alphaKey, request.toBuilder().setSecretEnv(0,
+        dev.paddock.ipc.v1.SecretEnv.newBuilder().setSecret("NOPE").setEnv("TOKEN")).build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
+    assertThatThrownBy(() -> host.exec(host.alphaKey, request.toBuilder().putEnv("TOKEN", "x").build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
   }
 }
