@@ -422,14 +422,22 @@ public final class AuditTrail implements AutoCloseable, ExecAudit, dev.paddock.r
     return name + "@sha256:" + HexFormat.of().formatHex(sha256(policy.canonicalText().getBytes(StandardCharsets.UTF_8)), 0, 8);
   }
 
-  /** SHA-256 over argv, cwd and the environment (sorted), each length-prefixed; never stdin. */
+  /**
+   * SHA-256 over argv, cwd, the names of the environment variables (sorted) and the secrets asked
+   * for (variable and secret name, sorted), each length-prefixed. Never stdin, and never a
+   * variable's value: a planner may put a secret there, and a digest of a short secret can be
+   * guessed from the log.
+   */
   static byte[] digest(ExecSpec spec) {
     StringBuilder canonical = new StringBuilder();
     spec.argv().forEach(a -> canonical.append("argv:").append(a.length()).append(':').append(a).append('\n'));
     canonical.append("cwd:").append(spec.cwd().length()).append(':').append(spec.cwd()).append('\n');
-    for (Map.Entry<String, String> e : new TreeMap<>(spec.env()).entrySet()) {
-      canonical.append("env:").append(e.getKey().length()).append(':').append(e.getKey())
-          .append(e.getValue().length()).append(':').append(e.getValue()).append('\n');
+    for (String name : new java.util.TreeSet<>(spec.env().keySet())) {
+      canonical.append("env:").append(name.length()).append(':').append(name).append('\n');
+    }
+    for (Map.Entry<String, String> e : new TreeMap<>(spec.secretEnv()).entrySet()) {
+      canonical.append("secret:").append(e.getKey().length()).append(':').append(e.getKey())
+          .append(':').append(e.getValue().length()).append(':').append(e.getValue()).append('\n');
     }
     return sha256(canonical.toString().getBytes(StandardCharsets.UTF_8));
   }
