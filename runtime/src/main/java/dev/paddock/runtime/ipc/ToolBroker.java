@@ -202,7 +202,8 @@ public final class ToolBroker {
       fraction = OptionalDouble.of(f);
     }
     OptionalDouble given = fraction;
-    ToolEvent e = record(exec, seq -> new ToolEvent.Progress(p.getMessage(), given, seq, clock.instant()));
+    String message = exec.redact(p.getMessage()); // a secret the tool was given does not leave in its progress
+    ToolEvent e = record(exec, seq -> new ToolEvent.Progress(message, given, seq, clock.instant()));
     return ProgressReply.newBuilder().setSequence(e.sequence()).build();
   }
 

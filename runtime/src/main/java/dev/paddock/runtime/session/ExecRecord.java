@@ -64,9 +64,23 @@ public final class ExecRecord {
   /** Secret values taken out of stdout and stderr (ExecSpec.secretEnv), or null when it has none. */
   private volatile OutputRedactor[] redactors;
 
-  /** Takes {@code redactors} (stdout's, stderr's) to clean the output; set before the pump starts. */
-  void redactWith(OutputRedactor stdout, OutputRedactor stderr) {
-    this.redactors = new OutputRedactor[] {stdout, stderr};
+  /**
+   * Takes {@code redactors} to clean the output: stdout's, stderr's, and one for the text of the
+   * tool's events (progress messages); set before the pump starts.
+   */
+  void redactWith(OutputRedactor stdout, OutputRedactor stderr, OutputRedactor events) {
+    this.redactors = new OutputRedactor[] {stdout, stderr, events};
+  }
+
+  /** {@code text} (a tool's progress message) with the exec's secret values replaced. */
+  public String redact(String text) {
+    OutputRedactor[] r = redactors;
+    if (r == null) {
+      return text;
+    }
+    synchronized (r[2]) {
+      return r[2].redact(text);
+    }
   }
 
   /** Stream {@code which} (0 stdout, 1 stderr)'s redactor, or null. */

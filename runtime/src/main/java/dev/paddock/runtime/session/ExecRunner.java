@@ -157,7 +157,7 @@ public final class ExecRunner {
       if (!secretValues.isEmpty()) {
         Map<String, byte[]> byName = new LinkedHashMap<>();
         spec.secretEnv().forEach((var, secret) -> byName.put(secret, secretValues.get(var)));
-        record.redactWith(new OutputRedactor(byName), new OutputRedactor(byName));
+        record.redactWith(new OutputRedactor(byName), new OutputRedactor(byName), new OutputRedactor(byName));
         secretValues.values().forEach(v -> java.util.Arrays.fill(v, (byte) 0));
       }
       session.register(record);

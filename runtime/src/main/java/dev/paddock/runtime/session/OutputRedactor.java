@@ -40,6 +40,17 @@ final class OutputRedactor {
     return scan(data, false);
   }
 
+  /** {@code text} with every whole value replaced; a separate use from the stream being fed. */
+  String redact(String text) {
+    byte[] saved = held;
+    held = new byte[0];
+    try {
+      return new String(scan(text.getBytes(StandardCharsets.UTF_8), true), StandardCharsets.UTF_8);
+    } finally {
+      held = saved;
+    }
+  }
+
   /** The stream ended: whatever was held back, redacted where it is a whole value. */
   byte[] finish() {
     return scan(held, true);

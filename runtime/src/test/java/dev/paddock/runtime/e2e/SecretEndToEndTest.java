@@ -145,6 +145,13 @@ class SecretEndToEndTest extends SharedHostTest {
     assertThat(access.getSequence()).as("recorded before the exec started").isLessThan(started.getSequence());
     assertThat(records).allSatisfy(r -> assertThat(r.toString()).doesNotContain(value));
 
+    // A tool that reports the value as progress over its IPC channel: redacted there too.
+    TestHost.Outcome progress = host.exec(host.alphaKey, request.toBuilder().clearArgv().setIpc(true)
+        .addAllArgv(List.of("python3", "-c", "import os, paddock_agent\npaddock_agent.progress('using ' + os.environ['TOKEN'], 0.5)"))
+        .build());
+    assertThat(progress.events()).filteredOn(e -> e.hasProgress()).singleElement()
+        .satisfies(e -> assertThat(e.getProgress().getMessage()).isEqualTo("using [REDACTED:API_TOKEN]"));
+
     // The same from the CLI: paddock exec --secret VAR=SECRET.
     CliCapture.Cli cli = CliCapture.run("exec", "--server", "127.0.0.1:" + host.port(), "--api-key", host.alphaKey,
         "--no-stdin", "--secret", "TOKEN=API_TOKEN", "--", "sh", "-c", "echo \"$TOKEN\"");
