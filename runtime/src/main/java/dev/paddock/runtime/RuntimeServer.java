@@ -246,11 +246,7 @@ public final class RuntimeServer implements AutoCloseable {
     vaultCheckedNanos = now;
     try {
       vault.rotateDue(secretKeyRotation, rotation -> {
-        audit.append(dev.paddock.ipc.v1.AuditRecord.newBuilder()
-            .setAction(dev.paddock.ipc.v1.AuditAction.AUDIT_ACTION_SECRET_KEY_ROTATED).setActor("host")
-            .setTenant(rotation.tenant()).setTarget(rotation.dataKeyId()).setOutcome("OK")
-            .putAttributes("dataKeyId", rotation.dataKeyId()).putAttributes("secrets", Integer.toString(rotation.secrets()))
-            .putAttributes("reason", "age"));
+        audit.secretKeyRotated(rotation.tenant(), rotation.dataKeyId(), rotation.secrets(), "age");
         log.info("vault: rotated the data key of tenant {} ({} secrets)", rotation.tenant(), rotation.secrets());
       });
     } catch (IOException e) {

@@ -1,16 +1,13 @@
 package dev.paddock.runtime;
 
-import dev.paddock.ipc.v1.AuditAction;
-import dev.paddock.ipc.v1.AuditRecord;
+import dev.paddock.audit.log.DurableFiles;
 import dev.paddock.runtime.audit.AuditTrail;
 import dev.paddock.runtime.vault.MasterKey;
 import dev.paddock.runtime.vault.Vault;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 
 /**
@@ -40,14 +37,9 @@ public final class VaultMasterRotation {
       MasterKey fresh = MasterKey.read(next); // read back: what is wrapped under it is what is on disk
       int rewrapped = new Vault(dataDir.resolve(Vault.DIR), old, clock).rewrap(fresh);
       Files.move(next, current, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      try (FileChannel dir = FileChannel.open(dataDir, StandardOpenOption.READ)) {
-        dir.force(true);
-      }
+      DurableFiles.syncDirectory(dataDir);
       try (AuditTrail audit = AuditTrail.open(dataDir, clock)) {
-        audit.appendAndWait(AuditRecord.newBuilder().setAction(AuditAction.AUDIT_ACTION_SECRET_KEY_ROTATED)
-            .setActor("operator").setTarget("master").setOutcome("OK").putAttributes("from", old.id())
-            .putAttributes("masterKeyId", fresh.id()).putAttributes("dataKeys", Integer.toString(rewrapped))
-            .putAttributes("reason", "operator"));
+        audit.masterKeyRotated(old.id(), fresh.id(), rewrapped);
       }
       return new Result(old.id(), fresh.id(), rewrapped);
     }

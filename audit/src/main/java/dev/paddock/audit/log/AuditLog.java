@@ -15,10 +15,8 @@ import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
@@ -824,28 +822,12 @@ public final class AuditLog implements AutoCloseable {
     activeBytes = Segments.HEADER_BYTES;
   }
 
-  private void writeAtomically(Path target, String text) throws IOException {
-    Path temp = target.resolveSibling(target.getFileName() + ".tmp");
-    try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.TRUNCATE_EXISTING)) {
-      ByteBuffer bytes = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
-      while (bytes.hasRemaining()) {
-        channel.write(bytes);
-      }
-      channel.force(true);
-    }
-    try {
-      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } catch (AtomicMoveNotSupportedException e) {
-      throw new IOException("the audit directory's file system cannot rename atomically", e);
-    }
-    syncDirectory();
+  private static void writeAtomically(Path target, String text) throws IOException {
+    DurableFiles.replace(target, text.getBytes(StandardCharsets.UTF_8), null);
   }
 
   private void syncDirectory() throws IOException {
-    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-      channel.force(true);
-    }
+    DurableFiles.syncDirectory(dir);
   }
 
   /** Stops the log: every append from now on fails. The first cause is kept and logged. */

@@ -43,8 +43,6 @@ public final class DirectorySink implements SegmentSink {
       channel.force(true);
     }
     Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-      channel.force(true);
-    }
+    DurableFiles.syncDirectory(dir);
   }
 }

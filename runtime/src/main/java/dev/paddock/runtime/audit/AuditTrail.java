@@ -19,7 +19,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -104,11 +103,7 @@ public final class AuditTrail implements AutoCloseable, ExecAudit, dev.paddock.r
       }
     } else {
       signer = NoteSigner.generate(origin(), new SecureRandom());
-      Path temp = file.resolveSibling(SIGNING_KEY_FILE + ".tmp");
-      Files.deleteIfExists(temp);
-      Files.createFile(temp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      Files.writeString(temp, signer.signerKey() + "\n", StandardCharsets.UTF_8);
-      Files.move(temp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      writeKey(file, signer);
       log.info("audit log: made a new signing key; its verifier key is in {}", dataDir.resolve(VERIFIER_KEY_FILE));
     }
     return signer;
@@ -116,14 +111,7 @@ public final class AuditTrail implements AutoCloseable, ExecAudit, dev.paddock.r
 
   /** The operator's signing key; refused when others may read it or it is not a signing key. */
   static NoteSigner readSigningKey(Path file) throws IOException {
-    java.util.Set<java.nio.file.attribute.PosixFilePermission> mode = Files.getPosixFilePermissions(file);
-    mode.retainAll(java.util.EnumSet.of(java.nio.file.attribute.PosixFilePermission.GROUP_READ,
-        java.nio.file.attribute.PosixFilePermission.GROUP_WRITE, java.nio.file.attribute.PosixFilePermission.OTHERS_READ,
-        java.nio.file.attribute.PosixFilePermission.OTHERS_WRITE));
-    if (!mode.isEmpty()) {
-      throw new IOException("the audit signing key " + file + " may be read or changed by others (" + mode
-          + "); make it readable by its owner only (chmod 600)");
-    }
+    dev.paddock.audit.log.DurableFiles.requireOwnerOnly(file, "the audit signing key");
     try {
       return NoteSigner.parse(Files.readString(file, StandardCharsets.UTF_8));
     } catch (NoteException e) {
@@ -143,9 +131,14 @@ public final class AuditTrail implements AutoCloseable, ExecAudit, dev.paddock.r
     } catch (IllegalArgumentException e) {
       throw new IOException("\"" + name + "\" cannot name a key: " + e.getMessage());
     }
-    Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    Files.writeString(file, signer.signerKey() + "\n", StandardCharsets.UTF_8);
+    writeKey(file, signer);
     return signer;
+  }
+
+  /** The signer key in {@code file}, 0600, durably (a key lost to a power cut leaves a log no key opens). */
+  private static void writeKey(Path file, NoteSigner signer) throws IOException {
+    dev.paddock.audit.log.DurableFiles.createNew(file, (signer.signerKey() + "\n").getBytes(StandardCharsets.UTF_8),
+        dev.paddock.audit.log.DurableFiles.OWNER_ONLY);
   }
 
   /** {@code <host name>/paddock-audit}, with anything a key name may not hold replaced. */
@@ -277,6 +270,20 @@ public final class AuditTrail implements AutoCloseable, ExecAudit, dev.paddock.r
     }
     append(AuditRecord.newBuilder().setAction(AuditAction.AUDIT_ACTION_CONFIG_LOADED).setActor("host")
         .setTarget(file.getFileName().toString()).setOutcome("OK").putAttributes("sha256", digest));
+  }
+
+  /** Records that the host replaced {@code tenant}'s data key (for its age: {@code reason} "age"). */
+  public void secretKeyRotated(String tenant, String dataKeyId, int secrets, String reason) {
+    append(AuditRecord.newBuilder().setAction(AuditAction.AUDIT_ACTION_SECRET_KEY_ROTATED).setActor("host")
+        .setTenant(tenant).setTarget(dataKeyId).setOutcome("OK").putAttributes("dataKeyId", dataKeyId)
+        .putAttributes("secrets", Integer.toString(secrets)).putAttributes("reason", reason));
+  }
+
+  /** Records, durably, that an operator re-wrapped {@code dataKeys} data keys from master key {@code from} to {@code to}. */
+  public void masterKeyRotated(String from, String to, int dataKeys) {
+    appendAndWait(AuditRecord.newBuilder().setAction(AuditAction.AUDIT_ACTION_SECRET_KEY_ROTATED).setActor("operator")
+        .setTarget("master").setOutcome("OK").putAttributes("from", from).putAttributes("masterKeyId", to)
+        .putAttributes("dataKeys", Integer.toString(dataKeys)).putAttributes("reason", "operator"));
   }
 
   /**

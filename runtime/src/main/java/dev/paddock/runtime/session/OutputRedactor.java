@@ -40,15 +40,12 @@ final class OutputRedactor {
     return scan(data, false);
   }
 
-  /** {@code text} with every whole value replaced; a separate use from the stream being fed. */
+  /**
+   * {@code text} with every whole value replaced. For an instance that redacts whole texts only
+   * (never fed a stream): a final scan leaves nothing held.
+   */
   String redact(String text) {
-    byte[] saved = held;
-    held = new byte[0];
-    try {
-      return new String(scan(text.getBytes(StandardCharsets.UTF_8), true), StandardCharsets.UTF_8);
-    } finally {
-      held = saved;
-    }
+    return new String(scan(text.getBytes(StandardCharsets.UTF_8), true), StandardCharsets.UTF_8);
   }
 
   /** The stream ended: whatever was held back, redacted where it is a whole value. */

@@ -1,18 +1,15 @@
 package dev.paddock.runtime.vault;
 
+import dev.paddock.audit.log.DurableFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Base64;
-import java.util.EnumSet;
 import java.util.HexFormat;
-import java.util.Set;
 
 /**
  * The host's master key: 32 random bytes that wrap every tenant's data key. Kept in a file (base64,
@@ -40,12 +37,7 @@ public final class MasterKey {
 
   /** The key in {@code file}; refused when others may read or change it, or it is not 32 bytes of base64. */
   public static MasterKey read(Path file) throws IOException {
-    Set<PosixFilePermission> open = EnumSet.copyOf(Files.getPosixFilePermissions(file));
-    open.retainAll(EnumSet.of(PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE,
-        PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE));
-    if (!open.isEmpty()) {
-      throw new IOException("the vault master key " + file + " may be read or changed by others; chmod 600 it");
-    }
+    DurableFiles.requireOwnerOnly(file, "the vault master key");
     return fromBase64(Files.readString(file, StandardCharsets.US_ASCII), file.toString());
   }
 
@@ -74,27 +66,8 @@ public final class MasterKey {
   public static MasterKey create(Path file) throws IOException {
     byte[] key = new byte[32];
     new SecureRandom().nextBytes(key);
-    Path temp = file.resolveSibling(file.getFileName() + ".tmp");
-    Files.deleteIfExists(temp);
-    try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(temp,
-        java.util.Set.of(java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE),
-        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
-      java.nio.ByteBuffer text = java.nio.ByteBuffer.wrap((Base64.getEncoder().encodeToString(key) + "\n")
-          .getBytes(StandardCharsets.US_ASCII));
-      while (text.hasRemaining()) {
-        channel.write(text);
-      }
-      channel.force(true);
-    }
-    if (Files.exists(file)) {
-      Files.delete(temp);
-      throw new java.nio.file.FileAlreadyExistsException(file.toString());
-    }
-    Files.move(temp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    Path dir = file.toAbsolutePath().getParent();
-    try (java.nio.channels.FileChannel d = java.nio.channels.FileChannel.open(dir, java.nio.file.StandardOpenOption.READ)) {
-      d.force(true);
-    }
+    DurableFiles.createNew(file, (Base64.getEncoder().encodeToString(key) + "\n").getBytes(StandardCharsets.US_ASCII),
+        DurableFiles.OWNER_ONLY);
     return new MasterKey(key);
   }
 

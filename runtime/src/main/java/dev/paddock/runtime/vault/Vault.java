@@ -3,17 +3,15 @@ package dev.paddock.runtime.vault;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.paddock.audit.log.DurableFiles;
 import dev.paddock.ipc.v1.ErrorReason;
 import dev.paddock.runtime.Ids;
 import dev.paddock.runtime.errors.PaddockException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
@@ -432,23 +430,9 @@ public final class Vault {
     }
   }
 
-  /** Replaces the tenant's file atomically: a temporary file, fsync, rename, fsync of the directory. */
+  /** Replaces the tenant's file atomically and durably, 0600. */
   private void write(String tenant, TenantFile content) throws IOException {
-    Path file = fileOf(tenant);
-    Path temp = file.resolveSibling(file.getFileName() + ".tmp");
-    Files.deleteIfExists(temp);
-    byte[] bytes = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(content);
-    try (FileChannel channel = FileChannel.open(temp, java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
-      ByteBuffer buffer = ByteBuffer.wrap(bytes);
-      while (buffer.hasRemaining()) {
-        channel.write(buffer);
-      }
-      channel.force(true);
-    }
-    Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-      d.force(true);
-    }
+    DurableFiles.replace(fileOf(tenant), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(content),
+        DurableFiles.OWNER_ONLY);
   }
 }
