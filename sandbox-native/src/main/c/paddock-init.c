@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -140,8 +141,10 @@ static _Noreturn void die(int code)
     exit(code);
 }
 
-/* One record = one InitFrame with `body` as its `kind` field, plus at most one descriptor. */
-static void send_frame(unsigned kind, const wr_t *body, int fd)
+#define MAX_SEND_FDS 2
+
+/* One record = one InitFrame with `body` as its `kind` field, plus up to MAX_SEND_FDS descriptors. */
+static void send_frame_fds(unsigned kind, const wr_t *body, const int *fds, size_t nfds)
 {
     static wr_t f;
     f.n = 0;
@@ -149,21 +152,29 @@ static void send_frame(unsigned kind, const wr_t *body, int fd)
 
     struct iovec iov = { f.b, f.n };
     struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-    union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof(int))]; } ctl;
-    if (fd >= 0) {
+    union { struct cmsghdr align; char buf[CMSG_SPACE(MAX_SEND_FDS * sizeof(int))]; } ctl;
+    if (nfds > MAX_SEND_FDS)
+        fatal("internal: too many descriptors for one frame");
+    if (nfds > 0) {
         memset(&ctl, 0, sizeof ctl);
         msg.msg_control = ctl.buf;
-        msg.msg_controllen = sizeof ctl.buf;
+        msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
         struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
         c->cmsg_level = SOL_SOCKET;
         c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &fd, sizeof fd);
+        c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+        memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
     }
     while (sendmsg(CTRL_FD, &msg, MSG_NOSIGNAL) < 0) {
         if (errno != EINTR)
             die(1); /* EPIPE / ECONNRESET: the host is gone; anything else: it cannot hear us */
     }
+}
+
+/* send_frame_fds with at most one descriptor (-1 = none). */
+static void send_frame(unsigned kind, const wr_t *body, int fd)
+{
+    send_frame_fds(kind, body, &fd, fd >= 0 ? 1 : 0);
 }
 
 static _Noreturn void fatal(const char *why)
@@ -873,6 +884,27 @@ static void serve_host(void)
         fatal("empty or unknown HostFrame");
 }
 
+/*
+ * The jail's one way out: a listening TCP socket on the jail's own loopback (the jail has no other
+ * interface), handed to the host in Ready. The host accepts on it and decides per connection, so
+ * no relay process runs here and init keeps no copy: nothing in the jail can accept on the port.
+ * Outside a network namespace (the tests) the kernel picks the port. -1 when it cannot be made
+ * (no loopback): the jail then simply has no way out.
+ */
+static int egress_listener(uint16_t port)
+{
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return -1;
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(is_pid1 ? port : 0),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    if (bind(s, (struct sockaddr *)&a, sizeof a) < 0 || listen(s, 128) < 0) {
+        close(s);
+        return -1;
+    }
+    return s;
+}
+
 int main(void)
 {
     /* Tenant processes share our uid: without this they could ptrace init or write
@@ -904,9 +936,15 @@ int main(void)
         (sigchld_fd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
         fatal("signalfd failed");
 
+    /* HTTP proxy (CONNECT and plain forward) on 3128, SOCKS5 on 1080: both or neither. */
+    int egress[2] = { egress_listener(3128), egress_listener(1080) };
+    bool have_egress = egress[0] >= 0 && egress[1] >= 0;
     wr_t ready = { .n = 0 };
     w_uint(&ready, 1, PROTOCOL_VERSION);
-    send_frame(I_READY, &ready, -1);
+    send_frame_fds(I_READY, &ready, egress, have_egress ? 2 : 0);
+    for (int i = 0; i < 2; i++)
+        if (egress[i] >= 0)
+            close(egress[i]);
 
     for (;;) {
         struct pollfd p[2] = { { CTRL_FD, POLLIN, 0 }, { sigchld_fd, POLLIN, 0 } };

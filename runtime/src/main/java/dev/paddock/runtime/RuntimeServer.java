@@ -3,6 +3,9 @@ package dev.paddock.runtime;
 import dev.paddock.policy.DefaultPolicies;
 import dev.paddock.runtime.config.HostConfig;
 import dev.paddock.runtime.audit.AuditTrail;
+import dev.paddock.runtime.egress.EgressGrant;
+import dev.paddock.runtime.egress.EgressProxy;
+import dev.paddock.sandbox.linux.TcpSockets;
 import dev.paddock.runtime.grpc.HostServer;
 import dev.paddock.runtime.ipc.ArtifactStore;
 import dev.paddock.runtime.ipc.IpcLimits;
@@ -54,6 +57,7 @@ public final class RuntimeServer implements AutoCloseable {
   private final AuditTrail audit;
   private final dev.paddock.runtime.vault.Vault vault;
   private final java.time.Duration secretKeyRotation;
+  private final EgressProxy egress;
   /** When the tick last looked for data keys due for rotation (hourly). */
   private long vaultCheckedNanos;
   private boolean vaultChecked;
@@ -61,8 +65,9 @@ public final class RuntimeServer implements AutoCloseable {
   private RuntimeServer(DataDirLock lock, HostServer grpc, SessionManager sessions, JailGate jail, JailLauncher launcher,
       CgroupLayout layout, ScheduledExecutorService ticker, ScheduledExecutorService timers, ExecutorService callbacks,
       ExecutorService workers, ExecutorService maker, AgentSdks.Installed sdks, AuditTrail audit,
-      dev.paddock.runtime.vault.Vault vault, java.time.Duration secretKeyRotation) {
+      dev.paddock.runtime.vault.Vault vault, java.time.Duration secretKeyRotation, EgressProxy egress) {
     this.lock = lock;
+    this.egress = egress;
     this.audit = audit;
     this.vault = vault;
     this.secretKeyRotation = secretKeyRotation;
@@ -167,6 +172,13 @@ public final class RuntimeServer implements AutoCloseable {
     dev.paddock.runtime.vault.Vault vault = dev.paddock.runtime.vault.Vault.openIn(config.dataDir(),
         config.vault().masterKey(), clock);
     execs.secrets(vault::reveal);
+    // Every jail's one way out: connections its tools make through the proxy variables.
+    EgressProxy egress = new EgressProxy(linux, TcpSockets.system(), config.egress(),
+        id -> tenants.tenant(id).map(dev.paddock.runtime.tenant.Tenant::egress).orElse(EgressGrant.NONE), clock);
+    egress.audit(audit);
+    egress.secrets(vault::reveal);
+    sessions.onOpen(egress::open);
+    sessions.onClose(egress::close);
     HostServer grpc = HostServer.start(config.listen(), config.tls(), sessions, workspaces, artifacts, tenants,
         tenant -> kernelUsage(tenantBudgets, tenant),
         new dev.paddock.runtime.grpc.Denials(new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), timers), workers,
@@ -174,7 +186,7 @@ public final class RuntimeServer implements AutoCloseable {
     grpc.setServing(jail.healthy());
     ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(named("paddock-reaper"));
     RuntimeServer host = new RuntimeServer(lock, grpc, sessions, jail, launcher, layout, ticker, timers, callbacks, workers,
-        maker, sdks, audit, vault, config.vault().rotation());
+        maker, sdks, audit, vault, config.vault().rotation(), egress);
     ticker.scheduleWithFixedDelay(host::tick, 1, 1, TimeUnit.SECONDS);
     log.info("paddock host serving on {}:{} ({})", config.listen().getHostString(), grpc.port(),
         config.tls() == null ? "plaintext" : config.tls().clientCa() == null ? "TLS" : "mutual TLS");
@@ -288,6 +300,7 @@ public final class RuntimeServer implements AutoCloseable {
     }
     ticker.shutdownNow();
     sessions.closeAll();
+    egress.close();
     maker.shutdown();
     await(maker, 10);
     callbacks.shutdown();

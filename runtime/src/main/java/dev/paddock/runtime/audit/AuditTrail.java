@@ -42,7 +42,8 @@ import org.slf4j.LoggerFactory;
  * {@code <data>/audit-signing.key} (0600, made on first start; the key's name is the log's origin,
  * {@code <host name>/paddock-audit}); the public verifier key in {@code <data>/audit-verifier.key}.
  */
-public final class AuditTrail implements AutoCloseable, ExecAudit, dev.paddock.runtime.ipc.ToolBroker.Audit {
+public final class AuditTrail implements AutoCloseable, ExecAudit, dev.paddock.runtime.ipc.ToolBroker.Audit,
+    dev.paddock.runtime.egress.EgressAudit {
   private static final Logger log = LoggerFactory.getLogger(AuditTrail.class);
   /** Longest wait for a record to become durable before the action is refused. */
   static final long WRITE_TIMEOUT_SECONDS = 10;
@@ -206,6 +207,51 @@ public final class AuditTrail implements AutoCloseable, ExecAudit, dev.paddock.r
     append(forCall(AuditAction.AUDIT_ACTION_CREDENTIAL_ACCESS).setTenant(session.tenantId()).setTarget(secret)
         .setPolicyVersion(policyVersion(session)).setOutcome("OK").putAttributes("session", session.id())
         .putAttributes("exec", execId).putAttributes("env", env));
+  }
+
+  @Override
+  public void denied(Session session, String execId, dev.paddock.runtime.egress.ProxyTarget target,
+      dev.paddock.runtime.egress.Denial denial) {
+    AuditRecord.Builder b = egressRecord(AuditAction.AUDIT_ACTION_EGRESS_DENIED, session, execId, target)
+        .setOutcome(denial.reasonName()).putAttributes("detail", denial.detail());
+    if (!denial.address().isEmpty()) {
+      b.putAttributes("address", denial.address());
+    }
+    append(b);
+  }
+
+  @Override
+  public void connectionClosed(Session session, String execId, dev.paddock.runtime.egress.ProxyTarget target, String address,
+      long bytesOut, long bytesIn) {
+    append(egressRecord(AuditAction.AUDIT_ACTION_EGRESS_CONNECTION, session, execId, target).setOutcome("OK")
+        .putAttributes("address", address).putAttributes("bytesOut", Long.toString(bytesOut))
+        .putAttributes("bytesIn", Long.toString(bytesIn)));
+  }
+
+  /**
+   * Durable before the request goes out, like an exec's secrets before it starts: a use that is
+   * not recorded does not happen (the write failing refuses the request).
+   */
+  @Override
+  public void headerSecretUsed(Session session, String execId, String secret, String host, String header) {
+    AuditRecord.Builder b = AuditRecord.newBuilder().setAction(AuditAction.AUDIT_ACTION_CREDENTIAL_ACCESS).setActor("host")
+        .setTenant(session.tenantId()).setTarget(secret).setPolicyVersion(policyVersion(session)).setOutcome("OK")
+        .putAttributes("session", session.id()).putAttributes("host", host).putAttributes("header", header);
+    if (!execId.isEmpty()) {
+      b.putAttributes("exec", execId);
+    }
+    appendAndWait(b);
+  }
+
+  private AuditRecord.Builder egressRecord(AuditAction action, Session session, String execId,
+      dev.paddock.runtime.egress.ProxyTarget target) {
+    AuditRecord.Builder b = AuditRecord.newBuilder().setAction(action).setActor("host").setTenant(session.tenantId())
+        .setTarget(session.id()).setPolicyVersion(policyVersion(session)).putAttributes("host", target.host())
+        .putAttributes("port", Integer.toString(target.port())).putAttributes("protocol", target.protocol());
+    if (!execId.isEmpty()) {
+      b.putAttributes("exec", execId);
+    }
+    return b;
   }
 
   @Override

@@ -230,6 +230,9 @@ final class ExecCommand extends ClientCommand {
         var a = event.getArtifact();
         out.note("artifact " + a.getName() + " (" + a.getSizeBytes() + " bytes, " + a.getContentType() + ", sha256 "
             + a.getSha256() + "); download with: paddock artifact --session SESSION " + execId + " " + a.getName());
+      } else if (event.hasEgressDenied()) {
+        var d = event.getEgressDenied();
+        out.note("egress denied (" + d.getReason().name().replace("EGRESS_DENY_REASON_", "") + "): " + d.getDetail());
       }
       if (event.hasResult()) {
         result = event.getResult();

@@ -75,6 +75,16 @@ final class ServeCommand implements Callable<Integer> {
       description = "Replace a tenant's data key once it is this many days old (checked hourly). Default: ${DEFAULT-VALUE}.")
   int secretKeyRotationDays;
 
+  @Option(names = "--egress-host", paramLabel = "NAME=ADDRESS",
+      description = "Resolve NAME to ADDRESS in the egress proxy, before the system resolver (repeatable; a name"
+          + " given again gets each address). For names the host's DNS does not know. Default: none.")
+  java.util.List<String> egressHosts = new java.util.ArrayList<>();
+
+  @Option(names = "--egress-reachable", paramLabel = "CIDR",
+      description = "Let jails reach special addresses (private, loopback, link-local, metadata) in CIDR when an"
+          + " allow-list lets them (repeatable). Default: none: such addresses are refused after resolution.")
+  java.util.List<String> egressReachable = new java.util.ArrayList<>();
+
   @Option(names = "--tls-client-ca", description = "PEM CA certificates: require client certificates signed by them (mutual TLS).")
   Path tlsClientCa;
 
@@ -98,7 +108,9 @@ final class ServeCommand implements Callable<Integer> {
         .withAuditShipTo(auditShipTo == null ? null : auditShipTo.toAbsolutePath())
         .withAuditSigningKey(auditSigningKey == null ? null : auditSigningKey.toAbsolutePath());
     try {
-      config = config.withVault(vaultConfig());
+      config = config.withVault(vaultConfig()).withEgress(dev.paddock.runtime.egress.EgressSettings.DEFAULTS
+          .withFixedNames(dev.paddock.runtime.egress.EgressSettings.parseFixedNames(egressHosts))
+          .withReachable(egressReachable.stream().map(dev.paddock.runtime.egress.AddressRange::parse).toList()));
     } catch (IOException | IllegalArgumentException e) {
       System.err.println("paddock: cannot start: " + e.getMessage());
       return 2;

@@ -27,6 +27,8 @@ import java.util.Objects;
  *                   data directory's own, made on first start
  * @param vault      the secrets' master key and data key rotation period; null for the defaults
  *                   ({@link dev.paddock.runtime.vault.VaultConfig#defaults})
+ * @param egress     the egress proxy's fixed names, reachable special addresses and limits; null
+ *                   for the defaults (no fixed names, no special address reachable)
  */
 public record HostConfig(
     InetSocketAddress listen,
@@ -41,7 +43,8 @@ public record HostConfig(
     Path pythonProtobuf,
     Path auditShipTo,
     Path auditSigningKey,
-    dev.paddock.runtime.vault.VaultConfig vault) {
+    dev.paddock.runtime.vault.VaultConfig vault,
+    dev.paddock.runtime.egress.EgressSettings egress) {
 
   public HostConfig {
     Objects.requireNonNull(listen, "listen");
@@ -50,36 +53,43 @@ public record HostConfig(
     Objects.requireNonNull(cgroupRoot, "cgroupRoot");
     Objects.requireNonNull(sessions, "sessions");
     vault = vault == null ? dev.paddock.runtime.vault.VaultConfig.defaults() : vault;
+    egress = egress == null ? dev.paddock.runtime.egress.EgressSettings.DEFAULTS : egress;
+  }
+
+  /** The same host with {@code egress} as its egress proxy's settings. */
+  public HostConfig withEgress(dev.paddock.runtime.egress.EgressSettings egress) {
+    return new HostConfig(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, pythonProtobuf,
+        auditShipTo, auditSigningKey, vault, egress);
   }
 
   /** A host without a Python protobuf runtime for its jails. */
   public HostConfig(InetSocketAddress listen, Path dataDir, Path nsjail, int sandboxUid, int sandboxGid,
       Path cgroupRoot, SessionSettings sessions, TlsConfig tls, Path init) {
-    this(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, null, null, null, null);
+    this(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, null, null, null, null, null);
   }
 
   /** The same host with {@code dir} as the jails' Python protobuf runtime. */
   public HostConfig withPythonProtobuf(Path dir) {
     return new HostConfig(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, dir, auditShipTo,
-        auditSigningKey, vault);
+        auditSigningKey, vault, egress);
   }
 
   /** The same host shipping each sealed audit segment (and its checkpoint) to {@code dir}. */
   public HostConfig withAuditShipTo(Path dir) {
     return new HostConfig(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, pythonProtobuf, dir,
-        auditSigningKey, vault);
+        auditSigningKey, vault, egress);
   }
 
   /** The same host signing its audit checkpoints with the key in {@code file}. */
   public HostConfig withAuditSigningKey(Path file) {
     return new HostConfig(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, pythonProtobuf,
-        auditShipTo, file, vault);
+        auditShipTo, file, vault, egress);
   }
 
   /** The same host keeping secrets as {@code vault} says. */
   public HostConfig withVault(dev.paddock.runtime.vault.VaultConfig vault) {
     return new HostConfig(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, pythonProtobuf,
-        auditShipTo, auditSigningKey, vault);
+        auditShipTo, auditSigningKey, vault, egress);
   }
 
   /** A host with the packed paddock-init. */

@@ -45,7 +45,19 @@ final class Protos {
         Integer.toUnsignedLong(l.getMaxOpenFiles()),
         l.getWorkspaceBytes() < 0 ? Long.MAX_VALUE : l.getWorkspaceBytes(),
         l.getWorkspaceInodes() < 0 ? Long.MAX_VALUE : l.getWorkspaceInodes(),
-        req.getLabelsMap(), req.getEnvMap(), req.getPolicy());
+        req.getLabelsMap(), req.getEnvMap(), req.getPolicy(), egress(req), req.getHeaderSecretsList());
+  }
+
+  /** CreateSessionRequest.egress, parsed; a bad entry is INVALID_ARGUMENT naming it. */
+  private static dev.paddock.runtime.egress.EgressRules egress(CreateSessionRequest req) {
+    try {
+      return dev.paddock.runtime.egress.EgressRules.parse(req.getEgress().getAllowList(), req.getEgress().getDenyList(), "egress");
+    } catch (IllegalArgumentException e) {
+      String message = e.getMessage();
+      int colon = message.indexOf(": ");
+      throw new PaddockException.InvalidArgument(colon < 0 ? "egress" : message.substring(0, colon),
+          colon < 0 ? message : message.substring(colon + 2));
+    }
   }
 
   static ExecSpec fromProto(ExecRequest req) {
@@ -172,6 +184,10 @@ final class Protos {
       e.setProgress(progress);
     } else if (event instanceof ToolEvent.Artifact a) {
       e.setArtifact(toProto(a.artifact(), a.sequence(), a.time()));
+    } else if (event instanceof ToolEvent.EgressDenied d) {
+      e.setEgressDenied(dev.paddock.ipc.v1.EgressDenied.newBuilder().setHost(d.host()).setPort(d.port())
+          .setAddress(d.address()).setReason(dev.paddock.ipc.v1.EgressDenyReason.valueOf("EGRESS_DENY_REASON_" + d.reason()))
+          .setDetail(d.detail()).setProtocol(d.protocol()).setSequence(d.sequence()).setTime(toProto(d.time())));
     }
     return e.build();
   }

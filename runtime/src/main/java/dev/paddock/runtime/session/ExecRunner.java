@@ -41,6 +41,29 @@ public final class ExecRunner {
   private static final long DRAIN_MILLIS = 200;
   static final String WORKSPACE = "/workspace";
   private static final List<String> PATH_DIRS = List.of("/usr/local/bin", "/usr/bin", "/bin");
+  /**
+   * The jail's one way out is the egress proxy on its own loopback (see EgressListeners); these
+   * point the usual tools at it: curl, wget, git, Python (urllib, requests, pip), npm and yarn,
+   * Go, and anything that reads ALL_PROXY. SOCKS as socks5h, so names are resolved by the host.
+   */
+  static final Map<String, String> PROXY_ENV = proxyEnv();
+
+  private static Map<String, String> proxyEnv() {
+    String http = "http://127.0.0.1:" + dev.paddock.sandbox.jail.EgressListeners.HTTP_PORT;
+    String socks = "socks5h://127.0.0.1:" + dev.paddock.sandbox.jail.EgressListeners.SOCKS_PORT;
+    String local = "localhost,127.0.0.1,::1";
+    Map<String, String> env = new LinkedHashMap<>();
+    for (String name : List.of("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "PIP_PROXY",
+        "NPM_CONFIG_PROXY", "NPM_CONFIG_HTTPS_PROXY", "npm_config_proxy", "npm_config_https_proxy",
+        "YARN_HTTP_PROXY", "YARN_HTTPS_PROXY")) {
+      env.put(name, http);
+    }
+    env.put("ALL_PROXY", socks);
+    env.put("all_proxy", socks);
+    env.put("NO_PROXY", local);
+    env.put("no_proxy", local);
+    return Map.copyOf(env);
+  }
 
   /** Most IPC requests served per wake-up, so output keeps flowing beside a busy channel. */
   private static final int IPC_BATCH = 64;
@@ -193,6 +216,7 @@ public final class ExecRunner {
     env.put("HOME", WORKSPACE);
     env.put("TMPDIR", "/tmp");
     env.put("LANG", "C.UTF-8");
+    env.putAll(PROXY_ENV);
     env.putAll(session.env());
     env.putAll(spec.env());
     List<String> out = new ArrayList<>(env.size());

@@ -34,6 +34,8 @@ public final class Session {
   private final String policyName;
   private final Map<String, String> labels;
   private volatile Map<String, String> env;
+  private final dev.paddock.runtime.egress.EgressRules egress;
+  private final List<String> headerSecrets;
   /** Execs in start order, running and finished (at most retainedExecs finished ones). */
   private final Map<String, ExecRecord> execs = new LinkedHashMap<>();
   private final SessionScratch scratch = new SessionScratch();
@@ -47,7 +49,7 @@ public final class Session {
 
   Session(String id, String tenantId, Jail jail, WorkspaceLimits workspace, int retainedExecs, Instant createTime, Duration idleTimeout,
       Duration maxLifetime, SandboxPolicy policy, String policyName, Map<String, String> labels,
-      Map<String, String> env) {
+      Map<String, String> env, dev.paddock.runtime.egress.EgressRules egress, List<String> headerSecrets) {
     this.id = id;
     this.tenantId = tenantId;
     this.jail = jail;
@@ -61,6 +63,18 @@ public final class Session {
     this.policyName = policyName;
     this.labels = Map.copyOf(labels);
     this.env = Map.copyOf(env);
+    this.egress = egress;
+    this.headerSecrets = List.copyOf(headerSecrets);
+  }
+
+  /** The session's own egress lists, narrowing its tenant's. */
+  public dev.paddock.runtime.egress.EgressRules egress() {
+    return egress;
+  }
+
+  /** The secrets the egress proxy adds as headers for this session's requests (where the tenant binds them). */
+  public List<String> headerSecrets() {
+    return headerSecrets;
   }
 
   public String id() {

@@ -52,6 +52,7 @@ public final class SessionManager {
   private final Map<String, AtomicInteger> runningExecs = new ConcurrentHashMap<>();
   private final ReadyJails ready;
   private final TenantRates rates = new TenantRates();
+  private final List<java.util.function.Consumer<Session>> openListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final List<java.util.function.Consumer<Session>> closeListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile boolean closing;
 
@@ -86,6 +87,7 @@ public final class SessionManager {
     Duration lifetime = lifetime(tenant, spec);
     SandboxPolicy policy = resolvePolicy(spec.policy()).withLimits(limits);
     WorkspaceLimits workspace = validator.workspace(spec, limits);
+    checkHeaderSecrets(tenant, spec);
     jail.require();
     checkSessionLimit(tenant);
     rates.admitSession(tenant);
@@ -108,7 +110,8 @@ public final class SessionManager {
         checkSessionLimit(tenant);
         session = new Session(claimed.id(), tenant.id(), claimed.jail(), workspace, settings.retainedExecs(), clock.instant(),
             spec.idleTimeout() == null ? settings.defaultIdleTimeout() : spec.idleTimeout(),
-            lifetime, policy, spec.policy().isEmpty() ? DEFAULT_POLICY : spec.policy(), spec.labels(), spec.env());
+            lifetime, policy, spec.policy().isEmpty() ? DEFAULT_POLICY : spec.policy(), spec.labels(), spec.env(),
+            spec.egress(), spec.headerSecrets());
         sessions.put(session.id(), session);
       }
     } catch (RuntimeException e) {
@@ -122,6 +125,13 @@ public final class SessionManager {
     });
     if (!session.jail().alive()) {
       close(session, Session.CloseReason.SANDBOX_FAILED);
+    }
+    for (var listener : openListeners) {
+      try {
+        listener.accept(session);
+      } catch (RuntimeException e) {
+        log.error("session {}: an open listener failed", session.id(), e);
+      }
     }
     ready.refill(tenant.id(), policy, workspace);
     log.info("session {} created for tenant {} by key {}", session.id(), tenant.id(), caller.keyId());
@@ -143,6 +153,20 @@ public final class SessionManager {
     }
     Duration lifetime = settings.defaultMaxLifetime();
     return cap != null && lifetime.compareTo(cap) > 0 ? cap : lifetime;
+  }
+
+  /** Every header secret the session names must be bound to a header by its tenant's egress settings. */
+  private static void checkHeaderSecrets(Tenant tenant, SessionSpec spec) {
+    if (spec.headerSecrets().size() > SessionSpec.MAX_HEADER_SECRETS) {
+      throw new PaddockException.InvalidArgument("header_secrets", "at most " + SessionSpec.MAX_HEADER_SECRETS + " names");
+    }
+    for (String name : spec.headerSecrets()) {
+      if (tenant.egress().headerSecret(name) == null) {
+        throw new PaddockException.PermissionDenied(ErrorReason.PERMISSION_DENIED_POLICY,
+            "the tenant's egress settings do not bind this secret to a request header", Map.of("secret",
+                name.length() > 128 ? name.substring(0, 128) : name));
+      }
+    }
   }
 
   private void checkSessionLimit(Tenant tenant) {
@@ -384,6 +408,14 @@ public final class SessionManager {
     this.validator = new SpecValidator(changed);
     this.settings = changed;
     execs.settings(changed);
+  }
+
+  /**
+   * Calls {@code listener} once for each session just created, before CreateSession answers; a
+   * listener that throws does not stop the others.
+   */
+  public void onOpen(java.util.function.Consumer<Session> listener) {
+    openListeners.add(listener);
   }
 
   /** Calls {@code listener} once for each session that closes (after its jail began to go). */

@@ -19,6 +19,8 @@ import java.util.Map;
  * @param labels        caller's labels
  * @param env           default environment of every exec (may hold secrets: never returned or logged)
  * @param policy        policy name, "" = the tenant's default
+ * @param egress        the session's own egress lists, narrowing the tenant's; NONE = the tenant's alone
+ * @param headerSecrets secrets the egress proxy adds as request headers where the tenant binds them
  */
 public record SessionSpec(
     Duration idleTimeout,
@@ -33,17 +35,24 @@ public record SessionSpec(
     long workspaceInodes,
     Map<String, String> labels,
     Map<String, String> env,
-    String policy) {
+    String policy,
+    dev.paddock.runtime.egress.EgressRules egress,
+    java.util.List<String> headerSecrets) {
+
+  /** Most header secrets per session. */
+  public static final int MAX_HEADER_SECRETS = 16;
 
   public SessionSpec {
     labels = Map.copyOf(labels);
     env = Map.copyOf(env);
     policy = policy == null ? "" : policy;
+    egress = egress == null ? dev.paddock.runtime.egress.EgressRules.NONE : egress;
+    headerSecrets = java.util.List.copyOf(headerSecrets);
   }
 
   /** Everything default. */
   public static SessionSpec defaults() {
-    return new SessionSpec(null, null, 0, 0, 0, 0, 0, 0, 0, 0, Map.of(), Map.of(), "");
+    return new SessionSpec(null, null, 0, 0, 0, 0, 0, 0, 0, 0, Map.of(), Map.of(), "", null, java.util.List.of());
   }
 
   @Override

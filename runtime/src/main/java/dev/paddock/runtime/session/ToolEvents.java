@@ -105,6 +105,9 @@ final class ToolEvents {
     if (event instanceof ToolEvent.Progress p) {
       return 64 + p.message().getBytes(StandardCharsets.UTF_8).length;
     }
+    if (event instanceof ToolEvent.EgressDenied d) {
+      return 64 + d.host().length() + d.address().length() + d.detail().length();
+    }
     ToolEvent.Artifact a = (ToolEvent.Artifact) event;
     return 64 + a.artifact().name().length() + a.artifact().contentType().length() + a.artifact().sha256().length();
   }

@@ -23,9 +23,12 @@ import java.util.regex.Pattern;
  *                      the default is cut to it); null = the host's maximum
  * @param maxOutputBytes output kept per stream per exec, bytes (past it: dropped, output_truncated);
  *                      0 = the host's
+ * @param egress        where its jails may connect, its connection and bandwidth budget, and where
+ *                      its secrets may go as request headers; default nothing
  */
 public record Tenant(String id, int maxSessions, int maxExecs, long memoryBytes, int maxProcesses, int cpuMillicores,
-    int sessionsPerMinute, int execsPerMinute, java.time.Duration maxSessionLifetime, long maxOutputBytes) {
+    int sessionsPerMinute, int execsPerMinute, java.time.Duration maxSessionLifetime, long maxOutputBytes,
+    dev.paddock.runtime.egress.EgressGrant egress) {
   public static final int DEFAULT_MAX_SESSIONS = 100;
   public static final int DEFAULT_MAX_EXECS = 32;
   private static final Pattern ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
@@ -58,10 +61,11 @@ public record Tenant(String id, int maxSessions, int maxExecs, long memoryBytes,
     if (maxOutputBytes < 0) {
       throw new IllegalArgumentException("maxOutputBytes must be 0 (the host's) or more for tenant " + id);
     }
+    egress = egress == null ? dev.paddock.runtime.egress.EgressGrant.NONE : egress;
   }
 
   /** A tenant with the host's default kernel budgets and no rate limits. */
   public Tenant(String id, int maxSessions, int maxExecs) {
-    this(id, maxSessions, maxExecs, 0, 0, 0, 0, 0, null, 0);
+    this(id, maxSessions, maxExecs, 0, 0, 0, 0, 0, null, 0, null);
   }
 }

@@ -74,7 +74,40 @@ public final class TenantsFile {
      * names as RFC 2253 strings, e.g. "CN=planner,O=Acme". Such a caller has the default scopes.
      */
     @JsonProperty public List<String> clientCertificates;
+    /** Where its jails may connect; absent = nowhere. */
+    @JsonProperty public EgressEntry egress;
     @JsonProperty public List<KeyEntry> keys = new ArrayList<>();
+  }
+
+  /**
+   * A tenant's egress:
+   * <pre>
+   * egress:
+   *   allow: ["*.pypi.org:443", "files.pythonhosted.org:443"]   # HOST[:PORTS], see EgressRule
+   *   deny: ["evil.example.com"]
+   *   maxConnections: 64        # open at once, all its sessions together
+   *   bytesPerSecond: 0         # both directions together; 0 = no limit
+   *   secretHeaders:            # secrets the proxy adds to http:// requests for one host
+   *     - secret: API_TOKEN
+   *       host: api.example.com
+   *       header: Authorization
+   *       prefix: "Bearer "
+   * </pre>
+   */
+  public static final class EgressEntry {
+    @JsonProperty public List<String> allow;
+    @JsonProperty public List<String> deny;
+    @JsonProperty public Integer maxConnections;
+    @JsonProperty public Long bytesPerSecond;
+    @JsonProperty public List<SecretHeaderEntry> secretHeaders;
+  }
+
+  /** One secret bound to a header for one host. */
+  public static final class SecretHeaderEntry {
+    @JsonProperty public String secret;
+    @JsonProperty public String host;
+    @JsonProperty public String header;
+    @JsonProperty public String prefix;
   }
 
   /** One API key, by hash. */
@@ -143,6 +176,7 @@ public final class TenantsFile {
         // Tenant's messages start with the field they are about ("maxSessions must be ..."; "tenant id ...").
         String first = e.getMessage().split(" ")[0];
         String field = e.getMessage().startsWith("tenant id") ? "id"
+            : e.getMessage().startsWith("egress") ? "egress"
             : java.util.Set.of("maxSessions", "maxExecs", "memoryBytes", "maxProcesses", "cpuMillicores",
                 "sessionsPerMinute", "maxSessionLifetime", "maxOutputBytes").contains(first) ? first : "";
         problems.add(new TenantsFileCheck.Problem(field.isEmpty() ? at : at + "/" + field, 0, e.getMessage()));
@@ -224,7 +258,30 @@ public final class TenantsFile {
         t.sessionsPerMinute == null ? 0 : t.sessionsPerMinute,
         t.execsPerMinute == null ? 0 : t.execsPerMinute,
         t.maxSessionLifetime == null ? null : lifetime(t.maxSessionLifetime),
-        t.maxOutputBytes == null ? 0 : t.maxOutputBytes);
+        t.maxOutputBytes == null ? 0 : t.maxOutputBytes,
+        egress(t.egress));
+  }
+
+  private static dev.paddock.runtime.egress.EgressGrant egress(EgressEntry e) {
+    if (e == null) {
+      return dev.paddock.runtime.egress.EgressGrant.NONE;
+    }
+    try {
+      List<dev.paddock.runtime.egress.HeaderSecret> headers = new ArrayList<>();
+      for (SecretHeaderEntry h : e.secretHeaders == null ? List.<SecretHeaderEntry>of() : e.secretHeaders) {
+        if (h == null) {
+          throw new IllegalArgumentException("secretHeaders: an empty entry");
+        }
+        headers.add(new dev.paddock.runtime.egress.HeaderSecret(h.secret, h.host, h.header, h.prefix));
+      }
+      return new dev.paddock.runtime.egress.EgressGrant(
+          dev.paddock.runtime.egress.EgressRules.parse(e.allow, e.deny, "egress"),
+          e.maxConnections == null ? dev.paddock.runtime.egress.EgressGrant.DEFAULT_MAX_CONNECTIONS : e.maxConnections,
+          e.bytesPerSecond == null ? 0 : e.bytesPerSecond, headers);
+    } catch (IllegalArgumentException ex) {
+      String m = ex.getMessage();
+      throw new IllegalArgumentException(m.startsWith("egress") ? m : "egress: " + m);
+    }
   }
 
   private static java.time.Duration lifetime(String text) {

@@ -40,11 +40,16 @@ final class TenantsFileCheck {
       Map.entry("maxSessions", Kind.INT), Map.entry("maxExecs", Kind.INT), Map.entry("memoryBytes", Kind.LONG),
       Map.entry("maxProcesses", Kind.INT), Map.entry("cpuMillicores", Kind.INT), Map.entry("sessionsPerMinute", Kind.INT),
       Map.entry("execsPerMinute", Kind.INT), Map.entry("maxSessionLifetime", Kind.TEXT),
-      Map.entry("maxOutputBytes", Kind.LONG), Map.entry("clientCertificates", Kind.TEXT_LIST), Map.entry("keys", Kind.LIST));
+      Map.entry("maxOutputBytes", Kind.LONG), Map.entry("clientCertificates", Kind.TEXT_LIST), Map.entry("keys", Kind.LIST),
+      Map.entry("egress", Kind.MAP));
+  private static final Map<String, Kind> EGRESS = Map.of("allow", Kind.TEXT_LIST, "deny", Kind.TEXT_LIST,
+      "maxConnections", Kind.INT, "bytesPerSecond", Kind.LONG, "secretHeaders", Kind.LIST);
+  private static final Map<String, Kind> SECRET_HEADER = Map.of("secret", Kind.TEXT, "host", Kind.TEXT, "header", Kind.TEXT,
+      "prefix", Kind.TEXT);
   private static final Map<String, Kind> KEY = Map.of("id", Kind.TEXT, "name", Kind.TEXT, "sha256", Kind.TEXT,
       "created", Kind.TEXT, "revoked", Kind.TEXT, "scopes", Kind.TEXT_LIST);
 
-  private enum Kind { TEXT, INT, LONG, LIST, TEXT_LIST }
+  private enum Kind { TEXT, INT, LONG, LIST, TEXT_LIST, MAP }
 
   private TenantsFileCheck() {}
 
@@ -110,6 +115,19 @@ final class TenantsFileCheck {
           }
           typed((ObjectNode) keys.get(k), keyAt, KEY, problems, lines);
         }
+        if (tenant.get("egress") instanceof ObjectNode egress) {
+          typed(egress, at + "/egress", EGRESS, problems, lines);
+          JsonNode headers = egress.get("secretHeaders");
+          for (int h = 0; headers != null && h < headers.size(); h++) {
+            String hAt = at + "/egress/secretHeaders/" + h;
+            if (headers.get(h) instanceof ObjectNode entry) {
+              typed(entry, hAt, SECRET_HEADER, problems, lines);
+            } else {
+              problems.add(new Problem(hAt, line(lines, hAt), "must be a mapping"));
+              ((ArrayNode) headers).set(h, com.fasterxml.jackson.databind.node.NullNode.getInstance());
+            }
+          }
+        }
       }
     }
     TenantsFile.Document doc;
@@ -153,6 +171,7 @@ final class TenantsFileCheck {
         case LONG -> value.isIntegralNumber() && value.canConvertToLong() ? null : "must be a whole number";
         case LIST -> value.isArray() ? null : "must be a list";
         case TEXT_LIST -> value.isArray() && allValues(value) ? null : "must be a list of names";
+        case MAP -> value.isObject() ? null : "must be a mapping";
       };
       if (wrong != null) {
         problems.add(new Problem(fieldAt, line(lines, fieldAt), wrong));

@@ -53,6 +53,17 @@ final class TestHost implements AutoCloseable {
   static final int EPSILON_EXECS_PER_MINUTE = 40;
   /** A tenant whose sessions live at most 30 minutes and whose execs keep 1 KiB of output per stream. */
   final String zetaKey;
+  /**
+   * A tenant with egress: names under {@link #EGRESS_DOMAIN} allowed on any port, {@code
+   * blocked.paddock.test} denied, the secret API_TOKEN bound as an Authorization header for
+   * {@code api.paddock.test}. The host resolves those names itself ({@link #EGRESS_NAMES}); only
+   * 127.0.0.1 of the special addresses is reachable.
+   */
+  final String etaKey;
+  static final String EGRESS_DOMAIN = "paddock.test";
+  static final java.util.List<String> EGRESS_NAMES = List.of("files.paddock.test=127.0.0.1", "pypi.paddock.test=127.0.0.1",
+      "api.paddock.test=127.0.0.1", "blocked.paddock.test=127.0.0.1", "private.paddock.test=10.11.12.13",
+      "metadata.paddock.test=169.254.169.254");
   private final List<ManagedChannel> channels = new ArrayList<>();
 
   TestHost(Path temp) throws Exception {
@@ -95,6 +106,7 @@ final class TestHost implements AutoCloseable {
     deltaKey = admin.rotateKey("delta", "test").key();
     epsilonKey = admin.rotateKey("epsilon", "test").key();
     zetaKey = admin.rotateKey("zeta", "test").key();
+    etaKey = admin.rotateKey("eta", "test").key();
     Path tenantsFile = dataDir.resolve("tenants.yaml");
     TenantsFile.Document doc = TenantsFile.read(tenantsFile);
     for (TenantsFile.TenantEntry t : doc.tenants) {
@@ -111,6 +123,17 @@ final class TestHost implements AutoCloseable {
         t.execsPerMinute = EPSILON_EXECS_PER_MINUTE;
         t.maxSessions = 100;
       }
+      if (t.id.equals("eta")) {
+        t.egress = new TenantsFile.EgressEntry();
+        t.egress.allow = List.of("*." + EGRESS_DOMAIN);
+        t.egress.deny = List.of("blocked." + EGRESS_DOMAIN);
+        TenantsFile.SecretHeaderEntry header = new TenantsFile.SecretHeaderEntry();
+        header.secret = "API_TOKEN";
+        header.host = "api." + EGRESS_DOMAIN;
+        header.header = "Authorization";
+        header.prefix = "Bearer ";
+        t.egress.secretHeaders = List.of(header);
+      }
       if (t.id.equals("delta")) {
         t.memoryBytes = DELTA_MEMORY;
         t.maxProcesses = DELTA_PROCESSES;
@@ -124,7 +147,10 @@ final class TestHost implements AutoCloseable {
   static HostConfig config(Path dataDir, Path nsjail, SessionSettings settings, dev.paddock.runtime.config.TlsConfig tls) {
     return new HostConfig(new InetSocketAddress("127.0.0.1", 0), dataDir, nsjail,
         99999, 99999, Path.of("/sys/fs/cgroup"), settings, tls)
-        .withPythonProtobuf(JailRequirement.projectRoot().resolve(".paddock/tools/python-protobuf"));
+        .withPythonProtobuf(JailRequirement.projectRoot().resolve(".paddock/tools/python-protobuf"))
+        .withEgress(dev.paddock.runtime.egress.EgressSettings.DEFAULTS
+            .withFixedNames(dev.paddock.runtime.egress.EgressSettings.parseFixedNames(EGRESS_NAMES))
+            .withReachable(List.of(dev.paddock.runtime.egress.AddressRange.parse("127.0.0.1/32"))));
   }
 
   /** Waits up to 10 s for {@code path} to disappear (sessions are cleaned up just after they close). */

@@ -67,4 +67,12 @@ public interface Jail {
    * background. Idempotent; {@code reason} goes to the tenant.
    */
   void close(String reason);
+
+  /**
+   * The jail's egress listeners, once (see {@link SessionJail#takeEgressListeners}); the caller
+   * owns them from then on. Empty for a jail without a way out.
+   */
+  default java.util.Optional<EgressListeners> takeEgressListeners() {
+    return java.util.Optional.empty();
+  }
 }

@@ -20,6 +20,7 @@ import dev.paddock.sandbox.linux.Fd;
 import dev.paddock.sandbox.linux.NativeException;
 import dev.paddock.sandbox.linux.ReceivedFrame;
 import dev.paddock.sandbox.linux.Signal;
+import dev.paddock.sandbox.linux.TcpSockets;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -76,6 +77,8 @@ public final class SessionJail implements Jail {
   private String deathReason = "";
   private CompletableFuture<JailCensus> pendingCensus;
   private volatile WorkspaceRoot workspace;
+  /** From Ready until taken or the jail dies; guarded by this. */
+  private EgressListeners egress;
   private Consumer<String> onFailure = reason -> {};
 
   SessionJail(String name, JailLauncher launcher, Fd control, Fd nsjailPidfd, long nsjailPid, Cgroup cgroup,
@@ -240,6 +243,10 @@ public final class SessionJail implements Jail {
       deathReason = reason;
       death = new Death(new ArrayList<>(execs.values()), onFailure);
       execs.clear();
+      if (egress != null) {
+        egress.close();
+        egress = null;
+      }
       failCensus();
     }
     stopReading();
@@ -433,7 +440,7 @@ public final class SessionJail implements Jail {
           if (state == State.DEAD) {
             return;
           }
-          received = launcher.linux().receiveFrame(control, MAX_INIT_FRAME, 1);
+          received = launcher.linux().receiveFrame(control, MAX_INIT_FRAME, 2);
         }
       } catch (NativeException e) {
         fail("the control channel failed (" + e.errno() + ")");
@@ -458,7 +465,7 @@ public final class SessionJail implements Jail {
       } catch (InvalidProtocolBufferException e) {
         violation = "protocol violation: a frame that does not parse";
       } finally {
-        r.fds().forEach(Fd::close);
+        r.fds().forEach(this::closeUnlessKept);
       }
       if (violation != null) {
         fail(violation);
@@ -467,16 +474,67 @@ public final class SessionJail implements Jail {
     }
   }
 
+  /**
+   * Why {@code fd} is not what Ready must carry (a TCP socket listening on 127.0.0.1:{@code port}
+   * of the jail's own network namespace), or null. init runs as the tenant, so it is checked; a
+   * socket that passes can only reach the tenant's own jail.
+   */
+  private String checkListener(Fd fd, int port) {
+    try {
+      TcpSockets.SocketInfo info = TcpSockets.system().describe(fd);
+      boolean loopback = info.family() == TcpSockets.AF_INET
+          && java.util.Arrays.equals(info.address(), new byte[] {127, 0, 0, 1});
+      if (!info.listening() || !info.stream() || !loopback || info.port() != port) {
+        return "a descriptor that is not a TCP listener on 127.0.0.1:" + port;
+      }
+      launcher.linux().setNonBlocking(fd, true);
+      return null;
+    } catch (NativeException e) {
+      return "a descriptor that is not a socket";
+    }
+  }
+
+  /** Closes a received descriptor unless the jail kept it (the egress listeners). */
+  private void closeUnlessKept(Fd fd) {
+    synchronized (this) {
+      if (egress != null && (egress.http() == fd || egress.socks() == fd)) {
+        return;
+      }
+    }
+    fd.close();
+  }
+
+  /**
+   * The jail's egress listeners, once: the caller owns them from then on (accepts on them, closes
+   * them). Empty before Ready, after the jail died, when taken before, or when init made none.
+   * Listeners nobody took are closed when the jail dies.
+   */
+  public synchronized Optional<EgressListeners> takeEgressListeners() {
+    EgressListeners taken = state == State.READY ? egress : null;
+    egress = null;
+    return Optional.ofNullable(taken);
+  }
+
   /** Handles one frame; returns a protocol violation, or null. The caller closes {@code fds}. */
   private String handle(InitFrame frame, List<Fd> fds) {
     switch (frame.getFrameCase()) {
       case READY: {
         synchronized (this) {
-          if (state != State.STARTING || !fds.isEmpty()) {
+          if (state != State.STARTING || (fds.size() != 0 && fds.size() != 2)) {
             return "protocol violation: an unexpected Ready";
           }
           if (frame.getReady().getProtocolVersion() != 1) {
             return "protocol violation: unsupported protocol version " + frame.getReady().getProtocolVersion();
+          }
+          if (fds.size() == 2) {
+            String bad = checkListener(fds.get(0), EgressListeners.HTTP_PORT);
+            bad = bad != null ? bad : checkListener(fds.get(1), EgressListeners.SOCKS_PORT);
+            if (bad != null) {
+              return "protocol violation: Ready with " + bad;
+            }
+            egress = new EgressListeners(fds.get(0), fds.get(1));
+          } else {
+            log.warn("session jail {}: its supervisor made no egress listeners; the jail has no way out", name);
           }
           state = State.READY;
         }

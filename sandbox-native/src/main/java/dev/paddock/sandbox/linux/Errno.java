@@ -29,8 +29,12 @@ public enum Errno {
   ENOTSOCK(88),
   EMSGSIZE(90),
   EAFNOSUPPORT(97),
+  ENETUNREACH(101),
   ECONNRESET(104),
   ENOBUFS(105),
+  ETIMEDOUT(110),
+  ECONNREFUSED(111),
+  EHOSTUNREACH(113),
   OTHER(-1);
 
   private final int code;

@@ -1,0 +1,196 @@
+package dev.paddock.runtime.egress;
+
+import dev.paddock.runtime.session.Session;
+import dev.paddock.sandbox.jail.EgressListeners;
+import dev.paddock.sandbox.linux.LinuxSyscalls;
+import dev.paddock.sandbox.linux.TcpSockets;
+import java.time.Clock;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The host side of every jail's one way out. Each session's jail hands the host two listening
+ * sockets on its own loopback (HTTP proxy on 3128, SOCKS5 on 1080); the host accepts on them
+ * ({@link SessionEgress}) and decides every connection ({@link ProxiedConnection}): by the name
+ * asked for, then by every address it resolves to (on the host; the jail has no resolver), then
+ * by the tenant's connection budget. No TLS is intercepted.
+ *
+ * <p>Threads: one acceptor per session (blocked in poll) and two per open connection (one per
+ * direction, blocked in splice), bounded by the tenants' and the host's connection budgets.
+ */
+public final class EgressProxy implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(EgressProxy.class);
+
+  /** Where secrets come from: a value by tenant and name (the host's vault). */
+  @FunctionalInterface
+  public interface Secrets {
+    byte[] reveal(String tenant, String name) throws java.io.IOException;
+  }
+
+  final LinuxSyscalls linux;
+  final TcpSockets sockets;
+  final Clock clock;
+  final ExecutorService workers;
+  private final Function<String, EgressGrant> grants;
+  private volatile EgressSettings settings;
+  private volatile HostResolver resolver;
+  private volatile EgressAudit audit = EgressAudit.NONE;
+  private volatile Secrets secrets = (tenant, name) -> {
+    throw new java.io.IOException("no vault");
+  };
+  private final Map<String, SessionEgress> sessions = new ConcurrentHashMap<>();
+  private final Map<String, TenantBudget> tenants = new ConcurrentHashMap<>();
+  private final AtomicInteger open = new AtomicInteger();
+
+  /** A tenant's open connections, bandwidth and counters. */
+  static final class TenantBudget {
+    final AtomicInteger open = new AtomicInteger();
+    final EgressCounters counters = new EgressCounters();
+    volatile Throttle throttle;
+    volatile long rate = -1;
+  }
+
+  /**
+   * @param grants each tenant's egress grant by id (the operator's current settings; NONE for an
+   *     unknown tenant)
+   */
+  public EgressProxy(LinuxSyscalls linux, TcpSockets sockets, EgressSettings settings, Function<String, EgressGrant> grants,
+      Clock clock) {
+    this.linux = linux;
+    this.sockets = sockets;
+    this.clock = clock;
+    this.grants = grants;
+    settings(settings);
+    AtomicInteger n = new AtomicInteger();
+    this.workers = Executors.newCachedThreadPool(r -> {
+      Thread t = new Thread(null, r, "egress-" + n.incrementAndGet(), 256 * 1024);
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** New operator settings, for connections from now on. */
+  public void settings(EgressSettings changed) {
+    this.settings = changed;
+    this.resolver = HostResolver.system(changed.fixedNames());
+  }
+
+  /** Records decisions with {@code audit}. */
+  public void audit(EgressAudit audit) {
+    this.audit = audit;
+  }
+
+  /** Where header secrets' values come from. */
+  public void secrets(Secrets secrets) {
+    this.secrets = secrets;
+  }
+
+  /**
+   * Starts serving {@code session}'s jail: takes its listeners and accepts on them until
+   * {@link #close(Session)}. A jail without listeners has no way out at all; nothing to serve.
+   */
+  public void open(Session session) {
+    java.util.Optional<EgressListeners> listeners = session.jail().takeEgressListeners();
+    if (listeners.isEmpty()) {
+      return;
+    }
+    SessionEgress egress;
+    try {
+      egress = new SessionEgress(this, session, listeners.get());
+    } catch (dev.paddock.sandbox.linux.NativeException e) {
+      log.warn("session {}: its egress cannot be served ({}); the jail has no way out", session.id(), e.getMessage());
+      listeners.get().close();
+      return;
+    }
+    sessions.put(session.id(), egress);
+    egress.start();
+  }
+
+  /** Stops serving {@code session}: no new connection, and every open one is cut. */
+  public void close(Session session) {
+    SessionEgress egress = sessions.remove(session.id());
+    if (egress != null) {
+      egress.close();
+    }
+  }
+
+  /** The counters of {@code tenant}'s connections since the host started. */
+  public EgressCounters tenantCounters(String tenant) {
+    return budget(tenant).counters;
+  }
+
+  /** The counters of one session's connections; null when the proxy does not serve it. */
+  public EgressCounters sessionCounters(String sessionId) {
+    SessionEgress egress = sessions.get(sessionId);
+    return egress == null ? null : egress.counters;
+  }
+
+  EgressSettings settings() {
+    return settings;
+  }
+
+  HostResolver resolver() {
+    return resolver;
+  }
+
+  EgressAudit audit() {
+    return audit;
+  }
+
+  Secrets secretSource() {
+    return secrets;
+  }
+
+  EgressGrant grant(String tenant) {
+    EgressGrant g = grants.apply(tenant);
+    return g == null ? EgressGrant.NONE : g;
+  }
+
+  TenantBudget budget(String tenant) {
+    return tenants.computeIfAbsent(tenant, t -> new TenantBudget());
+  }
+
+  /**
+   * Takes one connection of the tenant's budget and of the host's; null when either is spent,
+   * else the tenant's throttle (the caller gives the connection back with {@link #release}).
+   */
+  Throttle admit(String tenant, EgressGrant grant) {
+    TenantBudget b = budget(tenant);
+    if (open.incrementAndGet() > settings.maxConnections()) {
+      open.decrementAndGet();
+      return null;
+    }
+    if (b.open.incrementAndGet() > grant.maxConnections()) {
+      b.open.decrementAndGet();
+      open.decrementAndGet();
+      return null;
+    }
+    if (b.rate != grant.bytesPerSecond()) {
+      synchronized (b) {
+        if (b.rate != grant.bytesPerSecond()) {
+          b.throttle = new Throttle(grant.bytesPerSecond());
+          b.rate = grant.bytesPerSecond();
+        }
+      }
+    }
+    return b.throttle;
+  }
+
+  void release(String tenant) {
+    budget(tenant).open.decrementAndGet();
+    open.decrementAndGet();
+  }
+
+  @Override
+  public void close() {
+    sessions.values().forEach(SessionEgress::close);
+    sessions.clear();
+    workers.shutdownNow();
+  }
+}

@@ -1,0 +1,205 @@
+package dev.paddock.runtime.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import dev.paddock.audit.log.Segments;
+import dev.paddock.ipc.v1.AuditAction;
+import dev.paddock.ipc.v1.AuditRecord;
+import dev.paddock.ipc.v1.CreateSessionRequest;
+import dev.paddock.ipc.v1.EgressDenied;
+import dev.paddock.ipc.v1.EgressDenyReason;
+import dev.paddock.ipc.v1.ExecEvent;
+import dev.paddock.ipc.v1.ExecRequest;
+import dev.paddock.ipc.v1.ListSecretsRequest;
+import dev.paddock.ipc.v1.PutSecretRequest;
+import dev.paddock.ipc.v1.SecretServiceGrpc;
+import dev.paddock.runtime.tenant.Scope;
+import dev.paddock.runtime.tenant.TenantAdmin;
+import io.grpc.StatusRuntimeException;
+import java.time.Clock;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Egress through the host's proxy, with real tools in a real jail: the test tenant "eta" may reach
+ * names under paddock.test (resolved by the host to an origin server on 127.0.0.1), nothing else.
+ */
+class EgressEndToEndTest extends SharedHostTest {
+  private OriginServer origin;
+
+  @BeforeAll
+  void startOrigin() throws Exception {
+    origin = new OriginServer();
+  }
+
+  @AfterAll
+  void stopOrigin() {
+    origin.close();
+  }
+
+  private String url(String name, String path) {
+    return "http://" + name + ".paddock.test:" + origin.port() + path;
+  }
+
+  private TestHost.Outcome sh(String session, String script) {
+    return host.exec(host.etaKey, session, "/bin/sh", "-c", script);
+  }
+
+  @Test
+  void toolsReachAnAllowedHostThroughTheProxyWithNoChanges() throws Exception {
+    String session = host.newSession(host.etaKey);
+    // curl: a plain request through HTTP_PROXY, then the same through a CONNECT tunnel, then SOCKS5
+    // (ALL_PROXY=socks5h://) with the HTTP proxy variables removed.
+    TestHost.Outcome curl = sh(session, "curl -sS -f " + url("files", "/hello")
+        + " && curl -sS -f --proxytunnel " + url("files", "/hello")
+        + " && env -u HTTP_PROXY -u http_proxy curl -sS -f " + url("files", "/hello"));
+    assertThat(curl.err()).isEmpty();
+    assertThat(curl.out()).isEqualTo(OriginServer.GREETING.repeat(3));
+    assertThat(curl.result().getExitCode()).isZero();
+
+    TestHost.Outcome urllib = sh(session, "python3 -c \"import urllib.request; print(urllib.request.urlopen('"
+        + url("files", "/hello") + "').read().decode(), end='')\"");
+    assertThat(urllib.err()).isEmpty();
+    assertThat(urllib.out()).isEqualTo(OriginServer.GREETING);
+
+    TestHost.Outcome pip = sh(session, "python3 -m pip download --no-deps --no-cache-dir --disable-pip-version-check"
+        + " --index-url " + url("pypi", "/simple/") + " --trusted-host pypi.paddock.test -d /workspace/dl paddock-demo"
+        + " && ls /workspace/dl");
+    assertThat(pip.result().getExitCode()).as(pip.err()).isZero();
+    assertThat(pip.out()).contains(OriginServer.WHEEL);
+    assertThat(origin.paths).contains("/simple/paddock-demo/", "/packages/" + OriginServer.WHEEL);
+
+    List<AuditRecord> records = Segments.readAll(host.dataDir.resolve("audit"));
+    assertThat(records).filteredOn(r -> r.getAction() == AuditAction.AUDIT_ACTION_EGRESS_CONNECTION
+            && r.getTarget().equals(session))
+        .hasSizeGreaterThanOrEqualTo(6)
+        .allSatisfy(r -> {
+          assertThat(r.getTenant()).isEqualTo("eta");
+          assertThat(r.getAttributesMap()).containsEntry("address", "127.0.0.1").containsKey("bytesIn");
+        });
+  }
+
+  @Test
+  void everyWayOutTheListsDoNotAllowFailsAndEachDenialIsAnEvent() throws Exception {
+    String session = host.newSession(host.etaKey);
+    String check = "code() { curl -s -o /dev/null -w '%{http_code}' \"$@\"; echo; }; ";
+    TestHost.Outcome run = sh(session, check
+        + "code " + url("blocked", "/hello")                       // deny-listed name
+        + "; code http://example.com/"                               // not on the allow-list
+        + "; code -x http://127.0.0.1:3128 http://93.184.216.34/"    // a raw address through the proxy
+        + "; code " + url("private", "/hello")                       // allowed name, private address
+        + "; code " + url("metadata", "/hello"));                    // allowed name, metadata address
+    assertThat(run.out()).isEqualTo("403\n403\n403\n403\n403\n");
+    List<EgressDenied> denials = run.events().stream().filter(ExecEvent::hasEgressDenied).map(ExecEvent::getEgressDenied).toList();
+    assertThat(denials).extracting(EgressDenied::getReason).containsExactly(
+        EgressDenyReason.EGRESS_DENY_REASON_DENY_LISTED, EgressDenyReason.EGRESS_DENY_REASON_NOT_ALLOWED,
+        EgressDenyReason.EGRESS_DENY_REASON_NOT_ALLOWED, EgressDenyReason.EGRESS_DENY_REASON_PRIVATE_ADDRESS,
+        EgressDenyReason.EGRESS_DENY_REASON_PRIVATE_ADDRESS);
+    assertThat(denials).extracting(EgressDenied::getHost).containsExactly("blocked.paddock.test", "example.com",
+        "93.184.216.34", "private.paddock.test", "metadata.paddock.test");
+    assertThat(denials.get(3).getAddress()).isEqualTo("10.11.12.13");
+    assertThat(denials.get(4).getAddress()).isEqualTo("169.254.169.254");
+
+    // SOCKS5 is refused the same way (curl exits 97: the proxy refused the connection).
+    TestHost.Outcome socks = sh(session, "env -u HTTP_PROXY -u http_proxy curl -s " + url("blocked", "/") + "; echo $?");
+    assertThat(socks.out()).isEqualTo("97\n");
+    assertThat(socks.events()).filteredOn(ExecEvent::hasEgressDenied).singleElement()
+        .satisfies(e -> assertThat(e.getEgressDenied().getProtocol()).isEqualTo("socks5"));
+
+    // A tool that ignores the proxy variables has no way out: the jail's only interface is its
+    // own loopback (the origin's port there is closed), and nothing routes anywhere else.
+    TestHost.Outcome direct = sh(session, "python3 - <<'EOF'\n"
+        + "import socket\n"
+        + "for target in [('127.0.0.1', " + origin.port() + "), ('93.184.216.34', 80), ('10.11.12.13', 80)]:\n"
+        + "    try:\n"
+        + "        socket.create_connection(target, timeout=5)\n"
+        + "        print('connected', target)\n"
+        + "    except OSError as e:\n"
+        + "        print(type(e).__name__)\n"
+        + "EOF");
+    assertThat(direct.out()).isEqualTo("ConnectionRefusedError\nOSError\nOSError\n");
+    assertThat(direct.events()).noneMatch(ExecEvent::hasEgressDenied);
+    assertThat(origin.paths).doesNotContain("/");
+
+    List<AuditRecord> audited = Segments.readAll(host.dataDir.resolve("audit")).stream()
+        .filter(r -> r.getAction() == AuditAction.AUDIT_ACTION_EGRESS_DENIED && r.getTarget().equals(session)).toList();
+    assertThat(audited).extracting(AuditRecord::getOutcome)
+        .containsExactly("DENY_LISTED", "NOT_ALLOWED", "NOT_ALLOWED", "PRIVATE_ADDRESS", "PRIVATE_ADDRESS", "DENY_LISTED");
+    assertThat(audited).allSatisfy(r -> assertThat(r.getAttributesMap()).containsKey("exec"));
+  }
+
+  @Test
+  void aSessionNarrowsItsTenantsListsAndCannotWidenThem() {
+    String session = host.sessions(host.etaKey).createSession(CreateSessionRequest.newBuilder()
+        .setEgress(dev.paddock.ipc.v1.EgressRules.newBuilder().addAllow("files.paddock.test").addAllow("example.com"))
+        .build()).getSessionId();
+    TestHost.Outcome run = sh(session, "for u in " + url("files", "/hello") + " " + url("pypi", "/simple/paddock-demo/")
+        + " http://example.com/; do curl -s -o /dev/null -w '%{http_code} ' $u; done");
+    assertThat(run.out()).isEqualTo("200 403 403 ");
+  }
+
+  @Test
+  void aHeaderSecretReachesItsHostAndNothingInTheJailSeesIt() throws Exception {
+    String token = "tok_" + java.util.UUID.randomUUID().toString().replace("-", "");
+    String admin = new TenantAdmin(host.dataDir.resolve("tenants.yaml"), Clock.systemUTC())
+        .createKey("eta", "secrets-" + System.nanoTime(), EnumSet.of(Scope.SECRETS)).key();
+    SecretServiceGrpc.SecretServiceBlockingStub secrets = SecretServiceGrpc.newBlockingStub(host.channel(admin, null))
+        .withDeadlineAfter(30, TimeUnit.SECONDS);
+    awaitKey(secrets);
+    secrets.putSecret(PutSecretRequest.newBuilder().setName("API_TOKEN").setValue(ByteString.copyFromUtf8(token)).build());
+
+    String session = host.sessions(host.etaKey).createSession(CreateSessionRequest.newBuilder()
+        .addHeaderSecrets("API_TOKEN").build()).getSessionId();
+    TestHost.Outcome run = sh(session, "curl -sS " + url("api", "/auth") + " -o /workspace/reply.txt"
+        + " && cat /workspace/reply.txt; env; cat /proc/[0-9]*/environ /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' '\\n';"
+        // The value split in two, so this command line does not hold it.
+        + " grep -rlF \"$(printf %s%s " + token.substring(0, 8) + " " + token.substring(8) + ")\" /workspace /tmp && echo FOUND; echo done");
+    assertThat(origin.authorizations).contains("Bearer " + token);
+    assertThat(run.out()).contains("auth header present: true").endsWith("done\n").doesNotContain(token).doesNotContain("FOUND");
+    assertThat(run.err()).doesNotContain(token);
+    // Another host of the allow-list never gets it.
+    sh(session, "curl -sS " + url("files", "/auth"));
+    assertThat(origin.authorizations).last().isEqualTo("");
+
+    List<AuditRecord> records = Segments.readAll(host.dataDir.resolve("audit"));
+    assertThat(records).noneMatch(r -> r.toString().contains(token));
+    assertThat(records).filteredOn(r -> r.getAction() == AuditAction.AUDIT_ACTION_CREDENTIAL_ACCESS
+            && r.getAttributesMap().getOrDefault("session", "").equals(session))
+        .singleElement().satisfies(r -> {
+          assertThat(r.getTarget()).isEqualTo("API_TOKEN");
+          assertThat(r.getAttributesMap()).containsEntry("host", "api.paddock.test").containsEntry("header", "Authorization")
+              .containsKey("exec");
+        });
+  }
+
+  @Test
+  void aHeaderSecretTheTenantDoesNotBindIsRefusedAtCreate() throws Exception {
+    var e = org.assertj.core.api.Assertions.catchThrowableOfType(() -> host.sessions(host.etaKey).createSession(
+        CreateSessionRequest.newBuilder().addHeaderSecrets("OTHER").build()), StatusRuntimeException.class);
+    assertThat(TestHost.failure(e).info().getReason()).isEqualTo("PERMISSION_DENIED_POLICY");
+    var bad = org.assertj.core.api.Assertions.catchThrowableOfType(() -> host.sessions(host.etaKey).createSession(
+        CreateSessionRequest.newBuilder().setEgress(dev.paddock.ipc.v1.EgressRules.newBuilder().addAllow("ok.example")
+            .addAllow("bad host")).build()), StatusRuntimeException.class);
+    assertThat(TestHost.failure(bad).badRequest().getFieldViolations(0).getField()).isEqualTo("egress.allow[1]");
+  }
+
+  private static void awaitKey(SecretServiceGrpc.SecretServiceBlockingStub secrets) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (true) {
+      try {
+        secrets.listSecrets(ListSecretsRequest.getDefaultInstance());
+        return;
+      } catch (StatusRuntimeException e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(200);
+      }
+    }
+  }
+}
