@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -111,6 +112,8 @@ struct frame {
     size_t nexecs;        /* Census.execs */
     uint64_t exec_id[256], processes[256];
     int fd;               /* a received descriptor, or -1 */
+    int fds[2];           /* Ready's egress listeners, -1 when none */
+    int nfds;
 };
 
 static bool varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
@@ -215,6 +218,7 @@ static struct frame recv_frame(void)
     struct frame fr;
     memset(&fr, 0, sizeof fr);
     fr.fd = -1;
+    fr.fds[0] = fr.fds[1] = -1;
     struct pollfd p = { host, POLLIN, 0 };
     CHECK(poll(&p, 1, 10000) == 1, "no frame from init within 10 s");
     char ctl[CMSG_SPACE(8 * sizeof(int))];
@@ -228,11 +232,14 @@ static struct frame recv_frame(void)
     int nfds = 0;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-            nfds += (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-            memcpy(&fr.fd, CMSG_DATA(c), sizeof(int));
+            int here = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+            CHECK(nfds + here <= 2, "%d descriptors in one frame from init", nfds + here);
+            memcpy(&fr.fds[nfds], CMSG_DATA(c), (size_t)here * sizeof(int));
+            nfds += here;
         }
     }
-    CHECK(nfds <= 1, "%d descriptors in one frame from init", nfds);
+    fr.nfds = nfds;
+    fr.fd = fr.fds[0];
     if (n == 0)
         return fr; /* hang-up */
     decode(buf, buf + n, NULL, on_outer, &fr);
@@ -246,8 +253,32 @@ static struct frame expect(int kind)
     if (fr.kind != kind)
         fail("expected %s, got %s%s%s", KIND[kind], fr.kind ? KIND[fr.kind] : "hang-up",
              fr.kind == I_FATAL ? ": " : "", fr.kind == I_FATAL ? fr.text : "");
-    CHECK(kind == I_STARTED || fr.fd < 0, "a descriptor came with %s", KIND[kind]);
+    CHECK(kind == I_STARTED || kind == I_READY || fr.fd < 0, "a descriptor came with %s", KIND[kind]);
+    CHECK(kind == I_READY || fr.nfds <= 1, "%d descriptors came with %s", fr.nfds, KIND[kind]);
     return fr;
+}
+
+/* Ready's descriptors: none, or two TCP sockets listening on 127.0.0.1 (the egress listeners). */
+static int check_egress_listeners(const struct frame *fr, bool fixed_ports)
+{
+    CHECK(fr->nfds == 0 || fr->nfds == 2, "Ready came with %d descriptors (0 or 2)", fr->nfds);
+    for (int i = 0; i < fr->nfds; i++) {
+        int listening = 0, type = 0;
+        socklen_t len = sizeof listening;
+        struct sockaddr_in a;
+        socklen_t alen = sizeof a;
+        CHECK(getsockopt(fr->fds[i], SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 && listening,
+              "Ready's descriptor %d is not a listening socket", i);
+        len = sizeof type;
+        CHECK(getsockopt(fr->fds[i], SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_STREAM,
+              "Ready's descriptor %d is not a stream socket", i);
+        CHECK(getsockname(fr->fds[i], (struct sockaddr *)&a, &alen) == 0 && a.sin_family == AF_INET &&
+              a.sin_addr.s_addr == htonl(INADDR_LOOPBACK), "Ready's descriptor %d is not on 127.0.0.1", i);
+        if (fixed_ports)
+            CHECK(ntohs(a.sin_port) == (i == 0 ? 3128 : 1080), "Ready's descriptor %d is on port %d", i, ntohs(a.sin_port));
+        close(fr->fds[i]);
+    }
+    return fr->nfds;
 }
 
 /* Starts paddock-init with fd 3 = its end of the socketpair, and waits for Ready. */
@@ -281,7 +312,7 @@ static void start_init(void)
         sigaddset(&usr1, SIGUSR1);
         sigprocmask(SIG_BLOCK, &usr1, NULL);
         if (as_pid1) /* unshare keeps fd 3 and execs init as PID 1 of the new namespace */
-            execlp("unshare", "unshare", "--pid", "--fork", "--mount-proc", init_path, (char *)NULL);
+            execlp("unshare", "unshare", "--pid", "--net", "--fork", "--mount-proc", init_path, (char *)NULL);
         else
             execl(init_path, init_path, (char *)NULL);
         _exit(121);
@@ -291,6 +322,10 @@ static void start_init(void)
     init_pid = pid;
     struct frame fr = expect(I_READY);
     CHECK(fr.f[1] == 1, "Ready.protocol_version = %llu", (unsigned long long)fr.f[1]);
+    /* As PID 1 (in a network namespace of its own) on 3128 and 1080; outside one, on ports the
+     * kernel picks, so the machine's own ports are never taken. */
+    int listeners = check_egress_listeners(&fr, as_pid1);
+    CHECK(listeners == 2, "Ready came with %d egress listeners", listeners);
     printf("ready protocol_version=1\n");
 }
 

@@ -180,9 +180,10 @@ public final class RuntimeServer implements AutoCloseable {
     sessions.onOpen(egress::open);
     sessions.onClose(egress::close);
     HostServer grpc = HostServer.start(config.listen(), config.tls(), sessions, workspaces, artifacts, tenants,
-        tenant -> kernelUsage(tenantBudgets, tenant),
+        tenant -> java.util.stream.Stream.concat(kernelUsage(tenantBudgets, tenant).stream(),
+            egress.budgetUsage(tenant.id()).stream()).toList(),
         new dev.paddock.runtime.grpc.Denials(new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), timers), workers,
-        settings.clientStallTimeout(), audit, vault);
+        settings.clientStallTimeout(), audit, vault, egress::counts);
     grpc.setServing(jail.healthy());
     ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(named("paddock-reaper"));
     RuntimeServer host = new RuntimeServer(lock, grpc, sessions, jail, launcher, layout, ticker, timers, callbacks, workers,

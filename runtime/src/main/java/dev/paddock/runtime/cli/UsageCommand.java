@@ -33,6 +33,14 @@ final class UsageCommand extends ClientCommand {
     }
     out.line("tenant " + usage.getTenantId());
     out.table(List.of("BUDGET", "LIMIT", "USED", "ENFORCED BY"), rows);
+    var egress = usage.getEgress();
+    StringBuilder denied = new StringBuilder();
+    egress.getDeniedList().forEach(d -> denied.append(denied.length() == 0 ? "" : ", ").append(d.getReason().toLowerCase(java.util.Locale.ROOT))
+        .append(' ').append(d.getCount()));
+    out.line("egress since the host started: " + egress.getAllowed() + " allowed, "
+        + egress.getDeniedList().stream().mapToLong(dev.paddock.ipc.v1.DenialCount::getCount).sum() + " denied"
+        + (denied.length() == 0 ? "" : " (" + denied + ")") + "; " + Units.formatBytes(egress.getBytesOut()) + " out, "
+        + Units.formatBytes(egress.getBytesIn()) + " in");
     return 0;
   }
 }

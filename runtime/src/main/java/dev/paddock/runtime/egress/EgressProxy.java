@@ -131,6 +131,30 @@ public final class EgressProxy implements AutoCloseable {
     return egress == null ? null : egress.counters;
   }
 
+  /** The tenant's egress budgets as usage rows: connections open now, and the bandwidth limit. */
+  public java.util.List<dev.paddock.ipc.v1.BudgetUsage> budgetUsage(String tenant) {
+    EgressGrant grant = grant(tenant);
+    return java.util.List.of(
+        dev.paddock.ipc.v1.BudgetUsage.newBuilder().setName("egress_connections").setLimit(grant.maxConnections())
+            .setUsed(Math.max(0, budget(tenant).open.get())).setEnforcedBy("proxy").build(),
+        dev.paddock.ipc.v1.BudgetUsage.newBuilder().setName("egress_bytes_per_second").setLimit(grant.bytesPerSecond())
+            .setEnforcedBy("proxy").build());
+  }
+
+  /** The tenant's counters as the API shows them. */
+  public dev.paddock.ipc.v1.EgressCounts counts(String tenant) {
+    EgressCounters c = budget(tenant).counters;
+    dev.paddock.ipc.v1.EgressCounts.Builder b = dev.paddock.ipc.v1.EgressCounts.newBuilder().setAllowed(c.allowedCount())
+        .setBytesOut(c.bytesOut()).setBytesIn(c.bytesIn());
+    for (dev.paddock.ipc.v1.EgressDenyReason r : dev.paddock.ipc.v1.EgressDenyReason.values()) {
+      if (r != dev.paddock.ipc.v1.EgressDenyReason.UNRECOGNIZED && c.deniedCount(r) > 0) {
+        b.addDenied(dev.paddock.ipc.v1.DenialCount.newBuilder().setReason(r.name().substring("EGRESS_DENY_REASON_".length()))
+            .setCount(c.deniedCount(r)));
+      }
+    }
+    return b.build();
+  }
+
   EgressSettings settings() {
     return settings;
   }

@@ -45,7 +45,8 @@ public final class HostServer {
   public static HostServer start(InetSocketAddress address, TlsConfig tls, SessionManager sessions,
       WorkspaceService workspaces, ArtifactStore artifacts, TenantDirectory tenants, KernelBudgets kernel,
       Denials denials, ExecutorService workers, java.time.Duration clientStallTimeout,
-      dev.paddock.runtime.audit.AuditTrail audit, dev.paddock.runtime.vault.Vault vault) throws IOException {
+      dev.paddock.runtime.audit.AuditTrail audit, dev.paddock.runtime.vault.Vault vault,
+      java.util.function.Function<String, dev.paddock.ipc.v1.EgressCounts> egress) throws IOException {
     HealthStatusManager health = new HealthStatusManager();
     NettyServerBuilder builder = tls == null
         ? NettyServerBuilder.forAddress(address)
@@ -55,7 +56,7 @@ public final class HostServer {
         // Bounds what one connection can hold open, tarpitted refusals included (Denials).
         .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
         .permitKeepAliveWithoutCalls(true), sessions, workspaces, artifacts, tenants, kernel, denials, workers,
-        clientStallTimeout, health, audit, vault)
+        clientStallTimeout, health, audit, vault, egress)
         .build()
         .start();
     return new HostServer(server, health);
@@ -69,13 +70,13 @@ public final class HostServer {
   static <T extends ServerBuilder<T>> T services(T builder, SessionManager sessions, WorkspaceService workspaces,
       ArtifactStore artifacts, TenantDirectory tenants, KernelBudgets kernel, Denials denials, ExecutorService workers,
       java.time.Duration clientStallTimeout, HealthStatusManager health, dev.paddock.runtime.audit.AuditTrail audit,
-      dev.paddock.runtime.vault.Vault vault) {
+      dev.paddock.runtime.vault.Vault vault, java.util.function.Function<String, dev.paddock.ipc.v1.EgressCounts> egress) {
     return builder
         .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
         .addService(new SessionGrpcService(sessions))
         .addService(new ExecGrpcService(sessions, tenants, artifacts, workers, clientStallTimeout))
         .addService(new FileGrpcService(workspaces))
-        .addService(new TenantGrpcService(sessions, tenants, kernel, denials))
+        .addService(new TenantGrpcService(sessions, tenants, kernel, denials, egress))
         .addService(NotYetImplemented.service(BrowserServiceGrpc.getServiceDescriptor()))
         .addService(new AuditGrpcService(audit.log(), workers))
         .addService(new SecretGrpcService(vault))

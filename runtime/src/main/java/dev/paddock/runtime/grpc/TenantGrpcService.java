@@ -20,8 +20,11 @@ final class TenantGrpcService extends TenantServiceGrpc.TenantServiceImplBase {
   private final TenantDirectory tenants;
   private final KernelBudgets kernel;
   private final Denials denials;
+  private final java.util.function.Function<String, dev.paddock.ipc.v1.EgressCounts> egress;
 
-  TenantGrpcService(SessionManager sessions, TenantDirectory tenants, KernelBudgets kernel, Denials denials) {
+  TenantGrpcService(SessionManager sessions, TenantDirectory tenants, KernelBudgets kernel, Denials denials,
+      java.util.function.Function<String, dev.paddock.ipc.v1.EgressCounts> egress) {
+    this.egress = egress;
     this.sessions = sessions;
     this.tenants = tenants;
     this.kernel = kernel;
@@ -47,6 +50,7 @@ final class TenantGrpcService extends TenantServiceGrpc.TenantServiceImplBase {
       usage.addAllBudgets(kernel.apply(tenant));
       denials.of(tenantId).forEach((reason, count) ->
           usage.addDenials(dev.paddock.ipc.v1.DenialCount.newBuilder().setReason(reason).setCount(count)));
+      usage.setEgress(egress.apply(tenantId));
       return usage.build();
     });
   }
