@@ -46,6 +46,11 @@ public final class DefaultPolicies {
     return confinedBuilder().allowIpc(IpcOperation.values()).allowSecretsInJail();
   }
 
+  /** The builder behind {@link #isolated()}: the shared mounts, seccomp and limits, no IPC operation. */
+  public static PolicyBuilder isolatedBuilder() {
+    return confinedBuilder();
+  }
+
   /** Mounts, seccomp and limits shared by the built-in policies; no IPC operation. */
   private static PolicyBuilder confinedBuilder() {
     PolicyBuilder builder = PolicyBuilder.create();

@@ -5,6 +5,8 @@ import dev.paddock.runtime.config.HostConfig;
 import dev.paddock.runtime.audit.AuditTrail;
 import dev.paddock.runtime.egress.EgressGrant;
 import dev.paddock.runtime.egress.EgressProxy;
+import dev.paddock.runtime.policy.PolicyPackStore;
+import dev.paddock.runtime.policy.PolicyPacks;
 import dev.paddock.sandbox.linux.TcpSockets;
 import dev.paddock.runtime.grpc.HostServer;
 import dev.paddock.runtime.ipc.ArtifactStore;
@@ -149,18 +151,32 @@ public final class RuntimeServer implements AutoCloseable {
     TenantCgroups tenantBudgets = new TenantCgroups(cgroupDriver, layout, tenants::tenant);
     tenantBudgets.capHost();
     tenants.onReload(tenantBudgets::reapply);
+    // The operator's signed policy pack, when there is one: it replaces the tenants file's settings.
+    PolicyPacks packs = PolicyPacks.load(new PolicyPackStore(config.dataDir()), SessionManager.builtInPolicies());
+    tenants.overlay(packs::tenant);
+    audit.policyPack(packs::label);
     SessionManager sessions = new SessionManager(jail,
         (id, tenant, policy, workspace) -> launcher.start(id, layout.session(tenant, id),
             tenantBudgets.apply(tenant, policy), workspace),
         maker, tenants::tenant, settings, execs, clock);
     tenants.onReload(() -> sessions.settings(tenants.hostSettings(config.sessions())));
+    sessions.policies(packs::policies);
     WorkspaceService workspaces = new WorkspaceService(sessions, config.sandboxUid(), config.sandboxGid());
     workspaces.tenantBudget(id -> tenants.tenant(id).map(t -> tenantBudgets.budget(t).memoryBytes()).orElse(0L));
     ArtifactStore artifacts = new ArtifactStore(config.artifacts());
     sessions.onClose(s -> artifacts.deleteSession(s.id()));
     sessions.onClose(audit::sessionClosed);
     audit.configLoaded(config.tenantsFile());
-    audit.policiesLoaded(SessionManager.policies());
+    packs.inForce().ifPresentOrElse(p -> audit.policyPackLoaded(p, packs.signedBy(), packs.policies()),
+        () -> audit.policiesLoaded(packs.policies()));
+    if (packs.startupProblem() != null) {
+      audit.policyPackRefused(new PolicyPackStore(config.dataDir()).packFile().getFileName().toString(), packs.startupProblem());
+    }
+    packs.onLoaded(v -> {
+      audit.policyPackLoaded(v.pack(), v.signedBy(), packs.policies());
+      tenantBudgets.reapply();
+    });
+    packs.onRefused(audit::policyPackRefused);
     audit.keysInForce(tenants.keysInForce());
     tenants.onKeysChanged(audit::keysChanged);
     tenants.onReload(() -> audit.configLoaded(config.tenantsFile()));
@@ -189,6 +205,13 @@ public final class RuntimeServer implements AutoCloseable {
     RuntimeServer host = new RuntimeServer(lock, grpc, sessions, jail, launcher, layout, ticker, timers, callbacks, workers,
         maker, sdks, audit, vault, config.vault().rotation(), egress);
     ticker.scheduleWithFixedDelay(host::tick, 1, 1, TimeUnit.SECONDS);
+    ticker.scheduleWithFixedDelay(() -> {
+      try {
+        packs.refresh();
+      } catch (RuntimeException e) {
+        log.error("policy pack check failed", e);
+      }
+    }, 1, 1, TimeUnit.SECONDS);
     log.info("paddock host serving on {}:{} ({})", config.listen().getHostString(), grpc.port(),
         config.tls() == null ? "plaintext" : config.tls().clientCa() == null ? "TLS" : "mutual TLS");
     if (config.tls() == null && !config.listen().getAddress().isLoopbackAddress()) {

@@ -170,7 +170,30 @@ public final class AuditTrail implements AutoCloseable, ExecAudit, dev.paddock.r
 
   /** Queues {@code record}; the future completes when it is durable. */
   public CompletableFuture<AuditRecord> append(AuditRecord.Builder record) {
-    return auditLog.append(record);
+    return auditLog.append(record.setPolicyPack(policyPack.get()));
+  }
+
+  private volatile java.util.function.Supplier<String> policyPack = () -> "";
+
+  /** Stamps every record from now on with the label of the policy pack in force, as {@code label} gives it. */
+  public void policyPack(java.util.function.Supplier<String> label) {
+    this.policyPack = label;
+  }
+
+  /** Records a policy pack coming into force, and each policy it brings. */
+  public void policyPackLoaded(dev.paddock.runtime.policy.PolicyPack pack, String signedBy,
+      Map<String, dev.paddock.policy.SandboxPolicy> policies) {
+    append(AuditRecord.newBuilder().setAction(AuditAction.AUDIT_ACTION_POLICY_LOADED).setActor("operator")
+        .setTarget(pack.label()).setOutcome("OK").putAttributes("version", Long.toString(pack.version()))
+        .putAttributes("sha256", pack.sha256()).putAttributes("signedBy", signedBy)
+        .putAttributes("tenants", Integer.toString(pack.tenants().size())));
+    policiesLoaded(policies);
+  }
+
+  /** Records a policy pack the host refused (it keeps the last good one). */
+  public void policyPackRefused(String file, String reason) {
+    append(AuditRecord.newBuilder().setAction(AuditAction.AUDIT_ACTION_POLICY_LOADED).setActor("operator").setTarget(file)
+        .setOutcome("FAILED_PRECONDITION").putAttributes("reason", reason.length() > 500 ? reason.substring(0, 500) : reason));
   }
 
   /** Writes {@code record} and waits until it is durable. */

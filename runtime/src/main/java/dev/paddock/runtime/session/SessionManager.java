@@ -184,13 +184,20 @@ public final class SessionManager {
         .orElseThrow(() -> new PaddockException.Unauthenticated("the API key's tenant is not configured"));
   }
 
-  /** The policies a session may name, by name; the host records each as loaded when it starts. */
-  public static Map<String, SandboxPolicy> policies() {
+  /** The built-in policies, by name: every host has them, with or without a policy pack. */
+  public static Map<String, SandboxPolicy> builtInPolicies() {
     return Map.of(DEFAULT_POLICY, DefaultPolicies.tool(), ISOLATED_POLICY, DefaultPolicies.isolated());
   }
 
-  private static SandboxPolicy resolvePolicy(String name) {
-    SandboxPolicy policy = policies().get(name.isEmpty() ? DEFAULT_POLICY : name);
+  private volatile java.util.function.Supplier<Map<String, SandboxPolicy>> policies = SessionManager::builtInPolicies;
+
+  /** Where the policies sessions may name come from (the built-in ones and the policy pack's). */
+  public void policies(java.util.function.Supplier<Map<String, SandboxPolicy>> source) {
+    this.policies = source;
+  }
+
+  private SandboxPolicy resolvePolicy(String name) {
+    SandboxPolicy policy = policies.get().get(name.isEmpty() ? DEFAULT_POLICY : name);
     if (policy != null) {
       return policy;
     }

@@ -145,9 +145,22 @@ public final class TenantDirectory {
     return Optional.ofNullable(refreshIfChanged().bySubject().get(TenantsFile.canonicalSubject(subject)));
   }
 
-  /** The tenant with this id, if it is configured. */
+  /**
+   * The tenant with this id, if it is configured, as the host treats it: the file's settings, or,
+   * with an overlay (the policy pack in force), the overlay's view of them.
+   */
   public Optional<Tenant> tenant(String tenantId) {
-    return Optional.ofNullable(refreshIfChanged().tenants().get(tenantId));
+    return overlay.apply(tenantId, Optional.ofNullable(refreshIfChanged().tenants().get(tenantId)));
+  }
+
+  private volatile java.util.function.BiFunction<String, Optional<Tenant>, Optional<Tenant>> overlay = (id, t) -> t;
+
+  /**
+   * Puts {@code overlay} between the file and every caller of {@link #tenant}: given a tenant's id
+   * and the file's entry, it returns what the host uses (a policy pack replaces the settings).
+   */
+  public void overlay(java.util.function.BiFunction<String, Optional<Tenant>, Optional<Tenant>> overlay) {
+    this.overlay = overlay;
   }
 
   private Snapshot refreshIfChanged() {

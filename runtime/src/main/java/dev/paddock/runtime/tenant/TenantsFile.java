@@ -248,7 +248,7 @@ public final class TenantsFile {
   }
 
   /** The tenant an entry describes, with defaults for unset limits. */
-  static Tenant toTenant(TenantEntry t) {
+  public static Tenant toTenant(TenantEntry t) {
     return new Tenant(t.id,
         t.maxSessions == null ? Tenant.DEFAULT_MAX_SESSIONS : t.maxSessions,
         t.maxExecs == null ? Tenant.DEFAULT_MAX_EXECS : t.maxExecs,

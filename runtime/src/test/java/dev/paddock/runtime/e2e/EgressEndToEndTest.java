@@ -158,7 +158,7 @@ class EgressEndToEndTest extends SharedHostTest {
     TestHost.Outcome run = sh(session, "curl -sS " + url("api", "/auth") + " -o /workspace/reply.txt"
         + " && cat /workspace/reply.txt; env; cat /proc/[0-9]*/environ /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' '\\n';"
         // The value split in two, so this command line does not hold it.
-        + " grep -rlF \"$(printf %s%s " + token.substring(0, 8) + " " + token.substring(8) + ")\" /workspace /tmp && echo FOUND; echo done");
+        + " grep -rlF \"$(printf %s%s " + token.substring(0, 8) + " " + token.substring(8) + ")\" /workspace /tmp && echo FOU''ND; echo done");
     assertThat(origin.authorizations).contains("Bearer " + token);
     assertThat(run.out()).contains("auth header present: true").endsWith("done\n").doesNotContain(token).doesNotContain("FOUND");
     assertThat(run.err()).doesNotContain(token);

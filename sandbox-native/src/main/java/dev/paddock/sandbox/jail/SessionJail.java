@@ -79,6 +79,8 @@ public final class SessionJail implements Jail {
   private volatile WorkspaceRoot workspace;
   /** From Ready until taken or the jail dies; guarded by this. */
   private EgressListeners egress;
+  /** Descriptors of the frame being handled that its handler kept; reactor thread only. */
+  private List<Fd> keptFromFrame = List.of();
   private Consumer<String> onFailure = reason -> {};
 
   SessionJail(String name, JailLauncher launcher, Fd control, Fd nsjailPidfd, long nsjailPid, Cgroup cgroup,
@@ -466,6 +468,7 @@ public final class SessionJail implements Jail {
         violation = "protocol violation: a frame that does not parse";
       } finally {
         r.fds().forEach(this::closeUnlessKept);
+        keptFromFrame = List.of();
       }
       if (violation != null) {
         fail(violation);
@@ -494,14 +497,15 @@ public final class SessionJail implements Jail {
     }
   }
 
-  /** Closes a received descriptor unless the jail kept it (the egress listeners). */
+  /**
+   * Closes a received descriptor unless the frame's handler kept it (Ready's egress listeners).
+   * Asked of the handler, not of {@link #egress}: the owner may take the listeners (ready completes
+   * inside the handler) before the descriptors of the frame are closed here.
+   */
   private void closeUnlessKept(Fd fd) {
-    synchronized (this) {
-      if (egress != null && (egress.http() == fd || egress.socks() == fd)) {
-        return;
-      }
+    if (!keptFromFrame.contains(fd)) {
+      fd.close();
     }
-    fd.close();
   }
 
   /**
@@ -533,6 +537,7 @@ public final class SessionJail implements Jail {
               return "protocol violation: Ready with " + bad;
             }
             egress = new EgressListeners(fds.get(0), fds.get(1));
+            keptFromFrame = List.of(fds.get(0), fds.get(1));
           } else {
             log.warn("session jail {}: its supervisor made no egress listeners; the jail has no way out", name);
           }
