@@ -92,6 +92,8 @@ public final class EgressBench {
       TenantsFile.Document doc = TenantsFile.read(tenants);
       doc.tenants.get(0).egress = new TenantsFile.EgressEntry();
       doc.tenants.get(0).egress.allow = List.of(NAME);
+      // The set-up series opens and closes tunnels back to back; each counts until both sides closed.
+      doc.tenants.get(0).egress.maxConnections = 4096;
       TenantsFile.write(tenants, doc);
       HostConfig config = new HostConfig(new InetSocketAddress("127.0.0.1", 0), work, nsjail, 99999, 99999,
           Machine.CGROUP_ROOT, SessionSettings.defaults())
@@ -103,8 +105,10 @@ public final class EgressBench {
         ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", host.port()).usePlaintext()
             .intercept(MetadataUtils.newAttachHeadersInterceptor(auth)).build();
         try {
-          String session = SessionServiceGrpc.newBlockingStub(channel).createSession(CreateSessionRequest.getDefaultInstance())
-              .getSessionId();
+          // Every core for the jail, as the host's own curl has: a session's default is one core.
+          int cores = Runtime.getRuntime().availableProcessors();
+          String session = SessionServiceGrpc.newBlockingStub(channel).createSession(CreateSessionRequest.newBuilder()
+              .setLimits(dev.paddock.ipc.v1.ResourceLimits.newBuilder().setCpuMillicores(cores * 1000)).build()).getSessionId();
           out.printf(Locale.ROOT, "origin: 127.0.0.1:%d (%s for the jail), %d bytes per download%n", origin.port(), NAME, bytes);
           return measure(channel, session, origin, bytes, downloads, connects, out);
         } finally {

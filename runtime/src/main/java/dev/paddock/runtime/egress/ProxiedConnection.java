@@ -29,7 +29,7 @@ final class ProxiedConnection {
   /** How long a tool has to send its request, ms. */
   private static final int REQUEST_TIMEOUT_MILLIS = 10_000;
   /** Most bytes moved per splice, and the relay pipe's size. */
-  private static final int CHUNK_BYTES = 256 * 1024;
+  private static final int CHUNK_BYTES = 1024 * 1024;
 
   private final SessionEgress egress;
   private final Session session;
@@ -52,6 +52,7 @@ final class ProxiedConnection {
     String address = "";
     try {
       proxy.sockets.setReceiveTimeout(client, REQUEST_TIMEOUT_MILLIS);
+      proxy.sockets.setNoDelay(client);
       ProxyRequest req = ProxyRequest.read(in);
       target = new ProxyTarget(req.host(), req.port(), req.protocol());
       EgressGrant grant = proxy.grant(session.tenantId());
