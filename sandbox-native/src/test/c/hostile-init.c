@@ -23,6 +23,7 @@
  *   silent       Ready, then never reads fd 3 again: the host's Spawns fill the channel
  *   noready      never sends Ready
  *   badversion   Ready with protocol_version 2
+ *   fakeegress   Ready whose two descriptors are a pipe's ends, not the egress listeners
  *   fdspam       at once: Started for exec 1 (pid 2) carrying a descriptor of /dev/null, before any Spawn
  *   exit         at once: exit(0)
  *
@@ -83,6 +84,26 @@ static int send_record(const void *data, size_t n, int fd)
     return r;
 }
 
+/* A Ready carrying two descriptors that are not the egress listeners it must carry (a pipe's ends). */
+static int send_ready_with_fake_listeners(void)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return -1;
+    struct iovec iov = { (void *)READY_V1, sizeof READY_V1 };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+    union { struct cmsghdr align; char buf[CMSG_SPACE(2 * sizeof(int))]; } ctl;
+    memset(&ctl, 0, sizeof ctl);
+    msg.msg_control = ctl.buf;
+    msg.msg_controllen = sizeof ctl.buf;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(2 * sizeof(int));
+    memcpy(CMSG_DATA(c), p, sizeof p);
+    return (int)sendmsg(CTRL_FD, &msg, MSG_NOSIGNAL);
+}
+
 /* Blocks until the host sends a frame; reads it and closes the descriptors it carried. */
 static void await_cue(void)
 {
@@ -118,6 +139,10 @@ int main(void)
 {
     if (is("noready"))
         sleep_forever();
+    if (is("fakeegress")) {
+        send_ready_with_fake_listeners();
+        sleep_forever();
+    }
     if (is("badversion")) {
         send_record(READY_V2, sizeof READY_V2, -1);
         sleep_forever();

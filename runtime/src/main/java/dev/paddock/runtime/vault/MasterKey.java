@@ -12,12 +12,11 @@ import java.util.Base64;
 import java.util.HexFormat;
 
 /**
- * The host's master key: 32 random bytes that wrap every tenant's data key. Kept in a file (base64,
- * one line, readable by its owner only), made on the embedded default's first start. A KMS would
- * sit behind the same two operations: wrap and unwrap a data key ({@link Vault} does both with
- * {@link #bytes}).
+ * The host's own master key: 32 random bytes that wrap every tenant's data key with AES-256-GCM.
+ * Kept in a file (base64, one line, readable by its owner only), made on the embedded default's
+ * first start. A KMS takes its place by implementing {@link KeyWrapper}.
  */
-public final class MasterKey {
+public final class MasterKey implements KeyWrapper {
   private final byte[] key;
   private final String id;
 
@@ -77,12 +76,19 @@ public final class MasterKey {
   }
 
   /** The key's public name, {@code mk_} and 16 hex digits. */
+  @Override
   public String id() {
     return id;
   }
 
-  byte[] bytes() {
-    return key;
+  @Override
+  public String wrap(byte[] dataKey, byte[] context) {
+    return Aead.seal(key, dataKey, context);
+  }
+
+  @Override
+  public byte[] unwrap(String wrapped, byte[] context) throws IOException {
+    return Aead.open(key, wrapped, context);
   }
 
   @Override

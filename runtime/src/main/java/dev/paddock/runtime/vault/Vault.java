@@ -8,12 +8,10 @@ import dev.paddock.ipc.v1.ErrorReason;
 import dev.paddock.runtime.Ids;
 import dev.paddock.runtime.errors.PaddockException;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -24,9 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
-import javax.crypto.Cipher;
-import javax.crypto.spec.GCMParameterSpec;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Tenants' secrets at rest: each value encrypted with AES-256-GCM under its tenant's data key, each
@@ -50,8 +45,8 @@ public final class Vault {
 
   private static final Pattern NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_.-]{0,127}");
   private static final Pattern TENANT = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
-  private static final int NONCE_BYTES = 12;
-  private static final int TAG_BITS = 128;
+  private static final int NONCE_BYTES = Aead.NONCE_BYTES;
+  private static final int TAG_BITS = Aead.TAG_BITS;
   private static final ObjectMapper JSON = new ObjectMapper()
       .setSerializationInclusion(JsonInclude.Include.NON_NULL)
       .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true);
@@ -60,7 +55,7 @@ public final class Vault {
   public static final int MAX_TENANT_VALUE_BYTES = 4 << 20;
 
   private final Path dir;
-  private final MasterKey master;
+  private final KeyWrapper master;
   /** One lock per tenant: a tenant's calls are serialised, other tenants' are not held up by them. */
   private final java.util.concurrent.ConcurrentHashMap<String, Object> locks = new java.util.concurrent.ConcurrentHashMap<>();
   private final Clock clock;
@@ -107,8 +102,8 @@ public final class Vault {
    * if missing) when null. Refuses (the host must not start) when a tenant's data key is wrapped
    * under another master key: its secrets could not be used.
    */
-  public static Vault openIn(Path dataDir, MasterKey master, Clock clock) throws IOException {
-    MasterKey key = master == null ? MasterKey.readOrCreate(dataDir.resolve(MASTER_KEY_FILE)) : master;
+  public static Vault openIn(Path dataDir, KeyWrapper master, Clock clock) throws IOException {
+    KeyWrapper key = master == null ? MasterKey.readOrCreate(dataDir.resolve(MASTER_KEY_FILE)) : master;
     Vault vault = new Vault(dataDir.resolve(DIR), key, clock);
     for (String tenant : vault.tenants()) {
       TenantFile file = vault.read(tenant);
@@ -120,7 +115,7 @@ public final class Vault {
     return vault;
   }
 
-  public Vault(Path dir, MasterKey master, Clock clock) throws IOException {
+  public Vault(Path dir, KeyWrapper master, Clock clock) throws IOException {
     this.dir = dir;
     this.master = master;
     this.clock = clock;
@@ -271,7 +266,7 @@ public final class Vault {
    * Re-wraps every tenant's data key under {@code next} (master key rotation); values are not
    * touched. Returns how many data keys were re-wrapped.
    */
-  public int rewrap(MasterKey next) throws IOException {
+  public int rewrap(KeyWrapper next) throws IOException {
     int count = 0;
     for (String tenant : tenants()) {
       synchronized (lockOf(tenant)) {
@@ -280,7 +275,7 @@ public final class Vault {
           continue; // nothing to wrap, or wrapped under the next key already (a rotation cut short)
         }
         byte[] dataKey = unwrap(tenant, file);
-        file.wrappedDataKey = seal(next.bytes(), dataKey, keyContext(tenant, file.dataKeyId, file.dataKeyCreated));
+        file.wrappedDataKey = next.wrap(dataKey, keyContext(tenant, file.dataKeyId, file.dataKeyCreated));
         file.masterKeyId = next.id();
         java.util.Arrays.fill(dataKey, (byte) 0);
         write(tenant, file);
@@ -349,7 +344,7 @@ public final class Vault {
     file.dataKeyId = Ids.newId("dk");
     file.dataKeyCreated = clock.instant().toString();
     file.masterKeyId = master.id();
-    file.wrappedDataKey = seal(master.bytes(), key, keyContext(tenant, file.dataKeyId, file.dataKeyCreated));
+    file.wrappedDataKey = master.wrap(key, keyContext(tenant, file.dataKeyId, file.dataKeyCreated));
     return key;
   }
 
@@ -358,7 +353,7 @@ public final class Vault {
       throw new IOException("the secrets of tenant " + tenant + " are under master key " + file.masterKeyId
           + ", not this host's " + master.id() + " (give the host that key; after a master key rotation cut short, run paddock secrets rotate-master again)");
     }
-    return open(master.bytes(), file.wrappedDataKey, keyContext(tenant, file.dataKeyId, file.dataKeyCreated));
+    return master.unwrap(file.wrappedDataKey, keyContext(tenant, file.dataKeyId, file.dataKeyCreated));
   }
 
   /** A value is bound to its tenant, name, version and data key: an older ciphertext put back is refused. */
@@ -372,41 +367,11 @@ public final class Vault {
   }
 
   private String seal(byte[] key, byte[] plain, byte[] context) {
-    byte[] nonce = new byte[NONCE_BYTES];
-    random.nextBytes(nonce);
-    try {
-      Cipher gcm = Cipher.getInstance("AES/GCM/NoPadding");
-      gcm.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key, "AES"), new GCMParameterSpec(TAG_BITS, nonce));
-      gcm.updateAAD(context);
-      byte[] sealed = gcm.doFinal(plain);
-      return Base64.getEncoder().encodeToString(ByteBuffer.allocate(NONCE_BYTES + sealed.length).put(nonce).put(sealed).array());
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("AES-256-GCM is part of every Java runtime", e);
-    }
+    return Aead.seal(key, plain, context);
   }
 
-  /** Decrypts; a ciphertext that was changed, moved or made under another key is refused. */
   private static byte[] open(byte[] key, String sealedText, byte[] context) throws IOException {
-    byte[] sealed;
-    try {
-      sealed = Base64.getDecoder().decode(sealedText == null ? "" : sealedText);
-    } catch (IllegalArgumentException e) {
-      throw new IOException("a vault entry is not base64: the vault file was edited");
-    }
-    if (sealed.length < NONCE_BYTES + TAG_BITS / 8) {
-      throw new IOException("a vault entry is too short: the vault file was edited");
-    }
-    try {
-      Cipher gcm = Cipher.getInstance("AES/GCM/NoPadding");
-      gcm.init(Cipher.DECRYPT_MODE, new SecretKeySpec(key, "AES"), new GCMParameterSpec(TAG_BITS, sealed, 0, NONCE_BYTES));
-      gcm.updateAAD(context);
-      return gcm.doFinal(sealed, NONCE_BYTES, sealed.length - NONCE_BYTES);
-    } catch (javax.crypto.AEADBadTagException e) {
-      throw new IOException("a vault entry does not decrypt: it was changed, moved to another name or tenant, or"
-          + " made under another key");
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("AES-256-GCM is part of every Java runtime", e);
-    }
+    return Aead.open(key, sealedText, context);
   }
 
   private Path fileOf(String tenant) {

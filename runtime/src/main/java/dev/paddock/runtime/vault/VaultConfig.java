@@ -11,7 +11,7 @@ import java.util.Objects;
  * @param rotation  a tenant's data key older than this is replaced by the host (checked hourly).
  *                  Default {@link Vault#DEFAULT_ROTATION}, 90 days; at least one day
  */
-public record VaultConfig(MasterKey masterKey, Duration rotation) {
+public record VaultConfig(KeyWrapper masterKey, Duration rotation) {
   public VaultConfig {
     Objects.requireNonNull(rotation, "rotation");
     if (rotation.compareTo(Duration.ofDays(1)) < 0) {

@@ -134,6 +134,44 @@ class EgressEndToEndTest extends SharedHostTest {
   }
 
   @Test
+  void connectionsAndBandwidthAreTheTenantsBudget() {
+    String session = host.newSession(host.etaKey);
+    // Hold every connection the tenant may have open, then ask for one more.
+    TestHost.Outcome held = sh(session, "python3 - <<'EOF'\n"
+        + "import socket\n"
+        + "def tunnel():\n"
+        + "    s = socket.create_connection(('127.0.0.1', 3128))\n"
+        + "    s.sendall(b'CONNECT files.paddock.test:" + origin.port() + " HTTP/1.1\\r\\n\\r\\n')\n"
+        + "    return s, s.recv(200).split(b'\\r\\n')[0].decode()\n"
+        + "open_ = [tunnel() for _ in range(" + TestHost.EGRESS_MAX_CONNECTIONS + ")]\n"
+        + "print(*[line for _, line in open_], sep='\\n')\n"
+        + "extra, line = tunnel()\n"
+        + "print(line)\n"
+        + "for s, _ in open_: s.close()\n"
+        + "EOF");
+    assertThat(held.out()).isEqualTo("HTTP/1.1 200 Connection established\n".repeat(TestHost.EGRESS_MAX_CONNECTIONS)
+        + "HTTP/1.1 429 Too Many Requests\n");
+    assertThat(held.events()).filteredOn(ExecEvent::hasEgressDenied).singleElement()
+        .satisfies(e -> assertThat(e.getEgressDenied().getReason()).isEqualTo(EgressDenyReason.EGRESS_DENY_REASON_BUDGET));
+
+    // 3x the tenant's bandwidth per second cannot arrive in much less than two seconds (one
+    // second's worth may come at once). A lower bound: the machine being slow cannot fail it.
+    long bytes = 3 * TestHost.EGRESS_BYTES_PER_SECOND;
+    TestHost.Outcome download = sh(session, "curl -sS -o /dev/null -w '%{size_download} %{time_total}' " + url("files", "/bytes/" + bytes));
+    String[] f = download.out().split(" ");
+    assertThat(Long.parseLong(f[0])).isEqualTo(bytes);
+    assertThat(Double.parseDouble(f[1])).isGreaterThan(1.5);
+
+    var usage = dev.paddock.ipc.v1.TenantServiceGrpc.newBlockingStub(host.channel(host.etaKey, null))
+        .getTenantUsage(dev.paddock.ipc.v1.GetTenantUsageRequest.getDefaultInstance());
+    assertThat(usage.getBudgetsList()).filteredOn(b -> b.getName().equals("egress_connections")).singleElement()
+        .satisfies(b -> assertThat(b.getLimit()).isEqualTo(TestHost.EGRESS_MAX_CONNECTIONS));
+    assertThat(usage.getEgress().getAllowed()).isGreaterThanOrEqualTo(TestHost.EGRESS_MAX_CONNECTIONS + 1);
+    assertThat(usage.getEgress().getBytesIn()).isGreaterThanOrEqualTo(bytes);
+    assertThat(usage.getEgress().getDeniedList()).anySatisfy(d -> assertThat(d.getReason()).isEqualTo("BUDGET"));
+  }
+
+  @Test
   void aSessionNarrowsItsTenantsListsAndCannotWidenThem() {
     String session = host.sessions(host.etaKey).createSession(CreateSessionRequest.newBuilder()
         .setEgress(dev.paddock.ipc.v1.EgressRules.newBuilder().addAllow("files.paddock.test").addAllow("example.com"))

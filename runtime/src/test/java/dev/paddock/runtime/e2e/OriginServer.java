@@ -48,6 +48,14 @@ final class OriginServer implements AutoCloseable {
     try (ex) {
       if (path.equals("/hello")) {
         reply(ex, "text/plain", GREETING.getBytes(StandardCharsets.UTF_8));
+      } else if (path.startsWith("/bytes/")) {
+        long n = Long.parseLong(path.substring("/bytes/".length()));
+        ex.getResponseHeaders().set("Content-Type", "application/octet-stream");
+        ex.sendResponseHeaders(200, n);
+        byte[] chunk = new byte[64 * 1024];
+        for (long left = n; left > 0; left -= chunk.length) {
+          ex.getResponseBody().write(chunk, 0, (int) Math.min(chunk.length, left));
+        }
       } else if (path.equals("/auth")) {
         String auth = ex.getRequestHeaders().getFirst("Authorization");
         authorizations.add(auth == null ? "" : auth);

@@ -61,6 +61,8 @@ final class TestHost implements AutoCloseable {
    */
   final String etaKey;
   static final String EGRESS_DOMAIN = "paddock.test";
+  static final int EGRESS_MAX_CONNECTIONS = 4;
+  static final long EGRESS_BYTES_PER_SECOND = 8L << 20;
   static final java.util.List<String> EGRESS_NAMES = List.of("files.paddock.test=127.0.0.1", "pypi.paddock.test=127.0.0.1",
       "api.paddock.test=127.0.0.1", "blocked.paddock.test=127.0.0.1", "private.paddock.test=10.11.12.13",
       "metadata.paddock.test=169.254.169.254");
@@ -127,6 +129,8 @@ final class TestHost implements AutoCloseable {
         t.egress = new TenantsFile.EgressEntry();
         t.egress.allow = List.of("*." + EGRESS_DOMAIN);
         t.egress.deny = List.of("blocked." + EGRESS_DOMAIN);
+        t.egress.maxConnections = EGRESS_MAX_CONNECTIONS;
+        t.egress.bytesPerSecond = EGRESS_BYTES_PER_SECOND;
         TenantsFile.SecretHeaderEntry header = new TenantsFile.SecretHeaderEntry();
         header.secret = "API_TOKEN";
         header.host = "api." + EGRESS_DOMAIN;

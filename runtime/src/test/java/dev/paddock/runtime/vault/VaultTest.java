@@ -140,7 +140,7 @@ class VaultTest {
     Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-r--r--"));
     assertThatThrownBy(() -> MasterKey.read(key)).isInstanceOf(IOException.class).hasMessageContaining("chmod 600");
     assertThat(MasterKey.readOrCreate(temp.resolve("master.key")).id()).isEqualTo(master.id());
-    assertThat(master.toString()).doesNotContain(Base64.getEncoder().encodeToString(master.bytes()));
+    assertThat(master.toString()).doesNotContain(Files.readString(temp.resolve("master.key")).strip());
   }
 
   @Test

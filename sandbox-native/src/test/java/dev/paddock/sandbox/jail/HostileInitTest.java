@@ -151,6 +151,16 @@ class HostileInitTest {
     }
   }
 
+  @Test
+  void readyWithDescriptorsThatAreNotTheEgressListenersIsRefusedAtStart() throws Exception {
+    try (Stage stage = new Stage("fakeegress")) {
+      SandboxSetupException e = assertThrows(SandboxSetupException.class, stage::startHostile);
+      System.out.printf("hostile fakeegress: start threw: %s%n", e.getMessage());
+      stage.assertGoodJailServes();
+      stage.assertHostileGone(null);
+    }
+  }
+
   // Repeated: each run lands somewhere else in the race between init's breach and the host's start.
 
   @RepeatedTest(4)
