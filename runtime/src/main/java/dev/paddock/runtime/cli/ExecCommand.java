@@ -117,7 +117,8 @@ final class ExecCommand extends ClientCommand {
       throw new ParameterException(spec.commandLine(), "-i/--interactive cannot be combined with --no-stdin or --detach");
     }
     if (sessionId != null && limits.any()) {
-      throw new ParameterException(spec.commandLine(), "--memory, --processes, --cpu and --tmpfs set up a new session: not with --session");
+      throw new ParameterException(spec.commandLine(),
+          "--memory, --processes, --cpu, --tmpfs, --allow, --deny and --header-secret set up a new session: not with --session");
     }
     return super.call();
   }

@@ -32,7 +32,7 @@ final class SessionCommand implements Runnable {
     spec.commandLine().usage(System.out);
   }
 
-  /** Per-exec resource limits of a new session (a mixin: {@code session create} and {@code exec} share it). */
+  /** Limits and egress of a new session (a mixin: {@code session create} and {@code exec} share it). */
   static final class LimitsOptions {
     @Option(names = "--memory", paramLabel = "SIZE", converter = Units.Bytes.class,
         description = "Memory limit of each exec of a new session: bytes, or with a binary unit (256M = 256 MiB, 1G, 512Ki, 1.5G). "
@@ -51,14 +51,27 @@ final class SessionCommand implements Runnable {
         description = "Size of each exec's private /tmp, like --memory (64M). Default: the host's (64 MiB).")
     Long tmpfsBytes;
 
+    @Option(names = "--allow", paramLabel = "HOST[:PORTS]",
+        description = "Narrow the tenant's egress allow-list to these destinations (repeatable; e.g. pypi.org:443,"
+            + " *.github.com). Default: the tenant's list alone.")
+    java.util.List<String> allow = new java.util.ArrayList<>();
+
+    @Option(names = "--deny", paramLabel = "HOST[:PORTS]", description = "Add to the tenant's egress deny-list (repeatable).")
+    java.util.List<String> deny = new java.util.ArrayList<>();
+
+    @Option(names = "--header-secret", paramLabel = "NAME",
+        description = "A secret the egress proxy adds as a request header where the tenant's settings bind it (repeatable).")
+    java.util.List<String> headerSecrets = new java.util.ArrayList<>();
+
     /** True when any limit was given. */
     boolean any() {
-      return memoryBytes != null || maxProcesses != null || cpuMillicores != null || tmpfsBytes != null;
+      return memoryBytes != null || maxProcesses != null || cpuMillicores != null || tmpfsBytes != null
+          || !allow.isEmpty() || !deny.isEmpty() || !headerSecrets.isEmpty();
     }
 
-    /** Sets the given limits on {@code request} (unset ones stay 0: the host's default). */
+    /** Sets the given limits and egress on {@code request} (unset limits stay 0: the host's default). */
     CreateSessionRequest.Builder applyTo(CreateSessionRequest.Builder request) {
-      if (any()) {
+      if (memoryBytes != null || maxProcesses != null || cpuMillicores != null || tmpfsBytes != null) {
         ResourceLimits.Builder limits = ResourceLimits.newBuilder();
         if (memoryBytes != null) {
           limits.setMemoryBytes(memoryBytes);
@@ -74,7 +87,10 @@ final class SessionCommand implements Runnable {
         }
         request.setLimits(limits);
       }
-      return request;
+      if (!allow.isEmpty() || !deny.isEmpty()) {
+        request.setEgress(dev.paddock.ipc.v1.EgressRules.newBuilder().addAllAllow(allow).addAllDeny(deny));
+      }
+      return request.addAllHeaderSecrets(headerSecrets);
     }
   }
 

@@ -193,13 +193,15 @@ final class ProxiedConnection {
       off += n;
     }
     bytesOut += data.length;
+    egress.counters.moved(data.length, 0);
+    egress.proxy.budget(session.tenantId()).counters.moved(data.length, 0);
   }
 
   /** Moves bytes both ways until both directions ended; the destination's side on a worker. */
   private void relay(Throttle throttle) throws InterruptedException {
     Fd up = upstream;
-    Future<long[]> down = egress.proxy.workers.submit(() -> new long[] {pump(up, client, throttle)});
-    long out = pump(client, up, throttle);
+    Future<long[]> down = egress.proxy.workers.submit(() -> new long[] {pump(up, client, throttle, false)});
+    long out = pump(client, up, throttle, true);
     long in = 0;
     try {
       in = down.get()[0];
@@ -208,12 +210,14 @@ final class ProxiedConnection {
     }
     bytesOut += out;
     bytesIn += in;
-    egress.counters.moved(out, in);
-    egress.proxy.budget(session.tenantId()).counters.moved(out, in);
   }
 
-  /** One direction: splice until end of input, then pass the end on. Returns the bytes moved. */
-  private long pump(Fd from, Fd to, Throttle throttle) throws InterruptedException {
+  /**
+   * One direction: splice until end of input, then pass the end on. Counted as it goes (usage shows
+   * a long download while it runs). Returns the bytes moved.
+   */
+  private long pump(Fd from, Fd to, Throttle throttle, boolean outbound) throws InterruptedException {
+    EgressCounters tenant = egress.proxy.budget(session.tenantId()).counters;
     long moved = 0;
     Fd[] pipe = null;
     try {
@@ -225,6 +229,8 @@ final class ProxiedConnection {
           return moved;
         }
         moved += n;
+        egress.counters.moved(outbound ? n : 0, outbound ? 0 : n);
+        tenant.moved(outbound ? n : 0, outbound ? 0 : n);
         throttle.take(n);
       }
     } catch (NativeException e) {

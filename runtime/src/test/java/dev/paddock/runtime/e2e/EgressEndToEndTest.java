@@ -179,6 +179,12 @@ class EgressEndToEndTest extends SharedHostTest {
     TestHost.Outcome run = sh(session, "for u in " + url("files", "/hello") + " " + url("pypi", "/simple/paddock-demo/")
         + " http://example.com/; do curl -s -o /dev/null -w '%{http_code} ' $u; done");
     assertThat(run.out()).isEqualTo("200 403 403 ");
+
+    // The same from the command line: the denial is a note on stderr, the tool's own output as is.
+    CliCapture.Cli cli = CliCapture.run("exec", "--server", "127.0.0.1:" + host.port(), "--api-key", host.etaKey,
+        "--allow", "files.paddock.test", "--", "/bin/sh", "-c", "curl -s -o /dev/null -w '%{http_code}' " + url("pypi", "/"));
+    assertThat(cli.out()).isEqualTo("403");
+    assertThat(cli.err()).contains("egress denied (NOT_ALLOWED): no allow-list entry of the session covers pypi.paddock.test");
   }
 
   @Test
