@@ -62,20 +62,21 @@ static int is(const char *mode)
 }
 
 /* Sends one record, with descriptor fd when fd >= 0; returns sendmsg's result. */
-static int send_record(const void *data, size_t n, int fd)
+/* One record with up to two descriptors. */
+static int send_record_fds(const void *data, size_t n, const int *fds, size_t nfds)
 {
     struct iovec iov = { (void *)data, n };
     struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-    union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof(int))]; } ctl;
-    if (fd >= 0) {
+    union { struct cmsghdr align; char buf[CMSG_SPACE(2 * sizeof(int))]; } ctl;
+    if (nfds > 0) {
         memset(&ctl, 0, sizeof ctl);
         msg.msg_control = ctl.buf;
-        msg.msg_controllen = sizeof ctl.buf;
+        msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
         struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
         c->cmsg_level = SOL_SOCKET;
         c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &fd, sizeof fd);
+        c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+        memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
     }
     int r;
     do {
@@ -84,24 +85,18 @@ static int send_record(const void *data, size_t n, int fd)
     return r;
 }
 
+static int send_record(const void *data, size_t n, int fd)
+{
+    return send_record_fds(data, n, &fd, fd >= 0 ? 1 : 0);
+}
+
 /* A Ready carrying two descriptors that are not the egress listeners it must carry (a pipe's ends). */
 static int send_ready_with_fake_listeners(void)
 {
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)
         return -1;
-    struct iovec iov = { (void *)READY_V1, sizeof READY_V1 };
-    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-    union { struct cmsghdr align; char buf[CMSG_SPACE(2 * sizeof(int))]; } ctl;
-    memset(&ctl, 0, sizeof ctl);
-    msg.msg_control = ctl.buf;
-    msg.msg_controllen = sizeof ctl.buf;
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(2 * sizeof(int));
-    memcpy(CMSG_DATA(c), p, sizeof p);
-    return (int)sendmsg(CTRL_FD, &msg, MSG_NOSIGNAL);
+    return send_record_fds(READY_V1, sizeof READY_V1, p, 2);
 }
 
 /* Blocks until the host sends a frame; reads it and closes the descriptors it carried. */

@@ -124,16 +124,24 @@ final class AuditCommand implements Runnable {
 
     @Override
     public Integer call() {
-      try {
-        System.out.println(AuditTrail.newSigningKey(name, out).verifierKey());
-        return 0;
-      } catch (java.nio.file.FileAlreadyExistsException e) {
-        System.err.println("paddock audit new-key: " + out + " exists; it is never overwritten");
-        return 2;
-      } catch (IOException e) {
-        System.err.println("paddock audit new-key: " + e.getMessage());
-        return 2;
-      }
+      return newKey("paddock audit new-key", name, out);
+    }
+  }
+
+  /**
+   * Makes an Ed25519 signing key named {@code name} in {@code out} (owner-only, never over an
+   * existing file) and prints its verifier key; the exit code. Shared by the commands that make keys.
+   */
+  static int newKey(String command, String name, Path out) {
+    try {
+      System.out.println(AuditTrail.newSigningKey(name, out).verifierKey());
+      return 0;
+    } catch (java.nio.file.FileAlreadyExistsException e) {
+      System.err.println(command + ": " + out + " exists; it is never overwritten");
+      return 2;
+    } catch (IOException e) {
+      System.err.println(command + ": " + e.getMessage());
+      return 2;
     }
   }
 

@@ -8,7 +8,6 @@ import dev.paddock.audit.log.DurableFiles;
 import dev.paddock.audit.note.NoteException;
 import dev.paddock.audit.note.NoteSigner;
 import dev.paddock.audit.note.NoteVerifier;
-import dev.paddock.runtime.audit.AuditTrail;
 import dev.paddock.runtime.policy.PackException;
 import dev.paddock.runtime.policy.PolicyPack;
 import dev.paddock.runtime.policy.PolicyPackStore;
@@ -73,13 +72,7 @@ final class PolicyCommand implements Runnable {
 
     @Override
     public Integer call() {
-      try {
-        System.out.println(AuditTrail.newSigningKey(name, out).verifierKey());
-        return 0;
-      } catch (IOException e) {
-        return fail("new-key", e instanceof java.nio.file.FileAlreadyExistsException ? out + " exists; it is never overwritten"
-            : e.getMessage());
-      }
+      return AuditCommand.newKey("paddock policy new-key", name, out);
     }
   }
 
