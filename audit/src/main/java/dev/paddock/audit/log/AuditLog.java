@@ -108,7 +108,12 @@ public final class AuditLog implements AutoCloseable {
   private final java.util.Queue<Segments.Segment> unshipped = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
   // Guarded by "this": read by callers, changed by the writer thread.
-  private final MerkleTree tree = new MerkleTree();
+  /**
+   * Subtrees of 256 records and up in memory (a quarter byte a record); smaller ones inside a
+   * proof's block are re-hashed from the segments, which are the log's truth anyway.
+   */
+  private final MerkleTree tree = new MerkleTree(KEPT_TREE_LEVEL, this::segmentLeafHashes);
+  static final int KEPT_TREE_LEVEL = 8;
   private final List<SegmentIndex> segments = new ArrayList<>();
   private String latestCheckpoint;
   private Throwable broken;
@@ -298,6 +303,29 @@ public final class AuditLog implements AutoCloseable {
   /** Up to {@code max} durable records from sequence {@code from} on, read back from the segments. */
   public List<AuditRecord> read(long from, int max) throws IOException {
     List<AuditRecord> out = new ArrayList<>();
+    for (byte[] payload : readPayloads(from, max)) {
+      out.add(AuditRecord.parseFrom(payload));
+    }
+    return out;
+  }
+
+  /** The leaf hashes of records {@code from} to {@code from + count - 1}, for the tree (under this lock). */
+  private List<byte[]> segmentLeafHashes(long from, int count) {
+    try {
+      List<byte[]> out = new ArrayList<>(count);
+      for (byte[] payload : readPayloads(from, count)) {
+        out.add(Rfc6962.leafHash(payload));
+      }
+      return out;
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("the audit segments holding records " + from + " to " + (from + count - 1)
+          + " cannot be read", e);
+    }
+  }
+
+  /** The stored bytes of up to {@code max} durable records from sequence {@code from} on. */
+  private List<byte[]> readPayloads(long from, int max) throws IOException {
+    List<byte[]> out = new ArrayList<>();
     Segments.Segment segment;
     long offset;
     long firstAtOffset;
@@ -332,7 +360,7 @@ public final class AuditLog implements AutoCloseable {
           readFully(channel, payload, offset + Segments.FRAME_HEADER_BYTES);
           offset += Segments.FRAME_HEADER_BYTES + length;
           if (sequence >= from) {
-            out.add(AuditRecord.parseFrom(payload.array()));
+            out.add(payload.array());
           }
           sequence++;
         }

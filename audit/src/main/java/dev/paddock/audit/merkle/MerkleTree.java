@@ -7,14 +7,65 @@ import java.util.List;
  * An append-only RFC 6962 Merkle tree that answers roots, inclusion proofs and consistency proofs
  * for any of its past sizes.
  *
- * <p>It keeps the hash of every complete, aligned subtree (level 0 holds the leaf hashes, level
- * {@code k} the subtrees of {@code 2^k} leaves), about two hashes per leaf, so an append costs
- * amortised two hashes and any root or proof is O(log n) lookups. Held in memory: 64 bytes a
- * leaf. Not thread-safe; the caller serialises appends and reads.
+ * <p>It keeps the hash of every complete, aligned subtree of at least {@code 2^keptFrom} leaves
+ * (level {@code k} holds the subtrees of {@code 2^k} leaves), and the leaf hashes of the last,
+ * incomplete block of {@code 2^keptFrom} leaves. Anything smaller inside a complete block is
+ * recomputed from that block's leaf hashes, which the {@link LeafSource} reads back (the audit log
+ * re-reads its segments), with the last few blocks cached. So memory is about
+ * {@code 64 / 2^keptFrom} bytes a leaf (a quarter byte at the log's level 8: a billion records in
+ * 256 MiB), an append costs amortised two hashes, a root of the current size never reads anything,
+ * and a proof reads at most a couple of blocks. {@code keptFrom} 0 keeps every hash in memory (64
+ * bytes a leaf) and needs no source. Not thread-safe; the caller serialises appends and reads.
  */
 public final class MerkleTree {
+  /** Where the leaf hashes of a complete block come from when they are needed again. */
+  @FunctionalInterface
+  public interface LeafSource {
+    /** The leaf hashes of leaves {@code from} to {@code from + count - 1}, in order. */
+    List<byte[]> leafHashes(long from, int count);
+  }
+
+  private static final int CACHED_BLOCKS = 64;
+
+  private final int keptFrom;
+  private final long blockLeaves;
+  private final LeafSource source;
   private final List<HashLevel> levels = new ArrayList<>();
+  /**
+   * The incomplete last block's complete subtrees, level by level (level j: its subtrees of 2^j
+   * leaves back to back), built as leaves arrive so no append hashes more than its share.
+   */
+  private final byte[][] partial;
+  /** Blocks read back lately, each its leaf hashes back to back. */
+  private final java.util.LinkedHashMap<Long, byte[]> blocks = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(java.util.Map.Entry<Long, byte[]> eldest) {
+      return size() > CACHED_BLOCKS;
+    }
+  };
   private long size;
+
+  /** A tree that keeps every hash in memory (64 bytes a leaf). */
+  public MerkleTree() {
+    this(0, null);
+  }
+
+  /**
+   * A tree that keeps the subtrees of {@code 2^keptFrom} leaves and up in memory and reads smaller
+   * ones' leaves back from {@code source}.
+   */
+  public MerkleTree(int keptFrom, LeafSource source) {
+    if (keptFrom < 0 || keptFrom > 20 || (keptFrom > 0 && source == null)) {
+      throw new IllegalArgumentException("keptFrom must be 0..20, with a leaf source when above 0");
+    }
+    this.keptFrom = keptFrom;
+    this.blockLeaves = 1L << keptFrom;
+    this.source = source;
+    this.partial = new byte[keptFrom][];
+    for (int j = 0; j < keptFrom; j++) {
+      partial[j] = new byte[(int) (blockLeaves >> j) * Rfc6962.HASH_SIZE];
+    }
+  }
 
   /** Appends a leaf by its hash ({@link Rfc6962#leafHash}); returns its index. */
   public long appendLeafHash(byte[] leafHash) {
@@ -23,8 +74,22 @@ public final class MerkleTree {
     }
     long index = size;
     byte[] hash = leafHash;
-    for (int level = 0; ; level++) {
-      if (levels.size() == level) {
+    int from = 0;
+    if (keptFrom > 0) {
+      int pos = (int) (index & (blockLeaves - 1));
+      for (int j = 0; j < keptFrom; j++, pos >>= 1) {
+        System.arraycopy(hash, 0, partial[j], pos * Rfc6962.HASH_SIZE, Rfc6962.HASH_SIZE);
+        if ((pos & 1) == 0) { // a left child: its parent waits for its sibling
+          size++;
+          return index;
+        }
+        hash = Rfc6962.nodeHash(partial[j], (pos - 1) * Rfc6962.HASH_SIZE);
+      }
+      // The block is complete: its root goes up the kept levels; the levels below are reused.
+      from = keptFrom;
+    }
+    for (int level = from; ; level++) {
+      while (levels.size() <= level) {
         levels.add(new HashLevel());
       }
       HashLevel hashes = levels.get(level);
@@ -47,7 +112,7 @@ public final class MerkleTree {
   /** The hash of leaf {@code index}. */
   public byte[] leafHash(long index) {
     checkIndex(index, size);
-    return levels.get(0).get(index).clone();
+    return subtree(index, index + 1).clone();
   }
 
   /** The root of the tree's first {@code treeSize} leaves (the empty root for 0). */
@@ -117,10 +182,51 @@ public final class MerkleTree {
   private byte[] subtree(long start, long end) {
     long n = end - start;
     if ((n & (n - 1)) == 0 && start % n == 0) {
-      return levels.get(Long.numberOfTrailingZeros(n)).get(start / n);
+      int level = Long.numberOfTrailingZeros(n);
+      if (level >= keptFrom) {
+        return levels.get(level).get(start / n);
+      }
+      // Below the kept levels: inside one block, from its leaves.
+      long block = start >> keptFrom;
+      long blockStart = block << keptFrom;
+      if (blockStart + blockLeaves > size) {
+        int at = (int) ((start - blockStart) >> level) * Rfc6962.HASH_SIZE;
+        return java.util.Arrays.copyOfRange(partial[level], at, at + Rfc6962.HASH_SIZE);
+      }
+      return rootOf(blockLeaves(block), (int) (start - blockStart), (int) n);
     }
     long k = largestPowerOfTwoBelow(n);
     return Rfc6962.nodeHash(subtree(start, start + k), subtree(start + k, end));
+  }
+
+  /** The leaf hashes of complete block {@code block}, back to back, cached or read back. */
+  private byte[] blockLeaves(long block) {
+    byte[] leaves = blocks.get(block);
+    if (leaves == null) {
+      List<byte[]> read = source.leafHashes(block << keptFrom, (int) blockLeaves);
+      if (read.size() != blockLeaves) {
+        throw new IllegalStateException("the leaf source gave " + read.size() + " leaves of block " + block + ", not "
+            + blockLeaves);
+      }
+      leaves = new byte[read.size() * Rfc6962.HASH_SIZE];
+      for (int i = 0; i < read.size(); i++) {
+        System.arraycopy(read.get(i), 0, leaves, i * Rfc6962.HASH_SIZE, Rfc6962.HASH_SIZE);
+      }
+      blocks.put(block, leaves);
+    }
+    return leaves;
+  }
+
+  /** MTH of {@code count} (a power of two) leaf hashes stored back to back in {@code leaves}, from leaf {@code from}. */
+  private static byte[] rootOf(byte[] leaves, int from, int count) {
+    if (count == 1) {
+      return java.util.Arrays.copyOfRange(leaves, from * Rfc6962.HASH_SIZE, (from + 1) * Rfc6962.HASH_SIZE);
+    }
+    if (count == 2) {
+      return Rfc6962.nodeHash(leaves, from * Rfc6962.HASH_SIZE);
+    }
+    int half = count / 2;
+    return Rfc6962.nodeHash(rootOf(leaves, from, half), rootOf(leaves, from + half, half));
   }
 
   /** The largest power of two strictly below {@code n} (n >= 2). */

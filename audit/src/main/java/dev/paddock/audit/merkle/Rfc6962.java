@@ -37,6 +37,14 @@ public final class Rfc6962 {
     return digest.digest();
   }
 
+  /** The hash of the interior node whose two children are the hashes at {@code offset} and {@code offset + 32} of {@code pair}. */
+  public static byte[] nodeHash(byte[] pair, int offset) {
+    MessageDigest digest = sha256();
+    digest.update(NODE_PREFIX);
+    digest.update(pair, offset, 2 * HASH_SIZE);
+    return digest.digest();
+  }
+
   /** The root of the empty tree: SHA-256 of no bytes. */
   public static byte[] emptyRoot() {
     return EMPTY_ROOT.clone();

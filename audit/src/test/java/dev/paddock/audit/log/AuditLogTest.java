@@ -140,6 +140,27 @@ class AuditLogTest {
   }
 
   @Test
+  void proofsOfOldRecordsAreRebuiltFromTheSegments() throws Exception {
+    // More records than the tree caches blocks of (64 x 256): the first blocks are read back.
+    int n = 64 * 256 + 1000;
+    List<AuditRecord> written;
+    try (AuditLog log = open(dir, 1 << 20)) {
+      written = appendAll(log, n);
+      for (long i : new long[] {0, 5, 255, 256, 9_999, n - 1}) {
+        byte[] leaf = Rfc6962.leafHash(Records.serialize(written.get((int) i)));
+        assertThat(log.leafHash(i)).isEqualTo(leaf);
+        MerkleProofs.verifyInclusion(i, n, leaf, log.inclusionProof(i, n), log.root(n));
+      }
+      MerkleProofs.verifyConsistency(300, n, log.root(300), log.root(n), log.consistencyProof(300, n));
+    }
+    // Reopened (nothing cached): proofs still hold.
+    try (AuditLog log = open(dir, 1 << 20)) {
+      byte[] leaf = Rfc6962.leafHash(Records.serialize(written.get(42)));
+      MerkleProofs.verifyInclusion(42, n, leaf, log.inclusionProof(42, n), log.root(n));
+    }
+  }
+
+  @Test
   void reopeningKeepsEveryRecordAndGoesOn() throws Exception {
     List<AuditRecord> first;
     try (AuditLog log = open(dir, 4096)) {
