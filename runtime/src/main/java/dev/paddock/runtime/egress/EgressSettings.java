@@ -17,10 +17,13 @@ import java.util.Map;
  * @param connectTimeout how long the proxy waits for a destination to accept. Default 10 s.
  * @param maxConnections connections open through the proxy at once, every tenant together;
  *                       past it every new one is refused (BUDGET). Default 4096.
+ * @param upstreamCa     PEM certificates the proxy trusts for the TLS connections it makes itself
+ *                       (header secrets with {@code https}), read at each such connection; null =
+ *                       the JVM's trusted roots (the default)
  */
 public record EgressSettings(Map<String, List<InetAddress>> fixedNames, List<AddressRange> reachable,
-    Duration connectTimeout, int maxConnections) {
-  public static final EgressSettings DEFAULTS = new EgressSettings(Map.of(), List.of(), Duration.ofSeconds(10), 4096);
+    Duration connectTimeout, int maxConnections, java.nio.file.Path upstreamCa) {
+  public static final EgressSettings DEFAULTS = new EgressSettings(Map.of(), List.of(), Duration.ofSeconds(10), 4096, null);
 
   public EgressSettings {
     fixedNames = Map.copyOf(fixedNames);
@@ -57,11 +60,16 @@ public record EgressSettings(Map<String, List<InetAddress>> fixedNames, List<Add
 
   /** The same settings with {@code names} resolved to fixed addresses. */
   public EgressSettings withFixedNames(Map<String, List<InetAddress>> names) {
-    return new EgressSettings(names, reachable, connectTimeout, maxConnections);
+    return new EgressSettings(names, reachable, connectTimeout, maxConnections, upstreamCa);
   }
 
   /** The same settings with {@code ranges} reachable. */
   public EgressSettings withReachable(List<AddressRange> ranges) {
-    return new EgressSettings(fixedNames, ranges, connectTimeout, maxConnections);
+    return new EgressSettings(fixedNames, ranges, connectTimeout, maxConnections, upstreamCa);
+  }
+
+  /** The same settings trusting the certificates in {@code pem} for the proxy's own TLS connections. */
+  public EgressSettings withUpstreamCa(java.nio.file.Path pem) {
+    return new EgressSettings(fixedNames, reachable, connectTimeout, maxConnections, pem);
   }
 }

@@ -35,6 +35,7 @@ final class ProxiedConnection {
   private final Session session;
   private final Fd client;
   private volatile Fd upstream;
+  private volatile TlsUpstream tlsUpstream;
   private volatile boolean aborted;
 
   ProxiedConnection(SessionEgress egress, Fd client) {
@@ -54,8 +55,12 @@ final class ProxiedConnection {
       proxy.sockets.setReceiveTimeout(client, REQUEST_TIMEOUT_MILLIS);
       proxy.sockets.setNoDelay(client);
       ProxyRequest req = ProxyRequest.read(in);
-      target = new ProxyTarget(req.host(), req.port(), req.protocol());
       EgressGrant grant = proxy.grant(session.tenantId());
+      HeaderSecret overTls = req.protocol().equals("http") ? tlsBinding(grant, req.host()) : null;
+      if (overTls != null && !req.portGiven()) {
+        req = req.toPort(443); // the tool asked for http://host/...; it goes on as https://host/...
+      }
+      target = new ProxyTarget(req.host(), req.port(), req.protocol());
       EgressPolicy policy = new EgressPolicy(grant.rules(), session.egress(), proxy.settings().reachable());
       Denial denial = policy.checkRequest(req.host(), req.literal(), req.port());
       if (denial != null) {
@@ -79,6 +84,10 @@ final class ProxiedConnection {
       if (throttle == null) {
         throw new ProxyRefusal(ProxyRequest.budget("the tenant's egress connections are all in use (at most "
             + grant.maxConnections() + " open at once)"));
+      }
+      if (overTls != null) {
+        relayOverTls(in, req, allowed, headers, throttle);
+        return;
       }
       address = connect(allowed, req.port());
       count(null);
@@ -122,6 +131,10 @@ final class ProxiedConnection {
     if (up != null) {
       egress.proxy.sockets.shutdown(up, false);
     }
+    TlsUpstream tls = tlsUpstream;
+    if (tls != null) {
+      tls.close();
+    }
   }
 
   private List<InetAddress> resolve(ProxyRequest req) throws ProxyRefusal {
@@ -154,6 +167,69 @@ final class ProxiedConnection {
     InetAddress first = addresses.get(0);
     throw new ProxyRefusal(new Denial(EgressDenyReason.EGRESS_DENY_REASON_UNREACHABLE,
         "could not connect to " + first.getHostAddress() + ":" + port + why, first.getHostAddress()));
+  }
+
+  /** The session's header secret bound to {@code host} that must travel over TLS, or null. */
+  private HeaderSecret tlsBinding(EgressGrant grant, String host) {
+    for (String name : session.headerSecrets()) {
+      HeaderSecret b = grant.headerSecret(name);
+      if (b != null && b.https() && b.host().equals(host)) {
+        return b;
+      }
+    }
+    return null;
+  }
+
+  /** A plain request the proxy sends on over its own TLS connection (a header secret that must stay encrypted). */
+  private void relayOverTls(ClientStream in, ProxyRequest req, List<InetAddress> allowed, List<String[]> headers,
+      Throttle throttle) throws ProxyRefusal, IOException, InterruptedException, NativeException {
+    EgressProxy proxy = egress.proxy;
+    TlsUpstream tls = null;
+    IOException last = null;
+    InetAddress used = null;
+    for (InetAddress a : allowed) {
+      try {
+        tls = TlsUpstream.connect(a, req.port(), req.host(), (int) proxy.settings().connectTimeout().toMillis(),
+            proxy.settings().upstreamCa());
+        used = a;
+        break;
+      } catch (IOException e) {
+        last = e;
+      }
+    }
+    if (tls == null) {
+      String shown = allowed.get(0).getHostAddress();
+      throw new ProxyRefusal(new Denial(EgressDenyReason.EGRESS_DENY_REASON_UNREACHABLE, "could not make a TLS connection to "
+          + req.host() + ":" + req.port() + " (" + (last == null ? "" : last.getMessage()) + ")", shown));
+    }
+    String execId = runningExec();
+    ProxyTarget target = new ProxyTarget(req.host(), req.port(), req.protocol());
+    tlsUpstream = tls;
+    if (aborted) {
+      tls.close();
+    }
+    try (TlsUpstream upstreamTls = tls) {
+      count(null);
+      EgressCounters tenant = proxy.budget(session.tenantId()).counters;
+      byte[] head = req.http().forward(ProxyRequest.originForm(req.http().target()), headers);
+      byte[] rest = in.leftover();
+      upstreamTls.write(head);
+      upstreamTls.write(rest);
+      long[] moved = {head.length + rest.length, 0};
+      egress.counters.moved(moved[0], 0);
+      tenant.moved(moved[0], 0);
+      proxy.sockets.setReceiveTimeout(client, 0);
+      upstreamTls.relay(client, proxy.linux, proxy.workers, throttle, n -> {
+        moved[0] += n;
+        egress.counters.moved(n, 0);
+        tenant.moved(n, 0);
+      }, n -> {
+        moved[1] += n;
+        egress.counters.moved(0, n);
+        tenant.moved(0, n);
+      }, () -> proxy.sockets.shutdown(client, false));
+      proxy.audit().connectionClosed(session, execId, target, used.getHostAddress(), moved[0], moved[1]);
+    }
   }
 
   /** The headers of the session's header secrets bound to this request's host, each use recorded first. */

@@ -22,8 +22,9 @@ import java.util.Locale;
  * @param port     1-65535
  * @param literal  the address when {@code host} is a literal, else null
  * @param http     for "http": the request head to forward (its headers as sent)
+ * @param portGiven false when the port is the scheme's default (an http:// URL without one)
  */
-record ProxyRequest(String protocol, String host, int port, InetAddress literal, HttpHead http) {
+record ProxyRequest(String protocol, String host, int port, InetAddress literal, HttpHead http, boolean portGiven) {
   /** Largest request head the proxy reads, bytes. */
   static final int MAX_HEAD_BYTES = 32 * 1024;
 
@@ -88,7 +89,7 @@ record ProxyRequest(String protocol, String host, int port, InetAddress literal,
     HttpHead parsed = new HttpHead(line[0], line[1], line[2], headers);
     if (line[0].equals("CONNECT")) {
       HostPort hp = hostPort(line[1], -1);
-      return new ProxyRequest("connect", hp.host(), hp.port(), hp.literal(), null);
+      return new ProxyRequest("connect", hp.host(), hp.port(), hp.literal(), null, true);
     }
     String target = line[1];
     if (!target.regionMatches(true, 0, "http://", 0, 7)) {
@@ -105,7 +106,7 @@ record ProxyRequest(String protocol, String host, int port, InetAddress literal,
     if (headers.stream().noneMatch(h -> h[0].equalsIgnoreCase("host"))) {
       headers.add(new String[] {"Host", authority});
     }
-    return new ProxyRequest("http", hp.host(), hp.port(), hp.literal(), parsed);
+    return new ProxyRequest("http", hp.host(), hp.port(), hp.literal(), parsed, hp.portGiven());
   }
 
   /** The path and query of an absolute-form request, "/" when it has none. */
@@ -155,7 +156,7 @@ record ProxyRequest(String protocol, String host, int port, InetAddress literal,
     if (port == 0) {
       throw new ProxyRefusal.BadRequest("port 0");
     }
-    return new ProxyRequest("socks5", host, port, literal, null);
+    return new ProxyRequest("socks5", host, port, literal, null, true);
   }
 
   /** A SOCKS5 request refused with a specific reply code. */
@@ -169,7 +170,7 @@ record ProxyRequest(String protocol, String host, int port, InetAddress literal,
     }
   }
 
-  private record HostPort(String host, int port, InetAddress literal) {}
+  private record HostPort(String host, int port, InetAddress literal, boolean portGiven) {}
 
   /** Splits {@code host[:port]} / {@code [v6][:port]}; a missing port is {@code defaultPort} (-1: required). */
   private static HostPort hostPort(String authority, int defaultPort) throws ProxyRefusal {
@@ -216,7 +217,7 @@ record ProxyRequest(String protocol, String host, int port, InetAddress literal,
     if (ip != null) {
       try {
         InetAddress a = InetAddress.getByAddress(ip);
-        return new HostPort(a.getHostAddress(), p, a);
+        return new HostPort(a.getHostAddress(), p, a, port != null);
       } catch (UnknownHostException e) {
         throw new ProxyRefusal.BadRequest("a malformed address");
       }
@@ -224,7 +225,12 @@ record ProxyRequest(String protocol, String host, int port, InetAddress literal,
     if (h.isEmpty() || h.length() > 253 || !h.matches("[a-z0-9_.-]+") || h.startsWith(".") || h.contains("..")) {
       throw new ProxyRefusal.BadRequest("not a host name");
     }
-    return new HostPort(h, p, null);
+    return new HostPort(h, p, null, port != null);
+  }
+
+  /** The same request to {@code newPort}. */
+  ProxyRequest toPort(int newPort) {
+    return new ProxyRequest(protocol, host, newPort, literal, http, true);
   }
 
   /** A denial for the budget (shared by the proxy's admission). */

@@ -92,6 +92,7 @@ public final class TenantsFile {
    *       host: api.example.com
    *       header: Authorization
    *       prefix: "Bearer "
+   *       scheme: https         # the proxy sends it on over TLS (the tool asks for http://)
    * </pre>
    */
   public static final class EgressEntry {
@@ -108,6 +109,8 @@ public final class TenantsFile {
     @JsonProperty public String host;
     @JsonProperty public String header;
     @JsonProperty public String prefix;
+    /** "https": the proxy sends the request on over TLS; absent or "http": plain HTTP. */
+    @JsonProperty public String scheme;
   }
 
   /** One API key, by hash. */
@@ -272,7 +275,10 @@ public final class TenantsFile {
         if (h == null) {
           throw new IllegalArgumentException("secretHeaders: an empty entry");
         }
-        headers.add(new dev.paddock.runtime.egress.HeaderSecret(h.secret, h.host, h.header, h.prefix));
+        if (h.scheme != null && !h.scheme.equals("http") && !h.scheme.equals("https")) {
+          throw new IllegalArgumentException("secretHeaders: scheme must be http or https, got " + h.scheme);
+        }
+        headers.add(new dev.paddock.runtime.egress.HeaderSecret(h.secret, h.host, h.header, h.prefix, "https".equals(h.scheme)));
       }
       return new dev.paddock.runtime.egress.EgressGrant(
           dev.paddock.runtime.egress.EgressRules.parse(e.allow, e.deny, "egress"),

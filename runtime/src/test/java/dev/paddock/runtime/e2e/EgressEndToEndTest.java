@@ -222,6 +222,31 @@ class EgressEndToEndTest extends SharedHostTest {
   }
 
   @Test
+  void aHeaderSecretBoundToHttpsTravelsOnlyOverTlsWhileTheToolAsksForPlainHttp(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    javax.net.ssl.SSLContext tls = OriginServer.selfSigned(dir, "secure.paddock.test", host.dataDir.resolve(TestHost.EGRESS_CA_FILE));
+    try (OriginServer secure = new OriginServer(tls)) {
+      String token = "tls_" + java.util.UUID.randomUUID().toString().replace("-", "");
+      String admin = new TenantAdmin(host.dataDir.resolve("tenants.yaml"), Clock.systemUTC())
+          .createKey("eta", "secrets-" + System.nanoTime(), EnumSet.of(Scope.SECRETS)).key();
+      SecretServiceGrpc.SecretServiceBlockingStub secrets = SecretServiceGrpc.newBlockingStub(host.channel(admin, null))
+          .withDeadlineAfter(30, TimeUnit.SECONDS);
+      awaitKey(secrets);
+      secrets.putSecret(PutSecretRequest.newBuilder().setName("TLS_TOKEN").setValue(ByteString.copyFromUtf8(token)).build());
+      String session = host.sessions(host.etaKey).createSession(CreateSessionRequest.newBuilder()
+          .addHeaderSecrets("TLS_TOKEN").build()).getSessionId();
+      // http:// from the tool, TLS (with the certificate checked) from the proxy on.
+      TestHost.Outcome run = sh(session, "curl -sS http://secure.paddock.test:" + secure.port() + "/auth");
+      assertThat(run.err()).isEmpty();
+      assertThat(run.out()).isEqualTo("auth header present: true\n");
+      assertThat(secure.authorizations).containsExactly("Bearer " + token);
+      // The plain origin on the same names never gets a TLS-bound secret.
+      sh(session, "curl -sS " + url("files", "/auth"));
+      assertThat(origin.authorizations).last().isEqualTo("");
+    }
+  }
+
+  @Test
   void aHeaderSecretTheTenantDoesNotBindIsRefusedAtCreate() throws Exception {
     var e = org.assertj.core.api.Assertions.catchThrowableOfType(() -> host.sessions(host.etaKey).createSession(
         CreateSessionRequest.newBuilder().addHeaderSecrets("OTHER").build()), StatusRuntimeException.class);

@@ -31,8 +31,50 @@ final class OriginServer implements AutoCloseable {
   final List<String> paths = new CopyOnWriteArrayList<>();
 
   OriginServer() throws IOException {
+    this(null);
+  }
+
+  /**
+   * An SSL context whose key and self-signed certificate for {@code name} openssl makes in
+   * {@code dir}; the certificate (PEM) is copied to {@code trustedPem} for the side that checks it.
+   */
+  static javax.net.ssl.SSLContext selfSigned(java.nio.file.Path dir, String name, java.nio.file.Path trustedPem) throws Exception {
+    openssl(dir, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem", "-out", "cert.pem", "-days", "2",
+        "-subj", "/CN=" + name, "-addext", "subjectAltName=DNS:" + name);
+    openssl(dir, "pkcs12", "-export", "-in", "cert.pem", "-inkey", "key.pem", "-out", "server.p12", "-passout", "pass:origin");
+    java.nio.file.Files.copy(dir.resolve("cert.pem"), trustedPem, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+    try (var in = java.nio.file.Files.newInputStream(dir.resolve("server.p12"))) {
+      ks.load(in, "origin".toCharArray());
+    }
+    javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance(javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+    kmf.init(ks, "origin".toCharArray());
+    javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+    ctx.init(kmf.getKeyManagers(), null, null);
+    return ctx;
+  }
+
+  private static void openssl(java.nio.file.Path dir, String... args) throws Exception {
+    List<String> command = new java.util.ArrayList<>();
+    command.add("openssl");
+    command.addAll(List.of(args));
+    Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (p.waitFor() != 0) {
+      throw new IOException("openssl " + args[0] + " failed: " + output);
+    }
+  }
+
+  /** With {@code tls}, an HTTPS server (its certificate in the context), else plain HTTP. */
+  OriginServer(javax.net.ssl.SSLContext tls) throws IOException {
     wheel = wheel();
-    server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
+    if (tls == null) {
+      server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
+    } else {
+      com.sun.net.httpserver.HttpsServer https = com.sun.net.httpserver.HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
+      https.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(tls));
+      server = https;
+    }
     server.createContext("/", this::handle);
     server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
     server.start();

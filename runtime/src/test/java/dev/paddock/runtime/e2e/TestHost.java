@@ -62,10 +62,12 @@ final class TestHost implements AutoCloseable {
   final String etaKey;
   static final String EGRESS_DOMAIN = "paddock.test";
   static final int EGRESS_MAX_CONNECTIONS = 4;
+  /** Where a test puts the certificate the proxy trusts for its own TLS connections (in the data directory). */
+  static final String EGRESS_CA_FILE = "egress-ca.pem";
   static final long EGRESS_BYTES_PER_SECOND = 8L << 20;
   static final java.util.List<String> EGRESS_NAMES = List.of("files.paddock.test=127.0.0.1", "pypi.paddock.test=127.0.0.1",
       "api.paddock.test=127.0.0.1", "blocked.paddock.test=127.0.0.1", "private.paddock.test=10.11.12.13",
-      "metadata.paddock.test=169.254.169.254");
+      "metadata.paddock.test=169.254.169.254", "secure.paddock.test=127.0.0.1");
   private final List<ManagedChannel> channels = new ArrayList<>();
 
   TestHost(Path temp) throws Exception {
@@ -136,7 +138,13 @@ final class TestHost implements AutoCloseable {
         header.host = "api." + EGRESS_DOMAIN;
         header.header = "Authorization";
         header.prefix = "Bearer ";
-        t.egress.secretHeaders = List.of(header);
+        TenantsFile.SecretHeaderEntry overTls = new TenantsFile.SecretHeaderEntry();
+        overTls.secret = "TLS_TOKEN";
+        overTls.host = "secure." + EGRESS_DOMAIN;
+        overTls.header = "Authorization";
+        overTls.prefix = "Bearer ";
+        overTls.scheme = "https";
+        t.egress.secretHeaders = List.of(header, overTls);
       }
       if (t.id.equals("delta")) {
         t.memoryBytes = DELTA_MEMORY;
@@ -154,7 +162,8 @@ final class TestHost implements AutoCloseable {
         .withPythonProtobuf(JailRequirement.projectRoot().resolve(".paddock/tools/python-protobuf"))
         .withEgress(dev.paddock.runtime.egress.EgressSettings.DEFAULTS
             .withFixedNames(dev.paddock.runtime.egress.EgressSettings.parseFixedNames(EGRESS_NAMES))
-            .withReachable(List.of(dev.paddock.runtime.egress.AddressRange.parse("127.0.0.1/32"))));
+            .withReachable(List.of(dev.paddock.runtime.egress.AddressRange.parse("127.0.0.1/32")))
+            .withUpstreamCa(dataDir.resolve(EGRESS_CA_FILE)));
   }
 
   /** Waits up to 10 s for {@code path} to disappear (sessions are cleaned up just after they close). */
