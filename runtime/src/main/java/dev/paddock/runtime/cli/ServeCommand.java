@@ -85,6 +85,11 @@ final class ServeCommand implements Callable<Integer> {
           + " allow-list lets them (repeatable). Default: none: such addresses are refused after resolution.")
   java.util.List<String> egressReachable = new java.util.ArrayList<>();
 
+  @Option(names = "--egress-ca", paramLabel = "FILE",
+      description = "PEM certificates the egress proxy trusts for the TLS connections it makes itself (header secrets"
+          + " with scheme https). Default: the JVM's trusted roots.")
+  Path egressCa;
+
   @Option(names = "--tls-client-ca", description = "PEM CA certificates: require client certificates signed by them (mutual TLS).")
   Path tlsClientCa;
 
@@ -110,7 +115,8 @@ final class ServeCommand implements Callable<Integer> {
     try {
       config = config.withVault(vaultConfig()).withEgress(dev.paddock.runtime.egress.EgressSettings.DEFAULTS
           .withFixedNames(dev.paddock.runtime.egress.EgressSettings.parseFixedNames(egressHosts))
-          .withReachable(egressReachable.stream().map(dev.paddock.runtime.egress.AddressRange::parse).toList()));
+          .withReachable(egressReachable.stream().map(dev.paddock.runtime.egress.AddressRange::parse).toList())
+          .withUpstreamCa(egressCa == null ? null : egressCa.toAbsolutePath()));
     } catch (IOException | IllegalArgumentException e) {
       System.err.println("paddock: cannot start: " + e.getMessage());
       return 2;
