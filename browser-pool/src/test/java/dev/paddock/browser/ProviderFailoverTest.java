@@ -52,6 +52,19 @@ class ProviderFailoverTest {
             }
 
             @Override
+            public void navigate(String url, Duration timeout) {}
+
+            @Override
+            public byte[] screenshot() {
+              return new byte[0];
+            }
+
+            @Override
+            public String text() {
+              return "";
+            }
+
+            @Override
             public void close() {}
           };
         }

@@ -126,6 +126,11 @@ public final class RuntimeServer implements AutoCloseable {
 
   private static RuntimeServer start(HostConfig config, Clock clock, DataDirLock lock, AgentSdks.Installed sdks,
       TenantDirectory tenants, AuditTrail audit) throws IOException {
+    // The operator's signed policy pack, when there is one: it replaces the tenants file's settings.
+    // First, before anything is made that a refusal to start would have to take down again.
+    PolicyPacks packs = PolicyPacks.load(new PolicyPackStore(config.dataDir()), SessionManager.builtInPolicies());
+    tenants.overlay(packs::tenant);
+    audit.policyPack(packs::label);
     LinuxSyscalls linux = LinuxSyscalls.system();
     ScheduledExecutorService timers = Executors.newScheduledThreadPool(2, named("paddock-jail-timer"));
     ExecutorService callbacks = Executors.newCachedThreadPool(named("paddock-jail-work"));
@@ -151,10 +156,6 @@ public final class RuntimeServer implements AutoCloseable {
     TenantCgroups tenantBudgets = new TenantCgroups(cgroupDriver, layout, tenants::tenant);
     tenantBudgets.capHost();
     tenants.onReload(tenantBudgets::reapply);
-    // The operator's signed policy pack, when there is one: it replaces the tenants file's settings.
-    PolicyPacks packs = PolicyPacks.load(new PolicyPackStore(config.dataDir()), SessionManager.builtInPolicies());
-    tenants.overlay(packs::tenant);
-    audit.policyPack(packs::label);
     SessionManager sessions = new SessionManager(jail,
         (id, tenant, policy, workspace) -> launcher.start(id, layout.session(tenant, id),
             tenantBudgets.apply(tenant, policy), workspace),

@@ -118,6 +118,12 @@ class PolicyPackEndToEndTest {
     Files.delete(data.resolve("policy/applied/1.signed"));
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> TestHost.onDataDir(data).close())
         .hasMessageContaining("does not start without its policy");
+    // Refused before it made anything: no cgroup of this host is left behind.
+    String hostRoot = dev.paddock.sandbox.cgroup.CgroupLayout.forDataDir(data).hostRoot();
+    for (String controller : List.of("memory", "cpu", "pids", "unified")) {
+      assertThat(Path.of("/sys/fs/cgroup", controller, hostRoot)).doesNotExist();
+    }
+    assertThat(Path.of("/sys/fs/cgroup", hostRoot)).doesNotExist();
   }
 
   private static Path sign(Path dir, String key, int version, String description, int maxSessions) throws Exception {

@@ -1,0 +1,165 @@
+package dev.paddock.browser.local;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.paddock.browser.BrowserException;
+import dev.paddock.sandbox.linux.Fd;
+import dev.paddock.sandbox.linux.LinuxSyscalls;
+import dev.paddock.sandbox.linux.NativeException;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * The Chrome DevTools protocol over Chromium's {@code --remote-debugging-pipe}: JSON messages, each
+ * ended by a NUL byte, commands written to one descriptor and answers and events read from the
+ * other. Commands are matched to answers by id; events go to listeners. A reader thread owns the
+ * read side; a message over {@link #MAX_MESSAGE_BYTES} (a hostile or broken browser) ends the
+ * connection instead of growing the host.
+ */
+final class CdpConnection implements AutoCloseable {
+  /** Largest message read (a full-page screenshot is a few MiB of base64). */
+  static final int MAX_MESSAGE_BYTES = 64 << 20;
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final LinuxSyscalls linux;
+  private final Fd toBrowser;
+  private final Fd fromBrowser;
+  private final AtomicLong ids = new AtomicLong();
+  private final Map<Long, CompletableFuture<JsonNode>> pending = new ConcurrentHashMap<>();
+  private final CopyOnWriteArrayList<Consumer<JsonNode>> listeners = new CopyOnWriteArrayList<>();
+  private final CompletableFuture<String> closed = new CompletableFuture<>();
+
+  CdpConnection(LinuxSyscalls linux, Fd toBrowser, Fd fromBrowser, String name) {
+    this.linux = linux;
+    this.toBrowser = toBrowser;
+    this.fromBrowser = fromBrowser;
+    Thread reader = new Thread(this::readLoop, "cdp-" + name);
+    reader.setDaemon(true);
+    reader.start();
+  }
+
+  /** Calls {@code listener} with every event (a message with a "method" and no "id"). */
+  void onEvent(Consumer<JsonNode> listener) {
+    listeners.add(listener);
+  }
+
+  /**
+   * Sends {@code method} with {@code params} (to {@code session}, a page's flat session id, or the
+   * browser when null) and waits for its result.
+   */
+  JsonNode call(String session, String method, ObjectNode params, Duration timeout) throws BrowserException {
+    long id = ids.incrementAndGet();
+    ObjectNode message = JSON.createObjectNode().put("id", id).put("method", method);
+    message.set("params", params == null ? JSON.createObjectNode() : params);
+    if (session != null) {
+      message.put("sessionId", session);
+    }
+    CompletableFuture<JsonNode> answer = new CompletableFuture<>();
+    pending.put(id, answer);
+    try {
+      if (closed.isDone()) {
+        throw new BrowserException("the browser is gone: " + closed.getNow(""));
+      }
+      byte[] bytes = JSON.writeValueAsBytes(message);
+      byte[] framed = java.util.Arrays.copyOf(bytes, bytes.length + 1); // ends with NUL
+      synchronized (toBrowser) {
+        for (int off = 0; off < framed.length; ) {
+          int n = linux.write(toBrowser, framed, off, framed.length - off);
+          if (n < 0) {
+            throw new BrowserException("the browser does not take commands");
+          }
+          off += n;
+        }
+      }
+      JsonNode reply = answer.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      if (reply.has("error")) {
+        throw new BrowserException(method + " failed: " + reply.get("error").path("message").asText());
+      }
+      return reply.path("result");
+    } catch (java.io.IOException | NativeException e) {
+      throw new BrowserException("the browser does not take commands: " + e.getMessage(), e);
+    } catch (TimeoutException e) {
+      throw new BrowserException(method + " got no answer within " + timeout.toMillis() + " ms");
+    } catch (ExecutionException e) {
+      throw new BrowserException("the browser is gone: " + e.getCause().getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new BrowserException("interrupted");
+    } finally {
+      pending.remove(id);
+    }
+  }
+
+  static ObjectNode params() {
+    return JSON.createObjectNode();
+  }
+
+  private void readLoop() {
+    ByteArrayOutputStream message = new ByteArrayOutputStream();
+    byte[] buf = new byte[64 * 1024];
+    try {
+      while (true) {
+        int n = linux.read(fromBrowser, buf, 0, buf.length);
+        if (n <= 0) {
+          end("the browser closed its DevTools pipe");
+          return;
+        }
+        int from = 0;
+        for (int i = 0; i < n; i++) {
+          if (buf[i] == 0) {
+            message.write(buf, from, i - from);
+            dispatch(message.toByteArray());
+            message.reset();
+            from = i + 1;
+          }
+        }
+        message.write(buf, from, n - from);
+        if (message.size() > MAX_MESSAGE_BYTES) {
+          end("the browser sent a DevTools message over " + MAX_MESSAGE_BYTES + " bytes");
+          return;
+        }
+      }
+    } catch (NativeException | RuntimeException e) {
+      end("reading the browser's DevTools pipe failed: " + e.getMessage());
+    }
+  }
+
+  private void dispatch(byte[] bytes) {
+    JsonNode node;
+    try {
+      node = JSON.readTree(new String(bytes, StandardCharsets.UTF_8));
+    } catch (java.io.IOException e) {
+      end("the browser sent a DevTools message that is not JSON");
+      return;
+    }
+    if (node.has("id")) {
+      CompletableFuture<JsonNode> answer = pending.get(node.get("id").asLong());
+      if (answer != null) {
+        answer.complete(node);
+      }
+    } else if (node.has("method")) {
+      listeners.forEach(l -> l.accept(node));
+    }
+  }
+
+  private void end(String why) {
+    closed.complete(why);
+    pending.values().forEach(f -> f.completeExceptionally(new java.io.IOException(why)));
+  }
+
+  @Override
+  public void close() {
+    end("closed");
+  }
+}

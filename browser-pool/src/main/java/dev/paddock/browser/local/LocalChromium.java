@@ -1,0 +1,129 @@
+package dev.paddock.browser.local;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.paddock.browser.Browser;
+import dev.paddock.browser.BrowserException;
+import dev.paddock.sandbox.jail.JailProcess;
+import dev.paddock.sandbox.jail.SessionJail;
+import dev.paddock.sandbox.linux.LinuxSyscalls;
+import dev.paddock.sandbox.linux.NativeException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/** One Chromium in its own jail, one page, driven over the DevTools pipe. */
+final class LocalChromium implements Browser {
+  private static final Duration CALL_TIMEOUT = Duration.ofSeconds(30);
+  /** Chromium's last words on stderr, for the error when it dies. */
+  private static final int STDERR_TAIL = 4096;
+
+  private final String id;
+  private final SessionJail jail;
+  private final JailProcess process;
+  private final LinuxSyscalls linux;
+  private final StringBuffer stderrTail = new StringBuffer();
+  private CdpConnection cdp;
+  private String page;
+
+  LocalChromium(String id, SessionJail jail, JailProcess process, LinuxSyscalls linux) {
+    this.id = id;
+    this.jail = jail;
+    this.process = process;
+    this.linux = linux;
+  }
+
+  /** Connects to the browser and opens its page; fails when it does not answer within {@code timeout}. */
+  void open(Duration timeout) throws BrowserException {
+    Thread drain = new Thread(this::drainStderr, "chromium-stderr-" + id);
+    drain.setDaemon(true);
+    drain.start();
+    cdp = new CdpConnection(linux, process.stdin(), process.stdout(), id);
+    JsonNode target;
+    try {
+      target = cdp.call(null, "Target.createTarget", CdpConnection.params().put("url", "about:blank"), timeout);
+    } catch (BrowserException e) {
+      throw new BrowserException(e.getMessage() + lastWords(), e);
+    }
+    JsonNode attached = cdp.call(null, "Target.attachToTarget", CdpConnection.params()
+        .put("targetId", target.path("targetId").asText()).put("flatten", true), CALL_TIMEOUT);
+    page = attached.path("sessionId").asText();
+    cdp.call(page, "Page.enable", null, CALL_TIMEOUT);
+  }
+
+  @Override
+  public String provider() {
+    return "local";
+  }
+
+  @Override
+  public String id() {
+    return id;
+  }
+
+  @Override
+  public void navigate(String url, Duration timeout) throws BrowserException {
+    CompletableFuture<Void> loaded = new CompletableFuture<>();
+    cdp.onEvent(e -> {
+      if ("Page.loadEventFired".equals(e.path("method").asText()) && page.equals(e.path("sessionId").asText())) {
+        loaded.complete(null);
+      }
+    });
+    JsonNode result = cdp.call(page, "Page.navigate", CdpConnection.params().put("url", url), timeout);
+    if (result.hasNonNull("errorText") && !result.get("errorText").asText().isEmpty()) {
+      throw new BrowserException("the page did not load: " + result.get("errorText").asText());
+    }
+    try {
+      loaded.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new BrowserException("the page did not finish loading within " + timeout.toMillis() + " ms");
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new BrowserException("the page did not load", e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new BrowserException("interrupted");
+    }
+  }
+
+  @Override
+  public byte[] screenshot() throws BrowserException {
+    JsonNode shot = cdp.call(page, "Page.captureScreenshot", CdpConnection.params().put("format", "png"), CALL_TIMEOUT);
+    return Base64.getDecoder().decode(shot.path("data").asText());
+  }
+
+  @Override
+  public String text() throws BrowserException {
+    JsonNode r = cdp.call(page, "Runtime.evaluate", CdpConnection.params()
+        .put("expression", "document.body ? document.body.innerText : ''").put("returnByValue", true), CALL_TIMEOUT);
+    return r.path("result").path("value").asText("");
+  }
+
+  @Override
+  public void close() {
+    if (cdp != null) {
+      cdp.close();
+    }
+    jail.close("the browser was closed"); // its processes, profile and workspace go with the jail
+  }
+
+  private void drainStderr() {
+    byte[] buf = new byte[8192];
+    try {
+      int n;
+      while ((n = linux.read(process.stderr(), buf, 0, buf.length)) > 0) {
+        stderrTail.append(new String(buf, 0, n, StandardCharsets.UTF_8));
+        if (stderrTail.length() > STDERR_TAIL) {
+          stderrTail.delete(0, stderrTail.length() - STDERR_TAIL);
+        }
+      }
+    } catch (NativeException | RuntimeException e) {
+      // the browser is gone
+    }
+  }
+
+  private String lastWords() {
+    String tail = stderrTail.toString().strip();
+    return tail.isEmpty() ? "" : " (Chromium said: " + tail.substring(Math.max(0, tail.length() - 500)) + ")";
+  }
+}

@@ -1,0 +1,113 @@
+package dev.paddock.browser.local;
+
+import dev.paddock.browser.Browser;
+import dev.paddock.browser.BrowserProvider;
+import dev.paddock.browser.BrowserRequest;
+import dev.paddock.browser.ProviderException;
+import dev.paddock.policy.DefaultPolicies;
+import dev.paddock.policy.PolicyException;
+import dev.paddock.policy.SandboxPolicy;
+import dev.paddock.sandbox.SandboxSetupException;
+import dev.paddock.sandbox.cgroup.CgroupLayout;
+import dev.paddock.sandbox.jail.ExecCommand;
+import dev.paddock.sandbox.jail.JailLauncher;
+import dev.paddock.sandbox.jail.JailProcess;
+import dev.paddock.sandbox.jail.SessionJail;
+import dev.paddock.sandbox.jail.WorkspaceLimits;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * Debian's Chromium, each browser in a Paddock jail of its own (every namespace, the tool policy's
+ * seccomp kill-list, its own cgroup), driven over {@code --remote-debugging-pipe}: no DevTools port
+ * exists anywhere. The pipe is the jail exec's stdin and stdout, renumbered to 3 and 4 by the shell
+ * that starts Chromium. A fresh profile in the jail's /tmp, gone with the jail.
+ *
+ * <p>Chromium runs with {@code --no-sandbox}: its own sandbox needs user namespaces, which the
+ * jail's seccomp policy refuses; the jail is the sandbox. Its only way out is the jail's egress
+ * proxy on 127.0.0.1:3128 ({@code --proxy-server}). This provider does not serve it yet: it closes
+ * the jail's egress listeners, so every connection the browser makes is refused and only pages
+ * that need no network ({@code data:}) load.
+ */
+public final class LocalChromiumProvider implements BrowserProvider {
+  /** Where Debian puts the binary (the /usr/bin wrapper is a shell script). */
+  public static final Path CHROMIUM = Path.of("/usr/lib/chromium/chromium");
+  private static final long MEMORY_BYTES = 1536L << 20;
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final JailLauncher launcher;
+  private final CgroupLayout layout;
+  private final SandboxPolicy policy;
+  private final Duration startTimeout;
+
+  public LocalChromiumProvider(JailLauncher launcher, CgroupLayout layout, Duration startTimeout) {
+    this.launcher = launcher;
+    this.layout = layout;
+    this.startTimeout = startTimeout;
+    try {
+      // Fonts and Chromium's own configuration, read-only, beside the tool policy's mounts.
+      this.policy = DefaultPolicies.toolBuilder()
+          .mountReadOnlyIfExists(Path.of("/etc/fonts"))
+          .mountReadOnlyIfExists(Path.of("/etc/chromium"))
+          .mountReadOnlyIfExists(Path.of("/etc/chromium.d"))
+          .limits(l -> l.memory(MEMORY_BYTES).processes(256).openFiles(1024).tmpfs(256L << 20))
+          .build();
+    } catch (PolicyException e) {
+      throw new IllegalStateException("the browser policy is invalid", e);
+    }
+  }
+
+  @Override
+  public String name() {
+    return "local";
+  }
+
+  /** True when Chromium is installed where this provider looks. */
+  public static boolean installed() {
+    return Files.isExecutable(CHROMIUM);
+  }
+
+  @Override
+  public Browser acquire(BrowserRequest request) throws ProviderException {
+    if (!installed()) {
+      throw new ProviderException("Chromium is not installed at " + CHROMIUM);
+    }
+    String id = "brw_" + HexFormat.of().formatHex(RANDOM.generateSeed(16));
+    SessionJail jail;
+    try {
+      jail = launcher.start(id, layout.session(request.tenant(), id), policy, new WorkspaceLimits(16 << 20, 1000));
+    } catch (SandboxSetupException e) {
+      throw new ProviderException("the browser's jail did not start: " + e.getMessage(), e);
+    }
+    // Not served yet: closed, so every connection the browser makes is refused at once (a listener
+    // nobody accepts on would hold each one until it timed out).
+    jail.takeEgressListeners().ifPresent(dev.paddock.sandbox.jail.EgressListeners::close);
+    try {
+      JailProcess process = jail.spawn(command());
+      LocalChromium browser = new LocalChromium(id, jail, process, dev.paddock.sandbox.linux.LinuxSyscalls.system());
+      browser.open(startTimeout);
+      return browser;
+    } catch (SandboxSetupException | dev.paddock.browser.BrowserException | RuntimeException e) {
+      jail.close("the browser did not start");
+      throw new ProviderException("Chromium did not start: " + e.getMessage(), e);
+    }
+  }
+
+  private ExecCommand command() {
+    String flags = String.join(" ", List.of("--headless", "--no-sandbox", "--no-zygote", "--disable-gpu",
+        "--no-first-run", "--no-default-browser-check", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--disable-dev-shm-usage", "--disable-crash-reporter", "--disable-breakpad", "--mute-audio",
+        "--hide-scrollbars", "--user-data-dir=/tmp/profile", "--proxy-server=http://127.0.0.1:3128",
+        "--window-size=1280,800", "--remote-debugging-pipe"));
+    // fd 3 = the exec's stdin (commands in), fd 4 = its stdout (answers out); Chromium's own
+    // output goes to stderr.
+    String script = "exec " + CHROMIUM + " " + flags + " about:blank 3<&0 4>&1 1>&2";
+    return new ExecCommand(List.of("/bin/sh", "-c", script),
+        List.of("PATH=/usr/bin:/bin", "HOME=/tmp", "TMPDIR=/tmp", "LANG=C.UTF-8"), "/workspace", Duration.ofDays(1),
+        Duration.ZERO, 256L << 20, 1024);
+  }
+}
