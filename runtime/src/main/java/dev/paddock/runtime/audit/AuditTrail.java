@@ -240,7 +240,7 @@ public final class AuditTrail implements AutoCloseable, ExecAudit, dev.paddock.r
     if (!denial.address().isEmpty()) {
       b.putAttributes("address", denial.address());
     }
-    append(b);
+    appendAndWait(b); // durable before the tool hears of it
   }
 
   @Override

@@ -7,7 +7,10 @@ public interface EgressAudit {
   /** Records nothing: for tests of the proxy alone. */
   EgressAudit NONE = new EgressAudit() {};
 
-  /** A connection was refused. {@code execId} is "" unless exactly one exec was running. */
+  /**
+   * A connection was refused; called before the tool is answered, and returns once the record is
+   * durable. {@code execId} is "" unless exactly one exec was running.
+   */
   default void denied(Session session, String execId, ProxyTarget target, Denial denial) {}
 
   /** An allowed connection ended, having moved these bytes. */

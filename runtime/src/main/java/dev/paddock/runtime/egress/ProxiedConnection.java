@@ -333,10 +333,30 @@ final class ProxiedConnection {
     }
   }
 
-  /** Answers a refused request in the tool's protocol, then reports it. */
+  /**
+   * Records a refused request (durably, before anything else: a refusal nobody can audit does not
+   * leave the host silently), tells the running execs, then answers it in the tool's protocol.
+   */
   private void refuse(ClientStream in, ProxyTarget target, ProxyRefusal r, String execId) {
     Denial denial = r.denial();
     count(denial);
+    String host = target.host();
+    log.info("session {} of tenant {}: egress to {}:{} denied ({}): {}", session.id(), session.tenantId(),
+        host.isEmpty() ? "?" : host, target.port(), denial.reasonName(), denial.detail());
+    egress.proxy.audit().denied(session, execId, target, denial);
+    // The event before the answer: the tool is still waiting for it, so its exec is still running.
+    for (ExecRecord exec : session.execs()) {
+      if (exec.state() != ExecRecord.State.RUNNING) {
+        continue;
+      }
+      try {
+        exec.recordEvent(seq -> new ToolEvent.EgressDenied(host, target.port(), denial.address(), denial.reasonName(),
+            denial.detail(), target.protocol(), seq, egress.proxy.clock.instant()));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
     try {
       if (in.firstByte == 5) {
         if (in.socksGreeted) {
@@ -355,22 +375,6 @@ final class ProxiedConnection {
     } catch (IOException e) {
       // the tool hung up: it is still reported
     }
-    String host = target.host();
-    log.info("session {} of tenant {}: egress to {}:{} denied ({}): {}", session.id(), session.tenantId(),
-        host.isEmpty() ? "?" : host, target.port(), denial.reasonName(), denial.detail());
-    for (ExecRecord exec : session.execs()) {
-      if (exec.state() != ExecRecord.State.RUNNING) {
-        continue;
-      }
-      try {
-        exec.recordEvent(seq -> new ToolEvent.EgressDenied(host, target.port(), denial.address(), denial.reasonName(),
-            denial.detail(), target.protocol(), seq, egress.proxy.clock.instant()));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
-    }
-    egress.proxy.audit().denied(session, execId, target, denial);
   }
 
   private static String httpStatus(Denial d) {

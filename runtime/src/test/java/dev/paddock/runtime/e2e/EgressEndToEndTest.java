@@ -74,9 +74,18 @@ class EgressEndToEndTest extends SharedHostTest {
     assertThat(pip.out()).contains(OriginServer.WHEEL);
     assertThat(origin.paths).contains("/simple/paddock-demo/", "/packages/" + OriginServer.WHEEL);
 
-    List<AuditRecord> records = Segments.readAll(host.dataDir.resolve("audit"));
-    assertThat(records).filteredOn(r -> r.getAction() == AuditAction.AUDIT_ACTION_EGRESS_CONNECTION
-            && r.getTarget().equals(session))
+    // Each allowed connection is recorded when it has closed, which may be just after the tool exited.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    List<AuditRecord> records;
+    while (true) {
+      records = Segments.readAll(host.dataDir.resolve("audit")).stream()
+          .filter(r -> r.getAction() == AuditAction.AUDIT_ACTION_EGRESS_CONNECTION && r.getTarget().equals(session)).toList();
+      if (records.size() >= 6 || System.nanoTime() > deadline) {
+        break;
+      }
+      Thread.sleep(50);
+    }
+    assertThat(records)
         .hasSizeGreaterThanOrEqualTo(6)
         .allSatisfy(r -> {
           assertThat(r.getTenant()).isEqualTo("eta");
@@ -189,13 +198,7 @@ class EgressEndToEndTest extends SharedHostTest {
 
   @Test
   void aHeaderSecretReachesItsHostAndNothingInTheJailSeesIt() throws Exception {
-    String token = "tok_" + java.util.UUID.randomUUID().toString().replace("-", "");
-    String admin = new TenantAdmin(host.dataDir.resolve("tenants.yaml"), Clock.systemUTC())
-        .createKey("eta", "secrets-" + System.nanoTime(), EnumSet.of(Scope.SECRETS)).key();
-    SecretServiceGrpc.SecretServiceBlockingStub secrets = SecretServiceGrpc.newBlockingStub(host.channel(admin, null))
-        .withDeadlineAfter(30, TimeUnit.SECONDS);
-    awaitKey(secrets);
-    secrets.putSecret(PutSecretRequest.newBuilder().setName("API_TOKEN").setValue(ByteString.copyFromUtf8(token)).build());
+    String token = putSecret("API_TOKEN", "tok_");
 
     String session = host.sessions(host.etaKey).createSession(CreateSessionRequest.newBuilder()
         .addHeaderSecrets("API_TOKEN").build()).getSessionId();
@@ -226,13 +229,7 @@ class EgressEndToEndTest extends SharedHostTest {
       throws Exception {
     javax.net.ssl.SSLContext tls = OriginServer.selfSigned(dir, "secure.paddock.test", host.dataDir.resolve(TestHost.EGRESS_CA_FILE));
     try (OriginServer secure = new OriginServer(tls)) {
-      String token = "tls_" + java.util.UUID.randomUUID().toString().replace("-", "");
-      String admin = new TenantAdmin(host.dataDir.resolve("tenants.yaml"), Clock.systemUTC())
-          .createKey("eta", "secrets-" + System.nanoTime(), EnumSet.of(Scope.SECRETS)).key();
-      SecretServiceGrpc.SecretServiceBlockingStub secrets = SecretServiceGrpc.newBlockingStub(host.channel(admin, null))
-          .withDeadlineAfter(30, TimeUnit.SECONDS);
-      awaitKey(secrets);
-      secrets.putSecret(PutSecretRequest.newBuilder().setName("TLS_TOKEN").setValue(ByteString.copyFromUtf8(token)).build());
+      String token = putSecret("TLS_TOKEN", "tls_");
       String session = host.sessions(host.etaKey).createSession(CreateSessionRequest.newBuilder()
           .addHeaderSecrets("TLS_TOKEN").build()).getSessionId();
       // http:// from the tool, TLS (with the certificate checked) from the proxy on.
@@ -255,6 +252,18 @@ class EgressEndToEndTest extends SharedHostTest {
         CreateSessionRequest.newBuilder().setEgress(dev.paddock.ipc.v1.EgressRules.newBuilder().addAllow("ok.example")
             .addAllow("bad host")).build()), StatusRuntimeException.class);
     assertThat(TestHost.failure(bad).badRequest().getFieldViolations(0).getField()).isEqualTo("egress.allow[1]");
+  }
+
+  /** Puts a fresh random value (starting {@code prefix}) as tenant eta's secret {@code name}; returns it. */
+  private String putSecret(String name, String prefix) throws Exception {
+    String value = prefix + java.util.UUID.randomUUID().toString().replace("-", "");
+    String admin = new TenantAdmin(host.dataDir.resolve("tenants.yaml"), Clock.systemUTC())
+        .createKey("eta", "secrets-" + System.nanoTime(), EnumSet.of(Scope.SECRETS)).key();
+    SecretServiceGrpc.SecretServiceBlockingStub secrets = SecretServiceGrpc.newBlockingStub(host.channel(admin, null))
+        .withDeadlineAfter(30, TimeUnit.SECONDS);
+    awaitKey(secrets);
+    secrets.putSecret(PutSecretRequest.newBuilder().setName(name).setValue(ByteString.copyFromUtf8(value)).build());
+    return value;
   }
 
   private static void awaitKey(SecretServiceGrpc.SecretServiceBlockingStub secrets) throws InterruptedException {
