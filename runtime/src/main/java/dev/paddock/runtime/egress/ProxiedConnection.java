@@ -37,6 +37,9 @@ final class ProxiedConnection {
   private volatile Fd upstream;
   private volatile TlsUpstream tlsUpstream;
   private volatile boolean aborted;
+  /** Bytes moved so far, jail to destination and back (the relay's thread only). */
+  private long bytesOut;
+  private long bytesIn;
 
   ProxiedConnection(SessionEgress egress, Fd client) {
     this.egress = egress;
@@ -79,12 +82,13 @@ final class ProxiedConnection {
       if (allowed.isEmpty()) {
         throw new ProxyRefusal(denial);
       }
-      List<String[]> headers = req.protocol().equals("http") ? headerSecrets(grant, req, execId) : List.of();
       throttle = proxy.admit(session.tenantId(), grant);
       if (throttle == null) {
         throw new ProxyRefusal(ProxyRequest.budget("the tenant's egress connections are all in use (at most "
             + grant.maxConnections() + " open at once)"));
       }
+      // After admission: a secret recorded as used is one that is then sent.
+      List<String[]> headers = req.protocol().equals("http") ? headerSecrets(grant, req, execId) : List.of();
       if (overTls != null) {
         relayOverTls(in, req, allowed, headers, throttle);
         return;
@@ -119,9 +123,6 @@ final class ProxiedConnection {
       client.close();
     }
   }
-
-  private long bytesOut;
-  private long bytesIn;
 
   /** Cuts the connection (the session closed): both sockets shut down, so the relay ends. */
   void abort() {
