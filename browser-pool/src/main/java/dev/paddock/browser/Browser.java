@@ -8,8 +8,13 @@ public interface Browser extends AutoCloseable {
   /** Its id, unique on this host. */
   String id();
 
-  /** Loads {@code url} in its page and waits until it has loaded (or {@code timeout} passed). */
-  void navigate(String url, java.time.Duration timeout) throws BrowserException;
+  /**
+   * Loads {@code url} in its page and waits until it has loaded. A page that does not load (refused,
+   * unreachable) is a {@link Navigation} with its error, not an exception.
+   *
+   * @throws BrowserException when the browser does not answer within {@code timeout} or is gone
+   */
+  Navigation navigate(String url, java.time.Duration timeout) throws BrowserException;
 
   /** A PNG of what its page shows. */
   byte[] screenshot() throws BrowserException;

@@ -52,7 +52,9 @@ class ProviderFailoverTest {
             }
 
             @Override
-            public void navigate(String url, Duration timeout) {}
+            public Navigation navigate(String url, Duration timeout) {
+              return new Navigation(url, "", "");
+            }
 
             @Override
             public byte[] screenshot() {

@@ -196,11 +196,20 @@ public final class RuntimeServer implements AutoCloseable {
     egress.secrets(vault::reveal);
     sessions.onOpen(egress::open);
     sessions.onClose(egress::close);
+    // Browsers for sessions: Chromium in jails of their own, under the tenant's cgroup like its sessions.
+    dev.paddock.browser.ProviderFailover browserProviders = new dev.paddock.browser.ProviderFailover(
+        java.util.List.of(new dev.paddock.browser.local.LocalChromiumProvider(
+            (id, tenant, policy, workspace) -> launcher.start(id, layout.session(tenant, id), tenantBudgets.apply(tenant, policy),
+                workspace), java.time.Duration.ofSeconds(30))),
+        dev.paddock.browser.FailoverSettings.DEFAULTS, (provider, from, to) -> audit.browserProviderChanged(provider, from, to));
+    dev.paddock.runtime.browser.BrowserManager browsers = new dev.paddock.runtime.browser.BrowserManager(browserProviders,
+        sessions, clock);
+    sessions.onClose(browsers::sessionClosed);
     HostServer grpc = HostServer.start(config.listen(), config.tls(), sessions, workspaces, artifacts, tenants,
         tenant -> java.util.stream.Stream.concat(kernelUsage(tenantBudgets, tenant).stream(),
             egress.budgetUsage(tenant.id()).stream()).toList(),
         new dev.paddock.runtime.grpc.Denials(new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), timers), workers,
-        settings.clientStallTimeout(), audit, vault, egress::counts);
+        settings.clientStallTimeout(), audit, vault, egress::counts, browsers);
     grpc.setServing(jail.healthy());
     ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(named("paddock-reaper"));
     RuntimeServer host = new RuntimeServer(lock, grpc, sessions, jail, launcher, layout, ticker, timers, callbacks, workers,

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.paddock.browser.Browser;
 import dev.paddock.browser.BrowserException;
 import dev.paddock.sandbox.jail.JailProcess;
-import dev.paddock.sandbox.jail.SessionJail;
+import dev.paddock.sandbox.jail.Jail;
 import dev.paddock.sandbox.linux.LinuxSyscalls;
 import dev.paddock.sandbox.linux.NativeException;
 import java.nio.charset.StandardCharsets;
@@ -20,14 +20,15 @@ final class LocalChromium implements Browser {
   private static final int STDERR_TAIL = 4096;
 
   private final String id;
-  private final SessionJail jail;
+  private final Jail jail;
   private final JailProcess process;
   private final LinuxSyscalls linux;
   private final StringBuffer stderrTail = new StringBuffer();
   private CdpConnection cdp;
-  private String page;
+  private String targetId;
+  private volatile String page;
 
-  LocalChromium(String id, SessionJail jail, JailProcess process, LinuxSyscalls linux) {
+  LocalChromium(String id, Jail jail, JailProcess process, LinuxSyscalls linux) {
     this.id = id;
     this.jail = jail;
     this.process = process;
@@ -46,10 +47,31 @@ final class LocalChromium implements Browser {
     } catch (BrowserException e) {
       throw new BrowserException(e.getMessage() + lastWords(), e);
     }
-    JsonNode attached = cdp.call(null, "Target.attachToTarget", CdpConnection.params()
-        .put("targetId", target.path("targetId").asText()).put("flatten", true), CALL_TIMEOUT);
+    targetId = target.path("targetId").asText();
+    attach();
+  }
+
+  /** Attaches to the page (again: an error page can commit in another renderer, which detaches us). */
+  private void attach() throws BrowserException {
+    JsonNode attached = cdp.call(null, "Target.attachToTarget", CdpConnection.params().put("targetId", targetId)
+        .put("flatten", true), CALL_TIMEOUT);
     page = attached.path("sessionId").asText();
     cdp.call(page, "Page.enable", null, CALL_TIMEOUT);
+  }
+
+  /** A command to the page, re-attaching once when the page's renderer changed under us. */
+  private JsonNode onPage(String method, com.fasterxml.jackson.databind.node.ObjectNode params, Duration timeout)
+      throws BrowserException {
+    try {
+      return cdp.call(page, method, params, timeout);
+    } catch (BrowserException e) {
+      String m = String.valueOf(e.getMessage());
+      if (!m.contains("Not attached") && !m.contains("No session")) {
+        throw e;
+      }
+      attach();
+      return cdp.call(page, method, params, timeout);
+    }
   }
 
   @Override
@@ -63,16 +85,17 @@ final class LocalChromium implements Browser {
   }
 
   @Override
-  public void navigate(String url, Duration timeout) throws BrowserException {
+  public dev.paddock.browser.Navigation navigate(String url, Duration timeout) throws BrowserException {
     CompletableFuture<Void> loaded = new CompletableFuture<>();
     cdp.onEvent(e -> {
       if ("Page.loadEventFired".equals(e.path("method").asText()) && page.equals(e.path("sessionId").asText())) {
         loaded.complete(null);
       }
     });
-    JsonNode result = cdp.call(page, "Page.navigate", CdpConnection.params().put("url", url), timeout);
-    if (result.hasNonNull("errorText") && !result.get("errorText").asText().isEmpty()) {
-      throw new BrowserException("the page did not load: " + result.get("errorText").asText());
+    JsonNode result = onPage("Page.navigate", CdpConnection.params().put("url", url), timeout);
+    String error = result.path("errorText").asText("");
+    if (!error.isEmpty()) {
+      return new dev.paddock.browser.Navigation(url, "", error);
     }
     try {
       loaded.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -84,17 +107,21 @@ final class LocalChromium implements Browser {
       Thread.currentThread().interrupt();
       throw new BrowserException("interrupted");
     }
+    JsonNode page = onPage("Runtime.evaluate", CdpConnection.params()
+        .put("expression", "[location.href, document.title]").put("returnByValue", true), CALL_TIMEOUT);
+    JsonNode value = page.path("result").path("value");
+    return new dev.paddock.browser.Navigation(value.path(0).asText(url), value.path(1).asText(""), "");
   }
 
   @Override
   public byte[] screenshot() throws BrowserException {
-    JsonNode shot = cdp.call(page, "Page.captureScreenshot", CdpConnection.params().put("format", "png"), CALL_TIMEOUT);
+    JsonNode shot = onPage("Page.captureScreenshot", CdpConnection.params().put("format", "png"), CALL_TIMEOUT);
     return Base64.getDecoder().decode(shot.path("data").asText());
   }
 
   @Override
   public String text() throws BrowserException {
-    JsonNode r = cdp.call(page, "Runtime.evaluate", CdpConnection.params()
+    JsonNode r = onPage("Runtime.evaluate", CdpConnection.params()
         .put("expression", "document.body ? document.body.innerText : ''").put("returnByValue", true), CALL_TIMEOUT);
     return r.path("result").path("value").asText("");
   }

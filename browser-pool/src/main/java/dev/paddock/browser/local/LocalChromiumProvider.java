@@ -8,11 +8,9 @@ import dev.paddock.policy.DefaultPolicies;
 import dev.paddock.policy.PolicyException;
 import dev.paddock.policy.SandboxPolicy;
 import dev.paddock.sandbox.SandboxSetupException;
-import dev.paddock.sandbox.cgroup.CgroupLayout;
 import dev.paddock.sandbox.jail.ExecCommand;
-import dev.paddock.sandbox.jail.JailLauncher;
 import dev.paddock.sandbox.jail.JailProcess;
-import dev.paddock.sandbox.jail.SessionJail;
+import dev.paddock.sandbox.jail.Jail;
 import dev.paddock.sandbox.jail.WorkspaceLimits;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,14 +37,13 @@ public final class LocalChromiumProvider implements BrowserProvider {
   private static final long MEMORY_BYTES = 1536L << 20;
   private static final SecureRandom RANDOM = new SecureRandom();
 
-  private final JailLauncher launcher;
-  private final CgroupLayout layout;
+  private final JailStarter jails;
   private final SandboxPolicy policy;
   private final Duration startTimeout;
 
-  public LocalChromiumProvider(JailLauncher launcher, CgroupLayout layout, Duration startTimeout) {
-    this.launcher = launcher;
-    this.layout = layout;
+  /** @param jails starts each browser's jail (the host: under the tenant's cgroup) */
+  public LocalChromiumProvider(JailStarter jails, Duration startTimeout) {
+    this.jails = jails;
     this.startTimeout = startTimeout;
     try {
       // Fonts and Chromium's own configuration, read-only, beside the tool policy's mounts.
@@ -77,9 +74,9 @@ public final class LocalChromiumProvider implements BrowserProvider {
       throw new ProviderException("Chromium is not installed at " + CHROMIUM);
     }
     String id = "brw_" + HexFormat.of().formatHex(RANDOM.generateSeed(16));
-    SessionJail jail;
+    Jail jail;
     try {
-      jail = launcher.start(id, layout.session(request.tenant(), id), policy, new WorkspaceLimits(16 << 20, 1000));
+      jail = jails.start(id, request.tenant(), policy, new WorkspaceLimits(16 << 20, 1000));
     } catch (SandboxSetupException e) {
       throw new ProviderException("the browser's jail did not start: " + e.getMessage(), e);
     }

@@ -190,6 +190,12 @@ public final class AuditTrail implements AutoCloseable, ExecAudit, dev.paddock.r
     policiesLoaded(policies);
   }
 
+  /** Records a browser provider's circuit breaker changing state (CLOSED, OPEN, HALF_OPEN). */
+  public void browserProviderChanged(String provider, String from, String to) {
+    append(AuditRecord.newBuilder().setAction(AuditAction.AUDIT_ACTION_BROWSER_ACTION).setActor("host")
+        .setTarget("provider:" + provider).setOutcome("OK").putAttributes("breakerFrom", from).putAttributes("breakerTo", to));
+  }
+
   /** Records a policy pack the host refused (it keeps the last good one). */
   public void policyPackRefused(String file, String reason) {
     append(AuditRecord.newBuilder().setAction(AuditAction.AUDIT_ACTION_POLICY_LOADED).setActor("operator").setTarget(file)

@@ -62,7 +62,15 @@ final class AuditInterceptor implements ServerInterceptor {
       Map.entry(dev.paddock.ipc.v1.SecretServiceGrpc.getDeleteSecretMethod().getFullMethodName(),
           AuditAction.AUDIT_ACTION_SECRET_DELETED),
       Map.entry(dev.paddock.ipc.v1.SecretServiceGrpc.getRotateSecretKeyMethod().getFullMethodName(),
-          AuditAction.AUDIT_ACTION_SECRET_KEY_ROTATED));
+          AuditAction.AUDIT_ACTION_SECRET_KEY_ROTATED),
+      Map.entry(dev.paddock.ipc.v1.BrowserServiceGrpc.getCreateBrowserMethod().getFullMethodName(),
+          AuditAction.AUDIT_ACTION_BROWSER_CREATED),
+      Map.entry(dev.paddock.ipc.v1.BrowserServiceGrpc.getCloseBrowserMethod().getFullMethodName(),
+          AuditAction.AUDIT_ACTION_BROWSER_CLOSED),
+      Map.entry(dev.paddock.ipc.v1.BrowserServiceGrpc.getNavigateMethod().getFullMethodName(),
+          AuditAction.AUDIT_ACTION_BROWSER_ACTION),
+      Map.entry(dev.paddock.ipc.v1.BrowserServiceGrpc.getScreenshotMethod().getFullMethodName(),
+          AuditAction.AUDIT_ACTION_BROWSER_ACTION));
 
   /** Calls that start execs: recorded by the exec machinery, but refused here while the log is down. */
   static final Set<String> EXEC_STARTS = Set.of(ExecServiceGrpc.getExecMethod().getFullMethodName(),

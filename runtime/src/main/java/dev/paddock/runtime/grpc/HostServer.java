@@ -46,7 +46,8 @@ public final class HostServer {
       WorkspaceService workspaces, ArtifactStore artifacts, TenantDirectory tenants, KernelBudgets kernel,
       Denials denials, ExecutorService workers, java.time.Duration clientStallTimeout,
       dev.paddock.runtime.audit.AuditTrail audit, dev.paddock.runtime.vault.Vault vault,
-      java.util.function.Function<String, dev.paddock.ipc.v1.EgressCounts> egress) throws IOException {
+      java.util.function.Function<String, dev.paddock.ipc.v1.EgressCounts> egress,
+      dev.paddock.runtime.browser.BrowserManager browsers) throws IOException {
     HealthStatusManager health = new HealthStatusManager();
     NettyServerBuilder builder = tls == null
         ? NettyServerBuilder.forAddress(address)
@@ -56,7 +57,7 @@ public final class HostServer {
         // Bounds what one connection can hold open, tarpitted refusals included (Denials).
         .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
         .permitKeepAliveWithoutCalls(true), sessions, workspaces, artifacts, tenants, kernel, denials, workers,
-        clientStallTimeout, health, audit, vault, egress)
+        clientStallTimeout, health, audit, vault, egress, browsers)
         .build()
         .start();
     return new HostServer(server, health);
@@ -70,14 +71,16 @@ public final class HostServer {
   static <T extends ServerBuilder<T>> T services(T builder, SessionManager sessions, WorkspaceService workspaces,
       ArtifactStore artifacts, TenantDirectory tenants, KernelBudgets kernel, Denials denials, ExecutorService workers,
       java.time.Duration clientStallTimeout, HealthStatusManager health, dev.paddock.runtime.audit.AuditTrail audit,
-      dev.paddock.runtime.vault.Vault vault, java.util.function.Function<String, dev.paddock.ipc.v1.EgressCounts> egress) {
+      dev.paddock.runtime.vault.Vault vault, java.util.function.Function<String, dev.paddock.ipc.v1.EgressCounts> egress,
+      dev.paddock.runtime.browser.BrowserManager browsers) {
     return builder
         .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
         .addService(new SessionGrpcService(sessions))
         .addService(new ExecGrpcService(sessions, tenants, artifacts, workers, clientStallTimeout))
         .addService(new FileGrpcService(workspaces))
         .addService(new TenantGrpcService(sessions, tenants, kernel, denials, egress))
-        .addService(NotYetImplemented.service(BrowserServiceGrpc.getServiceDescriptor()))
+        .addService(browsers == null ? NotYetImplemented.service(BrowserServiceGrpc.getServiceDescriptor())
+            : new BrowserGrpcService(browsers).bindService())
         .addService(new AuditGrpcService(audit.log(), workers))
         .addService(new SecretGrpcService(vault))
         .addService(health.getHealthService())

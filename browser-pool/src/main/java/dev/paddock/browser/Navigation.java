@@ -1,0 +1,10 @@
+package dev.paddock.browser;
+
+/**
+ * How a navigation ended.
+ *
+ * @param url       the page's URL afterwards
+ * @param title     its title, "" when it has none
+ * @param errorText the browser's error when the page did not load (e.g. "net::ERR_PROXY_CONNECTION_FAILED"), else ""
+ */
+public record Navigation(String url, String title, String errorText) {}

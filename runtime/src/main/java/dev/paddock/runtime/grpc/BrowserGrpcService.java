@@ -1,0 +1,132 @@
+package dev.paddock.runtime.grpc;
+
+import com.google.protobuf.ByteString;
+import dev.paddock.browser.Navigation;
+import dev.paddock.ipc.v1.Browser;
+import dev.paddock.ipc.v1.BrowserServiceGrpc;
+import dev.paddock.ipc.v1.BrowserState;
+import dev.paddock.ipc.v1.ClickRequest;
+import dev.paddock.ipc.v1.ClickResponse;
+import dev.paddock.ipc.v1.CloseBrowserRequest;
+import dev.paddock.ipc.v1.CloseBrowserResponse;
+import dev.paddock.ipc.v1.CreateBrowserRequest;
+import dev.paddock.ipc.v1.EvaluateRequest;
+import dev.paddock.ipc.v1.EvaluateResponse;
+import dev.paddock.ipc.v1.GetBrowserRequest;
+import dev.paddock.ipc.v1.ImageFormat;
+import dev.paddock.ipc.v1.ListBrowsersRequest;
+import dev.paddock.ipc.v1.ListBrowsersResponse;
+import dev.paddock.ipc.v1.NavigateRequest;
+import dev.paddock.ipc.v1.NavigateResponse;
+import dev.paddock.ipc.v1.ScreenshotRequest;
+import dev.paddock.ipc.v1.ScreenshotResponse;
+import dev.paddock.ipc.v1.TypeRequest;
+import dev.paddock.ipc.v1.TypeResponse;
+import dev.paddock.runtime.browser.BrowserManager;
+import dev.paddock.runtime.errors.PaddockException;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+
+/**
+ * BrowserService: browsers of a session, from the host's providers. Built: create, get, list,
+ * close, navigate and PNG screenshots. Evaluate, Click and Type answer UNIMPLEMENTED.
+ */
+final class BrowserGrpcService extends BrowserServiceGrpc.BrowserServiceImplBase {
+  private static final Duration DEFAULT_NAVIGATE_TIMEOUT = Duration.ofSeconds(30);
+  private static final Duration MAX_NAVIGATE_TIMEOUT = Duration.ofMinutes(5);
+  private final BrowserManager browsers;
+
+  BrowserGrpcService(BrowserManager browsers) {
+    this.browsers = browsers;
+  }
+
+  @Override
+  public void createBrowser(CreateBrowserRequest req, StreamObserver<Browser> out) {
+    SessionGrpcService.unary(out, () -> toProto(browsers.create(AuthInterceptor.current(), req.getSessionId(), req.getProvider())));
+  }
+
+  @Override
+  public void getBrowser(GetBrowserRequest req, StreamObserver<Browser> out) {
+    SessionGrpcService.unary(out, () -> toProto(browsers.get(AuthInterceptor.current(), req.getSessionId(), req.getBrowserId())));
+  }
+
+  @Override
+  public void listBrowsers(ListBrowsersRequest req, StreamObserver<ListBrowsersResponse> out) {
+    SessionGrpcService.unary(out, () -> {
+      ListBrowsersResponse.Builder b = ListBrowsersResponse.newBuilder();
+      browsers.list(AuthInterceptor.current(), req.getSessionId()).forEach(e -> b.addBrowsers(toProto(e)));
+      return b.build();
+    });
+  }
+
+  @Override
+  public void closeBrowser(CloseBrowserRequest req, StreamObserver<CloseBrowserResponse> out) {
+    SessionGrpcService.unary(out, () -> {
+      browsers.close(AuthInterceptor.current(), req.getSessionId(), req.getBrowserId());
+      return CloseBrowserResponse.getDefaultInstance();
+    });
+  }
+
+  @Override
+  public void navigate(NavigateRequest req, StreamObserver<NavigateResponse> out) {
+    SessionGrpcService.unary(out, () -> {
+      Duration timeout = req.hasTimeout() ? Protos.duration("timeout", req.getTimeout()) : DEFAULT_NAVIGATE_TIMEOUT;
+      if (timeout.compareTo(MAX_NAVIGATE_TIMEOUT) > 0) {
+        throw new PaddockException.InvalidArgument("timeout", "at most 5 minutes");
+      }
+      Navigation n = browsers.navigate(AuthInterceptor.current(), req.getSessionId(), req.getBrowserId(), req.getUrl(), timeout);
+      return NavigateResponse.newBuilder().setUrl(n.url()).setTitle(n.title()).setErrorText(n.errorText()).build();
+    });
+  }
+
+  @Override
+  public void screenshot(ScreenshotRequest req, StreamObserver<ScreenshotResponse> out) {
+    SessionGrpcService.unary(out, () -> {
+      if (req.getFormat() == ImageFormat.IMAGE_FORMAT_JPEG || req.getFullPage()) {
+        throw new PaddockException.Unimplemented("Screenshot with JPEG or full_page");
+      }
+      byte[] png = browsers.screenshot(AuthInterceptor.current(), req.getSessionId(), req.getBrowserId());
+      return ScreenshotResponse.newBuilder().setImage(ByteString.copyFrom(png)).setFormat(ImageFormat.IMAGE_FORMAT_PNG)
+          .setWidth(pngInt(png, 16)).setHeight(pngInt(png, 20)).build();
+    });
+  }
+
+  @Override
+  public void evaluate(EvaluateRequest req, StreamObserver<EvaluateResponse> out) {
+    SessionGrpcService.unary(out, () -> {
+      throw new PaddockException.Unimplemented("Evaluate");
+    });
+  }
+
+  @Override
+  public void click(ClickRequest req, StreamObserver<ClickResponse> out) {
+    SessionGrpcService.unary(out, () -> {
+      throw new PaddockException.Unimplemented("Click");
+    });
+  }
+
+  @Override
+  public void type(TypeRequest req, StreamObserver<TypeResponse> out) {
+    SessionGrpcService.unary(out, () -> {
+      throw new PaddockException.Unimplemented("Type");
+    });
+  }
+
+  /** A PNG's width or height: big-endian in its IHDR chunk, at byte 16 and 20. */
+  private static int pngInt(byte[] png, int at) {
+    if (png.length < at + 4) {
+      return 0;
+    }
+    return (png[at] & 0xff) << 24 | (png[at + 1] & 0xff) << 16 | (png[at + 2] & 0xff) << 8 | (png[at + 3] & 0xff);
+  }
+
+  private static Browser toProto(BrowserManager.Entry e) {
+    Browser.Builder b = Browser.newBuilder().setBrowserId(e.id()).setSessionId(e.sessionId()).setProvider(e.provider())
+        .setCreateTime(Protos.toProto(e.created())).setCurrentUrl(e.url())
+        .setState(e.closedAt() == null ? BrowserState.BROWSER_STATE_ACTIVE : BrowserState.BROWSER_STATE_CLOSED);
+    if (e.closedAt() != null) {
+      b.setCloseTime(Protos.toProto(e.closedAt()));
+    }
+    return b.build();
+  }
+}
