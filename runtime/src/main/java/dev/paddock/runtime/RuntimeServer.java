@@ -200,7 +200,16 @@ public final class RuntimeServer implements AutoCloseable {
     dev.paddock.browser.ProviderFailover browserProviders = new dev.paddock.browser.ProviderFailover(
         java.util.List.of(new dev.paddock.browser.local.LocalChromiumProvider(
             (id, tenant, policy, workspace) -> launcher.start(id, layout.session(tenant, id), tenantBudgets.apply(tenant, policy),
-                workspace), java.time.Duration.ofSeconds(30))),
+                workspace),
+            // A browser's way out is its session's: the same lists, budgets, events and records.
+            (request, browserId, listeners) -> sessions.lookupForHost(request.task()).<AutoCloseable>map(s -> {
+              egress.open(s, browserId, listeners);
+              return () -> egress.close(browserId);
+            }).orElseGet(() -> {
+              listeners.close();
+              return () -> {};
+            }),
+            java.time.Duration.ofSeconds(30))),
         dev.paddock.browser.FailoverSettings.DEFAULTS, (provider, from, to) -> audit.browserProviderChanged(provider, from, to));
     dev.paddock.runtime.browser.BrowserManager browsers = new dev.paddock.runtime.browser.BrowserManager(browserProviders,
         sessions, clock);

@@ -28,7 +28,10 @@ final class LocalChromium implements Browser {
   private String targetId;
   private volatile String page;
 
-  LocalChromium(String id, Jail jail, JailProcess process, LinuxSyscalls linux) {
+  private final AutoCloseable egress;
+
+  LocalChromium(String id, Jail jail, JailProcess process, LinuxSyscalls linux, AutoCloseable egress) {
+    this.egress = egress;
     this.id = id;
     this.jail = jail;
     this.process = process;
@@ -131,7 +134,16 @@ final class LocalChromium implements Browser {
     if (cdp != null) {
       cdp.close();
     }
+    closeQuietly(egress);
     jail.close("the browser was closed"); // its processes, profile and workspace go with the jail
+  }
+
+  static void closeQuietly(AutoCloseable c) {
+    try {
+      c.close();
+    } catch (Exception e) {
+      // closing anyway
+    }
   }
 
   private void drainStderr() {

@@ -27,9 +27,8 @@ import java.util.List;
  *
  * <p>Chromium runs with {@code --no-sandbox}: its own sandbox needs user namespaces, which the
  * jail's seccomp policy refuses; the jail is the sandbox. Its only way out is the jail's egress
- * proxy on 127.0.0.1:3128 ({@code --proxy-server}). This provider does not serve it yet: it closes
- * the jail's egress listeners, so every connection the browser makes is refused and only pages
- * that need no network ({@code data:}) load.
+ * proxy on 127.0.0.1:3128 ({@code --proxy-server}), served by the {@link EgressHandoff} (the host:
+ * under the allow-lists of the browser's session, every navigation and subresource alike).
  */
 public final class LocalChromiumProvider implements BrowserProvider {
   /** Where Debian puts the binary (the /usr/bin wrapper is a shell script). */
@@ -38,12 +37,17 @@ public final class LocalChromiumProvider implements BrowserProvider {
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final JailStarter jails;
+  private final EgressHandoff egress;
   private final SandboxPolicy policy;
   private final Duration startTimeout;
 
-  /** @param jails starts each browser's jail (the host: under the tenant's cgroup) */
-  public LocalChromiumProvider(JailStarter jails, Duration startTimeout) {
+  /**
+   * @param jails  starts each browser's jail (the host: under the tenant's cgroup)
+   * @param egress serves each browser's way out ({@link EgressHandoff#NONE}: none)
+   */
+  public LocalChromiumProvider(JailStarter jails, EgressHandoff egress, Duration startTimeout) {
     this.jails = jails;
+    this.egress = egress;
     this.startTimeout = startTimeout;
     try {
       // Fonts and Chromium's own configuration, read-only, beside the tool policy's mounts.
@@ -80,15 +84,14 @@ public final class LocalChromiumProvider implements BrowserProvider {
     } catch (SandboxSetupException e) {
       throw new ProviderException("the browser's jail did not start: " + e.getMessage(), e);
     }
-    // Not served yet: closed, so every connection the browser makes is refused at once (a listener
-    // nobody accepts on would hold each one until it timed out).
-    jail.takeEgressListeners().ifPresent(dev.paddock.sandbox.jail.EgressListeners::close);
+    AutoCloseable served = jail.takeEgressListeners().map(l -> egress.serve(request, id, l)).orElse(() -> {});
     try {
       JailProcess process = jail.spawn(command());
-      LocalChromium browser = new LocalChromium(id, jail, process, dev.paddock.sandbox.linux.LinuxSyscalls.system());
+      LocalChromium browser = new LocalChromium(id, jail, process, dev.paddock.sandbox.linux.LinuxSyscalls.system(), served);
       browser.open(startTimeout);
       return browser;
     } catch (SandboxSetupException | dev.paddock.browser.BrowserException | RuntimeException e) {
+      LocalChromium.closeQuietly(served);
       jail.close("the browser did not start");
       throw new ProviderException("Chromium did not start: " + e.getMessage(), e);
     }

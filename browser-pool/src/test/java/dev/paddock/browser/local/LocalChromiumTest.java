@@ -53,7 +53,7 @@ class LocalChromiumTest {
         CgroupDriver.detect(Path.of("/sys/fs/cgroup")), LinuxSyscalls.system(), timers, callbacks);
     layout = CgroupLayout.forDataDir(temp);
     provider = new LocalChromiumProvider((id, tenant, policy, workspace) -> launcher.start(id, layout.session(tenant, id), policy,
-        workspace), Duration.ofSeconds(30));
+        workspace), EgressHandoff.NONE, Duration.ofSeconds(30));
   }
 
   @AfterAll

@@ -96,25 +96,37 @@ public final class EgressProxy implements AutoCloseable {
    * {@link #close(Session)}. A jail without listeners has no way out at all; nothing to serve.
    */
   public void open(Session session) {
-    java.util.Optional<EgressListeners> listeners = session.jail().takeEgressListeners();
-    if (listeners.isEmpty()) {
-      return;
-    }
+    session.jail().takeEgressListeners().ifPresent(l -> open(session, session.id(), l));
+  }
+
+  /**
+   * Serves {@code listeners} of another jail of {@code session} (its browser's), under the
+   * session's lists and budgets, until {@link #close(String)} with {@code key}.
+   */
+  public void open(Session session, String key, EgressListeners listeners) {
     SessionEgress egress;
     try {
-      egress = new SessionEgress(this, session, listeners.get());
+      egress = new SessionEgress(this, session, listeners);
     } catch (dev.paddock.sandbox.linux.NativeException e) {
       log.warn("session {}: its egress cannot be served ({}); the jail has no way out", session.id(), e.getMessage());
-      listeners.get().close();
+      listeners.close();
       return;
     }
-    sessions.put(session.id(), egress);
+    SessionEgress before = sessions.put(key, egress);
+    if (before != null) {
+      before.close();
+    }
     egress.start();
   }
 
   /** Stops serving {@code session}: no new connection, and every open one is cut. */
   public void close(Session session) {
-    SessionEgress egress = sessions.remove(session.id());
+    close(session.id());
+  }
+
+  /** Stops serving what was opened with {@code key}. */
+  public void close(String key) {
+    SessionEgress egress = sessions.remove(key);
     if (egress != null) {
       egress.close();
     }

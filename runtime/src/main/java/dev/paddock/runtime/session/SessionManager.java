@@ -204,6 +204,14 @@ public final class SessionManager {
     throw new PaddockException.NotFound(ErrorReason.POLICY_NOT_FOUND, "policy not found", Map.of("policy", name));
   }
 
+  /**
+   * A session by id for the host's own use (its browsers' egress), whoever owns it; empty when
+   * unknown. Never behind an API: callers go through {@link #get}.
+   */
+  public Optional<Session> lookupForHost(String sessionId) {
+    return Optional.ofNullable(sessions.get(sessionId));
+  }
+
   /** The caller's session (active, or closed within the retention period). */
   public Session get(Principal caller, String sessionId) {
     if (sessionId == null || sessionId.isEmpty()) {

@@ -25,7 +25,32 @@ class BrowserEndToEndTest extends SharedHostTest {
   }
 
   @Test
-  void aSessionsBrowserTakesScreenshotsReachesNothingYetAndClosesWithItsSession() throws Exception {
+  void aBrowsersNavigationsGoThroughItsSessionsAllowListAndARefusalIsAudited() throws Exception {
+    try (OriginServer origin = new OriginServer()) {
+      String session = host.newSession(host.etaKey);
+      String id = browsers(host.etaKey).createBrowser(CreateBrowserRequest.newBuilder().setSessionId(session).build())
+          .getBrowserId();
+      var ok = browsers(host.etaKey).navigate(NavigateRequest.newBuilder().setSessionId(session).setBrowserId(id)
+          .setUrl("http://files.paddock.test:" + origin.port() + "/page").build());
+      assertThat(ok.getErrorText()).isEmpty();
+      assertThat(ok.getTitle()).isEqualTo("Origin page");
+      assertThat(origin.paths).contains("/page");
+
+      // The proxy answers the browser itself (its 403 page is what the browser shows); the origin never sees it.
+      browsers(host.etaKey).navigate(NavigateRequest.newBuilder().setSessionId(session).setBrowserId(id)
+          .setUrl("http://blocked.paddock.test:" + origin.port() + "/blocked-page").build());
+      assertThat(origin.paths).doesNotContain("/blocked-page");
+      assertThat(Segments.readAll(host.dataDir.resolve("audit"))).filteredOn(r -> r.getAction() == AuditAction.AUDIT_ACTION_EGRESS_DENIED
+          && r.getTarget().equals(session)).anySatisfy(r -> {
+            assertThat(r.getAttributesMap()).containsEntry("host", "blocked.paddock.test");
+            assertThat(r.getOutcome()).isEqualTo("DENY_LISTED");
+          });
+      host.sessions(host.etaKey).closeSession(CloseSessionRequest.newBuilder().setSessionId(session).build());
+    }
+  }
+
+  @Test
+  void aSessionsBrowserTakesScreenshotsAndClosesWithItsSession() throws Exception {
     String session = host.newSession(host.alphaKey);
     var created = browsers(host.alphaKey).createBrowser(CreateBrowserRequest.newBuilder().setSessionId(session).build());
     assertThat(created.getState()).isEqualTo(BrowserState.BROWSER_STATE_ACTIVE);
@@ -33,10 +58,14 @@ class BrowserEndToEndTest extends SharedHostTest {
     assertThat(created.getBrowserId()).startsWith("brw_");
     String id = created.getBrowserId();
 
-    // No network for browsers yet: the page does not load, and that is an answer, not an error.
-    var nav = browsers(host.alphaKey).navigate(NavigateRequest.newBuilder().setSessionId(session).setBrowserId(id)
+    // Tenant alpha may reach nothing: the proxy refuses the page (and records it); that is an answer, not an error.
+    browsers(host.alphaKey).navigate(NavigateRequest.newBuilder().setSessionId(session).setBrowserId(id)
         .setUrl("http://files.paddock.test/").build());
-    assertThat(nav.getErrorText()).startsWith("net::ERR_");
+    assertThat(Segments.readAll(host.dataDir.resolve("audit"))).anySatisfy(r -> {
+      assertThat(r.getAction()).isEqualTo(AuditAction.AUDIT_ACTION_EGRESS_DENIED);
+      assertThat(r.getTarget()).isEqualTo(session);
+      assertThat(r.getOutcome()).isEqualTo("NOT_ALLOWED");
+    });
     var shot = browsers(host.alphaKey).screenshot(ScreenshotRequest.newBuilder().setSessionId(session).setBrowserId(id).build());
     assertThat(shot.getImage().toByteArray()).startsWith((byte) 0x89, (byte) 'P', (byte) 'N', (byte) 'G');
     assertThat(shot.getWidth()).isEqualTo(1280);

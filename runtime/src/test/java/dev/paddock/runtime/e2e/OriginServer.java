@@ -88,7 +88,10 @@ final class OriginServer implements AutoCloseable {
     String path = ex.getRequestURI().getPath();
     paths.add(path);
     try (ex) {
-      if (path.equals("/hello")) {
+      if (path.equals("/page")) {
+        reply(ex, "text/html", "<html><head><title>Origin page</title></head><body><p>served on loopback</p></body></html>"
+            .getBytes(StandardCharsets.UTF_8));
+      } else if (path.equals("/hello")) {
         reply(ex, "text/plain", GREETING.getBytes(StandardCharsets.UTF_8));
       } else if (path.startsWith("/bytes/")) {
         long n = Long.parseLong(path.substring("/bytes/".length()));
