@@ -53,13 +53,19 @@ final class Client implements AutoCloseable {
     return dev.paddock.ipc.v1.AuditServiceGrpc.newBlockingStub(channel).withDeadlineAfter(UNARY_DEADLINE_SECONDS, TimeUnit.SECONDS);
   }
 
-  /** AuditService without a deadline, for StreamAuditRecords. */
+  /** SecretService, for one unary call. */
   dev.paddock.ipc.v1.SecretServiceGrpc.SecretServiceBlockingStub secrets() {
     return dev.paddock.ipc.v1.SecretServiceGrpc.newBlockingStub(channel).withDeadlineAfter(UNARY_DEADLINE_SECONDS, TimeUnit.SECONDS);
   }
 
+  /** AuditService without a deadline, for StreamAuditRecords. */
   dev.paddock.ipc.v1.AuditServiceGrpc.AuditServiceBlockingStub auditStreams() {
     return dev.paddock.ipc.v1.AuditServiceGrpc.newBlockingStub(channel);
+  }
+
+  /** BrowserService, for one call (a navigation waits up to its own timeout, at most 5 minutes). */
+  dev.paddock.ipc.v1.BrowserServiceGrpc.BrowserServiceBlockingStub browsers() {
+    return dev.paddock.ipc.v1.BrowserServiceGrpc.newBlockingStub(channel).withDeadlineAfter(6, TimeUnit.MINUTES);
   }
 
   /** TenantService, for one unary call. */

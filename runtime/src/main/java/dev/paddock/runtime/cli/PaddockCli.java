@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
     version = "paddock 0.1.0",
     description = "Agent sandbox execution runtime: runs tools inside per-task nsjail sandboxes over gRPC.",
     subcommands = {ServeCommand.class, ExecCommand.class, SessionCommand.class, PsCommand.class, AttachCommand.class,
-        KillCommand.class, FilesCommand.class, ArtifactCommand.class, UsageCommand.class, AuditCommand.class, ConfigCommand.class, KeysCommand.class, SecretsCommand.class, PolicyCommand.class,
+        KillCommand.class, FilesCommand.class, ArtifactCommand.class, UsageCommand.class, AuditCommand.class, ConfigCommand.class, KeysCommand.class, SecretsCommand.class, PolicyCommand.class, BrowserCommand.class,
         CommandLine.HelpCommand.class})
 public final class PaddockCli implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

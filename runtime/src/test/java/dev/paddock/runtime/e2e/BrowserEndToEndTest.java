@@ -80,6 +80,19 @@ class BrowserEndToEndTest extends SharedHostTest {
         .navigate(NavigateRequest.newBuilder().setSessionId(session).setBrowserId(id).setUrl("file:///etc/passwd").build()));
     assertThat(file.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
 
+    // The same from the command line.
+    String server = "127.0.0.1:" + host.port();
+    CliCapture.Cli created2 = CliCapture.run("browser", "create", "--server", server, "--api-key", host.alphaKey, "--session", session);
+    assertThat(created2.exit()).as(created2.err()).isZero();
+    java.nio.file.Path png = java.nio.file.Files.createTempFile("browser", ".png");
+    CliCapture.Cli shotCli = CliCapture.run("browser", "screenshot", "--server", server, "--api-key", host.alphaKey,
+        "--session", session, "-o", png.toString(), created2.out().strip());
+    assertThat(shotCli.exit()).as(shotCli.err()).isZero();
+    assertThat(java.nio.file.Files.readAllBytes(png)).startsWith((byte) 0x89, (byte) 'P', (byte) 'N', (byte) 'G');
+    java.nio.file.Files.delete(png);
+    assertThat(CliCapture.run("browser", "list", "--server", server, "--api-key", host.alphaKey, "--session", session).out())
+        .contains(id).contains(created2.out().strip());
+
     // The session's end is the browser's.
     host.sessions(host.alphaKey).closeSession(CloseSessionRequest.newBuilder().setSessionId(session).build());
     var after = browsers(host.alphaKey).getBrowser(GetBrowserRequest.newBuilder().setSessionId(session).setBrowserId(id).build());
