@@ -53,7 +53,7 @@ class ProviderFailoverTest {
 
             @Override
             public Navigation navigate(String url, Duration timeout) {
-              return new Navigation(url, "", "");
+              return new Navigation(url, "", "", 200);
             }
 
             @Override

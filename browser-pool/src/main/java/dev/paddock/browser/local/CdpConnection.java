@@ -54,6 +54,10 @@ final class CdpConnection implements AutoCloseable {
     listeners.add(listener);
   }
 
+  void removeListener(Consumer<JsonNode> listener) {
+    listeners.remove(listener);
+  }
+
   /**
    * Sends {@code method} with {@code params} (to {@code session}, a page's flat session id, or the
    * browser when null) and waits for its result.

@@ -60,6 +60,7 @@ final class LocalChromium implements Browser {
         .put("flatten", true), CALL_TIMEOUT);
     page = attached.path("sessionId").asText();
     cdp.call(page, "Page.enable", null, CALL_TIMEOUT);
+    cdp.call(page, "Network.enable", null, CALL_TIMEOUT); // for the main document's HTTP status
   }
 
   /** A command to the page, re-attaching once when the page's renderer changed under us. */
@@ -90,15 +91,33 @@ final class LocalChromium implements Browser {
   @Override
   public dev.paddock.browser.Navigation navigate(String url, Duration timeout) throws BrowserException {
     CompletableFuture<Void> loaded = new CompletableFuture<>();
-    cdp.onEvent(e -> {
-      if ("Page.loadEventFired".equals(e.path("method").asText()) && page.equals(e.path("sessionId").asText())) {
-        loaded.complete(null);
+    int[] status = {0};
+    java.util.function.Consumer<JsonNode> listener = e -> {
+      if (!page.equals(e.path("sessionId").asText())) {
+        return;
       }
-    });
+      String method = e.path("method").asText();
+      if ("Page.loadEventFired".equals(method)) {
+        loaded.complete(null);
+      } else if ("Network.responseReceived".equals(method) && "Document".equals(e.path("params").path("type").asText())
+          && targetId.equals(e.path("params").path("frameId").asText())) {
+        status[0] = e.path("params").path("response").path("status").asInt(0);
+      }
+    };
+    cdp.onEvent(listener);
+    try {
+      return navigate(url, timeout, loaded, status);
+    } finally {
+      cdp.removeListener(listener);
+    }
+  }
+
+  private dev.paddock.browser.Navigation navigate(String url, Duration timeout, CompletableFuture<Void> loaded, int[] status)
+      throws BrowserException {
     JsonNode result = onPage("Page.navigate", CdpConnection.params().put("url", url), timeout);
     String error = result.path("errorText").asText("");
     if (!error.isEmpty()) {
-      return new dev.paddock.browser.Navigation(url, "", error);
+      return new dev.paddock.browser.Navigation(url, "", error, 0);
     }
     try {
       loaded.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -113,7 +132,7 @@ final class LocalChromium implements Browser {
     JsonNode page = onPage("Runtime.evaluate", CdpConnection.params()
         .put("expression", "[location.href, document.title]").put("returnByValue", true), CALL_TIMEOUT);
     JsonNode value = page.path("result").path("value");
-    return new dev.paddock.browser.Navigation(value.path(0).asText(url), value.path(1).asText(""), "");
+    return new dev.paddock.browser.Navigation(value.path(0).asText(url), value.path(1).asText(""), "", status[0]);
   }
 
   @Override

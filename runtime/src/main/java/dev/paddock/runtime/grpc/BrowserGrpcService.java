@@ -75,7 +75,8 @@ final class BrowserGrpcService extends BrowserServiceGrpc.BrowserServiceImplBase
         throw new PaddockException.InvalidArgument("timeout", "at most 5 minutes");
       }
       Navigation n = browsers.navigate(AuthInterceptor.current(), req.getSessionId(), req.getBrowserId(), req.getUrl(), timeout);
-      return NavigateResponse.newBuilder().setUrl(n.url()).setTitle(n.title()).setErrorText(n.errorText()).build();
+      return NavigateResponse.newBuilder().setUrl(n.url()).setTitle(n.title()).setErrorText(n.errorText())
+          .setHttpStatus(n.httpStatus()).build();
     });
   }
 

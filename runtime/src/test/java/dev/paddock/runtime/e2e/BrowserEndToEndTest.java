@@ -34,11 +34,13 @@ class BrowserEndToEndTest extends SharedHostTest {
           .setUrl("http://files.paddock.test:" + origin.port() + "/page").build());
       assertThat(ok.getErrorText()).isEmpty();
       assertThat(ok.getTitle()).isEqualTo("Origin page");
+      assertThat(ok.getHttpStatus()).isEqualTo(200);
       assertThat(origin.paths).contains("/page");
 
       // The proxy answers the browser itself (its 403 page is what the browser shows); the origin never sees it.
-      browsers(host.etaKey).navigate(NavigateRequest.newBuilder().setSessionId(session).setBrowserId(id)
+      var refused = browsers(host.etaKey).navigate(NavigateRequest.newBuilder().setSessionId(session).setBrowserId(id)
           .setUrl("http://blocked.paddock.test:" + origin.port() + "/blocked-page").build());
+      assertThat(refused.getHttpStatus()).isEqualTo(403);
       assertThat(origin.paths).doesNotContain("/blocked-page");
       assertThat(Segments.readAll(host.dataDir.resolve("audit"))).filteredOn(r -> r.getAction() == AuditAction.AUDIT_ACTION_EGRESS_DENIED
           && r.getTarget().equals(session)).anySatisfy(r -> {
@@ -47,6 +49,35 @@ class BrowserEndToEndTest extends SharedHostTest {
           });
       host.sessions(host.etaKey).closeSession(CloseSessionRequest.newBuilder().setSessionId(session).build());
     }
+  }
+
+  @Test
+  void cookiesAndStorageOfOneTaskAreAbsentForTheNext() throws Exception {
+    try (OriginServer origin = new OriginServer()) {
+      String base = "http://files.paddock.test:" + origin.port();
+      String taskA = host.newSession(host.etaKey);
+      String a = browsers(host.etaKey).createBrowser(CreateBrowserRequest.newBuilder().setSessionId(taskA).build()).getBrowserId();
+      assertThat(title(taskA, a, base + "/set-state")).isEqualTo("set");
+      assertThat(title(taskA, a, base + "/show-state")).isEqualTo("cookie=task=A storage=A");
+
+      // Another task of the same tenant, at the same origin, at the same time: nothing of A's.
+      String taskB = host.newSession(host.etaKey);
+      String b = browsers(host.etaKey).createBrowser(CreateBrowserRequest.newBuilder().setSessionId(taskB).build()).getBrowserId();
+      assertThat(title(taskB, b, base + "/show-state")).isEqualTo("cookie= storage=");
+      // Nor a second browser of task A itself: each browser starts from an empty profile.
+      String a2 = browsers(host.etaKey).createBrowser(CreateBrowserRequest.newBuilder().setSessionId(taskA).build()).getBrowserId();
+      assertThat(title(taskA, a2, base + "/show-state")).isEqualTo("cookie= storage=");
+      for (String s : new String[] {taskA, taskB}) {
+        host.sessions(host.etaKey).closeSession(CloseSessionRequest.newBuilder().setSessionId(s).build());
+      }
+    }
+  }
+
+  private String title(String session, String browser, String url) {
+    var n = browsers(host.etaKey).navigate(NavigateRequest.newBuilder().setSessionId(session).setBrowserId(browser).setUrl(url)
+        .build());
+    assertThat(n.getErrorText()).isEmpty();
+    return n.getTitle();
   }
 
   @Test

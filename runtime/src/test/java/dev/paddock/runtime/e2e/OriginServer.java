@@ -88,7 +88,14 @@ final class OriginServer implements AutoCloseable {
     String path = ex.getRequestURI().getPath();
     paths.add(path);
     try (ex) {
-      if (path.equals("/page")) {
+      if (path.equals("/set-state")) {
+        reply(ex, "text/html", ("<html><head><script>document.cookie = 'task=A; path=/; max-age=3600';"
+            + " localStorage.setItem('task', 'A'); document.title = 'set';</script></head><body></body></html>")
+            .getBytes(StandardCharsets.UTF_8));
+      } else if (path.equals("/show-state")) {
+        reply(ex, "text/html", ("<html><head><script>document.title = 'cookie=' + document.cookie + ' storage='"
+            + " + (localStorage.getItem('task') || '');</script></head><body></body></html>").getBytes(StandardCharsets.UTF_8));
+      } else if (path.equals("/page")) {
         reply(ex, "text/html", "<html><head><title>Origin page</title></head><body><p>served on loopback</p></body></html>"
             .getBytes(StandardCharsets.UTF_8));
       } else if (path.equals("/hello")) {
