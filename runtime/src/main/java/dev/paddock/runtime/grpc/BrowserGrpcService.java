@@ -75,8 +75,9 @@ final class BrowserGrpcService extends BrowserServiceGrpc.BrowserServiceImplBase
         throw new PaddockException.InvalidArgument("timeout", "at most 5 minutes");
       }
       Navigation n = browsers.navigate(AuthInterceptor.current(), req.getSessionId(), req.getBrowserId(), req.getUrl(), timeout);
-      return NavigateResponse.newBuilder().setUrl(n.url()).setTitle(n.title()).setErrorText(n.errorText())
-          .setHttpStatus(n.httpStatus()).build();
+      // A page that did not load has no URL (the proto's contract), only its error.
+      return NavigateResponse.newBuilder().setUrl(n.errorText().isEmpty() ? n.url() : "").setTitle(n.title())
+          .setErrorText(n.errorText()).setHttpStatus(n.httpStatus()).build();
     });
   }
 
