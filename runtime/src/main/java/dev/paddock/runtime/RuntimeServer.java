@@ -212,11 +212,11 @@ public final class RuntimeServer implements AutoCloseable {
             java.time.Duration.ofSeconds(30))),
         dev.paddock.browser.FailoverSettings.DEFAULTS, (provider, from, to) -> audit.browserProviderChanged(provider, from, to));
     dev.paddock.runtime.browser.BrowserManager browsers = new dev.paddock.runtime.browser.BrowserManager(browserProviders,
-        sessions, clock);
+        sessions, tenants::tenant, clock);
     sessions.onClose(browsers::sessionClosed);
     HostServer grpc = HostServer.start(config.listen(), config.tls(), sessions, workspaces, artifacts, tenants,
-        tenant -> java.util.stream.Stream.concat(kernelUsage(tenantBudgets, tenant).stream(),
-            egress.budgetUsage(tenant.id()).stream()).toList(),
+        tenant -> java.util.stream.Stream.of(kernelUsage(tenantBudgets, tenant), egress.budgetUsage(tenant.id()),
+            java.util.List.of(browsers.usage(tenant))).flatMap(java.util.List::stream).toList(),
         new dev.paddock.runtime.grpc.Denials(new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), timers), workers,
         settings.clientStallTimeout(), audit, vault, egress::counts, browsers);
     grpc.setServing(jail.healthy());

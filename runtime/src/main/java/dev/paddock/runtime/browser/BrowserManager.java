@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class BrowserManager implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(BrowserManager.class);
-  /** Most browsers open at once in one session. */
+  /** Most browsers open at once in one session (a tenant's own limit, Tenant.maxBrowsers, holds too). */
   public static final int MAX_PER_SESSION = 4;
 
   /** One browser as the API shows it. */
@@ -78,13 +78,52 @@ public final class BrowserManager implements AutoCloseable {
 
   private final ProviderFailover providers;
   private final SessionManager sessions;
+  private final java.util.function.Function<String, java.util.Optional<dev.paddock.runtime.tenant.Tenant>> tenants;
   private final Clock clock;
   private final Map<String, Entry> browsers = new ConcurrentHashMap<>();
+  /** Browsers being started, by tenant and by session: counted against the limits already. Guarded by this. */
+  private final Map<String, Integer> starting = new java.util.HashMap<>();
 
-  public BrowserManager(ProviderFailover providers, SessionManager sessions, Clock clock) {
+  public BrowserManager(ProviderFailover providers, SessionManager sessions,
+      java.util.function.Function<String, java.util.Optional<dev.paddock.runtime.tenant.Tenant>> tenants, Clock clock) {
     this.providers = providers;
     this.sessions = sessions;
+    this.tenants = tenants;
     this.clock = clock;
+  }
+
+  /** The tenant's browser budget as a usage row: its limit, and its browsers open now. */
+  public dev.paddock.ipc.v1.BudgetUsage usage(dev.paddock.runtime.tenant.Tenant tenant) {
+    long open = browsers.values().stream().filter(e -> e.tenantId.equals(tenant.id()) && e.closed == null).count();
+    return dev.paddock.ipc.v1.BudgetUsage.newBuilder().setName("open_browsers").setLimit(tenant.maxBrowsers()).setUsed(open)
+        .setEnforcedBy("admission").build();
+  }
+
+  /** Counts a browser about to start against the session's and the tenant's limits, or refuses it. */
+  private synchronized void reserve(Session session) {
+    int maxForTenant = tenants.apply(session.tenantId()).map(dev.paddock.runtime.tenant.Tenant::maxBrowsers)
+        .orElse(dev.paddock.runtime.tenant.Tenant.DEFAULT_MAX_BROWSERS);
+    long inSession = browsers.values().stream().filter(e -> e.sessionId.equals(session.id()) && e.closed == null).count()
+        + starting.getOrDefault("session:" + session.id(), 0);
+    if (inSession >= MAX_PER_SESSION) {
+      throw new PaddockException.ResourceExhausted(ErrorReason.BROWSER_LIMIT_EXCEEDED, "the session already has "
+          + inSession + " open browsers, its limit", "session:" + session.id(),
+          Map.of("maxBrowsers", Integer.toString(MAX_PER_SESSION)));
+    }
+    long inTenant = browsers.values().stream().filter(e -> e.tenantId.equals(session.tenantId()) && e.closed == null).count()
+        + starting.getOrDefault("tenant:" + session.tenantId(), 0);
+    if (inTenant >= maxForTenant) {
+      throw new PaddockException.ResourceExhausted(ErrorReason.BROWSER_LIMIT_EXCEEDED, "the tenant already has "
+          + inTenant + " open browsers, its limit", "tenant:" + session.tenantId(),
+          Map.of("maxBrowsers", Integer.toString(maxForTenant)));
+    }
+    starting.merge("session:" + session.id(), 1, Integer::sum);
+    starting.merge("tenant:" + session.tenantId(), 1, Integer::sum);
+  }
+
+  private synchronized void unreserve(Session session) {
+    starting.computeIfPresent("session:" + session.id(), (k, v) -> v > 1 ? v - 1 : null);
+    starting.computeIfPresent("tenant:" + session.tenantId(), (k, v) -> v > 1 ? v - 1 : null);
   }
 
   /** A new browser for the caller's active session; {@code provider} "" = the operator's order. */
@@ -93,22 +132,20 @@ public final class BrowserManager implements AutoCloseable {
     if (!provider.isEmpty() && !providers.providers().contains(provider)) {
       throw new PaddockException.InvalidArgument("provider", "unknown browser provider; known: " + providers.providers());
     }
-    long open = browsers.values().stream().filter(e -> e.sessionId.equals(sessionId) && e.closed == null).count();
-    if (open >= MAX_PER_SESSION) {
-      throw new PaddockException.ResourceExhausted(ErrorReason.BROWSER_LIMIT_EXCEEDED, "the session already has "
-          + open + " open browsers, its limit", "session:" + sessionId, Map.of("maxBrowsers", Integer.toString(MAX_PER_SESSION)));
-    }
-    Browser browser;
+    reserve(session);
+    Entry entry;
     try {
-      browser = providers.acquire(new BrowserRequest(session.tenantId(), session.id()), provider.isEmpty() ? null : provider,
-          true);
+      Browser browser = providers.acquire(new BrowserRequest(session.tenantId(), session.id()),
+          provider.isEmpty() ? null : provider, true);
+      entry = new Entry(Ids.newId("brw"), session.id(), session.tenantId(), browser, clock.instant());
+      browsers.put(entry.id, entry);
     } catch (BrowserUnavailableException e) {
       log.warn("session {}: no browser: {}", sessionId, e.getMessage());
       throw new PaddockException.Unavailable(ErrorReason.PROVIDER_UNAVAILABLE, "no browser provider can serve now",
           e.retryAfter());
+    } finally {
+      unreserve(session);
     }
-    Entry entry = new Entry(Ids.newId("brw"), session.id(), session.tenantId(), browser, clock.instant());
-    browsers.put(entry.id, entry);
     if (session.state() != Session.State.ACTIVE) { // closed while the browser started
       close(entry);
       throw new PaddockException.FailedPrecondition(ErrorReason.SESSION_CLOSED, "the session closed");

@@ -76,6 +76,8 @@ public final class TenantsFile {
     @JsonProperty public List<String> clientCertificates;
     /** Where its jails may connect; absent = nowhere. */
     @JsonProperty public EgressEntry egress;
+    /** Browsers open at once, all its sessions together; absent = 8. */
+    @JsonProperty public Integer maxBrowsers;
     @JsonProperty public List<KeyEntry> keys = new ArrayList<>();
   }
 
@@ -181,7 +183,7 @@ public final class TenantsFile {
         String field = e.getMessage().startsWith("tenant id") ? "id"
             : e.getMessage().startsWith("egress") ? "egress"
             : java.util.Set.of("maxSessions", "maxExecs", "memoryBytes", "maxProcesses", "cpuMillicores",
-                "sessionsPerMinute", "maxSessionLifetime", "maxOutputBytes").contains(first) ? first : "";
+                "sessionsPerMinute", "maxSessionLifetime", "maxOutputBytes", "maxBrowsers").contains(first) ? first : "";
         problems.add(new TenantsFileCheck.Problem(field.isEmpty() ? at : at + "/" + field, 0, e.getMessage()));
       }
       if (!tenantIds.add(String.valueOf(t.id))) {
@@ -262,7 +264,8 @@ public final class TenantsFile {
         t.execsPerMinute == null ? 0 : t.execsPerMinute,
         t.maxSessionLifetime == null ? null : lifetime(t.maxSessionLifetime),
         t.maxOutputBytes == null ? 0 : t.maxOutputBytes,
-        egress(t.egress));
+        egress(t.egress),
+        t.maxBrowsers == null ? Tenant.DEFAULT_MAX_BROWSERS : t.maxBrowsers);
   }
 
   private static dev.paddock.runtime.egress.EgressGrant egress(EgressEntry e) {

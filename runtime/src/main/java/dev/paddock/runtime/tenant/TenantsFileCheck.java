@@ -41,7 +41,7 @@ final class TenantsFileCheck {
       Map.entry("maxProcesses", Kind.INT), Map.entry("cpuMillicores", Kind.INT), Map.entry("sessionsPerMinute", Kind.INT),
       Map.entry("execsPerMinute", Kind.INT), Map.entry("maxSessionLifetime", Kind.TEXT),
       Map.entry("maxOutputBytes", Kind.LONG), Map.entry("clientCertificates", Kind.TEXT_LIST), Map.entry("keys", Kind.LIST),
-      Map.entry("egress", Kind.MAP));
+      Map.entry("egress", Kind.MAP), Map.entry("maxBrowsers", Kind.INT));
   private static final Map<String, Kind> EGRESS = Map.of("allow", Kind.TEXT_LIST, "deny", Kind.TEXT_LIST,
       "maxConnections", Kind.INT, "bytesPerSecond", Kind.LONG, "secretHeaders", Kind.LIST);
   private static final Map<String, Kind> SECRET_HEADER = Map.of("secret", Kind.TEXT, "host", Kind.TEXT, "header", Kind.TEXT,

@@ -73,6 +73,32 @@ class BrowserEndToEndTest extends SharedHostTest {
     }
   }
 
+  @Test
+  void openBrowsersAreTheTenantsBudget() throws Exception {
+    String session = host.newSession(host.gammaKey);
+    try {
+      String first = browsers(host.gammaKey).createBrowser(CreateBrowserRequest.newBuilder().setSessionId(session).build())
+          .getBrowserId();
+      StatusRuntimeException refused = catchThrowableOfType(StatusRuntimeException.class, () -> browsers(host.gammaKey)
+          .createBrowser(CreateBrowserRequest.newBuilder().setSessionId(session).build()));
+      assertThat(refused.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+      assertThat(TestHost.failure(refused).info().getReason()).isEqualTo("BROWSER_LIMIT_EXCEEDED");
+      var usage = dev.paddock.ipc.v1.TenantServiceGrpc.newBlockingStub(host.channel(host.gammaKey, null))
+          .getTenantUsage(dev.paddock.ipc.v1.GetTenantUsageRequest.getDefaultInstance());
+      assertThat(usage.getBudgetsList()).filteredOn(b -> b.getName().equals("open_browsers")).singleElement()
+          .satisfies(b -> {
+            assertThat(b.getLimit()).isEqualTo(1);
+            assertThat(b.getUsed()).isEqualTo(1);
+          });
+      browsers(host.gammaKey).closeBrowser(dev.paddock.ipc.v1.CloseBrowserRequest.newBuilder().setSessionId(session)
+          .setBrowserId(first).build());
+      assertThat(browsers(host.gammaKey).createBrowser(CreateBrowserRequest.newBuilder().setSessionId(session).build())
+          .getState()).isEqualTo(BrowserState.BROWSER_STATE_ACTIVE);
+    } finally {
+      host.sessions(host.gammaKey).closeSession(CloseSessionRequest.newBuilder().setSessionId(session).build());
+    }
+  }
+
   private String title(String session, String browser, String url) {
     var n = browsers(host.etaKey).navigate(NavigateRequest.newBuilder().setSessionId(session).setBrowserId(browser).setUrl(url)
         .build());

@@ -41,7 +41,7 @@ final class TestHost implements AutoCloseable {
   final Path dataDir;
   final String alphaKey;
   final String betaKey;
-  /** A tenant with small quotas: 2 open sessions, 2 running execs. */
+  /** A tenant with small quotas: 2 open sessions, 2 running execs, 1 open browser. */
   final String gammaKey;
   /** A tenant with small kernel budgets: {@link #DELTA_MEMORY} of memory, {@link #DELTA_PROCESSES} processes. */
   final String deltaKey;
@@ -117,6 +117,7 @@ final class TestHost implements AutoCloseable {
       if (t.id.equals("gamma")) {
         t.maxSessions = 2;
         t.maxExecs = 2;
+        t.maxBrowsers = 1;
       }
       if (t.id.equals("zeta")) {
         t.maxSessionLifetime = "30m";
