@@ -5,8 +5,8 @@ import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Counts of the proxy's decisions and bytes, for one tenant or one session: every connection is
- * counted once, as allowed or as denied with its reason.
+ * Counts of the proxy's decisions and bytes for one tenant: every connection is counted once, as
+ * allowed or as denied with its reason.
  */
 public final class EgressCounters {
   private final LongAdder allowed = new LongAdder();

@@ -132,17 +132,6 @@ public final class EgressProxy implements AutoCloseable {
     }
   }
 
-  /** The counters of {@code tenant}'s connections since the host started. */
-  public EgressCounters tenantCounters(String tenant) {
-    return budget(tenant).counters;
-  }
-
-  /** The counters of one session's connections; null when the proxy does not serve it. */
-  public EgressCounters sessionCounters(String sessionId) {
-    SessionEgress egress = sessions.get(sessionId);
-    return egress == null ? null : egress.counters;
-  }
-
   /** The tenant's egress budgets as usage rows: connections open now, and the bandwidth limit. */
   public java.util.List<dev.paddock.ipc.v1.BudgetUsage> budgetUsage(String tenant) {
     EgressGrant grant = grant(tenant);

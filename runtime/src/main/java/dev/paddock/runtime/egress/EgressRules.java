@@ -66,14 +66,4 @@ public record EgressRules(List<EgressRule> allow, List<EgressRule> deny) {
   EgressRule denyingAddress(InetAddress address, int port) {
     return deny.stream().filter(r -> r.matchesAddress(address, port)).findFirst().orElse(null);
   }
-
-  /** Entries as written, for configs and logs. */
-  public List<String> allowText() {
-    return allow.stream().map(EgressRule::toString).toList();
-  }
-
-  /** Entries as written. */
-  public List<String> denyText() {
-    return deny.stream().map(EgressRule::toString).toList();
-  }
 }

@@ -34,6 +34,8 @@ final class ProxiedConnection {
   private final SessionEgress egress;
   private final Session session;
   private final Fd client;
+  /** The tenant's counters, where every decision and every byte of this connection is counted. */
+  private final EgressCounters counters;
   private volatile Fd upstream;
   private volatile TlsUpstream tlsUpstream;
   private volatile boolean aborted;
@@ -45,6 +47,7 @@ final class ProxiedConnection {
     this.egress = egress;
     this.session = egress.session;
     this.client = client;
+    this.counters = egress.proxy.budget(session.tenantId()).counters;
   }
 
   void run() {
@@ -211,23 +214,19 @@ final class ProxiedConnection {
     }
     try (TlsUpstream upstreamTls = tls) {
       count(null);
-      EgressCounters tenant = proxy.budget(session.tenantId()).counters;
       byte[] head = req.http().forward(ProxyRequest.originForm(req.http().target()), headers);
       byte[] rest = in.leftover();
       upstreamTls.write(head);
       upstreamTls.write(rest);
       long[] moved = {head.length + rest.length, 0};
-      egress.counters.moved(moved[0], 0);
-      tenant.moved(moved[0], 0);
+      counters.moved(moved[0], 0);
       proxy.sockets.setReceiveTimeout(client, 0);
       upstreamTls.relay(client, proxy.linux, proxy.workers, throttle, n -> {
         moved[0] += n;
-        egress.counters.moved(n, 0);
-        tenant.moved(n, 0);
+        counters.moved(n, 0);
       }, n -> {
         moved[1] += n;
-        egress.counters.moved(0, n);
-        tenant.moved(0, n);
+        counters.moved(0, n);
       }, () -> proxy.sockets.shutdown(client, false));
       proxy.audit().connectionClosed(session, execId, target, used.getHostAddress(), moved[0], moved[1]);
     }
@@ -270,8 +269,7 @@ final class ProxiedConnection {
       off += n;
     }
     bytesOut += data.length;
-    egress.counters.moved(data.length, 0);
-    egress.proxy.budget(session.tenantId()).counters.moved(data.length, 0);
+    counters.moved(data.length, 0);
   }
 
   /** Moves bytes both ways until both directions ended; the destination's side on a worker. */
@@ -294,7 +292,6 @@ final class ProxiedConnection {
    * a long download while it runs). Returns the bytes moved.
    */
   private long pump(Fd from, Fd to, Throttle throttle, boolean outbound) throws InterruptedException {
-    EgressCounters tenant = egress.proxy.budget(session.tenantId()).counters;
     long moved = 0;
     Fd[] pipe = null;
     try {
@@ -306,8 +303,7 @@ final class ProxiedConnection {
           return moved;
         }
         moved += n;
-        egress.counters.moved(outbound ? n : 0, outbound ? 0 : n);
-        tenant.moved(outbound ? n : 0, outbound ? 0 : n);
+        counters.moved(outbound ? n : 0, outbound ? 0 : n);
         throttle.take(n);
       }
     } catch (NativeException e) {
@@ -324,13 +320,10 @@ final class ProxiedConnection {
   }
 
   private void count(Denial denial) {
-    EgressCounters tenant = egress.proxy.budget(session.tenantId()).counters;
     if (denial == null) {
-      egress.counters.allowed();
-      tenant.allowed();
+      counters.allowed();
     } else {
-      egress.counters.denied(denial.reason());
-      tenant.denied(denial.reason());
+      counters.denied(denial.reason());
     }
   }
 

@@ -21,7 +21,6 @@ final class SessionEgress {
 
   final EgressProxy proxy;
   final Session session;
-  final EgressCounters counters = new EgressCounters();
   private final EgressListeners listeners;
   private final Fd[] wake;
   private final Set<ProxiedConnection> connections = ConcurrentHashMap.newKeySet();
@@ -121,9 +120,5 @@ final class SessionEgress {
       }
     }
     connections.forEach(ProxiedConnection::abort);
-  }
-
-  boolean closed() {
-    return closed;
   }
 }
