@@ -78,13 +78,7 @@ final class CdpConnection implements AutoCloseable {
       byte[] bytes = JSON.writeValueAsBytes(message);
       byte[] framed = java.util.Arrays.copyOf(bytes, bytes.length + 1); // ends with NUL
       synchronized (toBrowser) {
-        for (int off = 0; off < framed.length; ) {
-          int n = linux.write(toBrowser, framed, off, framed.length - off);
-          if (n < 0) {
-            throw new BrowserException("the browser does not take commands");
-          }
-          off += n;
-        }
+        linux.writeAll(toBrowser, framed, 0, framed.length);
       }
       JsonNode reply = answer.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
       if (reply.has("error")) {

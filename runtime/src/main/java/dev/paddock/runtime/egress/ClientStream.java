@@ -82,14 +82,7 @@ final class ClientStream {
   /** Writes all of {@code data} to the jail's side. */
   void write(byte[] data) throws IOException {
     try {
-      int off = 0;
-      while (off < data.length) {
-        int n = linux.write(fd, data, off, data.length - off);
-        if (n < 0) {
-          throw new IOException("the jail's side of the connection does not take data");
-        }
-        off += n;
-      }
+      linux.writeAll(fd, data, 0, data.length);
     } catch (NativeException e) {
       throw new IOException(e.getMessage());
     }

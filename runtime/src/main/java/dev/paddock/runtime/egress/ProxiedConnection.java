@@ -259,15 +259,8 @@ final class ProxiedConnection {
     return out;
   }
 
-  private void writeUpstream(byte[] data) throws NativeException, IOException {
-    int off = 0;
-    while (off < data.length) {
-      int n = egress.proxy.linux.write(upstream, data, off, data.length - off);
-      if (n < 0) {
-        throw new IOException("the destination does not take data");
-      }
-      off += n;
-    }
+  private void writeUpstream(byte[] data) throws NativeException {
+    egress.proxy.linux.writeAll(upstream, data, 0, data.length);
     bytesOut += data.length;
     counters.moved(data.length, 0);
   }

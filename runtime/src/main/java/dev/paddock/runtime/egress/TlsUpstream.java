@@ -117,13 +117,7 @@ final class TlsUpstream implements AutoCloseable {
       InputStream i = socket.getInputStream();
       int n;
       while ((n = i.read(buf)) > 0) {
-        for (int off = 0; off < n; ) {
-          int w = linux.write(client, buf, off, n - off);
-          if (w < 0) {
-            throw new IOException("the jail's side does not take data");
-          }
-          off += w;
-        }
+        linux.writeAll(client, buf, 0, n);
         in.accept(n);
         throttle.take(n);
       }

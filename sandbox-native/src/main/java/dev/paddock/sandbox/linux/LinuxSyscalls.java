@@ -60,6 +60,23 @@ public interface LinuxSyscalls {
   int write(Fd fd, byte[] buf, int off, int len) throws NativeException;
 
   /**
+   * Writes all {@code len} bytes to a blocking descriptor, going on after short writes. A descriptor
+   * that takes nothing (non-blocking and full: EAGAIN) or fails (EPIPE, ECONNRESET) is a
+   * NativeException.
+   */
+  default void writeAll(Fd fd, byte[] buf, int off, int len) throws NativeException {
+    java.util.Objects.checkFromIndexSize(off, len, buf.length);
+    while (len > 0) {
+      int n = write(fd, buf, off, len);
+      if (n < 0) {
+        throw new NativeException("write", Errno.EAGAIN.code());
+      }
+      off += n;
+      len -= n;
+    }
+  }
+
+  /**
    * Waits until one of {@code fds} is readable (or at hang-up / error) or {@code timeoutMillis}
    * passes (-1 = forever, 0 = do not wait): poll(2) with POLLIN. Returns one flag per descriptor,
    * true when it is readable, hung up or in error (a read will then not block). EINTR is retried
