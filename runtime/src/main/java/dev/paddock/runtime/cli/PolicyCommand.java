@@ -49,6 +49,12 @@ final class PolicyCommand implements Runnable {
     return 2;
   }
 
+  /** A verifier key given as itself or as a file holding it. */
+  private static String keyText(String keyOrFile) throws IOException {
+    Path file = Path.of(keyOrFile);
+    return Files.isRegularFile(file) ? Files.readString(file, StandardCharsets.UTF_8) : keyOrFile;
+  }
+
   private static NoteSigner signer(Path file) throws IOException, NoteException {
     DurableFiles.requireOwnerOnly(file, "the policy signing key");
     return NoteSigner.parse(Files.readString(file, StandardCharsets.UTF_8));
@@ -127,7 +133,7 @@ final class PolicyCommand implements Runnable {
       try {
         List<NoteVerifier> keys;
         if (verifierKey != null) {
-          String text = Files.isRegularFile(Path.of(verifierKey)) ? Files.readString(Path.of(verifierKey)) : verifierKey;
+          String text = keyText(verifierKey);
           keys = List.of(NoteVerifier.parse(text));
         } else if (dataDir != null) {
           keys = new PolicyPackStore(dataDir).verifiers();
@@ -159,7 +165,7 @@ final class PolicyCommand implements Runnable {
     @Override
     public Integer call() {
       try {
-        String text = Files.isRegularFile(Path.of(key)) ? Files.readString(Path.of(key)) : key;
+        String text = keyText(key);
         new PolicyPackStore(data.dir).trust(text.strip());
         System.err.println("trusted " + text.strip());
         return 0;

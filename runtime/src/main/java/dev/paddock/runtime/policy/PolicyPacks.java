@@ -27,16 +27,24 @@ public final class PolicyPacks {
 
   private final PolicyPackStore store;
   private final Map<String, SandboxPolicy> builtIn;
-  private volatile PolicyPack inForce;
+  /** The pack in force with who signed it and its label, made once: every audit record reads the label. */
+  private record InForce(PolicyPack pack, String signedBy, String label) {
+    static final InForce NONE = new InForce(null, "", "");
+
+    static InForce of(PolicyPackStore.Verified v) {
+      return new InForce(v.pack(), v.signedBy(), v.pack().label());
+    }
+  }
+
+  private volatile InForce current;
   private volatile FileTime seen;
   private final CopyOnWriteArrayList<Consumer<PolicyPackStore.Verified>> loaded = new CopyOnWriteArrayList<>();
-  private volatile String signedBy = "";
   private final CopyOnWriteArrayList<BiConsumer<String, String>> refused = new CopyOnWriteArrayList<>();
 
-  private PolicyPacks(PolicyPackStore store, Map<String, SandboxPolicy> builtIn, PolicyPack inForce, FileTime seen) {
+  private PolicyPacks(PolicyPackStore store, Map<String, SandboxPolicy> builtIn, InForce current, FileTime seen) {
     this.store = store;
     this.builtIn = Map.copyOf(builtIn);
-    this.inForce = inForce;
+    this.current = current;
     this.seen = seen;
   }
 
@@ -50,12 +58,8 @@ public final class PolicyPacks {
     FileTime mtime = mtime(store);
     try {
       Optional<PolicyPackStore.Verified> current = store.current();
-      PolicyPacks packs = new PolicyPacks(store, builtIn, current.map(PolicyPackStore.Verified::pack).orElse(null), mtime);
-      current.ifPresent(v -> {
-        packs.signedBy = v.signedBy();
-        log.info("policy pack {} in force (signed by {})", v.pack().label(), v.signedBy());
-      });
-      return packs;
+      current.ifPresent(v -> log.info("policy pack {} in force (signed by {})", v.pack().label(), v.signedBy()));
+      return new PolicyPacks(store, builtIn, current.map(InForce::of).orElse(InForce.NONE), mtime);
     } catch (PackException e) {
       Optional<PolicyPackStore.Verified> fallback = store.newestApplied();
       if (fallback.isEmpty()) {
@@ -64,8 +68,7 @@ public final class PolicyPacks {
       }
       log.error("the policy pack {} is refused ({}); the last good one, {}, stays in force", store.packFile(), e.getMessage(),
           fallback.get().pack().label());
-      PolicyPacks packs = new PolicyPacks(store, builtIn, fallback.get().pack(), mtime);
-      packs.signedBy = fallback.get().signedBy();
+      PolicyPacks packs = new PolicyPacks(store, builtIn, InForce.of(fallback.get()), mtime);
       packs.startupProblem = e.getMessage();
       return packs;
     }
@@ -80,18 +83,17 @@ public final class PolicyPacks {
 
   /** The pack in force, if any. */
   public Optional<PolicyPack> inForce() {
-    return Optional.ofNullable(inForce);
+    return Optional.ofNullable(current.pack());
   }
 
   /** The label of the pack in force ({@code v7@sha256:...}), "" when none. */
   public String label() {
-    PolicyPack p = inForce;
-    return p == null ? "" : p.label();
+    return current.label();
   }
 
   /** Who signed the pack in force (the verifier key's name), "" when none. */
   public String signedBy() {
-    return signedBy;
+    return current.signedBy();
   }
 
   /** Runs {@code listener} with each pack that comes into force after start. */
@@ -109,7 +111,7 @@ public final class PolicyPacks {
    * pack, the pack's settings for a tenant the tenants file knows (defaults when the pack lists it not).
    */
   public Optional<Tenant> tenant(String id, Optional<Tenant> fromFile) {
-    PolicyPack p = inForce;
+    PolicyPack p = current.pack();
     if (p == null || fromFile.isEmpty()) {
       return fromFile;
     }
@@ -119,7 +121,7 @@ public final class PolicyPacks {
 
   /** The policies sessions may name: the built-in ones and the pack's. */
   public Map<String, SandboxPolicy> policies() {
-    PolicyPack p = inForce;
+    PolicyPack p = current.pack();
     if (p == null) {
       return builtIn;
     }
@@ -136,7 +138,7 @@ public final class PolicyPacks {
     }
     seen = mtime;
     if (mtime == null) {
-      if (inForce != null) {
+      if (current.pack() != null) {
         report("the pack file was removed; the last good pack stays in force (apply a newer one to change it)");
       }
       return;
@@ -147,7 +149,7 @@ public final class PolicyPacks {
         return;
       }
       PolicyPack pack = next.get().pack();
-      PolicyPack now = inForce;
+      PolicyPack now = current.pack();
       if (now != null && pack.sha256().equals(now.sha256())) {
         return;
       }
@@ -155,8 +157,7 @@ public final class PolicyPacks {
         report("version " + pack.version() + " is not higher than the pack in force (" + now.label() + ")");
         return;
       }
-      inForce = pack;
-      signedBy = next.get().signedBy();
+      current = InForce.of(next.get());
       log.info("policy pack {} in force (signed by {})", pack.label(), next.get().signedBy());
       loaded.forEach(l -> l.accept(next.get()));
     } catch (PackException | IOException e) {
@@ -165,7 +166,7 @@ public final class PolicyPacks {
   }
 
   private void report(String why) {
-    log.error("policy pack change refused; {} stays in force: {}", inForce == null ? "no pack" : inForce.label(), why);
+    log.error("policy pack change refused; {} stays in force: {}", current.pack() == null ? "no pack" : current.label(), why);
     refused.forEach(l -> l.accept(store.packFile().getFileName().toString(), why));
   }
 
