@@ -87,8 +87,8 @@ final class ProxiedConnection {
       }
       throttle = proxy.admit(session.tenantId(), grant);
       if (throttle == null) {
-        throw new ProxyRefusal(ProxyRequest.budget("the tenant's egress connections are all in use (at most "
-            + grant.maxConnections() + " open at once)"));
+        throw new ProxyRefusal(Denial.of(EgressDenyReason.EGRESS_DENY_REASON_BUDGET,
+            "the tenant's egress connections are all in use (at most " + grant.maxConnections() + " open at once)"));
       }
       // After admission: a secret recorded as used is one that is then sent.
       List<String[]> headers = req.protocol().equals("http") ? headerSecrets(grant, req, execId) : List.of();

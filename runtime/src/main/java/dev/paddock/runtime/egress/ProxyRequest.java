@@ -1,6 +1,5 @@
 package dev.paddock.runtime.egress;
 
-import dev.paddock.ipc.v1.EgressDenyReason;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -233,8 +232,4 @@ record ProxyRequest(String protocol, String host, int port, InetAddress literal,
     return new ProxyRequest(protocol, host, newPort, literal, http, true);
   }
 
-  /** A denial for the budget (shared by the proxy's admission). */
-  static Denial budget(String detail) {
-    return Denial.of(EgressDenyReason.EGRESS_DENY_REASON_BUDGET, detail);
-  }
 }
