@@ -22,6 +22,34 @@ public interface Browser extends AutoCloseable {
   /** The text its page shows (the body's innerText). */
   String text() throws BrowserException;
 
+  /** Its page's DOM as HTML, as scripts have left it (the document element's outerHTML). */
+  String html() throws BrowserException;
+
+  /**
+   * Evaluates a JavaScript expression in its page's main frame, awaiting a promise. A script that
+   * throws is an {@link Evaluation} with its exception, not an exception here.
+   *
+   * @throws BrowserException of kind TIMEOUT when there is no value within {@code timeout}; TOO_LARGE
+   *     when the value's JSON is over {@code maxResultBytes}
+   */
+  Evaluation evaluate(String expression, java.time.Duration timeout, int maxResultBytes) throws BrowserException;
+
+  /**
+   * Clicks the middle of the first element matching a CSS selector, once it is visible and enabled.
+   *
+   * @throws BrowserException of kind NO_SUCH_ELEMENT when none is within {@code timeout}; BAD_SELECTOR
+   */
+  void click(String selector, int clickCount, java.time.Duration timeout) throws BrowserException;
+
+  /**
+   * Focuses the first element matching a CSS selector, once it is visible and enabled, and types
+   * {@code text} into it key by key ({@code clear}: after emptying it).
+   *
+   * @throws BrowserException of kind NO_SUCH_ELEMENT when none is within {@code timeout}; BAD_SELECTOR
+   */
+  void type(String selector, String text, boolean clear, java.time.Duration keyDelay, java.time.Duration timeout)
+      throws BrowserException;
+
   @Override
   void close();
 }

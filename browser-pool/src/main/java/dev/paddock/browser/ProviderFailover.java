@@ -101,24 +101,21 @@ public final class ProviderFailover {
   /**
    * A browser for {@code request}.
    *
-   * @param pinned   a provider the tenant pinned, or null for the operator's order
-   * @param failover false: only the first provider tried (the pinned one, or the first in order)
+   * @param order    the providers to try, in order (a tenant's own list, or one it pinned); empty =
+   *                 the operator's order
+   * @param failover false: only the first of them is tried
    * @throws BrowserUnavailableException when none could serve, with when to try again
-   * @throws IllegalArgumentException for a pinned provider that does not exist
+   * @throws IllegalArgumentException for a provider that does not exist
    */
-  public Browser acquire(BrowserRequest request, String pinned, boolean failover) throws BrowserUnavailableException {
-    List<String> order = new ArrayList<>(providers.keySet());
-    if (pinned != null) {
-      breaker(pinned);
-      order.remove(pinned);
-      order.add(0, pinned);
-    }
+  public Browser acquire(BrowserRequest request, List<String> order, boolean failover) throws BrowserUnavailableException {
+    order.forEach(this::breaker);
+    List<String> tried = order.isEmpty() ? List.copyOf(providers.keySet()) : order;
     if (!failover) {
-      order = order.subList(0, 1);
+      tried = tried.subList(0, 1);
     }
     List<String> reasons = new ArrayList<>();
     long soonest = Long.MAX_VALUE;
-    for (String name : order) {
+    for (String name : tried) {
       long now = System.nanoTime();
       Long quotaUntil = quotaUntilNanos.get(name);
       if (quotaUntil != null && now - quotaUntil < 0) {

@@ -67,6 +67,22 @@ class ProviderFailoverTest {
             }
 
             @Override
+            public String html() {
+              return "";
+            }
+
+            @Override
+            public Evaluation evaluate(String expression, Duration timeout, int maxResultBytes) {
+              return new Evaluation("null", "");
+            }
+
+            @Override
+            public void click(String selector, int clickCount, Duration timeout) {}
+
+            @Override
+            public void type(String selector, String text, boolean clear, Duration keyDelay, Duration timeout) {}
+
+            @Override
             public void close() {}
           };
         }
@@ -81,22 +97,22 @@ class ProviderFailoverTest {
     CuedProvider first = new CuedProvider("local");
     CuedProvider second = new CuedProvider("remote");
     ProviderFailover failover = new ProviderFailover(List.of(first, second), FAST, (p, from, to) -> events.add(p + " " + from + ">" + to));
-    assertThat(failover.acquire(REQUEST, null, true).provider()).isEqualTo("local");
+    assertThat(failover.acquire(REQUEST, List.of(), true).provider()).isEqualTo("local");
 
     first.mode = CuedProvider.Mode.FAIL;
     for (int i = 0; i < 3; i++) {
-      assertThat(failover.acquire(REQUEST, null, true).provider()).isEqualTo("remote");
+      assertThat(failover.acquire(REQUEST, List.of(), true).provider()).isEqualTo("remote");
     }
     // 1 success and 3 failures in the window: 75% failed, the breaker opens; local is no longer called.
     assertThat(failover.state("local")).isEqualTo("OPEN");
     int callsWhenOpened = first.calls.get();
-    assertThat(failover.acquire(REQUEST, null, true).provider()).isEqualTo("remote");
+    assertThat(failover.acquire(REQUEST, List.of(), true).provider()).isEqualTo("remote");
     assertThat(first.calls.get()).isEqualTo(callsWhenOpened);
 
     // After the open period one probe goes through; it succeeds and the breaker closes.
     first.mode = CuedProvider.Mode.SERVE;
     Thread.sleep(FAST.openFor().toMillis() + 50);
-    assertThat(failover.acquire(REQUEST, null, true).provider()).isEqualTo("local");
+    assertThat(failover.acquire(REQUEST, List.of(), true).provider()).isEqualTo("local");
     assertThat(failover.state("local")).isEqualTo("CLOSED");
     assertThat(events).containsExactly("local CLOSED>OPEN", "local OPEN>HALF_OPEN", "local HALF_OPEN>CLOSED");
     assertThat(failover.transitions("local")).isEqualTo(3);
@@ -110,14 +126,14 @@ class ProviderFailoverTest {
     first.mode = CuedProvider.Mode.QUOTA;
     first.retryAfter = Duration.ofMillis(200);
     for (int i = 0; i < 20; i++) {
-      assertThat(failover.acquire(REQUEST, null, true).provider()).isEqualTo("local");
+      assertThat(failover.acquire(REQUEST, List.of(), true).provider()).isEqualTo("local");
     }
     assertThat(failover.state("remote")).isEqualTo("CLOSED");
     assertThat(events).isEmpty();
     assertThat(first.calls.get()).as("skipped until its Retry-After passed").isEqualTo(1);
     first.mode = CuedProvider.Mode.SERVE;
     Thread.sleep(250);
-    assertThat(failover.acquire(REQUEST, null, true).provider()).isEqualTo("remote");
+    assertThat(failover.acquire(REQUEST, List.of(), true).provider()).isEqualTo("remote");
   }
 
   @Test
@@ -128,13 +144,13 @@ class ProviderFailoverTest {
     first.mode = CuedProvider.Mode.FAIL;
     second.mode = CuedProvider.Mode.FAIL;
     for (int i = 0; i < 4; i++) {
-      assertThatThrownBy(() -> failover.acquire(REQUEST, null, true)).isInstanceOf(BrowserUnavailableException.class);
+      assertThatThrownBy(() -> failover.acquire(REQUEST, List.of(), true)).isInstanceOf(BrowserUnavailableException.class);
     }
     assertThat(failover.state("local")).isEqualTo("OPEN");
     assertThat(failover.state("remote")).isEqualTo("OPEN");
     long t0 = System.nanoTime();
     BrowserUnavailableException e = org.assertj.core.api.Assertions.catchThrowableOfType(BrowserUnavailableException.class,
-        () -> failover.acquire(REQUEST, null, true));
+        () -> failover.acquire(REQUEST, List.of(), true));
     long tookMillis = (System.nanoTime() - t0) / 1_000_000;
     assertThat(tookMillis).as("no provider is called while its breaker is open").isLessThan(100);
     assertThat(e.reasons()).containsExactly("local: circuit breaker open", "remote: circuit breaker open");
@@ -146,13 +162,13 @@ class ProviderFailoverTest {
     CuedProvider first = new CuedProvider("local");
     CuedProvider second = new CuedProvider("remote");
     ProviderFailover failover = new ProviderFailover(List.of(first, second), FAST, (p, from, to) -> {});
-    assertThat(failover.acquire(REQUEST, "remote", true).provider()).isEqualTo("remote");
+    assertThat(failover.acquire(REQUEST, List.of("remote", "local"), true).provider()).isEqualTo("remote");
     second.mode = CuedProvider.Mode.FAIL;
-    assertThat(failover.acquire(REQUEST, "remote", true).provider()).isEqualTo("local");
-    assertThatThrownBy(() -> failover.acquire(REQUEST, "remote", false)).isInstanceOf(BrowserUnavailableException.class)
+    assertThat(failover.acquire(REQUEST, List.of("remote", "local"), true).provider()).isEqualTo("local");
+    assertThatThrownBy(() -> failover.acquire(REQUEST, List.of("remote", "local"), false)).isInstanceOf(BrowserUnavailableException.class)
         .hasMessageContaining("remote crashed");
     assertThat(first.calls.get()).isEqualTo(1);
-    assertThatThrownBy(() -> failover.acquire(REQUEST, "nope", true)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> failover.acquire(REQUEST, List.of("nope"), true)).isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
@@ -172,9 +188,9 @@ class ProviderFailoverTest {
     };
     CuedProvider quick = new CuedProvider("quick");
     ProviderFailover failover = new ProviderFailover(List.of(sluggish, quick), slow, (p, from, to) -> {});
-    failover.acquire(REQUEST, null, true);
-    failover.acquire(REQUEST, null, true);
+    failover.acquire(REQUEST, List.of(), true);
+    failover.acquire(REQUEST, List.of(), true);
     assertThat(failover.state("sluggish")).isEqualTo("OPEN");
-    assertThat(failover.acquire(REQUEST, null, true).provider()).isEqualTo("quick");
+    assertThat(failover.acquire(REQUEST, List.of(), true).provider()).isEqualTo("quick");
   }
 }

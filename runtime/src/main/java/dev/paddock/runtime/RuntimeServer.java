@@ -212,11 +212,12 @@ public final class RuntimeServer implements AutoCloseable {
             java.time.Duration.ofSeconds(30))),
         dev.paddock.browser.FailoverSettings.DEFAULTS, (provider, from, to) -> audit.browserProviderChanged(provider, from, to));
     dev.paddock.runtime.browser.BrowserManager browsers = new dev.paddock.runtime.browser.BrowserManager(browserProviders,
-        sessions, tenants::tenant, clock);
+        sessions, tenants::tenant, clock,
+        (browser, outcome, why) -> audit.browserClosedByHost(browser.tenantId(), browser.sessionId(), browser.id(), outcome, why));
     sessions.onClose(browsers::sessionClosed);
     HostServer grpc = HostServer.start(config.listen(), config.tls(), sessions, workspaces, artifacts, tenants,
         tenant -> java.util.stream.Stream.of(kernelUsage(tenantBudgets, tenant), egress.budgetUsage(tenant.id()),
-            java.util.List.of(browsers.usage(tenant))).flatMap(java.util.List::stream).toList(),
+            browsers.usage(tenant)).flatMap(java.util.List::stream).toList(),
         new dev.paddock.runtime.grpc.Denials(new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), timers), workers,
         settings.clientStallTimeout(), audit, vault, egress::counts, browsers);
     grpc.setServing(jail.healthy());
@@ -224,6 +225,13 @@ public final class RuntimeServer implements AutoCloseable {
     RuntimeServer host = new RuntimeServer(lock, grpc, sessions, jail, launcher, layout, ticker, timers, callbacks, workers,
         maker, sdks, audit, vault, config.vault().rotation(), egress);
     ticker.scheduleWithFixedDelay(host::tick, 1, 1, TimeUnit.SECONDS);
+    ticker.scheduleWithFixedDelay(() -> {
+      try {
+        browsers.tick();
+      } catch (RuntimeException e) {
+        log.error("browser budget check failed", e);
+      }
+    }, 1, 1, TimeUnit.SECONDS);
     ticker.scheduleWithFixedDelay(() -> {
       try {
         packs.refresh();

@@ -63,6 +63,6 @@ public final class BenchJails {
 
   /** A tenant as the tenants file would give it, with rates, for the admission benchmark. */
   static Tenant tenantWithRates() {
-    return new Tenant("bench", 1000, 1000, 0, 0, 0, 1_000_000_000, 1_000_000_000, null, 0, null, Tenant.DEFAULT_MAX_BROWSERS);
+    return new Tenant("bench", 1000, 1000, 0, 0, 0, 1_000_000_000, 1_000_000_000, null, 0, null, null);
   }
 }

@@ -88,7 +88,7 @@ final class CdpConnection implements AutoCloseable {
     } catch (java.io.IOException | NativeException e) {
       throw new BrowserException("the browser does not take commands: " + e.getMessage(), e);
     } catch (TimeoutException e) {
-      throw new BrowserException(method + " got no answer within " + timeout.toMillis() + " ms");
+      throw new BrowserException(BrowserException.Kind.TIMEOUT, method + " got no answer within " + timeout.toMillis() + " ms");
     } catch (ExecutionException e) {
       throw new BrowserException("the browser is gone: " + e.getCause().getMessage());
     } catch (InterruptedException e) {
@@ -101,6 +101,24 @@ final class CdpConnection implements AutoCloseable {
 
   static ObjectNode params() {
     return JSON.createObjectNode();
+  }
+
+  /** {@code value} as a JSON string literal, for quoting text into a script. */
+  static String quote(String value) {
+    try {
+      return JSON.writeValueAsString(value);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e); // a String always serializes
+    }
+  }
+
+  /** {@code node} as JSON text. */
+  static String toJson(JsonNode node) {
+    try {
+      return JSON.writeValueAsString(node);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private void readLoop() {

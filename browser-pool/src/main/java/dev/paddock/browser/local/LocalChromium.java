@@ -3,6 +3,7 @@ package dev.paddock.browser.local;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.paddock.browser.Browser;
 import dev.paddock.browser.BrowserException;
+import dev.paddock.browser.Evaluation;
 import dev.paddock.sandbox.jail.JailProcess;
 import dev.paddock.sandbox.jail.Jail;
 import dev.paddock.sandbox.linux.LinuxSyscalls;
@@ -122,7 +123,8 @@ final class LocalChromium implements Browser {
     try {
       loaded.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (java.util.concurrent.TimeoutException e) {
-      throw new BrowserException("the page did not finish loading within " + timeout.toMillis() + " ms");
+      throw new BrowserException(BrowserException.Kind.TIMEOUT,
+          "the page did not finish loading within " + timeout.toMillis() + " ms");
     } catch (java.util.concurrent.ExecutionException e) {
       throw new BrowserException("the page did not load", e.getCause());
     } catch (InterruptedException e) {
@@ -143,9 +145,133 @@ final class LocalChromium implements Browser {
 
   @Override
   public String text() throws BrowserException {
-    JsonNode r = onPage("Runtime.evaluate", CdpConnection.params()
-        .put("expression", "document.body ? document.body.innerText : ''").put("returnByValue", true), CALL_TIMEOUT);
-    return r.path("result").path("value").asText("");
+    return evaluateValue("document.body ? document.body.innerText : ''").asText("");
+  }
+
+  @Override
+  public String html() throws BrowserException {
+    return evaluateValue("document.documentElement ? document.documentElement.outerHTML : ''").asText("");
+  }
+
+  @Override
+  public Evaluation evaluate(String expression, Duration timeout, int maxResultBytes) throws BrowserException {
+    JsonNode r;
+    try {
+      r = onPage("Runtime.evaluate", CdpConnection.params().put("expression", expression).put("awaitPromise", true)
+          .put("returnByValue", true).put("userGesture", true), timeout);
+    } catch (BrowserException e) {
+      if (e.kind() == BrowserException.Kind.TIMEOUT) {
+        // A script that never yields would hold the page's only thread for every later call.
+        onPage("Runtime.terminateExecution", null, CALL_TIMEOUT);
+      }
+      throw e;
+    }
+    JsonNode thrown = r.path("exceptionDetails");
+    if (!thrown.isMissingNode()) {
+      String text = thrown.path("exception").path("description").asText(thrown.path("text").asText("an exception"));
+      return new Evaluation("", text.length() > maxResultBytes ? text.substring(0, maxResultBytes) : text);
+    }
+    JsonNode value = r.path("result").path("value");
+    String json = value.isMissingNode() ? "" : CdpConnection.toJson(value);
+    if (json.length() > maxResultBytes) { // chars <= bytes: a cheap first look
+      throw new BrowserException(BrowserException.Kind.TOO_LARGE, "the value's JSON is over " + maxResultBytes + " bytes");
+    }
+    if (json.getBytes(StandardCharsets.UTF_8).length > maxResultBytes) {
+      throw new BrowserException(BrowserException.Kind.TOO_LARGE, "the value's JSON is over " + maxResultBytes + " bytes");
+    }
+    return new Evaluation(json, "");
+  }
+
+  @Override
+  public void click(String selector, int clickCount, Duration timeout) throws BrowserException {
+    JsonNode at = awaitElement(selector, "", timeout);
+    double x = at.path("x").asDouble();
+    double y = at.path("y").asDouble();
+    onPage("Input.dispatchMouseEvent", CdpConnection.params().put("type", "mouseMoved").put("x", x).put("y", y), CALL_TIMEOUT);
+    for (int i = 1; i <= clickCount; i++) {
+      for (String type : new String[] {"mousePressed", "mouseReleased"}) {
+        onPage("Input.dispatchMouseEvent", CdpConnection.params().put("type", type).put("x", x).put("y", y)
+            .put("button", "left").put("clickCount", i), CALL_TIMEOUT);
+      }
+    }
+  }
+
+  @Override
+  public void type(String selector, String text, boolean clear, Duration keyDelay, Duration timeout)
+      throws BrowserException {
+    // Focus it (and empty it) in the page, in the same step that finds it.
+    String then = "el.focus();" + (clear ? "if ('value' in el) { el.value = ''; el.dispatchEvent(new Event('input', "
+        + "{bubbles: true})); } else if (el.isContentEditable) { el.textContent = ''; }" : "");
+    awaitElement(selector, then, timeout);
+    for (int i = 0; i < text.length(); ) {
+      int cp = text.codePointAt(i);
+      i += Character.charCount(cp);
+      String key = new String(Character.toChars(cp));
+      if (cp == '\n' || cp == '\r') {
+        key(CdpConnection.params().put("key", "Enter").put("code", "Enter").put("windowsVirtualKeyCode", 13).put("text", "\r"));
+      } else {
+        key(CdpConnection.params().put("key", key).put("text", key).put("unmodifiedText", key));
+      }
+      if (!keyDelay.isZero()) {
+        sleep(keyDelay.toMillis());
+      }
+    }
+  }
+
+  private void key(com.fasterxml.jackson.databind.node.ObjectNode event) throws BrowserException {
+    onPage("Input.dispatchKeyEvent", event.deepCopy().put("type", "keyDown"), CALL_TIMEOUT);
+    event.remove("text");
+    event.remove("unmodifiedText");
+    onPage("Input.dispatchKeyEvent", event.put("type", "keyUp"), CALL_TIMEOUT);
+  }
+
+  /**
+   * Waits for the first element matching {@code selector} to be visible and enabled, scrolls it into
+   * view, runs {@code then} (script text with the element as {@code el}) and answers its middle.
+   */
+  private JsonNode awaitElement(String selector, String then, Duration timeout) throws BrowserException {
+    String script = "(() => { let el; try { el = document.querySelector(" + CdpConnection.quote(selector) + "); }"
+        + " catch (e) { return {bad: String(e.message)}; }"
+        + " if (!el) return null;"
+        + " el.scrollIntoView({block: 'center', inline: 'center'});"
+        + " const r = el.getBoundingClientRect(); const st = getComputedStyle(el);"
+        + " if (r.width === 0 || r.height === 0 || st.visibility === 'hidden' || el.disabled) return null;"
+        + then
+        + " return {x: r.left + r.width / 2, y: r.top + r.height / 2}; })()";
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      JsonNode found = evaluateValue(script);
+      if (found.has("bad")) {
+        throw new BrowserException(BrowserException.Kind.BAD_SELECTOR, "not a valid CSS selector: " + found.get("bad").asText());
+      }
+      if (found.has("x")) {
+        return found;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new BrowserException(BrowserException.Kind.NO_SUCH_ELEMENT,
+            "no visible, enabled element matched the selector within " + timeout.toMillis() + " ms");
+      }
+      sleep(50);
+    }
+  }
+
+  /** The value of a script of ours (not the tenant's) in the page. */
+  private JsonNode evaluateValue(String script) throws BrowserException {
+    JsonNode r = onPage("Runtime.evaluate", CdpConnection.params().put("expression", script).put("returnByValue", true),
+        CALL_TIMEOUT);
+    if (r.has("exceptionDetails")) {
+      throw new BrowserException("the page's script failed: " + r.path("exceptionDetails").path("text").asText());
+    }
+    return r.path("result").path("value");
+  }
+
+  private static void sleep(long millis) throws BrowserException {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new BrowserException("interrupted");
+    }
   }
 
   @Override

@@ -196,6 +196,12 @@ public final class AuditTrail implements AutoCloseable, ExecAudit, dev.paddock.r
         .setTarget("provider:" + provider).setOutcome("OK").putAttributes("breakerFrom", from).putAttributes("breakerTo", to));
   }
 
+  /** Records the host closing a tenant's browser on its own (a lost browser, a used-up budget). */
+  public void browserClosedByHost(String tenant, String sessionId, String browserId, String outcome, String why) {
+    append(AuditRecord.newBuilder().setAction(AuditAction.AUDIT_ACTION_BROWSER_CLOSED).setActor("host").setTenant(tenant)
+        .setTarget(sessionId).setOutcome(outcome).putAttributes("browserId", browserId).putAttributes("reason", why));
+  }
+
   /** Records a policy pack the host refused (it keeps the last good one). */
   public void policyPackRefused(String file, String reason) {
     append(AuditRecord.newBuilder().setAction(AuditAction.AUDIT_ACTION_POLICY_LOADED).setActor("operator").setTarget(file)

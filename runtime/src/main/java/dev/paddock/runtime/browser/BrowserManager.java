@@ -4,33 +4,54 @@ import dev.paddock.browser.Browser;
 import dev.paddock.browser.BrowserException;
 import dev.paddock.browser.BrowserRequest;
 import dev.paddock.browser.BrowserUnavailableException;
+import dev.paddock.browser.Evaluation;
 import dev.paddock.browser.Navigation;
 import dev.paddock.browser.ProviderFailover;
+import dev.paddock.ipc.v1.BudgetUsage;
 import dev.paddock.ipc.v1.ErrorReason;
 import dev.paddock.runtime.Ids;
 import dev.paddock.runtime.errors.PaddockException;
 import dev.paddock.runtime.session.Session;
 import dev.paddock.runtime.session.SessionManager;
+import dev.paddock.runtime.tenant.BrowserGrant;
 import dev.paddock.runtime.tenant.Principal;
+import dev.paddock.runtime.tenant.Tenant;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The browsers of every session: each one for one tenant's one session, from the providers in
- * failover order, closed (and its profile wiped with its jail) when it is closed or its session
- * closes. Never handed to another session.
+ * The browsers of every session: each one for one tenant's one session, from the tenant's
+ * providers in failover order, closed (and its profile wiped with its jail) when it is closed, its
+ * session closes, its browser is lost, or its tenant's browser-minutes run out. Never handed to
+ * another session.
  */
 public final class BrowserManager implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(BrowserManager.class);
-  /** Most browsers open at once in one session (a tenant's own limit, Tenant.maxBrowsers, holds too). */
+  /** Most browsers open at once in one session (a tenant's own limit, BrowserGrant.maxOpen, holds too). */
   public static final int MAX_PER_SESSION = 4;
+  /** Largest answer of a page (content, a script's value): what one gRPC message or IPC frame carries. */
+  public static final int MAX_RESULT_BYTES = 4 << 20;
+
+  /** Where a browser the host closed on its own is recorded: outcome, and why. */
+  @FunctionalInterface
+  public interface HostClosures {
+    HostClosures NONE = (e, outcome, why) -> {};
+
+    void closed(Entry browser, String outcome, String why);
+  }
+
+  /** A browser's state, as the API shows it. */
+  public enum State { ACTIVE, CLOSED, FAILED }
 
   /** One browser as the API shows it. */
   public static final class Entry {
@@ -41,6 +62,9 @@ public final class BrowserManager implements AutoCloseable {
     final Instant created;
     volatile String url = "about:blank";
     volatile Instant closed;
+    volatile State state = State.ACTIVE;
+    /** Until when its time is counted against the tenant's browser-minutes. Guarded by itself. */
+    Instant chargedTo;
 
     Entry(String id, String sessionId, String tenantId, Browser browser, Instant created) {
       this.id = id;
@@ -48,6 +72,7 @@ public final class BrowserManager implements AutoCloseable {
       this.tenantId = tenantId;
       this.browser = browser;
       this.created = created;
+      this.chargedTo = created;
     }
 
     public String id() {
@@ -56,6 +81,10 @@ public final class BrowserManager implements AutoCloseable {
 
     public String sessionId() {
       return sessionId;
+    }
+
+    public String tenantId() {
+      return tenantId;
     }
 
     public String provider() {
@@ -70,7 +99,11 @@ public final class BrowserManager implements AutoCloseable {
       return url;
     }
 
-    /** When it was closed; null while it is open. */
+    public State state() {
+      return state;
+    }
+
+    /** When it was closed or lost; null while it is open. */
     public Instant closedAt() {
       return closed;
     }
@@ -78,31 +111,43 @@ public final class BrowserManager implements AutoCloseable {
 
   private final ProviderFailover providers;
   private final SessionManager sessions;
-  private final java.util.function.Function<String, java.util.Optional<dev.paddock.runtime.tenant.Tenant>> tenants;
+  private final Function<String, Optional<Tenant>> tenants;
   private final Clock clock;
+  private final BrowserMinutes minutes;
+  private final HostClosures hostClosures;
   private final Map<String, Entry> browsers = new ConcurrentHashMap<>();
   /** Browsers being started, by tenant and by session: counted against the limits already. Guarded by this. */
-  private final Map<String, Integer> starting = new java.util.HashMap<>();
+  private final Map<String, Integer> starting = new HashMap<>();
 
-  public BrowserManager(ProviderFailover providers, SessionManager sessions,
-      java.util.function.Function<String, java.util.Optional<dev.paddock.runtime.tenant.Tenant>> tenants, Clock clock) {
+  public BrowserManager(ProviderFailover providers, SessionManager sessions, Function<String, Optional<Tenant>> tenants,
+      Clock clock, HostClosures hostClosures) {
     this.providers = providers;
     this.sessions = sessions;
     this.tenants = tenants;
     this.clock = clock;
+    this.minutes = new BrowserMinutes(clock);
+    this.hostClosures = hostClosures;
   }
 
-  /** The tenant's browser budget as a usage row: its limit, and its browsers open now. */
-  public dev.paddock.ipc.v1.BudgetUsage usage(dev.paddock.runtime.tenant.Tenant tenant) {
+  /** The tenant's browser budgets as usage rows: browsers open now, and browser-minutes used today. */
+  public List<BudgetUsage> usage(Tenant tenant) {
     long open = browsers.values().stream().filter(e -> e.tenantId.equals(tenant.id()) && e.closed == null).count();
-    return dev.paddock.ipc.v1.BudgetUsage.newBuilder().setName("open_browsers").setLimit(tenant.maxBrowsers()).setUsed(open)
-        .setEnforcedBy("admission").build();
+    return List.of(
+        BudgetUsage.newBuilder().setName("open_browsers").setLimit(tenant.browser().maxOpen()).setUsed(open)
+            .setEnforcedBy("admission").build(),
+        BudgetUsage.newBuilder().setName("browser_minutes_today").setLimit(tenant.browser().minutesPerDay())
+            .setUsed(minutes.usedMinutes(tenant.id())).setEnforcedBy("host").build());
+  }
+
+  private BrowserGrant grant(String tenantId) {
+    return tenants.apply(tenantId).map(Tenant::browser).orElse(BrowserGrant.DEFAULTS);
   }
 
   /** Counts a browser about to start against the session's and the tenant's limits, or refuses it. */
-  private synchronized void reserve(Session session) {
-    int maxForTenant = tenants.apply(session.tenantId()).map(dev.paddock.runtime.tenant.Tenant::maxBrowsers)
-        .orElse(dev.paddock.runtime.tenant.Tenant.DEFAULT_MAX_BROWSERS);
+  private synchronized void reserve(Session session, BrowserGrant grant) {
+    if (minutes.exhausted(session.tenantId(), grant.minutesPerDay())) {
+      throw minutesExhausted(session.tenantId(), grant);
+    }
     long inSession = browsers.values().stream().filter(e -> e.sessionId.equals(session.id()) && e.closed == null).count()
         + starting.getOrDefault("session:" + session.id(), 0);
     if (inSession >= MAX_PER_SESSION) {
@@ -112,13 +157,19 @@ public final class BrowserManager implements AutoCloseable {
     }
     long inTenant = browsers.values().stream().filter(e -> e.tenantId.equals(session.tenantId()) && e.closed == null).count()
         + starting.getOrDefault("tenant:" + session.tenantId(), 0);
-    if (inTenant >= maxForTenant) {
+    if (inTenant >= grant.maxOpen()) {
       throw new PaddockException.ResourceExhausted(ErrorReason.BROWSER_LIMIT_EXCEEDED, "the tenant already has "
           + inTenant + " open browsers, its limit", "tenant:" + session.tenantId(),
-          Map.of("maxBrowsers", Integer.toString(maxForTenant)));
+          Map.of("maxBrowsers", Integer.toString(grant.maxOpen())));
     }
     starting.merge("session:" + session.id(), 1, Integer::sum);
     starting.merge("tenant:" + session.tenantId(), 1, Integer::sum);
+  }
+
+  private PaddockException minutesExhausted(String tenantId, BrowserGrant grant) {
+    return new PaddockException.ResourceExhausted(ErrorReason.BROWSER_MINUTES_EXHAUSTED,
+        "the tenant has used its " + grant.minutesPerDay() + " browser-minutes for today (UTC)", "tenant:" + tenantId,
+        Map.of("minutesPerDay", Integer.toString(grant.minutesPerDay())), minutes.untilTomorrow());
   }
 
   private synchronized void unreserve(Session session) {
@@ -126,17 +177,39 @@ public final class BrowserManager implements AutoCloseable {
     starting.computeIfPresent("tenant:" + session.tenantId(), (k, v) -> v > 1 ? v - 1 : null);
   }
 
-  /** A new browser for the caller's active session; {@code provider} "" = the operator's order. */
-  public Entry create(Principal caller, String sessionId, String provider) {
-    Session session = sessions.active(caller, sessionId);
-    if (!provider.isEmpty() && !providers.providers().contains(provider)) {
+  /**
+   * The providers a tenant's request tries, in order: the tenant's own list (those this host has),
+   * or the host's; {@code preferred} first when given.
+   */
+  private List<String> order(BrowserGrant grant, String preferred) {
+    if (!preferred.isEmpty() && !providers.providers().contains(preferred)) {
       throw new PaddockException.InvalidArgument("provider", "unknown browser provider; known: " + providers.providers());
     }
-    reserve(session);
+    List<String> order = new ArrayList<>(grant.providers().isEmpty() ? providers.providers()
+        : grant.providers().stream().filter(providers.providers()::contains).toList());
+    if (order.isEmpty()) {
+      throw new PaddockException.PermissionDenied(ErrorReason.PERMISSION_DENIED_POLICY,
+          "none of the tenant's browser providers " + grant.providers() + " runs on this host", Map.of("operation", "browser"));
+    }
+    if (!preferred.isEmpty()) {
+      if (!order.remove(preferred)) {
+        throw new PaddockException.PermissionDenied(ErrorReason.PERMISSION_DENIED_POLICY,
+            "the tenant may not use browser provider " + preferred, Map.of("operation", "provider"));
+      }
+      order.add(0, preferred);
+    }
+    return order;
+  }
+
+  /** A new browser for the caller's active session; {@code provider} "" = the tenant's order. */
+  public Entry create(Principal caller, String sessionId, String provider) {
+    Session session = sessions.active(caller, sessionId);
+    BrowserGrant grant = grant(session.tenantId());
+    List<String> order = order(grant, provider);
+    reserve(session, grant);
     Entry entry;
     try {
-      Browser browser = providers.acquire(new BrowserRequest(session.tenantId(), session.id()),
-          provider.isEmpty() ? null : provider, true);
+      Browser browser = providers.acquire(new BrowserRequest(session.tenantId(), session.id()), order, grant.failover());
       entry = new Entry(Ids.newId("brw"), session.id(), session.tenantId(), browser, clock.instant());
       browsers.put(entry.id, entry);
     } catch (BrowserUnavailableException e) {
@@ -147,7 +220,7 @@ public final class BrowserManager implements AutoCloseable {
       unreserve(session);
     }
     if (session.state() != Session.State.ACTIVE) { // closed while the browser started
-      close(entry);
+      close(entry, State.CLOSED);
       throw new PaddockException.FailedPrecondition(ErrorReason.SESSION_CLOSED, "the session closed");
     }
     return entry;
@@ -176,7 +249,7 @@ public final class BrowserManager implements AutoCloseable {
 
   /** Closes a browser; closing a closed one is fine. */
   public void close(Principal caller, String sessionId, String browserId) {
-    close(get(caller, sessionId, browserId));
+    close(get(caller, sessionId, browserId), State.CLOSED);
   }
 
   public Navigation navigate(Principal caller, String sessionId, String browserId, String url, Duration timeout) {
@@ -184,32 +257,151 @@ public final class BrowserManager implements AutoCloseable {
     if (!url.regionMatches(true, 0, "http://", 0, 7) && !url.regionMatches(true, 0, "https://", 0, 8)) {
       throw new PaddockException.InvalidArgument("url", "must be an http:// or https:// URL");
     }
-    try {
-      Navigation n = e.browser.navigate(url, timeout);
-      e.url = n.url();
-      return n;
-    } catch (BrowserException ex) {
-      throw failed(e, ex);
+    if (url.length() > 8192) {
+      throw PaddockException.InvalidArgument.tooLarge("url", 8192, "at most 8192 bytes");
     }
+    Navigation n = call(e, "", timeout, () -> e.browser.navigate(url, timeout));
+    e.url = n.errorText().isEmpty() ? n.url() : e.url;
+    return n;
   }
 
   public byte[] screenshot(Principal caller, String sessionId, String browserId) {
     Entry e = open(caller, sessionId, browserId);
+    byte[] png = call(e, "", null, e.browser::screenshot);
+    if (png.length > MAX_RESULT_BYTES) {
+      throw PaddockException.InvalidArgument.tooLarge("image", MAX_RESULT_BYTES, "the screenshot is over 4 MiB");
+    }
+    return png;
+  }
+
+  /** The page's visible text ({@code html} false) or its DOM as HTML. */
+  public String content(Principal caller, String sessionId, String browserId, boolean html) {
+    Entry e = open(caller, sessionId, browserId);
+    String content = call(e, "", null, html ? e.browser::html : e.browser::text);
+    if (content.length() > MAX_RESULT_BYTES / 4 && content.getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+        > MAX_RESULT_BYTES) {
+      throw PaddockException.InvalidArgument.tooLarge("content", MAX_RESULT_BYTES, "the page's content is over 4 MiB");
+    }
+    return content;
+  }
+
+  /** Evaluates the caller's script in the page, when its tenant may run scripts. */
+  public Evaluation evaluate(Principal caller, String sessionId, String browserId, String expression, Duration timeout) {
+    Entry e = open(caller, sessionId, browserId);
+    if (!grant(e.tenantId).scripts()) {
+      throw new PaddockException.PermissionDenied(ErrorReason.PERMISSION_DENIED_POLICY,
+          "the tenant may not run its own scripts in a browser (the operator's browser.scripts)",
+          Map.of("operation", "evaluate"));
+    }
+    if (expression.isEmpty()) {
+      throw new PaddockException.InvalidArgument("expression", "required");
+    }
+    if (expression.length() > 1 << 20) {
+      throw PaddockException.InvalidArgument.tooLarge("expression", 1 << 20, "at most 1 MiB");
+    }
+    return call(e, "", timeout, () -> e.browser.evaluate(expression, timeout, MAX_RESULT_BYTES));
+  }
+
+  public void click(Principal caller, String sessionId, String browserId, String selector, int clickCount, Duration timeout) {
+    Entry e = open(caller, sessionId, browserId);
+    checkSelector(selector);
+    if (clickCount < 0 || clickCount > 3) {
+      throw new PaddockException.InvalidArgument("click_count", "0 to 3");
+    }
+    call(e, selector, timeout, () -> {
+      e.browser.click(selector, Math.max(1, clickCount), timeout);
+      return null;
+    });
+  }
+
+  public void type(Principal caller, String sessionId, String browserId, String selector, String text, boolean clear,
+      Duration keyDelay, Duration timeout) {
+    Entry e = open(caller, sessionId, browserId);
+    checkSelector(selector);
+    if (text.length() > 65536) {
+      throw PaddockException.InvalidArgument.tooLarge("text", 65536, "at most 64 KiB");
+    }
+    if (keyDelay.isNegative() || keyDelay.compareTo(Duration.ofSeconds(1)) > 0) {
+      throw new PaddockException.InvalidArgument("key_delay", "0 to 1 second");
+    }
+    call(e, selector, timeout, () -> {
+      e.browser.type(selector, text, clear, keyDelay, timeout);
+      return null;
+    });
+  }
+
+  private static void checkSelector(String selector) {
+    if (selector.isEmpty()) {
+      throw new PaddockException.InvalidArgument("selector", "required");
+    }
+    if (selector.length() > 4096) {
+      throw PaddockException.InvalidArgument.tooLarge("selector", 4096, "at most 4096 bytes");
+    }
+  }
+
+  /** A browser's answer that may fail. */
+  @FunctionalInterface
+  private interface BrowserCall<T> {
+    T run() throws BrowserException;
+  }
+
+  /** Runs {@code action} on the browser; its failure as the caller's typed error (a lost browser is closed). */
+  private <T> T call(Entry e, String selector, Duration timeout, BrowserCall<T> action) {
     try {
-      return e.browser.screenshot();
+      return action.run();
     } catch (BrowserException ex) {
-      throw failed(e, ex);
+      switch (ex.kind()) {
+        case TIMEOUT -> throw new PaddockException.DeadlineExceeded(ErrorReason.BROWSER_TIMEOUT, ex.getMessage(),
+            Map.of("browserId", e.id, "timeout", timeout == null ? "" : timeout.toMillis() + "ms"));
+        case NO_SUCH_ELEMENT -> throw new PaddockException.NotFound(ErrorReason.ELEMENT_NOT_FOUND, ex.getMessage(),
+            Map.of("browserId", e.id, "selector", selector.length() > 200 ? selector.substring(0, 200) + "..." : selector));
+        case BAD_SELECTOR -> throw new PaddockException.InvalidArgument("selector", ex.getMessage());
+        case TOO_LARGE -> throw PaddockException.InvalidArgument.tooLarge("result_json", MAX_RESULT_BYTES, ex.getMessage());
+        default -> {
+          log.warn("browser {} of session {} is lost: {}", e.id, e.sessionId, ex.getMessage());
+          if (close(e, State.FAILED)) {
+            hostClosures.closed(e, "FAILED", "the browser was lost: " + ex.getMessage());
+          }
+          throw new PaddockException.FailedPrecondition(ErrorReason.BROWSER_CLOSED,
+              "the browser was lost (" + ex.getMessage() + "); create a new one",
+              Map.of("browserId", e.id, "state", e.state.name()));
+        }
+      }
     }
   }
 
   /** Closes the browsers of a session that closed. */
   public void sessionClosed(Session session) {
-    browsers.values().stream().filter(e -> e.sessionId.equals(session.id())).forEach(this::close);
+    browsers.values().stream().filter(e -> e.sessionId.equals(session.id())).forEach(e -> close(e, State.CLOSED));
+  }
+
+  /**
+   * Counts open browsers' time against their tenants' browser-minutes, and closes the browsers of
+   * tenants that have used theirs. Called by the host's ticker every second.
+   */
+  public void tick() {
+    for (Entry e : browsers.values()) {
+      if (e.closed != null) {
+        continue;
+      }
+      charge(e);
+      BrowserGrant grant = grant(e.tenantId);
+      if (minutes.exhausted(e.tenantId, grant.minutesPerDay()) && close(e, State.CLOSED)) {
+        log.info("browser {} of tenant {} closed: its browser-minutes for today are used", e.id, e.tenantId);
+        hostClosures.closed(e, ErrorReason.BROWSER_MINUTES_EXHAUSTED.name(), "the tenant's browser-minutes for today are used");
+      }
+    }
+  }
+
+  private void charge(Entry e) {
+    synchronized (e) {
+      e.chargedTo = minutes.charge(e.tenantId, e.chargedTo);
+    }
   }
 
   @Override
   public void close() {
-    browsers.values().forEach(this::close);
+    browsers.values().forEach(e -> close(e, State.CLOSED));
   }
 
   private Entry open(Principal caller, String sessionId, String browserId) {
@@ -217,28 +409,26 @@ public final class BrowserManager implements AutoCloseable {
     Entry e = get(caller, sessionId, browserId);
     if (e.closed != null) {
       throw new PaddockException.FailedPrecondition(ErrorReason.BROWSER_CLOSED, "the browser is closed",
-          Map.of("browserId", e.id, "state", "CLOSED"));
+          Map.of("browserId", e.id, "state", e.state.name()));
     }
     return e;
   }
 
-  private PaddockException failed(Entry e, BrowserException ex) {
-    log.warn("browser {} of session {}: {}", e.id, e.sessionId, ex.getMessage());
-    return new PaddockException.FailedPrecondition(ErrorReason.BROWSER_CLOSED, "the browser did not answer: " + ex.getMessage(),
-        Map.of("browserId", e.id, "state", e.closed == null ? "ACTIVE" : "CLOSED"));
-  }
-
-  private void close(Entry e) {
+  /** Closes {@code e} as {@code state}; false when it was closed already. */
+  private boolean close(Entry e, State state) {
     synchronized (e) {
       if (e.closed != null) {
-        return;
+        return false;
       }
       e.closed = clock.instant();
+      e.state = state;
+      e.chargedTo = minutes.charge(e.tenantId, e.chargedTo);
     }
     try {
       e.browser.close();
     } catch (RuntimeException ex) {
       log.error("browser {}: closing failed", e.id, ex);
     }
+    return true;
   }
 }

@@ -271,6 +271,11 @@ public abstract sealed class PaddockException extends RuntimeException
       super(ErrorReason.DEADLINE_EXCEEDED, message, Map.of(), null);
     }
 
+    /** A more specific reason, e.g. BROWSER_TIMEOUT, with its own metadata. */
+    public DeadlineExceeded(ErrorReason reason, String message, Map<String, String> metadata) {
+      super(reason, message, metadata, null);
+    }
+
     @Override
     public ErrorCode code() {
       return ErrorCode.DEADLINE_EXCEEDED;

@@ -70,7 +70,21 @@ final class AuditInterceptor implements ServerInterceptor {
       Map.entry(dev.paddock.ipc.v1.BrowserServiceGrpc.getNavigateMethod().getFullMethodName(),
           AuditAction.AUDIT_ACTION_BROWSER_ACTION),
       Map.entry(dev.paddock.ipc.v1.BrowserServiceGrpc.getScreenshotMethod().getFullMethodName(),
+          AuditAction.AUDIT_ACTION_BROWSER_ACTION),
+      Map.entry(dev.paddock.ipc.v1.BrowserServiceGrpc.getGetContentMethod().getFullMethodName(),
+          AuditAction.AUDIT_ACTION_BROWSER_ACTION),
+      Map.entry(dev.paddock.ipc.v1.BrowserServiceGrpc.getEvaluateMethod().getFullMethodName(),
+          AuditAction.AUDIT_ACTION_BROWSER_ACTION),
+      Map.entry(dev.paddock.ipc.v1.BrowserServiceGrpc.getClickMethod().getFullMethodName(),
+          AuditAction.AUDIT_ACTION_BROWSER_ACTION),
+      Map.entry(dev.paddock.ipc.v1.BrowserServiceGrpc.getTypeMethod().getFullMethodName(),
           AuditAction.AUDIT_ACTION_BROWSER_ACTION));
+
+  /**
+   * Request fields never digested, though text: what is typed into a page may be a password, and a
+   * digest of it would let anyone reading the log test guesses.
+   */
+  private static final Set<String> NEVER_DIGESTED = Set.of("paddock.v1.TypeRequest.text");
 
   /** Calls that start execs: recorded by the exec machinery, but refused here while the log is down. */
   static final Set<String> EXEC_STARTS = Set.of(ExecServiceGrpc.getExecMethod().getFullMethodName(),
@@ -207,13 +221,18 @@ final class AuditInterceptor implements ServerInterceptor {
       target = field(request, "name"); // a secret's name
     }
     record.setTarget(target);
+    String browser = field(request, "browser_id");
+    if (!browser.isEmpty()) {
+      record.putAttributes("browserId", browser);
+    }
     if (request != null) {
       Message.Builder stripped = request.toBuilder();
       // Fields this host does not know are never digested either: a newer client's field could hold
       // file contents or a secret, whose digest would let anyone reading the log test guesses.
       stripped.setUnknownFields(com.google.protobuf.UnknownFieldSet.getDefaultInstance());
       for (FieldDescriptor f : request.getDescriptorForType().getFields()) {
-        if (f.getType() == FieldDescriptor.Type.BYTES || f.getType() == FieldDescriptor.Type.MESSAGE && f.getName().equals("chunk")) {
+        if (f.getType() == FieldDescriptor.Type.BYTES || f.getType() == FieldDescriptor.Type.MESSAGE && f.getName().equals("chunk")
+            || NEVER_DIGESTED.contains(f.getFullName())) {
           stripped.clearField(f);
         }
       }

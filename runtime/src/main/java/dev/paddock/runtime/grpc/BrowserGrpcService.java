@@ -1,7 +1,11 @@
 package dev.paddock.runtime.grpc;
 
 import com.google.protobuf.ByteString;
+import dev.paddock.browser.Evaluation;
 import dev.paddock.browser.Navigation;
+import dev.paddock.ipc.v1.ContentFormat;
+import dev.paddock.ipc.v1.GetContentRequest;
+import dev.paddock.ipc.v1.GetContentResponse;
 import dev.paddock.ipc.v1.Browser;
 import dev.paddock.ipc.v1.BrowserServiceGrpc;
 import dev.paddock.ipc.v1.BrowserState;
@@ -28,12 +32,13 @@ import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 
 /**
- * BrowserService: browsers of a session, from the host's providers. Built: create, get, list,
- * close, navigate and PNG screenshots. Evaluate, Click and Type answer UNIMPLEMENTED.
+ * BrowserService: browsers of a session, from the host's providers. A JPEG or full-page screenshot
+ * and Navigate's wait_until and CreateBrowser's viewport are not built yet (UNIMPLEMENTED, or the
+ * default: the page's load event, 1280 x 800).
  */
 final class BrowserGrpcService extends BrowserServiceGrpc.BrowserServiceImplBase {
-  private static final Duration DEFAULT_NAVIGATE_TIMEOUT = Duration.ofSeconds(30);
-  private static final Duration MAX_NAVIGATE_TIMEOUT = Duration.ofMinutes(5);
+  private static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+  private static final Duration MAX_TIMEOUT = Duration.ofMinutes(5);
   private final BrowserManager browsers;
 
   BrowserGrpcService(BrowserManager browsers) {
@@ -70,10 +75,7 @@ final class BrowserGrpcService extends BrowserServiceGrpc.BrowserServiceImplBase
   @Override
   public void navigate(NavigateRequest req, StreamObserver<NavigateResponse> out) {
     SessionGrpcService.unary(out, () -> {
-      Duration timeout = req.hasTimeout() ? Protos.duration("timeout", req.getTimeout()) : DEFAULT_NAVIGATE_TIMEOUT;
-      if (timeout.compareTo(MAX_NAVIGATE_TIMEOUT) > 0) {
-        throw new PaddockException.InvalidArgument("timeout", "at most 5 minutes");
-      }
+      Duration timeout = timeout(req.hasTimeout(), req.getTimeout());
       Navigation n = browsers.navigate(AuthInterceptor.current(), req.getSessionId(), req.getBrowserId(), req.getUrl(), timeout);
       // A page that did not load has no URL (the proto's contract), only its error.
       return NavigateResponse.newBuilder().setUrl(n.errorText().isEmpty() ? n.url() : "").setTitle(n.title())
@@ -96,22 +98,53 @@ final class BrowserGrpcService extends BrowserServiceGrpc.BrowserServiceImplBase
   @Override
   public void evaluate(EvaluateRequest req, StreamObserver<EvaluateResponse> out) {
     SessionGrpcService.unary(out, () -> {
-      throw new PaddockException.Unimplemented("Evaluate");
+      Evaluation r = browsers.evaluate(AuthInterceptor.current(), req.getSessionId(), req.getBrowserId(), req.getExpression(),
+          timeout(req.hasTimeout(), req.getTimeout()));
+      return EvaluateResponse.newBuilder().setResultJson(r.resultJson()).setException(r.exception()).build();
+    });
+  }
+
+  @Override
+  public void getContent(GetContentRequest req, StreamObserver<GetContentResponse> out) {
+    SessionGrpcService.unary(out, () -> {
+      boolean html = switch (req.getFormat()) {
+        case CONTENT_FORMAT_UNSPECIFIED, CONTENT_FORMAT_TEXT -> false;
+        case CONTENT_FORMAT_HTML -> true;
+        default -> throw new PaddockException.InvalidArgument("format", "unknown content format");
+      };
+      String content = browsers.content(AuthInterceptor.current(), req.getSessionId(), req.getBrowserId(), html);
+      return GetContentResponse.newBuilder().setContent(content)
+          .setFormat(html ? ContentFormat.CONTENT_FORMAT_HTML : ContentFormat.CONTENT_FORMAT_TEXT)
+          .setUrl(browsers.get(AuthInterceptor.current(), req.getSessionId(), req.getBrowserId()).url()).build();
     });
   }
 
   @Override
   public void click(ClickRequest req, StreamObserver<ClickResponse> out) {
     SessionGrpcService.unary(out, () -> {
-      throw new PaddockException.Unimplemented("Click");
+      browsers.click(AuthInterceptor.current(), req.getSessionId(), req.getBrowserId(), req.getSelector(),
+          req.getClickCount(), timeout(req.hasTimeout(), req.getTimeout()));
+      return ClickResponse.getDefaultInstance();
     });
   }
 
   @Override
   public void type(TypeRequest req, StreamObserver<TypeResponse> out) {
     SessionGrpcService.unary(out, () -> {
-      throw new PaddockException.Unimplemented("Type");
+      Duration keyDelay = req.hasKeyDelay() ? Protos.duration("key_delay", req.getKeyDelay()) : Duration.ZERO;
+      browsers.type(AuthInterceptor.current(), req.getSessionId(), req.getBrowserId(), req.getSelector(), req.getText(),
+          req.getClear(), keyDelay, timeout(req.hasTimeout(), req.getTimeout()));
+      return TypeResponse.getDefaultInstance();
     });
+  }
+
+  /** An action's timeout field: unset = 30 seconds; more than 0 and at most 5 minutes. */
+  private static Duration timeout(boolean set, com.google.protobuf.Duration value) {
+    Duration timeout = set ? Protos.duration("timeout", value) : DEFAULT_TIMEOUT;
+    if (timeout.isZero() || timeout.isNegative() || timeout.compareTo(MAX_TIMEOUT) > 0) {
+      throw new PaddockException.InvalidArgument("timeout", "more than 0 and at most 5 minutes");
+    }
+    return timeout;
   }
 
   /** A PNG's width or height: big-endian in its IHDR chunk, at byte 16 and 20. */
@@ -125,7 +158,11 @@ final class BrowserGrpcService extends BrowserServiceGrpc.BrowserServiceImplBase
   private static Browser toProto(BrowserManager.Entry e) {
     Browser.Builder b = Browser.newBuilder().setBrowserId(e.id()).setSessionId(e.sessionId()).setProvider(e.provider())
         .setCreateTime(Protos.toProto(e.created())).setCurrentUrl(e.url())
-        .setState(e.closedAt() == null ? BrowserState.BROWSER_STATE_ACTIVE : BrowserState.BROWSER_STATE_CLOSED);
+        .setState(switch (e.state()) {
+          case ACTIVE -> BrowserState.BROWSER_STATE_ACTIVE;
+          case CLOSED -> BrowserState.BROWSER_STATE_CLOSED;
+          case FAILED -> BrowserState.BROWSER_STATE_FAILED;
+        });
     if (e.closedAt() != null) {
       b.setCloseTime(Protos.toProto(e.closedAt()));
     }

@@ -25,12 +25,11 @@ import java.util.regex.Pattern;
  *                      0 = the host's
  * @param egress        where its jails may connect, its connection and bandwidth budget, and where
  *                      its secrets may go as request headers; default nothing
- * @param maxBrowsers   browsers it may have open at once, all its sessions together. Default 8.
+ * @param browser       its browsers: how many at once, browser-minutes, scripts, providers
  */
 public record Tenant(String id, int maxSessions, int maxExecs, long memoryBytes, int maxProcesses, int cpuMillicores,
     int sessionsPerMinute, int execsPerMinute, java.time.Duration maxSessionLifetime, long maxOutputBytes,
-    dev.paddock.runtime.egress.EgressGrant egress, int maxBrowsers) {
-  public static final int DEFAULT_MAX_BROWSERS = 8;
+    dev.paddock.runtime.egress.EgressGrant egress, BrowserGrant browser) {
   public static final int DEFAULT_MAX_SESSIONS = 100;
   public static final int DEFAULT_MAX_EXECS = 32;
   private static final Pattern ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
@@ -64,13 +63,11 @@ public record Tenant(String id, int maxSessions, int maxExecs, long memoryBytes,
       throw new IllegalArgumentException("maxOutputBytes must be 0 (the host's) or more for tenant " + id);
     }
     egress = egress == null ? dev.paddock.runtime.egress.EgressGrant.NONE : egress;
-    if (maxBrowsers < 0 || maxBrowsers > 1000) {
-      throw new IllegalArgumentException("maxBrowsers must be 0..1000 for tenant " + id);
-    }
+    browser = browser == null ? BrowserGrant.DEFAULTS : browser;
   }
 
   /** A tenant with the host's default kernel budgets and no rate limits. */
   public Tenant(String id, int maxSessions, int maxExecs) {
-    this(id, maxSessions, maxExecs, 0, 0, 0, 0, 0, null, 0, null, DEFAULT_MAX_BROWSERS);
+    this(id, maxSessions, maxExecs, 0, 0, 0, 0, 0, null, 0, null, null);
   }
 }

@@ -76,8 +76,8 @@ public final class TenantsFile {
     @JsonProperty public List<String> clientCertificates;
     /** Where its jails may connect; absent = nowhere. */
     @JsonProperty public EgressEntry egress;
-    /** Browsers open at once, all its sessions together; absent = 8. */
-    @JsonProperty public Integer maxBrowsers;
+    /** Its browsers; absent = the defaults (see BrowserEntry). */
+    @JsonProperty public BrowserEntry browser;
     @JsonProperty public List<KeyEntry> keys = new ArrayList<>();
   }
 
@@ -103,6 +103,25 @@ public final class TenantsFile {
     @JsonProperty public Integer maxConnections;
     @JsonProperty public Long bytesPerSecond;
     @JsonProperty public List<SecretHeaderEntry> secretHeaders;
+  }
+
+  /**
+   * A tenant's browsers (see BrowserGrant):
+   * <pre>
+   * browser:
+   *   maxOpen: 8            # open at once, all its sessions together
+   *   scripts: false        # may its callers evaluate their own JavaScript in a page
+   *   minutesPerDay: 0      # browser-minutes per UTC day; 0 = no limit
+   *   providers: [local]    # the providers it may use, in order; absent = the host's order
+   *   failover: true        # false: only the first provider is tried
+   * </pre>
+   */
+  public static final class BrowserEntry {
+    @JsonProperty public Integer maxOpen;
+    @JsonProperty public Boolean scripts;
+    @JsonProperty public Integer minutesPerDay;
+    @JsonProperty public List<String> providers;
+    @JsonProperty public Boolean failover;
   }
 
   /** One secret bound to a header for one host. */
@@ -182,8 +201,9 @@ public final class TenantsFile {
         String first = e.getMessage().split(" ")[0];
         String field = e.getMessage().startsWith("tenant id") ? "id"
             : e.getMessage().startsWith("egress") ? "egress"
+            : e.getMessage().startsWith("browser") ? "browser"
             : java.util.Set.of("maxSessions", "maxExecs", "memoryBytes", "maxProcesses", "cpuMillicores",
-                "sessionsPerMinute", "maxSessionLifetime", "maxOutputBytes", "maxBrowsers").contains(first) ? first : "";
+                "sessionsPerMinute", "maxSessionLifetime", "maxOutputBytes").contains(first) ? first : "";
         problems.add(new TenantsFileCheck.Problem(field.isEmpty() ? at : at + "/" + field, 0, e.getMessage()));
       }
       if (!tenantIds.add(String.valueOf(t.id))) {
@@ -265,7 +285,21 @@ public final class TenantsFile {
         t.maxSessionLifetime == null ? null : lifetime(t.maxSessionLifetime),
         t.maxOutputBytes == null ? 0 : t.maxOutputBytes,
         egress(t.egress),
-        t.maxBrowsers == null ? Tenant.DEFAULT_MAX_BROWSERS : t.maxBrowsers);
+        browser(t.browser));
+  }
+
+  private static BrowserGrant browser(BrowserEntry b) {
+    if (b == null) {
+      return BrowserGrant.DEFAULTS;
+    }
+    try {
+      return new BrowserGrant(b.maxOpen == null ? BrowserGrant.DEFAULT_MAX_OPEN : b.maxOpen,
+          b.scripts != null && b.scripts, b.minutesPerDay == null ? 0 : b.minutesPerDay,
+          b.providers == null ? List.of() : b.providers.stream().map(String::valueOf).toList(),
+          b.failover == null || b.failover);
+    } catch (IllegalArgumentException ex) {
+      throw new IllegalArgumentException(ex.getMessage()); // already starts with "browser"
+    }
   }
 
   private static dev.paddock.runtime.egress.EgressGrant egress(EgressEntry e) {

@@ -41,15 +41,17 @@ final class TenantsFileCheck {
       Map.entry("maxProcesses", Kind.INT), Map.entry("cpuMillicores", Kind.INT), Map.entry("sessionsPerMinute", Kind.INT),
       Map.entry("execsPerMinute", Kind.INT), Map.entry("maxSessionLifetime", Kind.TEXT),
       Map.entry("maxOutputBytes", Kind.LONG), Map.entry("clientCertificates", Kind.TEXT_LIST), Map.entry("keys", Kind.LIST),
-      Map.entry("egress", Kind.MAP), Map.entry("maxBrowsers", Kind.INT));
+      Map.entry("egress", Kind.MAP), Map.entry("browser", Kind.MAP));
   private static final Map<String, Kind> EGRESS = Map.of("allow", Kind.TEXT_LIST, "deny", Kind.TEXT_LIST,
       "maxConnections", Kind.INT, "bytesPerSecond", Kind.LONG, "secretHeaders", Kind.LIST);
+  private static final Map<String, Kind> BROWSER = Map.of("maxOpen", Kind.INT, "scripts", Kind.BOOL,
+      "minutesPerDay", Kind.INT, "providers", Kind.TEXT_LIST, "failover", Kind.BOOL);
   private static final Map<String, Kind> SECRET_HEADER = Map.of("secret", Kind.TEXT, "host", Kind.TEXT, "header", Kind.TEXT,
       "prefix", Kind.TEXT, "scheme", Kind.TEXT);
   private static final Map<String, Kind> KEY = Map.of("id", Kind.TEXT, "name", Kind.TEXT, "sha256", Kind.TEXT,
       "created", Kind.TEXT, "revoked", Kind.TEXT, "scopes", Kind.TEXT_LIST);
 
-  private enum Kind { TEXT, INT, LONG, LIST, TEXT_LIST, MAP }
+  private enum Kind { TEXT, INT, LONG, BOOL, LIST, TEXT_LIST, MAP }
 
   private TenantsFileCheck() {}
 
@@ -115,6 +117,9 @@ final class TenantsFileCheck {
           }
           typed((ObjectNode) keys.get(k), keyAt, KEY, problems, lines);
         }
+        if (tenant.get("browser") instanceof ObjectNode browser) {
+          typed(browser, at + "/browser", BROWSER, problems, lines);
+        }
         if (tenant.get("egress") instanceof ObjectNode egress) {
           typed(egress, at + "/egress", EGRESS, problems, lines);
           JsonNode headers = egress.get("secretHeaders");
@@ -169,6 +174,7 @@ final class TenantsFileCheck {
         case TEXT -> value.isValueNode() && !value.isContainerNode() ? null : "must be a single value";
         case INT -> value.isIntegralNumber() && value.canConvertToInt() ? null : "must be a whole number up to 2147483647";
         case LONG -> value.isIntegralNumber() && value.canConvertToLong() ? null : "must be a whole number";
+        case BOOL -> value.isBoolean() ? null : "must be true or false";
         case LIST -> value.isArray() ? null : "must be a list";
         case TEXT_LIST -> value.isArray() && allValues(value) ? null : "must be a list of names";
         case MAP -> value.isObject() ? null : "must be a mapping";

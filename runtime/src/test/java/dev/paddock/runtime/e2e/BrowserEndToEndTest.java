@@ -7,7 +7,12 @@ import dev.paddock.audit.log.Segments;
 import dev.paddock.ipc.v1.AuditAction;
 import dev.paddock.ipc.v1.BrowserServiceGrpc;
 import dev.paddock.ipc.v1.BrowserState;
+import dev.paddock.ipc.v1.ClickRequest;
 import dev.paddock.ipc.v1.CloseSessionRequest;
+import dev.paddock.ipc.v1.ContentFormat;
+import dev.paddock.ipc.v1.EvaluateRequest;
+import dev.paddock.ipc.v1.GetContentRequest;
+import dev.paddock.ipc.v1.TypeRequest;
 import dev.paddock.ipc.v1.CreateBrowserRequest;
 import dev.paddock.ipc.v1.GetBrowserRequest;
 import dev.paddock.ipc.v1.ListBrowsersRequest;
@@ -15,6 +20,7 @@ import dev.paddock.ipc.v1.NavigateRequest;
 import dev.paddock.ipc.v1.ScreenshotRequest;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -158,5 +164,131 @@ class BrowserEndToEndTest extends SharedHostTest {
 
     assertThat(Segments.readAll(host.dataDir.resolve("audit"))).filteredOn(r -> r.getAction() == AuditAction.AUDIT_ACTION_BROWSER_CREATED
         && r.getTenant().equals("alpha")).isNotEmpty();
+  }
+
+  @Test
+  void pageToolsTypeClickEvaluateAndReadThePage() throws Exception {
+    try (OriginServer origin = new OriginServer()) {
+      String session = host.newSession(host.etaKey);
+      var b = browsers(host.etaKey);
+      String id = b.createBrowser(CreateBrowserRequest.newBuilder().setSessionId(session).build()).getBrowserId();
+      assertThat(title(session, id, "http://files.paddock.test:" + origin.port() + "/form")).isEqualTo("Form");
+
+      b.type(TypeRequest.newBuilder().setSessionId(session).setBrowserId(id).setSelector("#name").setText("Ada").setClear(true)
+          .build());
+      b.click(ClickRequest.newBuilder().setSessionId(session).setBrowserId(id).setSelector("#go").build());
+      assertThat(evaluate(session, id, "document.title").getResultJson()).isEqualTo("\"hello Ada x1\"");
+      // Without clear, typing appends; a double click is two clicks.
+      b.type(TypeRequest.newBuilder().setSessionId(session).setBrowserId(id).setSelector("#name").setText("!").build());
+      b.click(ClickRequest.newBuilder().setSessionId(session).setBrowserId(id).setSelector("#go").setClickCount(2).build());
+      assertThat(evaluate(session, id, "document.title").getResultJson()).isEqualTo("\"hello Ada! x3\"");
+      // An element that appears later is waited for.
+      b.click(ClickRequest.newBuilder().setSessionId(session).setBrowserId(id).setSelector("#later").build());
+      assertThat(evaluate(session, id, "document.title").getResultJson()).isEqualTo("\"late\"");
+
+      // A disabled button never becomes clickable; a selector that is not CSS is refused at once.
+      StatusRuntimeException disabled = catchThrowableOfType(StatusRuntimeException.class, () -> b.click(ClickRequest
+          .newBuilder().setSessionId(session).setBrowserId(id).setSelector("#off").setTimeout(millis(500)).build()));
+      assertThat(disabled.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+      assertThat(TestHost.failure(disabled).info().getReason()).isEqualTo("ELEMENT_NOT_FOUND");
+      StatusRuntimeException bad = catchThrowableOfType(StatusRuntimeException.class, () -> b.click(ClickRequest
+          .newBuilder().setSessionId(session).setBrowserId(id).setSelector("##nope").build()));
+      assertThat(bad.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+
+      // Scripts: a promise is awaited; a throw is an answer; a script that never yields is stopped.
+      assertThat(evaluate(session, id, "new Promise(r => setTimeout(() => r({a: [1, 'x']}), 50))").getResultJson())
+          .isEqualTo("{\"a\":[1,\"x\"]}");
+      assertThat(evaluate(session, id, "undefined").getResultJson()).isEmpty();
+      var thrown = evaluate(session, id, "throw new Error('boom')");
+      assertThat(thrown.getResultJson()).isEmpty();
+      assertThat(thrown.getException()).contains("boom");
+      StatusRuntimeException spin = catchThrowableOfType(StatusRuntimeException.class, () -> b.evaluate(EvaluateRequest
+          .newBuilder().setSessionId(session).setBrowserId(id).setExpression("for (;;) {}").setTimeout(millis(1000)).build()));
+      assertThat(spin.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+      assertThat(TestHost.failure(spin).info().getReason()).isEqualTo("BROWSER_TIMEOUT");
+      assertThat(evaluate(session, id, "1 + 1").getResultJson()).isEqualTo("2");
+
+      var text = b.getContent(GetContentRequest.newBuilder().setSessionId(session).setBrowserId(id).build());
+      assertThat(text.getFormat()).isEqualTo(ContentFormat.CONTENT_FORMAT_TEXT);
+      assertThat(text.getContent()).contains("Go").contains("later").doesNotContain("<button");
+      var html = b.getContent(GetContentRequest.newBuilder().setSessionId(session).setBrowserId(id)
+          .setFormat(ContentFormat.CONTENT_FORMAT_HTML).build());
+      assertThat(html.getContent()).contains("<a id=\"later\"").contains("<input id=\"name\"");
+      assertThat(html.getUrl()).endsWith("/form");
+
+      // Every action is in the audit log, what was typed is not (nor a digest of it alone).
+      assertThat(Segments.readAll(host.dataDir.resolve("audit"))).filteredOn(r -> r.getAction()
+          == AuditAction.AUDIT_ACTION_BROWSER_ACTION && r.getTarget().equals(session))
+          .extracting(r -> r.getAttributesMap().get("method")).contains("Type", "Click", "Evaluate", "GetContent");
+      host.sessions(host.etaKey).closeSession(CloseSessionRequest.newBuilder().setSessionId(session).build());
+    }
+  }
+
+  @Test
+  void scriptsAreOnlyForTenantsTheOperatorLetsRunThem() throws Exception {
+    String session = host.newSession(host.alphaKey);
+    try {
+      String id = browsers(host.alphaKey).createBrowser(CreateBrowserRequest.newBuilder().setSessionId(session).build())
+          .getBrowserId();
+      StatusRuntimeException refused = catchThrowableOfType(StatusRuntimeException.class, () -> browsers(host.alphaKey)
+          .evaluate(EvaluateRequest.newBuilder().setSessionId(session).setBrowserId(id).setExpression("1").build()));
+      assertThat(refused.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+      assertThat(TestHost.failure(refused).info().getReason()).isEqualTo("PERMISSION_DENIED_POLICY");
+      assertThat(TestHost.failure(refused).info().getMetadataMap()).containsEntry("operation", "evaluate");
+    } finally {
+      host.sessions(host.alphaKey).closeSession(CloseSessionRequest.newBuilder().setSessionId(session).build());
+    }
+  }
+
+  @Test
+  void aBrowserThatDiesIsFailedClosedAndRecordedAndItsPlaceFreed() throws Exception {
+    String session = host.newSession(host.zetaKey);
+    try {
+      String id = browsers(host.zetaKey).createBrowser(CreateBrowserRequest.newBuilder().setSessionId(session).build())
+          .getBrowserId();
+      // Chromium crashes (here: killed from outside its jail).
+      List<ProcessHandle> chromium = ProcessHandle.current().descendants().filter(p -> p.info().command().orElse("")
+          .contains("chromium") && cgroup(p).contains("/t-zeta/")).toList();
+      assertThat(chromium).isNotEmpty();
+      chromium.forEach(ProcessHandle::destroyForcibly);
+
+      StatusRuntimeException lost = catchThrowableOfType(StatusRuntimeException.class, () -> browsers(host.zetaKey)
+          .screenshot(ScreenshotRequest.newBuilder().setSessionId(session).setBrowserId(id).build()));
+      assertThat(lost.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+      assertThat(TestHost.failure(lost).info().getReason()).isEqualTo("BROWSER_CLOSED");
+      assertThat(TestHost.failure(lost).info().getMetadataMap()).containsEntry("state", "FAILED");
+      assertThat(browsers(host.zetaKey).getBrowser(GetBrowserRequest.newBuilder().setSessionId(session).setBrowserId(id)
+          .build()).getState()).isEqualTo(BrowserState.BROWSER_STATE_FAILED);
+      assertThat(Segments.readAll(host.dataDir.resolve("audit"))).anySatisfy(r -> {
+        assertThat(r.getAction()).isEqualTo(AuditAction.AUDIT_ACTION_BROWSER_CLOSED);
+        assertThat(r.getActor()).isEqualTo("host");
+        assertThat(r.getTenant()).isEqualTo("zeta");
+        assertThat(r.getOutcome()).isEqualTo("FAILED");
+        assertThat(r.getAttributesMap()).containsEntry("browserId", id);
+      });
+      // Its jail is gone with it, and a new browser starts.
+      assertThat(ProcessHandle.current().descendants().filter(p -> cgroup(p).contains("/t-zeta/brw_"))).isEmpty();
+      assertThat(browsers(host.zetaKey).createBrowser(CreateBrowserRequest.newBuilder().setSessionId(session).build())
+          .getState()).isEqualTo(BrowserState.BROWSER_STATE_ACTIVE);
+    } finally {
+      host.sessions(host.zetaKey).closeSession(CloseSessionRequest.newBuilder().setSessionId(session).build());
+    }
+  }
+
+  private static String cgroup(ProcessHandle p) {
+    try {
+      return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + p.pid() + "/cgroup"));
+    } catch (java.io.IOException e) {
+      return ""; // gone
+    }
+  }
+
+  private dev.paddock.ipc.v1.EvaluateResponse evaluate(String session, String browser, String expression) {
+    return browsers(host.etaKey).evaluate(EvaluateRequest.newBuilder().setSessionId(session).setBrowserId(browser)
+        .setExpression(expression).build());
+  }
+
+  private static com.google.protobuf.Duration millis(long ms) {
+    return com.google.protobuf.Duration.newBuilder().setSeconds(ms / 1000).setNanos((int) (ms % 1000) * 1_000_000).build();
   }
 }

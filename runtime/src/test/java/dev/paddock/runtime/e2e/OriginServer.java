@@ -98,6 +98,16 @@ final class OriginServer implements AutoCloseable {
       } else if (path.equals("/page")) {
         reply(ex, "text/html", "<html><head><title>Origin page</title></head><body><p>served on loopback</p></body></html>"
             .getBytes(StandardCharsets.UTF_8));
+      } else if (path.equals("/form")) {
+        // A field, a button that shows what was typed (after a click), one that never enables, one
+        // that appears late.
+        reply(ex, "text/html", ("<html><head><title>Form</title></head><body>"
+            + "<input id=\"name\" value=\"old\"><button id=\"go\" onclick=\"document.title = 'hello ' + "
+            + "document.getElementById('name').value + ' x' + (++window.clicks || (window.clicks = 1))\">Go</button>"
+            + "<button id=\"off\" disabled>Off</button><p id=\"late\"></p>"
+            + "<script>setTimeout(() => { document.getElementById('late').innerHTML = '<a id=\"later\" href=\"#\" "
+            + "onclick=\"document.title = \\'late\\'\">later</a>'; }, 300);</script>"
+            + "</body></html>").getBytes(StandardCharsets.UTF_8));
       } else if (path.equals("/hello")) {
         reply(ex, "text/plain", GREETING.getBytes(StandardCharsets.UTF_8));
       } else if (path.startsWith("/bytes/")) {

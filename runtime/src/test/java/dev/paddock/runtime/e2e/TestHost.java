@@ -117,7 +117,8 @@ final class TestHost implements AutoCloseable {
       if (t.id.equals("gamma")) {
         t.maxSessions = 2;
         t.maxExecs = 2;
-        t.maxBrowsers = 1;
+        t.browser = new TenantsFile.BrowserEntry();
+        t.browser.maxOpen = 1;
       }
       if (t.id.equals("zeta")) {
         t.maxSessionLifetime = "30m";
@@ -129,6 +130,8 @@ final class TestHost implements AutoCloseable {
         t.maxSessions = 100;
       }
       if (t.id.equals("eta")) {
+        t.browser = new TenantsFile.BrowserEntry();
+        t.browser.scripts = true;
         t.egress = new TenantsFile.EgressEntry();
         t.egress.allow = List.of("*." + EGRESS_DOMAIN);
         t.egress.deny = List.of("blocked." + EGRESS_DOMAIN);

@@ -97,8 +97,8 @@ class TenantDirectoryTest {
         "        scopes: [exec, root]",
         ""));
     assertThat(TenantsFile.check(file)).containsExactly(
-        file + ":4: tenants[0].colour: unknown field (known: clientCertificates, cpuMillicores, egress, execsPerMinute, id, keys,"
-            + " maxBrowsers, maxExecs, maxOutputBytes, maxProcesses, maxSessionLifetime, maxSessions, memoryBytes, sessionsPerMinute)",
+        file + ":4: tenants[0].colour: unknown field (known: browser, clientCertificates, cpuMillicores, egress, execsPerMinute, id, keys,"
+            + " maxExecs, maxOutputBytes, maxProcesses, maxSessionLifetime, maxSessions, memoryBytes, sessionsPerMinute)",
         file + ":3: tenants[0].maxSessions: must be a whole number up to 2147483647",
         file + ":8: tenants[0].keys[0].scopes[1]: unknown scope 'root' (known: sessions, exec, files, browser, audit:read, secrets, admin)");
     assertThatThrownBy(() -> TenantsFile.read(file)).hasMessageContaining("(3 problems)").hasMessageContaining(":8: ");
