@@ -17,23 +17,24 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional
 
-from ._ops import ArtifactInfo, Data, FileEntry, FileList
+from ._ops import ArtifactInfo, Data, Evaluation, FileEntry, FileList, Navigation
 from .channel import Channel
-from .errors import (AlreadyExists, ChannelClosed, FailedPrecondition, InternalError,
+from .errors import (AlreadyExists, ChannelClosed, DeadlineExceeded, FailedPrecondition, InternalError,
                      InvalidArgument, NoChannel, NotAvailable, NotFound, PaddockError,
                      PayloadTooLarge, PermissionDenied, ProtocolError, RateLimited,
                      ResourceExhausted, UnknownRequest, WorkspaceFull)
 
 if TYPE_CHECKING:
     from .aio import AsyncChannel
+    from .browser import Browser
 
 __all__ = [
     "Channel", "AsyncChannel", "ArtifactInfo", "FileEntry", "FileList", "default_channel",
     "ping", "progress", "artifact", "read_file", "write_file", "list_files",
-    "kv_get", "kv_put", "kv_delete", "kv_list", "call_tool",
+    "kv_get", "kv_put", "kv_delete", "kv_list", "call_tool", "open_browser", "Navigation", "Evaluation",
     "PaddockError", "InvalidArgument", "PermissionDenied", "NotFound", "AlreadyExists",
     "PayloadTooLarge", "ResourceExhausted", "RateLimited", "WorkspaceFull", "NotAvailable",
-    "UnknownRequest", "FailedPrecondition", "InternalError", "NoChannel", "ChannelClosed",
+    "UnknownRequest", "FailedPrecondition", "InternalError", "DeadlineExceeded", "NoChannel", "ChannelClosed",
     "ProtocolError",
 ]
 
@@ -117,3 +118,8 @@ def kv_list(prefix: str = "") -> List[str]:
 def call_tool(name: str, arguments: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
     """See :meth:`Channel.call_tool`."""
     return default_channel().call_tool(name, arguments)
+
+
+def open_browser(provider: str = "") -> "Browser":
+    """See :meth:`Channel.open_browser`."""
+    return default_channel().open_browser(provider)

@@ -53,6 +53,45 @@ class FileList(List[FileEntry]):
     truncated: bool = False
 
 
+@dataclass(frozen=True)
+class Navigation:
+    """How a navigation ended.
+
+    Attributes:
+        url: The page's URL after redirects; "" when it did not load.
+        http_status: HTTP status of the main document; 0 when there was none.
+        title: The page's title.
+        error_text: Why the page did not load (e.g. "net::ERR_CONNECTION_REFUSED"); "" when it did.
+    """
+    url: str
+    http_status: int
+    title: str
+    error_text: str
+
+    @property
+    def ok(self) -> bool:
+        """True when the page loaded (whatever its HTTP status)."""
+        return not self.error_text
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What a script evaluated to.
+
+    Attributes:
+        result_json: Its value as JSON; "" when it has none JSON can hold, or it threw.
+        exception: The exception's text when it threw, else "".
+    """
+    result_json: str
+    exception: str
+
+    @property
+    def value(self) -> Any:
+        """The value, parsed (None for "")."""
+        import json
+        return json.loads(self.result_json) if self.result_json else None
+
+
 def _bytes(data: Data) -> bytes:
     return data.encode("utf-8") if isinstance(data, str) else bytes(data)
 
@@ -194,3 +233,58 @@ def call_tool(name: str, arguments: Optional[Mapping[str, Any]]) -> Op:
     if arguments:
         request.arguments.update(arguments)
     return envelope, "tool_result", _struct_to_dict
+
+
+def _timeout_ms(timeout: Optional[float]) -> int:
+    """Seconds (None: the host's 30) as the request's milliseconds (0: the host's default)."""
+    if timeout is None:
+        return 0
+    if timeout <= 0:
+        raise ValueError("timeout must be more than 0 seconds")
+    return max(1, int(timeout * 1000))
+
+
+def _browser(browser_id: str, action: str, convert: Callable[[Any], Any], **fields: Any) -> Op:
+    envelope, request = _request("browser")
+    request.browser_id = browser_id
+    act = getattr(request, action)
+    act.SetInParent()
+    for name, value in fields.items():
+        setattr(act, name, value)
+    return envelope, "browser_result", convert
+
+
+def browser_open(provider: str) -> Op:
+    return _browser("", "open", lambda r: (r.browser_id, r.provider), provider=provider)
+
+
+def browser_navigate(browser_id: str, url: str, timeout: Optional[float]) -> Op:
+    return _browser(browser_id, "navigate", lambda r: Navigation(r.url, r.http_status, r.title, r.error_text),
+                    url=url, timeout_ms=_timeout_ms(timeout))
+
+
+def browser_screenshot(browser_id: str) -> Op:
+    return _browser(browser_id, "screenshot", lambda r: r.png)
+
+
+def browser_content(browser_id: str, html: bool) -> Op:
+    return _browser(browser_id, "content", lambda r: r.content, html=html)
+
+
+def browser_click(browser_id: str, selector: str, count: int, timeout: Optional[float]) -> Op:
+    return _browser(browser_id, "click", _none, selector=selector, click_count=count,
+                    timeout_ms=_timeout_ms(timeout))
+
+
+def browser_type(browser_id: str, selector: str, text: str, clear: bool, timeout: Optional[float]) -> Op:
+    return _browser(browser_id, "type", _none, selector=selector, text=text, clear=clear,
+                    timeout_ms=_timeout_ms(timeout))
+
+
+def browser_evaluate(browser_id: str, expression: str, timeout: Optional[float]) -> Op:
+    return _browser(browser_id, "evaluate", lambda r: Evaluation(r.result_json, r.exception),
+                    expression=expression, timeout_ms=_timeout_ms(timeout))
+
+
+def browser_close(browser_id: str) -> Op:
+    return _browser(browser_id, "close", _none)

@@ -95,6 +95,12 @@ class AsyncChannel:
         """Calls a host-side tool; returns its JSON-like result."""
         return await self._call(*_ops.call_tool(name, arguments))
 
+    async def open_browser(self, provider: str = "") -> Any:
+        """Starts a browser for this exec's session; an :class:`~paddock_agent.browser.AsyncBrowser`."""
+        from .browser import AsyncBrowser
+        browser_id, served_by = await self._call(*_ops.browser_open(provider))
+        return AsyncBrowser(self._call, browser_id, served_by)
+
     async def close(self) -> None:
         """Closes the channel and its socket; pending calls raise ChannelClosed."""
         self._fail(errors.ChannelClosed("the IPC channel was closed by this process"))

@@ -111,6 +111,13 @@ class Channel:
         (This host version answers every tool with NotAvailable.)"""
         return self._call(*_ops.call_tool(name, arguments))
 
+    def open_browser(self, provider: str = "") -> "Browser":
+        """Starts a browser for this exec's session (``provider``: a preferred one; "" = the
+        tenant's order). Needs the session policy's "browser" operation."""
+        from .browser import Browser
+        browser_id, served_by = self._call(*_ops.browser_open(provider))
+        return Browser(self._call, browser_id, served_by)
+
     def close(self) -> None:
         """Closes the channel and its socket. Calls waiting for a reply raise ChannelClosed."""
         self._fail(errors.ChannelClosed("the IPC channel was closed by this process"))

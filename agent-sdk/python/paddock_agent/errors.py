@@ -99,6 +99,12 @@ class InternalError(PaddockError):
     reason = "INTERNAL"
 
 
+class DeadlineExceeded(PaddockError):
+    """The action did not finish within its timeout (a page that never loaded, a script that
+    never yielded: it was stopped)."""
+    reason = "DEADLINE_EXCEEDED"
+
+
 class NoChannel(PaddockError):
     """This process has no IPC channel (no ``PADDOCK_IPC_FD``, or it is not a stream socket)."""
     reason = "NO_CHANNEL"
@@ -123,7 +129,7 @@ BY_REASON: Dict[str, Type[PaddockError]] = {
     cls.reason: cls for cls in (
         InvalidArgument, PermissionDenied, NotFound, AlreadyExists, PayloadTooLarge,
         ResourceExhausted, RateLimited, WorkspaceFull, NotAvailable, UnknownRequest,
-        FailedPrecondition, InternalError)
+        FailedPrecondition, InternalError, DeadlineExceeded)
 }
 
 

@@ -188,6 +188,63 @@ class MethodsTest(ChannelTestCase):
         self.assertTrue(self.last("call_tool").HasField("arguments"))
 
 
+class BrowserTest(ChannelTestCase):
+    """The browser calls' requests, and their replies as values (a host that answers by action)."""
+
+    @staticmethod
+    def answer(host, req):
+        b = req.browser
+        action = b.WhichOneof("action")
+        if action == "open":
+            return [reply(req, "browser_result", ipc_pb2.BrowserReply(browser_id="brw_1", provider="local"))]
+        if b.browser_id != "brw_1":
+            return [error(req, ipc_pb2.IPC_ERROR_NOT_FOUND, "no such browser")]
+        if action == "navigate":
+            return [reply(req, "browser_result", ipc_pb2.BrowserReply(
+                browser_id="brw_1", url=b.navigate.url, http_status=200, title="T"))]
+        if action == "screenshot":
+            return [reply(req, "browser_result", ipc_pb2.BrowserReply(png=b"\x89PNG..."))]
+        if action == "content":
+            return [reply(req, "browser_result", ipc_pb2.BrowserReply(content="<html>" if b.content.html else "text"))]
+        if action == "evaluate":
+            return [reply(req, "browser_result", ipc_pb2.BrowserReply(result_json='{"a": [1]}'))]
+        if action == "click" and b.click.selector == "#late":
+            return [error(req, ipc_pb2.IPC_ERROR_NOT_FOUND, "no element", selector="#late")]
+        return [reply(req, "browser_result", ipc_pb2.BrowserReply(browser_id="brw_1"))]
+
+    def sent(self, action):
+        request = self.host.requests[-1].browser
+        self.assertEqual(request.WhichOneof("action"), action)
+        return request
+
+    def test_a_browser_is_driven_by_typed_requests(self):
+        channel = self.start(self.answer)
+        with channel.open_browser("local") as browser:
+            self.assertEqual((browser.id, browser.provider), ("brw_1", "local"))
+            self.assertEqual(self.sent("open").open.provider, "local")
+            n = browser.navigate("https://example.test/", timeout=2.5)
+            self.assertEqual(n, paddock_agent.Navigation("https://example.test/", 200, "T", ""))
+            self.assertTrue(n.ok)
+            self.assertEqual(self.sent("navigate").navigate.timeout_ms, 2500)
+            self.assertEqual(browser.screenshot(), b"\x89PNG...")
+            self.assertEqual((browser.text(), browser.html()), ("text", "<html>"))
+            self.assertEqual(browser.evaluate("x").value, {"a": [1]})
+            browser.type("#q", "secret", clear=True)
+            typed = self.sent("type").type
+            self.assertEqual((typed.selector, typed.text, typed.clear, typed.timeout_ms), ("#q", "secret", True, 0))
+            browser.click("#go", count=2)
+            self.assertEqual(self.sent("click").click.click_count, 2)
+            with self.assertRaises(paddock_agent.NotFound) as caught:
+                browser.click("#late")
+            self.assertEqual(caught.exception.metadata["selector"], "#late")
+            with self.assertRaises(ValueError):
+                browser.navigate("https://example.test/", timeout=0)
+        self.assertEqual(self.sent("close").browser_id, "brw_1")
+
+    def test_an_evaluation_that_threw_has_no_value(self):
+        self.assertIsNone(paddock_agent.Evaluation("", "Error: boom").value)
+
+
 class PipeliningTest(ChannelTestCase):
     def test_threads_get_their_own_replies_when_answered_out_of_order(self):
         threads = 8
@@ -252,6 +309,7 @@ class ErrorsTest(ChannelTestCase):
         "IPC_ERROR_UNKNOWN_REQUEST": paddock_agent.UnknownRequest,
         "IPC_ERROR_FAILED_PRECONDITION": paddock_agent.FailedPrecondition,
         "IPC_ERROR_INTERNAL": paddock_agent.InternalError,
+        "IPC_ERROR_DEADLINE_EXCEEDED": paddock_agent.DeadlineExceeded,
     }
 
     def test_every_reason_has_its_exception(self):

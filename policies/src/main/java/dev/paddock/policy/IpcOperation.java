@@ -17,5 +17,7 @@ public enum IpcOperation {
   /** The session's key-value scratch state. */
   SCRATCH,
   /** Host-side tools by name (call_tool). */
-  TOOLS
+  TOOLS,
+  /** Browsers of the session (browser): open, navigate, screenshot, read, click, type, evaluate. */
+  BROWSER
 }

@@ -215,6 +215,7 @@ public final class RuntimeServer implements AutoCloseable {
         sessions, tenants::tenant, clock,
         (browser, outcome, why) -> audit.browserClosedByHost(browser.tenantId(), browser.sessionId(), browser.id(), outcome, why));
     sessions.onClose(browsers::sessionClosed);
+    broker.browsers(browsers);
     HostServer grpc = HostServer.start(config.listen(), config.tls(), sessions, workspaces, artifacts, tenants,
         tenant -> java.util.stream.Stream.of(kernelUsage(tenantBudgets, tenant), egress.budgetUsage(tenant.id()),
             browsers.usage(tenant)).flatMap(java.util.List::stream).toList(),

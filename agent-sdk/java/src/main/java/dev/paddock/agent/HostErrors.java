@@ -42,6 +42,8 @@ final class HostErrors {
         return new FailedPreconditionException(message, metadata);
       case IPC_ERROR_INTERNAL:
         return new InternalException(message, metadata);
+      case IPC_ERROR_DEADLINE_EXCEEDED:
+        return new DeadlineExceededException(message, metadata);
       default:
         // UNRECOGNIZED (a newer host's reason) becomes UNSPECIFIED: the enum has no value for it.
         IpcErrorReason reason =

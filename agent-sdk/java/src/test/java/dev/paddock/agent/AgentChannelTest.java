@@ -42,7 +42,8 @@ class AgentChannelTest {
         Arguments.of(IpcErrorReason.IPC_ERROR_NOT_AVAILABLE, NotAvailableException.class),
         Arguments.of(IpcErrorReason.IPC_ERROR_UNKNOWN_REQUEST, UnknownRequestException.class),
         Arguments.of(IpcErrorReason.IPC_ERROR_FAILED_PRECONDITION, FailedPreconditionException.class),
-        Arguments.of(IpcErrorReason.IPC_ERROR_INTERNAL, InternalException.class));
+        Arguments.of(IpcErrorReason.IPC_ERROR_INTERNAL, InternalException.class),
+        Arguments.of(IpcErrorReason.IPC_ERROR_DEADLINE_EXCEEDED, DeadlineExceededException.class));
   }
 
   @Test

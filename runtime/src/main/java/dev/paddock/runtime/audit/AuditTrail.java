@@ -430,7 +430,8 @@ public final class AuditTrail implements AutoCloseable, ExecAudit, dev.paddock.r
   /** IPC calls whose reply waits for their record: they change what the session holds. */
   private static final java.util.Set<dev.paddock.ipc.agent.v1.Envelope.BodyCase> CHANGES = java.util.EnumSet.of(
       dev.paddock.ipc.agent.v1.Envelope.BodyCase.ARTIFACT, dev.paddock.ipc.agent.v1.Envelope.BodyCase.WRITE_FILE,
-      dev.paddock.ipc.agent.v1.Envelope.BodyCase.KV_PUT, dev.paddock.ipc.agent.v1.Envelope.BodyCase.KV_DELETE);
+      dev.paddock.ipc.agent.v1.Envelope.BodyCase.KV_PUT, dev.paddock.ipc.agent.v1.Envelope.BodyCase.KV_DELETE,
+      dev.paddock.ipc.agent.v1.Envelope.BodyCase.BROWSER);
 
   /**
    * One record per IPC call but pings: target the exec, the operation, the SHA-256 of the request (its
@@ -446,13 +447,23 @@ public final class AuditTrail implements AutoCloseable, ExecAudit, dev.paddock.r
       return true;
     }
     Session session = exec.session();
+    dev.paddock.ipc.agent.v1.Envelope digested = request;
+    if (request.getBrowser().hasType()) { // what is typed may be a password: never digested
+      digested = request.toBuilder().setBrowser(request.getBrowser().toBuilder().setType(
+          request.getBrowser().getType().toBuilder().clearText())).build();
+    }
     AuditRecord.Builder b = AuditRecord.newBuilder().setAction(AuditAction.AUDIT_ACTION_IPC_CALL)
         .setTenant(session.tenantId()).setActor("exec:" + exec.id()).setTarget(exec.id())
-        .setArgumentsSha256(com.google.protobuf.ByteString.copyFrom(sha256(request.toByteArray())))
+        .setArgumentsSha256(com.google.protobuf.ByteString.copyFrom(sha256(digested.toByteArray())))
         .setPolicyVersion(policyVersion(session))
         .setOutcome(reply.hasError() ? reply.getError().getReason().name() : "OK")
         .putAttributes("operation", lowerCamel(request.getBodyCase().name()))
         .putAttributes("session", session.id());
+    if (request.hasBrowser()) {
+      b.putAttributes("browserAction", lowerCamel(request.getBrowser().getActionCase().name()))
+          .putAttributes("browserId", reply.getBrowserResult().getBrowserId().isEmpty() ? request.getBrowser().getBrowserId()
+              : reply.getBrowserResult().getBrowserId());
+    }
     CompletableFuture<AuditRecord> written = append(b);
     if (!CHANGES.contains(request.getBodyCase())) {
       return true;

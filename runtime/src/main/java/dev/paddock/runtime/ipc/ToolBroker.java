@@ -95,6 +95,12 @@ public final class ToolBroker {
   }
 
   private volatile Audit audit = Audit.NONE;
+  private volatile BrowserTools browserTools;
+
+  /** Serves tools' browser actions with {@code browsers}; until then they are NOT_AVAILABLE. */
+  public void browsers(dev.paddock.runtime.browser.BrowserManager browsers) {
+    this.browserTools = new BrowserTools(browsers, limits.maxFrameBytes());
+  }
 
   /** Records every IPC call with {@code audit}. */
   public void audit(Audit audit) {
@@ -166,6 +172,14 @@ public final class ToolBroker {
         case CALL_TOOL -> {
           allowed(session, IpcOperation.TOOLS);
           throw callTool(request.getCallTool());
+        }
+        case BROWSER -> {
+          allowed(session, IpcOperation.BROWSER);
+          BrowserTools tools = browserTools;
+          if (tools == null) {
+            throw new ToolRefusal(IpcErrorReason.IPC_ERROR_NOT_AVAILABLE, "this host serves no browsers");
+          }
+          reply.setBrowserResult(tools.serve(principal(exec), session.id(), request.getBrowser()));
         }
         default -> throw new ToolRefusal(IpcErrorReason.IPC_ERROR_UNKNOWN_REQUEST, "not a request this host knows");
       }
@@ -318,6 +332,13 @@ public final class ToolBroker {
     } else if (e instanceof PaddockException.ResourceExhausted) {
       reason = e.reason() == ErrorReason.WORKSPACE_FULL
           ? IpcErrorReason.IPC_ERROR_WORKSPACE_FULL : IpcErrorReason.IPC_ERROR_RESOURCE_EXHAUSTED;
+    } else if (e instanceof PaddockException.PermissionDenied) {
+      reason = IpcErrorReason.IPC_ERROR_PERMISSION_DENIED;
+    } else if (e instanceof PaddockException.DeadlineExceeded) {
+      reason = IpcErrorReason.IPC_ERROR_DEADLINE_EXCEEDED;
+    } else if (e instanceof PaddockException.Unavailable u) {
+      return IpcChannel.error(id, IpcErrorReason.IPC_ERROR_NOT_AVAILABLE, e.getMessage(), u.retryAfter() == null ? Map.of()
+          : Map.of("retryAfterMillis", Long.toString(u.retryAfter().toMillis())));
     } else {
       reason = IpcErrorReason.IPC_ERROR_INTERNAL;
     }

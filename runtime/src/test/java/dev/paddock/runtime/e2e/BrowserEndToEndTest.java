@@ -291,4 +291,54 @@ class BrowserEndToEndTest extends SharedHostTest {
   private static com.google.protobuf.Duration millis(long ms) {
     return com.google.protobuf.Duration.newBuilder().setSeconds(ms / 1000).setNanos((int) (ms % 1000) * 1_000_000).build();
   }
+
+  @Test
+  void pythonInsideAJailBrowsesThroughTheSdkWithNoNetworkOfItsOwn() throws Exception {
+    try (OriginServer origin = new OriginServer()) {
+      String session = host.newSession(host.etaKey);
+      String base = "http://files.paddock.test:" + origin.port();
+      String script = String.join("\n",
+          "import paddock_agent, socket",
+          "with paddock_agent.open_browser() as b:",
+          "    n = b.navigate('" + base + "/form')",
+          "    print('page', n.http_status, n.title, n.ok)",
+          "    b.type('#name', 'Py', clear=True)",
+          "    b.click('#go')",
+          "    print('title', b.evaluate('document.title').value)",
+          "    png = b.screenshot()",
+          "    print('png', png[:4] == b'\\x89PNG', len(png) > 1000)",
+          "    paddock_agent.write_file('shot.png', png)",
+          "    print('text', 'later' in b.text() or 'Go' in b.text())",
+          "    print('blocked', b.navigate('http://blocked.paddock.test:" + origin.port() + "/x').http_status)",
+          "    try:",
+          "        b.click('#missing', timeout=0.3)",
+          "    except paddock_agent.NotFound as e:",
+          "        print('missing', e.reason)",
+          "    browser_id = b.id",
+          "print('id', browser_id)",
+          // The jail itself still reaches nothing directly.
+          "s = socket.socket()",
+          "s.settimeout(2)",
+          "print('direct', s.connect_ex(('127.0.0.1', " + origin.port() + ")) != 0)");
+      var run = TestHost.collect(dev.paddock.ipc.v1.ExecServiceGrpc.newBlockingStub(host.channel(host.etaKey, null))
+          .withDeadlineAfter(120, TimeUnit.SECONDS).exec(dev.paddock.ipc.v1.ExecRequest.newBuilder().setSessionId(session)
+              .setIpc(true).addAllArgv(List.of("python3", "-c", script)).build()));
+      assertThat(run.result().getExitCode()).as(run.err()).isZero();
+      assertThat(run.out()).contains("page 200 Form True", "title hello Py x1", "png True True", "text True",
+          "blocked 403", "missing NOT_FOUND", "direct True");
+      String browserId = run.out().lines().filter(l -> l.startsWith("id ")).findFirst().orElseThrow().substring(3);
+      // The browser was the session's, as the host API sees it, and closed when the with-block ended.
+      assertThat(browsers(host.etaKey).getBrowser(GetBrowserRequest.newBuilder().setSessionId(session)
+          .setBrowserId(browserId).build()).getState()).isEqualTo(BrowserState.BROWSER_STATE_CLOSED);
+      var shot = TestHost.collect(dev.paddock.ipc.v1.ExecServiceGrpc.newBlockingStub(host.channel(host.etaKey, null))
+          .exec(dev.paddock.ipc.v1.ExecRequest.newBuilder().setSessionId(session).addAllArgv(List.of("head", "-c", "4",
+              "shot.png")).build()));
+      assertThat(shot.stdout()).containsExactly(0x89, 'P', 'N', 'G');
+      assertThat(Segments.readAll(host.dataDir.resolve("audit"))).filteredOn(r -> r.getAction()
+          == AuditAction.AUDIT_ACTION_IPC_CALL && browserId.equals(r.getAttributesMap().get("browserId")))
+          .extracting(r -> r.getAttributesMap().get("browserAction"))
+          .contains("open", "navigate", "type", "click", "evaluate", "screenshot", "content", "close");
+      host.sessions(host.etaKey).closeSession(CloseSessionRequest.newBuilder().setSessionId(session).build());
+    }
+  }
 }

@@ -84,6 +84,34 @@ class TenantDirectoryTest {
   }
 
   @Test
+  void aTenantsBrowserSettingsAreReadAndCheckedField() throws Exception {
+    Path file = temp.resolve("tenants.yaml");
+    Files.writeString(file, String.join("\n",
+        "tenants:",
+        "  - id: acme",
+        "    browser: {maxOpen: 2, scripts: true, minutesPerDay: 90, providers: [remote, local], failover: false}",
+        "  - id: plain",
+        ""));
+    var doc = TenantsFile.read(file);
+    assertThat(TenantsFile.toTenant(doc.tenants.get(0)).browser())
+        .isEqualTo(new BrowserGrant(2, true, 90, java.util.List.of("remote", "local"), false));
+    assertThat(TenantsFile.toTenant(doc.tenants.get(1)).browser()).isEqualTo(BrowserGrant.DEFAULTS);
+
+    Files.writeString(file, String.join("\n",
+        "tenants:",
+        "  - id: acme",
+        "    browser:",
+        "      scripts: yes please",
+        "      failover: false",
+        "      speed: 11",
+        ""));
+    assertThat(TenantsFile.check(file)).containsExactlyInAnyOrder(
+        file + ":6: tenants[0].browser.speed: unknown field (known: failover, maxOpen, minutesPerDay, providers, scripts)",
+        file + ":4: tenants[0].browser.scripts: must be true or false",
+        file + ":3: tenants[0].browser: browser failover: false needs the pinned provider in providers");
+  }
+
+  @Test
   void everyProblemIsReportedAtOnceWithItsLineAndField() throws Exception {
     Path file = temp.resolve("tenants.yaml");
     Files.writeString(file, String.join("\n",
