@@ -9,6 +9,16 @@ public interface BrowserProvider {
   String name();
 
   /**
+   * True when its browsers' pages reach the network only through the host's egress proxy, under
+   * the tenant's allow-list (a local Chromium in a jail). False for a remote service, whose pages
+   * leave from its own network: the host gives such a provider only to tenants the operator names
+   * it for.
+   */
+  default boolean confined() {
+    return true;
+  }
+
+  /**
    * A fresh browser for {@code request}.
    *
    * @throws ProviderException.Quota when the provider answers that it is at its quota (a 429): not

@@ -87,6 +87,12 @@ public final class ProviderFailover {
     return List.copyOf(providers.keySet());
   }
 
+  /** Whether {@code provider}'s pages reach the network only through the host's egress proxy. */
+  public boolean confined(String provider) {
+    breaker(provider);
+    return providers.get(provider).confined();
+  }
+
   /** The state of {@code provider}'s breaker: CLOSED, OPEN, HALF_OPEN. */
   public String state(String provider) {
     return breaker(provider).getState().name();

@@ -40,51 +40,7 @@ class ProviderFailoverTest {
         case FAIL -> throw new ProviderException(name + " crashed");
         case QUOTA -> throw new ProviderException.Quota(name + " answered 429", retryAfter);
         default -> {
-          return new Browser() {
-            @Override
-            public String provider() {
-              return name;
-            }
-
-            @Override
-            public String id() {
-              return name + "-" + n;
-            }
-
-            @Override
-            public Navigation navigate(String url, Duration timeout) {
-              return new Navigation(url, "", "", 200);
-            }
-
-            @Override
-            public byte[] screenshot() {
-              return new byte[0];
-            }
-
-            @Override
-            public String text() {
-              return "";
-            }
-
-            @Override
-            public String html() {
-              return "";
-            }
-
-            @Override
-            public Evaluation evaluate(String expression, Duration timeout, int maxResultBytes) {
-              return new Evaluation("null", "");
-            }
-
-            @Override
-            public void click(String selector, int clickCount, Duration timeout) {}
-
-            @Override
-            public void type(String selector, String text, boolean clear, Duration keyDelay, Duration timeout) {}
-
-            @Override
-            public void close() {}
-          };
+          return new StubBrowser(name, name + "-" + n);
         }
       }
     }

@@ -59,6 +59,7 @@ public final class RuntimeServer implements AutoCloseable {
   private final AuditTrail audit;
   private final dev.paddock.runtime.vault.Vault vault;
   private final java.time.Duration secretKeyRotation;
+  private final AutoCloseable browserPool;
   private final EgressProxy egress;
   /** When the tick last looked for data keys due for rotation (hourly). */
   private long vaultCheckedNanos;
@@ -67,8 +68,10 @@ public final class RuntimeServer implements AutoCloseable {
   private RuntimeServer(DataDirLock lock, HostServer grpc, SessionManager sessions, JailGate jail, JailLauncher launcher,
       CgroupLayout layout, ScheduledExecutorService ticker, ScheduledExecutorService timers, ExecutorService callbacks,
       ExecutorService workers, ExecutorService maker, AgentSdks.Installed sdks, AuditTrail audit,
-      dev.paddock.runtime.vault.Vault vault, java.time.Duration secretKeyRotation, EgressProxy egress) {
+      dev.paddock.runtime.vault.Vault vault, java.time.Duration secretKeyRotation, EgressProxy egress,
+      AutoCloseable browserPool) {
     this.lock = lock;
+    this.browserPool = browserPool;
     this.egress = egress;
     this.audit = audit;
     this.vault = vault;
@@ -197,10 +200,9 @@ public final class RuntimeServer implements AutoCloseable {
     sessions.onOpen(egress::open);
     sessions.onClose(egress::close);
     // Browsers for sessions: Chromium in jails of their own, under the tenant's cgroup like its sessions.
-    dev.paddock.browser.ProviderFailover browserProviders = new dev.paddock.browser.ProviderFailover(
-        java.util.List.of(new dev.paddock.browser.local.LocalChromiumProvider(
-            (id, tenant, policy, workspace) -> launcher.start(id, layout.session(tenant, id), tenantBudgets.apply(tenant, policy),
-                workspace),
+    dev.paddock.browser.local.LocalChromiumProvider localChromium = new dev.paddock.browser.local.LocalChromiumProvider(
+            (id, tenant, policy, workspace) -> tenant == null ? launcher.start(id, layout.warm(id), policy, workspace)
+                : launcher.start(id, layout.session(tenant, id), tenantBudgets.apply(tenant, policy), workspace),
             // A browser's way out is its session's: the same lists, budgets, events and records.
             (request, browserId, listeners) -> sessions.lookupForHost(request.task()).<AutoCloseable>map(s -> {
               egress.open(s, browserId, listeners);
@@ -209,8 +211,15 @@ public final class RuntimeServer implements AutoCloseable {
               listeners.close();
               return () -> {};
             }),
-            java.time.Duration.ofSeconds(30))),
-        dev.paddock.browser.FailoverSettings.DEFAULTS, (provider, from, to) -> audit.browserProviderChanged(provider, from, to));
+            java.time.Duration.ofSeconds(30));
+    dev.paddock.browser.WarmPool warmPool = config.browsers().warmPool() == 0 ? null
+        : new dev.paddock.browser.WarmPool(localChromium, config.browsers().warmPool());
+    java.util.List<dev.paddock.browser.BrowserProvider> providerOrder = new java.util.ArrayList<>();
+    providerOrder.add(warmPool == null ? localChromium : warmPool);
+    config.browsers().remotes().forEach(r -> providerOrder.add(new dev.paddock.browser.remote.RemoteCdpProvider(r.name(),
+        r.endpoint(), java.util.Map.of(), java.time.Duration.ofSeconds(10))));
+    dev.paddock.browser.ProviderFailover browserProviders = new dev.paddock.browser.ProviderFailover(providerOrder,
+        config.browsers().failover(), (provider, from, to) -> audit.browserProviderChanged(provider, from, to));
     dev.paddock.runtime.browser.BrowserManager browsers = new dev.paddock.runtime.browser.BrowserManager(browserProviders,
         sessions, tenants::tenant, clock,
         (browser, outcome, why) -> audit.browserClosedByHost(browser.tenantId(), browser.sessionId(), browser.id(), outcome, why));
@@ -224,7 +233,7 @@ public final class RuntimeServer implements AutoCloseable {
     grpc.setServing(jail.healthy());
     ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(named("paddock-reaper"));
     RuntimeServer host = new RuntimeServer(lock, grpc, sessions, jail, launcher, layout, ticker, timers, callbacks, workers,
-        maker, sdks, audit, vault, config.vault().rotation(), egress);
+        maker, sdks, audit, vault, config.vault().rotation(), egress, warmPool == null ? () -> {} : warmPool);
     ticker.scheduleWithFixedDelay(host::tick, 1, 1, TimeUnit.SECONDS);
     ticker.scheduleWithFixedDelay(() -> {
       try {
@@ -351,6 +360,7 @@ public final class RuntimeServer implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     ticker.shutdownNow();
+    closeQuietly(browserPool); // the browsers still waiting: none of them is a tenant's
     sessions.closeAll();
     egress.close();
     maker.shutdown();
@@ -367,6 +377,14 @@ public final class RuntimeServer implements AutoCloseable {
     audit.close();
     AgentSdks.remove(sdks);
     lock.close();
+  }
+
+  private static void closeQuietly(AutoCloseable c) {
+    try {
+      c.close();
+    } catch (Exception e) {
+      log.warn("shutdown: closing {} failed", c, e);
+    }
   }
 
   private static void await(ExecutorService executor, long seconds) {

@@ -7,7 +7,8 @@ import dev.paddock.sandbox.jail.WorkspaceLimits;
 
 /**
  * Starts a browser's jail the way the host starts a session's: in a cgroup under its tenant's,
- * so the tenant's kernel budgets hold its browsers too.
+ * so the tenant's kernel budgets hold its browsers too. A warm browser, started before anyone asks
+ * for it, has no tenant ({@code tenant} null): its jail is in a group of the host's own.
  */
 @FunctionalInterface
 public interface JailStarter {

@@ -1,22 +1,21 @@
 package dev.paddock.browser.local;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.paddock.browser.Browser;
 import dev.paddock.browser.BrowserException;
-import dev.paddock.browser.Evaluation;
-import dev.paddock.sandbox.jail.JailProcess;
+import dev.paddock.browser.cdp.CdpBrowser;
+import dev.paddock.browser.cdp.CdpConnection;
 import dev.paddock.sandbox.jail.Jail;
+import dev.paddock.sandbox.jail.JailProcess;
 import dev.paddock.sandbox.linux.LinuxSyscalls;
 import dev.paddock.sandbox.linux.NativeException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Base64;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
-/** One Chromium in its own jail, one page, driven over the DevTools pipe. */
-final class LocalChromium implements Browser {
-  private static final Duration CALL_TIMEOUT = Duration.ofSeconds(30);
+/**
+ * What a Chromium in its own jail is beside its page: the jail, Chromium's last words on stderr,
+ * and its way out. Closed (after the page's connection) when the browser closes: the jail takes
+ * Chromium's processes, profile and workspace with it.
+ */
+final class LocalChromium implements AutoCloseable {
   /** Chromium's last words on stderr, for the error when it dies. */
   private static final int STDERR_TAIL = 4096;
 
@@ -25,260 +24,43 @@ final class LocalChromium implements Browser {
   private final JailProcess process;
   private final LinuxSyscalls linux;
   private final StringBuffer stderrTail = new StringBuffer();
-  private CdpConnection cdp;
-  private String targetId;
-  private volatile String page;
+  /** What serves its way out; stopped when it closes. Nothing until it is claimed. */
+  private volatile AutoCloseable egress = () -> {};
+  private CdpBrowser browser;
 
-  private final AutoCloseable egress;
-
-  LocalChromium(String id, Jail jail, JailProcess process, LinuxSyscalls linux, AutoCloseable egress) {
-    this.egress = egress;
+  LocalChromium(String id, Jail jail, JailProcess process, LinuxSyscalls linux) {
     this.id = id;
     this.jail = jail;
     this.process = process;
     this.linux = linux;
   }
 
-  /** Connects to the browser and opens its page; fails when it does not answer within {@code timeout}. */
-  void open(Duration timeout) throws BrowserException {
+  /** Connects to Chromium over its pipe and opens its page; fails when it does not answer within {@code timeout}. */
+  CdpBrowser open(Duration timeout) throws BrowserException {
     Thread drain = new Thread(this::drainStderr, "chromium-stderr-" + id);
     drain.setDaemon(true);
     drain.start();
-    cdp = new CdpConnection(linux, process.stdin(), process.stdout(), id);
-    JsonNode target;
+    browser = new CdpBrowser(id, "local", CdpConnection.overPipe(linux, process.stdin(), process.stdout(), id), null, this);
     try {
-      target = cdp.call(null, "Target.createTarget", CdpConnection.params().put("url", "about:blank"), timeout);
+      browser.open(timeout);
     } catch (BrowserException e) {
       throw new BrowserException(e.getMessage() + lastWords(), e);
     }
-    targetId = target.path("targetId").asText();
-    attach();
+    return browser;
   }
 
-  /** Attaches to the page (again: an error page can commit in another renderer, which detaches us). */
-  private void attach() throws BrowserException {
-    JsonNode attached = cdp.call(null, "Target.attachToTarget", CdpConnection.params().put("targetId", targetId)
-        .put("flatten", true), CALL_TIMEOUT);
-    page = attached.path("sessionId").asText();
-    cdp.call(page, "Page.enable", null, CALL_TIMEOUT);
-    cdp.call(page, "Network.enable", null, CALL_TIMEOUT); // for the main document's HTTP status
+  /** Its browser still answers on its pipe, in a jail that still runs. */
+  boolean alive() {
+    return browser != null && browser.alive() && jail.alive();
   }
 
-  /** A command to the page, re-attaching once when the page's renderer changed under us. */
-  private JsonNode onPage(String method, com.fasterxml.jackson.databind.node.ObjectNode params, Duration timeout)
-      throws BrowserException {
-    try {
-      return cdp.call(page, method, params, timeout);
-    } catch (BrowserException e) {
-      String m = String.valueOf(e.getMessage());
-      if (!m.contains("Not attached") && !m.contains("No session")) {
-        throw e;
-      }
-      attach();
-      return cdp.call(page, method, params, timeout);
-    }
-  }
-
-  @Override
-  public String provider() {
-    return "local";
-  }
-
-  @Override
-  public String id() {
-    return id;
-  }
-
-  @Override
-  public dev.paddock.browser.Navigation navigate(String url, Duration timeout) throws BrowserException {
-    CompletableFuture<Void> loaded = new CompletableFuture<>();
-    int[] status = {0};
-    java.util.function.Consumer<JsonNode> listener = e -> {
-      if (!page.equals(e.path("sessionId").asText())) {
-        return;
-      }
-      String method = e.path("method").asText();
-      if ("Page.loadEventFired".equals(method)) {
-        loaded.complete(null);
-      } else if ("Network.responseReceived".equals(method) && "Document".equals(e.path("params").path("type").asText())
-          && targetId.equals(e.path("params").path("frameId").asText())) {
-        status[0] = e.path("params").path("response").path("status").asInt(0);
-      }
-    };
-    cdp.onEvent(listener);
-    try {
-      return navigate(url, timeout, loaded, status);
-    } finally {
-      cdp.removeListener(listener);
-    }
-  }
-
-  private dev.paddock.browser.Navigation navigate(String url, Duration timeout, CompletableFuture<Void> loaded, int[] status)
-      throws BrowserException {
-    JsonNode result = onPage("Page.navigate", CdpConnection.params().put("url", url), timeout);
-    String error = result.path("errorText").asText("");
-    if (!error.isEmpty()) {
-      return new dev.paddock.browser.Navigation(url, "", error, 0);
-    }
-    try {
-      loaded.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (java.util.concurrent.TimeoutException e) {
-      throw new BrowserException(BrowserException.Kind.TIMEOUT,
-          "the page did not finish loading within " + timeout.toMillis() + " ms");
-    } catch (java.util.concurrent.ExecutionException e) {
-      throw new BrowserException("the page did not load", e.getCause());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new BrowserException("interrupted");
-    }
-    JsonNode page = onPage("Runtime.evaluate", CdpConnection.params()
-        .put("expression", "[location.href, document.title]").put("returnByValue", true), CALL_TIMEOUT);
-    JsonNode value = page.path("result").path("value");
-    return new dev.paddock.browser.Navigation(value.path(0).asText(url), value.path(1).asText(""), "", status[0]);
-  }
-
-  @Override
-  public byte[] screenshot() throws BrowserException {
-    JsonNode shot = onPage("Page.captureScreenshot", CdpConnection.params().put("format", "png"), CALL_TIMEOUT);
-    return Base64.getDecoder().decode(shot.path("data").asText());
-  }
-
-  @Override
-  public String text() throws BrowserException {
-    return evaluateValue("document.body ? document.body.innerText : ''").asText("");
-  }
-
-  @Override
-  public String html() throws BrowserException {
-    return evaluateValue("document.documentElement ? document.documentElement.outerHTML : ''").asText("");
-  }
-
-  @Override
-  public Evaluation evaluate(String expression, Duration timeout, int maxResultBytes) throws BrowserException {
-    JsonNode r;
-    try {
-      r = onPage("Runtime.evaluate", CdpConnection.params().put("expression", expression).put("awaitPromise", true)
-          .put("returnByValue", true).put("userGesture", true), timeout);
-    } catch (BrowserException e) {
-      if (e.kind() == BrowserException.Kind.TIMEOUT) {
-        // A script that never yields would hold the page's only thread for every later call.
-        onPage("Runtime.terminateExecution", null, CALL_TIMEOUT);
-      }
-      throw e;
-    }
-    JsonNode thrown = r.path("exceptionDetails");
-    if (!thrown.isMissingNode()) {
-      String text = thrown.path("exception").path("description").asText(thrown.path("text").asText("an exception"));
-      return new Evaluation("", text.length() > maxResultBytes ? text.substring(0, maxResultBytes) : text);
-    }
-    JsonNode value = r.path("result").path("value");
-    String json = value.isMissingNode() ? "" : CdpConnection.toJson(value);
-    if (json.length() > maxResultBytes) { // chars <= bytes: a cheap first look
-      throw new BrowserException(BrowserException.Kind.TOO_LARGE, "the value's JSON is over " + maxResultBytes + " bytes");
-    }
-    if (json.getBytes(StandardCharsets.UTF_8).length > maxResultBytes) {
-      throw new BrowserException(BrowserException.Kind.TOO_LARGE, "the value's JSON is over " + maxResultBytes + " bytes");
-    }
-    return new Evaluation(json, "");
-  }
-
-  @Override
-  public void click(String selector, int clickCount, Duration timeout) throws BrowserException {
-    JsonNode at = awaitElement(selector, "", timeout);
-    double x = at.path("x").asDouble();
-    double y = at.path("y").asDouble();
-    onPage("Input.dispatchMouseEvent", CdpConnection.params().put("type", "mouseMoved").put("x", x).put("y", y), CALL_TIMEOUT);
-    for (int i = 1; i <= clickCount; i++) {
-      for (String type : new String[] {"mousePressed", "mouseReleased"}) {
-        onPage("Input.dispatchMouseEvent", CdpConnection.params().put("type", type).put("x", x).put("y", y)
-            .put("button", "left").put("clickCount", i), CALL_TIMEOUT);
-      }
-    }
-  }
-
-  @Override
-  public void type(String selector, String text, boolean clear, Duration keyDelay, Duration timeout)
-      throws BrowserException {
-    // Focus it (and empty it) in the page, in the same step that finds it.
-    String then = "el.focus();" + (clear ? "if ('value' in el) { el.value = ''; el.dispatchEvent(new Event('input', "
-        + "{bubbles: true})); } else if (el.isContentEditable) { el.textContent = ''; }" : "");
-    awaitElement(selector, then, timeout);
-    for (int i = 0; i < text.length(); ) {
-      int cp = text.codePointAt(i);
-      i += Character.charCount(cp);
-      String key = new String(Character.toChars(cp));
-      if (cp == '\n' || cp == '\r') {
-        key(CdpConnection.params().put("key", "Enter").put("code", "Enter").put("windowsVirtualKeyCode", 13).put("text", "\r"));
-      } else {
-        key(CdpConnection.params().put("key", key).put("text", key).put("unmodifiedText", key));
-      }
-      if (!keyDelay.isZero()) {
-        sleep(keyDelay.toMillis());
-      }
-    }
-  }
-
-  private void key(com.fasterxml.jackson.databind.node.ObjectNode event) throws BrowserException {
-    onPage("Input.dispatchKeyEvent", event.deepCopy().put("type", "keyDown"), CALL_TIMEOUT);
-    event.remove("text");
-    event.remove("unmodifiedText");
-    onPage("Input.dispatchKeyEvent", event.put("type", "keyUp"), CALL_TIMEOUT);
-  }
-
-  /**
-   * Waits for the first element matching {@code selector} to be visible and enabled, scrolls it into
-   * view, runs {@code then} (script text with the element as {@code el}) and answers its middle.
-   */
-  private JsonNode awaitElement(String selector, String then, Duration timeout) throws BrowserException {
-    String script = "(() => { let el; try { el = document.querySelector(" + CdpConnection.quote(selector) + "); }"
-        + " catch (e) { return {bad: String(e.message)}; }"
-        + " if (!el) return null;"
-        + " el.scrollIntoView({block: 'center', inline: 'center'});"
-        + " const r = el.getBoundingClientRect(); const st = getComputedStyle(el);"
-        + " if (r.width === 0 || r.height === 0 || st.visibility === 'hidden' || el.disabled) return null;"
-        + then
-        + " return {x: r.left + r.width / 2, y: r.top + r.height / 2}; })()";
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      JsonNode found = evaluateValue(script);
-      if (found.has("bad")) {
-        throw new BrowserException(BrowserException.Kind.BAD_SELECTOR, "not a valid CSS selector: " + found.get("bad").asText());
-      }
-      if (found.has("x")) {
-        return found;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new BrowserException(BrowserException.Kind.NO_SUCH_ELEMENT,
-            "no visible, enabled element matched the selector within " + timeout.toMillis() + " ms");
-      }
-      sleep(50);
-    }
-  }
-
-  /** The value of a script of ours (not the tenant's) in the page. */
-  private JsonNode evaluateValue(String script) throws BrowserException {
-    JsonNode r = onPage("Runtime.evaluate", CdpConnection.params().put("expression", script).put("returnByValue", true),
-        CALL_TIMEOUT);
-    if (r.has("exceptionDetails")) {
-      throw new BrowserException("the page's script failed: " + r.path("exceptionDetails").path("text").asText());
-    }
-    return r.path("result").path("value");
-  }
-
-  private static void sleep(long millis) throws BrowserException {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new BrowserException("interrupted");
-    }
+  /** Its way out from now on: served by {@code served}, stopped when it closes. */
+  void serveEgress(AutoCloseable served) {
+    this.egress = served;
   }
 
   @Override
   public void close() {
-    if (cdp != null) {
-      cdp.close();
-    }
     closeQuietly(egress);
     jail.close("the browser was closed"); // its processes, profile and workspace go with the jail
   }

@@ -1,13 +1,15 @@
 package dev.paddock.browser.local;
 
 import dev.paddock.browser.Browser;
-import dev.paddock.browser.BrowserProvider;
+import dev.paddock.browser.WarmableProvider;
+import dev.paddock.browser.cdp.CdpBrowser;
 import dev.paddock.browser.BrowserRequest;
 import dev.paddock.browser.ProviderException;
 import dev.paddock.policy.DefaultPolicies;
 import dev.paddock.policy.PolicyException;
 import dev.paddock.policy.SandboxPolicy;
 import dev.paddock.sandbox.SandboxSetupException;
+import dev.paddock.sandbox.jail.EgressListeners;
 import dev.paddock.sandbox.jail.ExecCommand;
 import dev.paddock.sandbox.jail.JailProcess;
 import dev.paddock.sandbox.jail.Jail;
@@ -30,7 +32,7 @@ import java.util.List;
  * proxy on 127.0.0.1:3128 ({@code --proxy-server}), served by the {@link EgressHandoff} (the host:
  * under the allow-lists of the browser's session, every navigation and subresource alike).
  */
-public final class LocalChromiumProvider implements BrowserProvider {
+public final class LocalChromiumProvider implements WarmableProvider {
   /** Where Debian puts the binary (the /usr/bin wrapper is a shell script). */
   public static final Path CHROMIUM = Path.of("/usr/lib/chromium/chromium");
   private static final long MEMORY_BYTES = 1536L << 20;
@@ -74,24 +76,79 @@ public final class LocalChromiumProvider implements BrowserProvider {
 
   @Override
   public Browser acquire(BrowserRequest request) throws ProviderException {
+    Started started = start(request.tenant());
+    return started.claim(request);
+  }
+
+  /**
+   * A blank browser in a jail of the host's own (the {@link JailStarter} is given no tenant), its
+   * way out held unserved until it is claimed.
+   */
+  @Override
+  public Warm startWarm() throws ProviderException {
+    return start(null);
+  }
+
+  /** A started browser and its jail's unserved egress listeners. */
+  private final class Started implements Warm {
+    private final LocalChromium chromium;
+    private final CdpBrowser browser;
+    private EgressListeners listeners; // null once claimed, or when the jail has none
+    private boolean claimed;
+
+    Started(LocalChromium chromium, CdpBrowser browser, EgressListeners listeners) {
+      this.chromium = chromium;
+      this.browser = browser;
+      this.listeners = listeners;
+    }
+
+    @Override
+    public boolean alive() {
+      return chromium.alive();
+    }
+
+    @Override
+    public synchronized Browser claim(BrowserRequest request) throws ProviderException {
+      if (claimed) {
+        throw new IllegalStateException("a warm browser is claimed once");
+      }
+      claimed = true;
+      EgressListeners taken = listeners;
+      listeners = null;
+      chromium.serveEgress(taken == null ? () -> {} : egress.serve(request, browser.id(), taken));
+      return browser;
+    }
+
+    @Override
+    public synchronized void close() {
+      if (listeners != null) {
+        listeners.close();
+        listeners = null;
+      }
+      browser.close();
+    }
+  }
+
+  private Started start(String tenant) throws ProviderException {
     if (!installed()) {
       throw new ProviderException("Chromium is not installed at " + CHROMIUM);
     }
     String id = "brw_" + HexFormat.of().formatHex(RANDOM.generateSeed(16));
     Jail jail;
     try {
-      jail = jails.start(id, request.tenant(), policy, new WorkspaceLimits(16 << 20, 1000));
+      jail = jails.start(id, tenant, policy, new WorkspaceLimits(16 << 20, 1000));
     } catch (SandboxSetupException e) {
       throw new ProviderException("the browser's jail did not start: " + e.getMessage(), e);
     }
-    AutoCloseable served = jail.takeEgressListeners().map(l -> egress.serve(request, id, l)).orElse(() -> {});
+    EgressListeners listeners = jail.takeEgressListeners().orElse(null);
     try {
       JailProcess process = jail.spawn(command());
-      LocalChromium browser = new LocalChromium(id, jail, process, dev.paddock.sandbox.linux.LinuxSyscalls.system(), served);
-      browser.open(startTimeout);
-      return browser;
+      LocalChromium chromium = new LocalChromium(id, jail, process, dev.paddock.sandbox.linux.LinuxSyscalls.system());
+      return new Started(chromium, chromium.open(startTimeout), listeners);
     } catch (SandboxSetupException | dev.paddock.browser.BrowserException | RuntimeException e) {
-      LocalChromium.closeQuietly(served);
+      if (listeners != null) {
+        listeners.close();
+      }
       jail.close("the browser did not start");
       throw new ProviderException("Chromium did not start: " + e.getMessage(), e);
     }

@@ -9,7 +9,6 @@ import dev.paddock.browser.Navigation;
 import dev.paddock.browser.ProviderFailover;
 import dev.paddock.ipc.v1.BudgetUsage;
 import dev.paddock.ipc.v1.ErrorReason;
-import dev.paddock.runtime.Ids;
 import dev.paddock.runtime.errors.PaddockException;
 import dev.paddock.runtime.session.Session;
 import dev.paddock.runtime.session.SessionManager;
@@ -185,7 +184,9 @@ public final class BrowserManager implements AutoCloseable {
     if (!preferred.isEmpty() && !providers.providers().contains(preferred)) {
       throw new PaddockException.InvalidArgument("provider", "unknown browser provider; known: " + providers.providers());
     }
-    List<String> order = new ArrayList<>(grant.providers().isEmpty() ? providers.providers()
+    // Unnamed, a tenant gets only providers whose pages go through its egress allow-list.
+    List<String> order = new ArrayList<>(grant.providers().isEmpty()
+        ? providers.providers().stream().filter(providers::confined).toList()
         : grant.providers().stream().filter(providers.providers()::contains).toList());
     if (order.isEmpty()) {
       throw new PaddockException.PermissionDenied(ErrorReason.PERMISSION_DENIED_POLICY,
@@ -210,7 +211,8 @@ public final class BrowserManager implements AutoCloseable {
     Entry entry;
     try {
       Browser browser = providers.acquire(new BrowserRequest(session.tenantId(), session.id()), order, grant.failover());
-      entry = new Entry(Ids.newId("brw"), session.id(), session.tenantId(), browser, clock.instant());
+      // The provider's id (128 random bits): one name for the browser in the API, logs, cgroups and egress records.
+      entry = new Entry(browser.id(), session.id(), session.tenantId(), browser, clock.instant());
       browsers.put(entry.id, entry);
     } catch (BrowserUnavailableException e) {
       log.warn("session {}: no browser: {}", sessionId, e.getMessage());

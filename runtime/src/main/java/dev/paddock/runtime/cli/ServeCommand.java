@@ -90,6 +90,18 @@ final class ServeCommand implements Callable<Integer> {
           + " with scheme https). Default: the JVM's trusted roots.")
   Path egressCa;
 
+  @Option(names = "--browser-warm", paramLabel = "N",
+      description = "Keep N blank local browsers started ahead of requests (each handed out once, then replaced;"
+          + " about 100-200 MiB each). Default: ${DEFAULT-VALUE}, every browser starts cold.", defaultValue = "0")
+  int browserWarm;
+
+  @Option(names = "--browser-remote", paramLabel = "NAME=URL",
+      description = "A remote DevTools browser provider, tried after the local one (repeatable): ws:/wss: of a browser"
+          + " service, or http: of a Chromium's --remote-debugging-port. ${VAR} in the URL is read from the environment"
+          + " (keep tokens off the command line). Its pages do not go through the egress proxy: a tenant gets it only"
+          + " when its browser.providers names it.")
+  java.util.List<String> browserRemotes = new java.util.ArrayList<>();
+
   @Option(names = "--tls-client-ca", description = "PEM CA certificates: require client certificates signed by them (mutual TLS).")
   Path tlsClientCa;
 
@@ -116,7 +128,10 @@ final class ServeCommand implements Callable<Integer> {
       config = config.withVault(vaultConfig()).withEgress(dev.paddock.runtime.egress.EgressSettings.DEFAULTS
           .withFixedNames(dev.paddock.runtime.egress.EgressSettings.parseFixedNames(egressHosts))
           .withReachable(egressReachable.stream().map(dev.paddock.runtime.egress.AddressRange::parse).toList())
-          .withUpstreamCa(egressCa == null ? null : egressCa.toAbsolutePath()));
+          .withUpstreamCa(egressCa == null ? null : egressCa.toAbsolutePath()))
+          .withBrowsers(dev.paddock.runtime.browser.BrowserSettings.DEFAULTS.withWarmPool(browserWarm)
+              .withRemotes(browserRemotes.stream().map(r -> dev.paddock.runtime.browser.BrowserSettings.parseRemote(r,
+                  System.getenv())).toList()));
     } catch (IOException | IllegalArgumentException e) {
       System.err.println("paddock: cannot start: " + e.getMessage());
       return 2;

@@ -247,8 +247,9 @@ class BrowserEndToEndTest extends SharedHostTest {
       String id = browsers(host.zetaKey).createBrowser(CreateBrowserRequest.newBuilder().setSessionId(session).build())
           .getBrowserId();
       // Chromium crashes (here: killed from outside its jail).
+      // (Its jail's cgroup is named by its id: under the tenant's group, or the warm pool's "warm-" one.)
       List<ProcessHandle> chromium = ProcessHandle.current().descendants().filter(p -> p.info().command().orElse("")
-          .contains("chromium") && cgroup(p).contains("/t-zeta/")).toList();
+          .contains("chromium") && cgroup(p).contains(id)).toList();
       assertThat(chromium).isNotEmpty();
       chromium.forEach(ProcessHandle::destroyForcibly);
 
@@ -267,7 +268,7 @@ class BrowserEndToEndTest extends SharedHostTest {
         assertThat(r.getAttributesMap()).containsEntry("browserId", id);
       });
       // Its jail is gone with it, and a new browser starts.
-      assertThat(ProcessHandle.current().descendants().filter(p -> cgroup(p).contains("/t-zeta/brw_"))).isEmpty();
+      assertThat(ProcessHandle.current().descendants().filter(p -> cgroup(p).contains(id))).isEmpty();
       assertThat(browsers(host.zetaKey).createBrowser(CreateBrowserRequest.newBuilder().setSessionId(session).build())
           .getState()).isEqualTo(BrowserState.BROWSER_STATE_ACTIVE);
     } finally {
@@ -338,6 +339,36 @@ class BrowserEndToEndTest extends SharedHostTest {
           == AuditAction.AUDIT_ACTION_IPC_CALL && browserId.equals(r.getAttributesMap().get("browserId")))
           .extracting(r -> r.getAttributesMap().get("browserAction"))
           .contains("open", "navigate", "type", "click", "evaluate", "screenshot", "content", "close");
+      host.sessions(host.etaKey).closeSession(CloseSessionRequest.newBuilder().setSessionId(session).build());
+    }
+  }
+
+  @Test
+  void aWarmBrowserIsHandedToOneTaskOnlyAndItsWayOutIsThatTasks() throws Exception {
+    // The test host keeps one blank browser started ahead: its jail's cgroup is "warm-<its id>".
+    String warmId = null;
+    for (int i = 0; i < 400 && warmId == null; i++) {
+      warmId = ProcessHandle.current().descendants().map(BrowserEndToEndTest::cgroup)
+          .map(c -> java.util.regex.Pattern.compile("/warm-(brw_[0-9a-f]{32})").matcher(c))
+          .filter(java.util.regex.Matcher::find).map(m -> m.group(1)).findFirst().orElse(null);
+      if (warmId == null) {
+        Thread.sleep(50);
+      }
+    }
+    assertThat(warmId).as("a warm browser within 20 s").isNotNull();
+    try (OriginServer origin = new OriginServer()) {
+      String session = host.newSession(host.etaKey);
+      String id = browsers(host.etaKey).createBrowser(CreateBrowserRequest.newBuilder().setSessionId(session).build())
+          .getBrowserId();
+      assertThat(id).isEqualTo(warmId);
+      // Bound to this task's egress only now: its allow-list lets the page through, fresh, and the deny-list holds.
+      assertThat(title(session, id, "http://files.paddock.test:" + origin.port() + "/show-state")).isEqualTo("cookie= storage=");
+      assertThat(browsers(host.etaKey).navigate(NavigateRequest.newBuilder().setSessionId(session).setBrowserId(id)
+          .setUrl("http://blocked.paddock.test:" + origin.port() + "/x").build()).getHttpStatus()).isEqualTo(403);
+      // It is not handed out again: the next browser is another one.
+      String next = browsers(host.etaKey).createBrowser(CreateBrowserRequest.newBuilder().setSessionId(session).build())
+          .getBrowserId();
+      assertThat(next).isNotEqualTo(id);
       host.sessions(host.etaKey).closeSession(CloseSessionRequest.newBuilder().setSessionId(session).build());
     }
   }

@@ -125,7 +125,8 @@ class BudgetHammerEndToEndTest extends SharedHostTest {
     Map<String, dev.paddock.ipc.v1.BudgetUsage> byName = new java.util.HashMap<>();
     usage.getBudgetsList().forEach(b -> byName.put(b.getName(), b));
     assertThat(usage.getBudgetsList()).extracting(dev.paddock.ipc.v1.BudgetUsage::getName).containsExactly("open_sessions", "running_execs", "sessions_per_minute",
-        "execs_per_minute", "memory_bytes", "processes", "cpu_millicores", "egress_connections", "egress_bytes_per_second", "open_browsers");
+        "execs_per_minute", "memory_bytes", "processes", "cpu_millicores", "egress_connections", "egress_bytes_per_second", "open_browsers",
+        "browser_minutes_today");
     assertThat(byName.get("open_sessions").getUsed()).isGreaterThanOrEqualTo(1);
     assertThat(byName.get("memory_bytes").getLimit()).isEqualTo(TestHost.DELTA_MEMORY);
     assertThat(byName.get("memory_bytes").getUsed()).isPositive().isLessThanOrEqualTo(TestHost.DELTA_MEMORY);

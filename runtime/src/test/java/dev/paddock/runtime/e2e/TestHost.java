@@ -87,10 +87,20 @@ final class TestHost implements AutoCloseable {
    * an earlier host's leftovers in it are the new host's to clean). Keys named "test" are issued anew.
    */
   static TestHost onDataDir(Path dataDir) throws Exception {
-    return new TestHost(new Setup(dataDir, JailRequirement.nsjail(), SessionSettings.defaults(), null));
+    return onDataDir(dataDir, c -> c);
   }
 
-  private record Setup(Path dataDir, Path nsjail, SessionSettings settings, dev.paddock.runtime.config.TlsConfig tls) {}
+  /** The same, with {@code customize} applied to the host's configuration. */
+  static TestHost onDataDir(Path dataDir, java.util.function.UnaryOperator<HostConfig> customize) throws Exception {
+    return new TestHost(new Setup(dataDir, JailRequirement.nsjail(), SessionSettings.defaults(), null, customize));
+  }
+
+  private record Setup(Path dataDir, Path nsjail, SessionSettings settings, dev.paddock.runtime.config.TlsConfig tls,
+      java.util.function.UnaryOperator<HostConfig> customize) {
+    Setup(Path dataDir, Path nsjail, SessionSettings settings, dev.paddock.runtime.config.TlsConfig tls) {
+      this(dataDir, nsjail, settings, tls, c -> c);
+    }
+  }
 
   private static Path searchable(Path temp) throws java.io.IOException {
     // JUnit's temp dirs are 0700; the jail must be able to search its way to the workspaces.
@@ -156,7 +166,7 @@ final class TestHost implements AutoCloseable {
       }
     }
     TenantsFile.write(tenantsFile, doc);
-    server = RuntimeServer.start(config(dataDir, nsjail, settings, tls), Clock.systemUTC());
+    server = RuntimeServer.start(setup.customize().apply(config(dataDir, nsjail, settings, tls)), Clock.systemUTC());
   }
 
   /** The configuration of a test host on {@code dataDir}: loopback, any free port. */
@@ -167,7 +177,8 @@ final class TestHost implements AutoCloseable {
         .withEgress(dev.paddock.runtime.egress.EgressSettings.DEFAULTS
             .withFixedNames(dev.paddock.runtime.egress.EgressSettings.parseFixedNames(EGRESS_NAMES))
             .withReachable(List.of(dev.paddock.runtime.egress.AddressRange.parse("127.0.0.1/32")))
-            .withUpstreamCa(dataDir.resolve(EGRESS_CA_FILE)));
+            .withUpstreamCa(dataDir.resolve(EGRESS_CA_FILE)))
+        .withBrowsers(dev.paddock.runtime.browser.BrowserSettings.DEFAULTS.withWarmPool(1)); // the browser tests take warm ones and cold
   }
 
   /** Waits up to 10 s for {@code path} to disappear (sessions are cleaned up just after they close). */

@@ -55,6 +55,14 @@ public final class CgroupLayout {
     return tenant(tenantId) + "/" + check(sessionId);
   }
 
+  /**
+   * A group for a browser started before any tenant asked for it (a warm pool's): the host's, with
+   * the browser jail's own limits; the tenant that claims it counts it by number and minutes.
+   */
+  public String warm(String id) {
+    return hostRoot + "/warm-" + check(id);
+  }
+
   /** A group for the host's own jail probe. */
   public String probe(String id) {
     return hostRoot + "/probe-" + check(id);

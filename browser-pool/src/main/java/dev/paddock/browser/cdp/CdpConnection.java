@@ -1,4 +1,4 @@
-package dev.paddock.browser.local;
+package dev.paddock.browser.cdp;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -8,6 +8,7 @@ import dev.paddock.sandbox.linux.Fd;
 import dev.paddock.sandbox.linux.LinuxSyscalls;
 import dev.paddock.sandbox.linux.NativeException;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
@@ -21,40 +22,75 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
- * The Chrome DevTools protocol over Chromium's {@code --remote-debugging-pipe}: JSON messages, each
- * ended by a NUL byte, commands written to one descriptor and answers and events read from the
- * other. Commands are matched to answers by id; events go to listeners. A reader thread owns the
- * read side; a message over {@link #MAX_MESSAGE_BYTES} (a hostile or broken browser) ends the
- * connection instead of growing the host.
+ * The Chrome DevTools protocol over one of its transports: Chromium's {@code --remote-debugging-pipe}
+ * ({@link #overPipe}: JSON messages each ended by a NUL byte, commands written to one descriptor,
+ * answers and events read from the other) or a DevTools WebSocket ({@link CdpWebSocket}: one JSON
+ * message per text message). Commands are matched to answers by id; events go to listeners. A
+ * message over {@link #MAX_MESSAGE_BYTES} (a hostile or broken browser) ends the connection
+ * instead of growing the host.
  */
-final class CdpConnection implements AutoCloseable {
+public final class CdpConnection implements AutoCloseable {
   /** Largest message read (a full-page screenshot is a few MiB of base64). */
-  static final int MAX_MESSAGE_BYTES = 64 << 20;
+  public static final int MAX_MESSAGE_BYTES = 64 << 20;
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final LinuxSyscalls linux;
-  private final Fd toBrowser;
-  private final Fd fromBrowser;
+  /** Where commands go. */
+  public interface Transport {
+    /** Sends one whole message (JSON, UTF-8). */
+    void send(byte[] message) throws IOException;
+
+    /** Closes the transport; no more messages arrive. */
+    void close();
+  }
+
+  private final Transport transport;
   private final AtomicLong ids = new AtomicLong();
   private final Map<Long, CompletableFuture<JsonNode>> pending = new ConcurrentHashMap<>();
   private final CopyOnWriteArrayList<Consumer<JsonNode>> listeners = new CopyOnWriteArrayList<>();
   private final CompletableFuture<String> closed = new CompletableFuture<>();
 
-  CdpConnection(LinuxSyscalls linux, Fd toBrowser, Fd fromBrowser, String name) {
-    this.linux = linux;
-    this.toBrowser = toBrowser;
-    this.fromBrowser = fromBrowser;
-    Thread reader = new Thread(this::readLoop, "cdp-" + name);
+  /** A connection sending over {@code transport}; its receiving side calls {@link #received} and {@link #end}. */
+  public CdpConnection(Transport transport) {
+    this.transport = transport;
+  }
+
+  /** A connection over Chromium's DevTools pipe: commands to {@code toBrowser}, the rest from {@code fromBrowser}. */
+  public static CdpConnection overPipe(LinuxSyscalls linux, Fd toBrowser, Fd fromBrowser, String name) {
+    CdpConnection cdp = new CdpConnection(new Transport() {
+      @Override
+      public void send(byte[] message) throws IOException {
+        byte[] framed = java.util.Arrays.copyOf(message, message.length + 1); // ends with NUL
+        try {
+          synchronized (toBrowser) {
+            linux.writeAll(toBrowser, framed, 0, framed.length);
+          }
+        } catch (NativeException e) {
+          throw new IOException(e.getMessage(), e);
+        }
+      }
+
+      @Override
+      public void close() {
+        // the descriptors belong to the browser's process
+      }
+    });
+    Thread reader = new Thread(() -> cdp.readPipe(linux, fromBrowser), "cdp-" + name);
     reader.setDaemon(true);
     reader.start();
+    return cdp;
+  }
+
+  /** False once the browser closed its side, or this side closed. */
+  public boolean open() {
+    return !closed.isDone();
   }
 
   /** Calls {@code listener} with every event (a message with a "method" and no "id"). */
-  void onEvent(Consumer<JsonNode> listener) {
+  public void onEvent(Consumer<JsonNode> listener) {
     listeners.add(listener);
   }
 
-  void removeListener(Consumer<JsonNode> listener) {
+  public void removeListener(Consumer<JsonNode> listener) {
     listeners.remove(listener);
   }
 
@@ -62,7 +98,7 @@ final class CdpConnection implements AutoCloseable {
    * Sends {@code method} with {@code params} (to {@code session}, a page's flat session id, or the
    * browser when null) and waits for its result.
    */
-  JsonNode call(String session, String method, ObjectNode params, Duration timeout) throws BrowserException {
+  public JsonNode call(String session, String method, ObjectNode params, Duration timeout) throws BrowserException {
     long id = ids.incrementAndGet();
     ObjectNode message = JSON.createObjectNode().put("id", id).put("method", method);
     message.set("params", params == null ? JSON.createObjectNode() : params);
@@ -75,17 +111,13 @@ final class CdpConnection implements AutoCloseable {
       if (closed.isDone()) {
         throw new BrowserException("the browser is gone: " + closed.getNow(""));
       }
-      byte[] bytes = JSON.writeValueAsBytes(message);
-      byte[] framed = java.util.Arrays.copyOf(bytes, bytes.length + 1); // ends with NUL
-      synchronized (toBrowser) {
-        linux.writeAll(toBrowser, framed, 0, framed.length);
-      }
+      transport.send(JSON.writeValueAsBytes(message));
       JsonNode reply = answer.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
       if (reply.has("error")) {
         throw new BrowserException(method + " failed: " + reply.get("error").path("message").asText());
       }
       return reply.path("result");
-    } catch (java.io.IOException | NativeException e) {
+    } catch (IOException e) {
       throw new BrowserException("the browser does not take commands: " + e.getMessage(), e);
     } catch (TimeoutException e) {
       throw new BrowserException(BrowserException.Kind.TIMEOUT, method + " got no answer within " + timeout.toMillis() + " ms");
@@ -99,7 +131,7 @@ final class CdpConnection implements AutoCloseable {
     }
   }
 
-  static ObjectNode params() {
+  public static ObjectNode params() {
     return JSON.createObjectNode();
   }
 
@@ -107,7 +139,7 @@ final class CdpConnection implements AutoCloseable {
   static String quote(String value) {
     try {
       return JSON.writeValueAsString(value);
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new IllegalStateException(e); // a String always serializes
     }
   }
@@ -116,12 +148,12 @@ final class CdpConnection implements AutoCloseable {
   static String toJson(JsonNode node) {
     try {
       return JSON.writeValueAsString(node);
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new IllegalStateException(e);
     }
   }
 
-  private void readLoop() {
+  private void readPipe(LinuxSyscalls linux, Fd fromBrowser) {
     ByteArrayOutputStream message = new ByteArrayOutputStream();
     byte[] buf = new byte[64 * 1024];
     try {
@@ -135,7 +167,7 @@ final class CdpConnection implements AutoCloseable {
         for (int i = 0; i < n; i++) {
           if (buf[i] == 0) {
             message.write(buf, from, i - from);
-            dispatch(message.toByteArray());
+            received(message.toByteArray());
             message.reset();
             from = i + 1;
           }
@@ -151,11 +183,12 @@ final class CdpConnection implements AutoCloseable {
     }
   }
 
-  private void dispatch(byte[] bytes) {
+  /** One whole message from the browser. */
+  public void received(byte[] bytes) {
     JsonNode node;
     try {
       node = JSON.readTree(new String(bytes, StandardCharsets.UTF_8));
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       end("the browser sent a DevTools message that is not JSON");
       return;
     }
@@ -169,13 +202,15 @@ final class CdpConnection implements AutoCloseable {
     }
   }
 
-  private void end(String why) {
+  /** The connection ended (the browser went, or the transport failed): every waiting call fails. */
+  public void end(String why) {
     closed.complete(why);
-    pending.values().forEach(f -> f.completeExceptionally(new java.io.IOException(why)));
+    pending.values().forEach(f -> f.completeExceptionally(new IOException(why)));
   }
 
   @Override
   public void close() {
     end("closed");
+    transport.close();
   }
 }

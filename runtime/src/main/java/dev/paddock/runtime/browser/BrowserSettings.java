@@ -1,0 +1,98 @@
+package dev.paddock.runtime.browser;
+
+import dev.paddock.browser.FailoverSettings;
+import java.net.URI;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The operator's browser settings, host-wide.
+ *
+ * @param warmPool blank local browsers kept started ahead of requests (each handed out once, and
+ *                 replaced in the background); 0 = none (the default): every browser starts cold,
+ *                 about 0.4 s here. Each waiting browser holds about 100-200 MiB.
+ * @param remotes  remote DevTools providers, after the local one in the host's order; default none.
+ *                 Their pages leave from their own networks, not through the egress proxy, so a
+ *                 tenant gets one only when the operator names it in the tenant's browser.providers.
+ * @param failover how each provider's circuit breaker judges it
+ */
+public record BrowserSettings(int warmPool, List<Remote> remotes, FailoverSettings failover) {
+  public static final BrowserSettings DEFAULTS = new BrowserSettings(0, List.of(), FailoverSettings.DEFAULTS);
+  private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+  private static final Pattern VARIABLE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
+
+  /**
+   * A remote DevTools provider.
+   *
+   * @param name     its name in tenants' browser.providers, logs and breaker records ([a-z0-9-])
+   * @param endpoint ws:/wss: of a browser service (its token in the URL, as those services take
+   *                 it), or http: of a Chromium's --remote-debugging-port
+   */
+  public record Remote(String name, URI endpoint) {
+    public Remote {
+      if (!NAME.matcher(name).matches() || name.equals("local")) {
+        throw new IllegalArgumentException("a remote browser provider's name is 1-63 of [a-z0-9-], not 'local': " + name);
+      }
+    }
+
+    @Override
+    public String toString() { // the endpoint may carry a token
+      return "Remote[" + name + "]";
+    }
+  }
+
+  public BrowserSettings {
+    if (warmPool < 0 || warmPool > 64) {
+      throw new IllegalArgumentException("the browser warm pool must be 0 to 64 browsers");
+    }
+    remotes = List.copyOf(remotes);
+    if (remotes.stream().map(Remote::name).distinct().count() != remotes.size()) {
+      throw new IllegalArgumentException("two remote browser providers have the same name");
+    }
+  }
+
+  /** The same settings keeping {@code n} warm browsers. */
+  public BrowserSettings withWarmPool(int n) {
+    return new BrowserSettings(n, remotes, failover);
+  }
+
+  /** The same settings with {@code remotes}. */
+  public BrowserSettings withRemotes(List<Remote> remotes) {
+    return new BrowserSettings(warmPool, remotes, failover);
+  }
+
+  /** The same settings judging providers by {@code failover}. */
+  public BrowserSettings withFailover(FailoverSettings failover) {
+    return new BrowserSettings(warmPool, remotes, failover);
+  }
+
+  /**
+   * Parses {@code NAME=URL} (the operator's {@code --browser-remote}); {@code ${VAR}} in the URL is
+   * replaced by that environment variable, so a token need not appear on a command line.
+   */
+  public static Remote parseRemote(String pair, Map<String, String> environment) {
+    int eq = pair.indexOf('=');
+    if (eq < 1) {
+      throw new IllegalArgumentException("expected NAME=URL, e.g. cloud=wss://browsers.example.com?token=${BROWSER_TOKEN}");
+    }
+    String name = pair.substring(0, eq);
+    Matcher m = VARIABLE.matcher(pair.substring(eq + 1));
+    StringBuilder url = new StringBuilder();
+    while (m.find()) {
+      String value = environment.get(m.group(1));
+      if (value == null) {
+        throw new IllegalArgumentException("remote browser provider " + name + ": environment variable " + m.group(1)
+            + " is not set");
+      }
+      m.appendReplacement(url, Matcher.quoteReplacement(value));
+    }
+    m.appendTail(url);
+    try {
+      return new Remote(name, new URI(url.toString()));
+    } catch (java.net.URISyntaxException e) {
+      throw new IllegalArgumentException("remote browser provider " + name + ": not a URL"); // never echo the token
+    }
+  }
+}

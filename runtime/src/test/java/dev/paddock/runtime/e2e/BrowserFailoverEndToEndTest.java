@@ -1,0 +1,209 @@
+package dev.paddock.runtime.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import com.google.rpc.RetryInfo;
+import com.sun.net.httpserver.HttpServer;
+import dev.paddock.audit.log.Segments;
+import dev.paddock.browser.FailoverSettings;
+import dev.paddock.browser.local.LocalChromiumProvider;
+import dev.paddock.ipc.v1.AuditAction;
+import dev.paddock.ipc.v1.AuditRecord;
+import dev.paddock.ipc.v1.BrowserServiceGrpc;
+import dev.paddock.ipc.v1.CloseBrowserRequest;
+import dev.paddock.ipc.v1.CreateBrowserRequest;
+import dev.paddock.ipc.v1.ListBrowsersRequest;
+import dev.paddock.ipc.v1.NavigateRequest;
+import dev.paddock.ipc.v1.ScreenshotRequest;
+import dev.paddock.runtime.browser.BrowserSettings;
+import dev.paddock.runtime.tenant.TenantAdmin;
+import dev.paddock.runtime.tenant.TenantsFile;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Failover between real browser providers: the host's local Chromium (in jails) and a "remote"
+ * DevTools provider that is a real Chromium the test starts, kills and starts again on a loopback
+ * port, plus a "busy" provider whose endpoint answers every request with 429 and Retry-After.
+ * Fast breaker settings (2 calls, 50%, open for 5 s, 1 probe) make the breaker's life fit a test.
+ */
+class BrowserFailoverEndToEndTest {
+  private static final FailoverSettings FAST = new FailoverSettings(Duration.ofSeconds(30), 2, 50, Duration.ofSeconds(20),
+      100, Duration.ofSeconds(5), 1);
+
+  @TempDir
+  Path temp;
+  private TestHost host;
+  private Process remote;
+  private HttpServer busy;
+
+  @AfterEach
+  void stop() throws Exception {
+    stopRemote();
+    if (busy != null) {
+      busy.stop(0);
+    }
+    if (host != null) {
+      host.close();
+    }
+  }
+
+  @Test
+  void aDeadProviderIsFailedOverItsBreakerOpensHalfOpensAndClosesAnd429sNeverOpenIt() throws Exception {
+    int remotePort = freePort();
+    AtomicInteger busyHits = new AtomicInteger();
+    busy = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    busy.createContext("/", ex -> {
+      busyHits.incrementAndGet();
+      ex.getResponseHeaders().set("Retry-After", "1");
+      ex.sendResponseHeaders(429, -1);
+      ex.close();
+    });
+    busy.start();
+
+    Path data = temp.resolve("data");
+    Files.createDirectories(data);
+    Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rwx--x--x"));
+    TenantAdmin admin = new TenantAdmin(data.resolve("tenants.yaml"), Clock.systemUTC());
+    String theta = admin.rotateKey("theta", "test").key();
+    String iota = admin.rotateKey("iota", "test").key();
+    String kappa = admin.rotateKey("kappa", "test").key();
+    TenantsFile.Document doc = TenantsFile.read(data.resolve("tenants.yaml"));
+    for (TenantsFile.TenantEntry t : doc.tenants) {
+      t.browser = new TenantsFile.BrowserEntry();
+      t.browser.providers = switch (t.id) {
+        case "theta" -> List.of("remote", "local");
+        case "iota" -> List.of("busy", "local");
+        default -> List.of("remote"); // kappa: nothing else
+      };
+    }
+    TenantsFile.write(data.resolve("tenants.yaml"), doc);
+    host = TestHost.onDataDir(data, c -> c.withBrowsers(BrowserSettings.DEFAULTS.withFailover(FAST).withRemotes(List.of(
+        new BrowserSettings.Remote("remote", URI.create("http://127.0.0.1:" + remotePort)),
+        new BrowserSettings.Remote("busy", URI.create("http://127.0.0.1:" + busy.getAddress().getPort()))))));
+
+    try (OriginServer origin = new OriginServer()) {
+      startRemote(remotePort);
+      String session = host.newSession(theta);
+      var first = browsers(theta).createBrowser(CreateBrowserRequest.newBuilder().setSessionId(session).build());
+      assertThat(first.getProvider()).isEqualTo("remote");
+      var page = browsers(theta).navigate(NavigateRequest.newBuilder().setSessionId(session).setBrowserId(first.getBrowserId())
+          .setUrl("http://127.0.0.1:" + origin.port() + "/page").build());
+      assertThat(page.getTitle()).isEqualTo("Origin page");
+
+      // The remote provider dies mid-task: its browser is lost, and the next ones come from the healthy one.
+      stopRemote();
+      StatusRuntimeException lost = catchThrowableOfType(StatusRuntimeException.class, () -> browsers(theta).screenshot(
+          ScreenshotRequest.newBuilder().setSessionId(session).setBrowserId(first.getBrowserId()).build()));
+      assertThat(lost.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+      for (int i = 0; i < 2; i++) {
+        var next = browsers(theta).createBrowser(CreateBrowserRequest.newBuilder().setSessionId(session).build());
+        assertThat(next.getProvider()).isEqualTo("local");
+        browsers(theta).closeBrowser(CloseBrowserRequest.newBuilder().setSessionId(session).setBrowserId(next.getBrowserId())
+            .build());
+      }
+      assertThat(breakerChanges("remote")).containsExactly("CLOSED>OPEN");
+
+      // Every provider of kappa's is down: refused at once, with when to retry.
+      String kappaSession = host.newSession(kappa);
+      browsers(kappa).listBrowsers(ListBrowsersRequest.newBuilder().setSessionId(kappaSession).build()); // channel up
+      long start = System.nanoTime();
+      StatusRuntimeException down = catchThrowableOfType(StatusRuntimeException.class, () -> browsers(kappa).createBrowser(
+          CreateBrowserRequest.newBuilder().setSessionId(kappaSession).build()));
+      long tookMs = (System.nanoTime() - start) / 1_000_000;
+      assertThat(down.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+      assertThat(TestHost.failure(down).info().getReason()).isEqualTo("PROVIDER_UNAVAILABLE");
+      assertThat(StatusProto.fromThrowable(down).getDetailsList()).anySatisfy(d -> assertThat(d.is(RetryInfo.class)).isTrue());
+      assertThat(tookMs).as("all providers down answers in under 100 ms").isLessThan(100);
+
+      // The remote comes back: after its open time one probe gets through, and the breaker closes.
+      startRemote(remotePort);
+      Thread.sleep(FAST.openFor().toMillis() + 200);
+      var back = browsers(theta).createBrowser(CreateBrowserRequest.newBuilder().setSessionId(session).build());
+      assertThat(back.getProvider()).isEqualTo("remote");
+      assertThat(breakerChanges("remote")).containsExactly("CLOSED>OPEN", "OPEN>HALF_OPEN", "HALF_OPEN>CLOSED");
+      host.sessions(theta).closeSession(dev.paddock.ipc.v1.CloseSessionRequest.newBuilder().setSessionId(session).build());
+
+      // A provider at its quota is skipped without counting against it, however often it says so.
+      String iotaSession = host.newSession(iota);
+      for (int i = 0; i < 3; i++) {
+        var b = browsers(iota).createBrowser(CreateBrowserRequest.newBuilder().setSessionId(iotaSession).build());
+        assertThat(b.getProvider()).isEqualTo("local");
+        browsers(iota).closeBrowser(CloseBrowserRequest.newBuilder().setSessionId(iotaSession).setBrowserId(b.getBrowserId())
+            .build());
+        Thread.sleep(1100); // past its Retry-After, so the next request asks it again
+      }
+      assertThat(busyHits.get()).isGreaterThanOrEqualTo(3);
+      assertThat(breakerChanges("busy")).isEmpty();
+    }
+  }
+
+  private List<String> breakerChanges(String provider) throws Exception {
+    return Segments.readAll(host.dataDir.resolve("audit")).stream()
+        .filter(r -> r.getAction() == AuditAction.AUDIT_ACTION_BROWSER_ACTION && r.getTarget().equals("provider:" + provider))
+        .map((AuditRecord r) -> r.getAttributesMap().get("breakerFrom") + ">" + r.getAttributesMap().get("breakerTo")).toList();
+  }
+
+  private BrowserServiceGrpc.BrowserServiceBlockingStub browsers(String key) {
+    return BrowserServiceGrpc.newBlockingStub(host.channel(key, null)).withDeadlineAfter(90, TimeUnit.SECONDS);
+  }
+
+  /** A Chromium of the test's own, with a DevTools port on loopback: the remote service's stand-in. */
+  private void startRemote(int port) throws Exception {
+    Path profile = Files.createTempDirectory(temp, "remote-profile");
+    remote = new ProcessBuilder(LocalChromiumProvider.CHROMIUM.toString(), "--headless", "--no-sandbox", "--disable-gpu",
+        "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=" + port, "--user-data-dir=" + profile, "about:blank")
+        .redirectErrorStream(true).redirectOutput(temp.resolve("remote-" + port + ".log").toFile()).start();
+    HttpClient http = HttpClient.newHttpClient();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (true) {
+      try {
+        var r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/json/version")).build(),
+            HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 200) {
+          return;
+        }
+      } catch (java.io.IOException e) {
+        // not listening yet
+      }
+      assertThat(remote.isAlive()).as("the remote Chromium exited").isTrue();
+      assertThat(System.nanoTime()).as("the remote Chromium did not listen in 20 s").isLessThan(deadline);
+      Thread.sleep(50);
+    }
+  }
+
+  private void stopRemote() throws InterruptedException {
+    if (remote != null) {
+      remote.descendants().forEach(ProcessHandle::destroyForcibly);
+      remote.destroyForcibly();
+      remote.waitFor(10, TimeUnit.SECONDS);
+      remote = null;
+    }
+  }
+
+  private static int freePort() throws java.io.IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+}
