@@ -50,6 +50,14 @@ public interface Browser extends AutoCloseable {
   void type(String selector, String text, boolean clear, java.time.Duration keyDelay, java.time.Duration timeout)
       throws BrowserException;
 
+  /**
+   * Its DevTools connection, for stock clients to share (see {@link
+   * dev.paddock.browser.cdp.CdpConnection#attachClient}); empty when it cannot be shared.
+   */
+  default java.util.Optional<dev.paddock.browser.cdp.CdpConnection> devTools() {
+    return java.util.Optional.empty();
+  }
+
   @Override
   void close();
 }

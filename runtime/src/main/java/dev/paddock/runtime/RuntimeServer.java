@@ -222,7 +222,20 @@ public final class RuntimeServer implements AutoCloseable {
         config.browsers().failover(), (provider, from, to) -> audit.browserProviderChanged(provider, from, to));
     dev.paddock.runtime.browser.BrowserManager browsers = new dev.paddock.runtime.browser.BrowserManager(browserProviders,
         sessions, tenants::tenant, clock,
-        (browser, outcome, why) -> audit.browserClosedByHost(browser.tenantId(), browser.sessionId(), browser.id(), outcome, why));
+        new dev.paddock.runtime.browser.BrowserManager.Events() {
+          @Override
+          public void closedByHost(dev.paddock.runtime.browser.BrowserManager.Entry browser, String outcome, String why) {
+            audit.browserClosedByHost(browser.tenantId(), browser.sessionId(), browser.id(), outcome, why);
+          }
+
+          @Override
+          public void devToolsAttached(dev.paddock.runtime.browser.BrowserManager.Entry browser) {
+            audit.devToolsAttached(browser.tenantId(), browser.sessionId(), browser.id());
+          }
+        });
+    dev.paddock.runtime.browser.DevToolsEndpoint devtools = config.browsers().devtools() == null ? null
+        : new dev.paddock.runtime.browser.DevToolsEndpoint(config.browsers().devtools(), browsers::resolveDevTools);
+    browsers.devTools(devtools);
     sessions.onClose(browsers::sessionClosed);
     broker.browsers(browsers);
     HostServer grpc = HostServer.start(config.listen(), config.tls(), sessions, workspaces, artifacts, tenants,
@@ -233,7 +246,14 @@ public final class RuntimeServer implements AutoCloseable {
     grpc.setServing(jail.healthy());
     ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(named("paddock-reaper"));
     RuntimeServer host = new RuntimeServer(lock, grpc, sessions, jail, launcher, layout, ticker, timers, callbacks, workers,
-        maker, sdks, audit, vault, config.vault().rotation(), egress, warmPool == null ? () -> {} : warmPool);
+        maker, sdks, audit, vault, config.vault().rotation(), egress, () -> {
+          if (warmPool != null) {
+            warmPool.close();
+          }
+          if (devtools != null) {
+            devtools.close();
+          }
+        });
     ticker.scheduleWithFixedDelay(host::tick, 1, 1, TimeUnit.SECONDS);
     ticker.scheduleWithFixedDelay(() -> {
       try {
@@ -360,7 +380,7 @@ public final class RuntimeServer implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     ticker.shutdownNow();
-    closeQuietly(browserPool); // the browsers still waiting: none of them is a tenant's
+    closeQuietly(browserPool); // the warm browsers (none of them a tenant's) and the DevTools endpoint
     sessions.closeAll();
     egress.close();
     maker.shutdown();

@@ -42,14 +42,34 @@ public final class CdpBrowser implements Browser {
     this.resources = resources;
   }
 
-  /** Opens its page on about:blank; fails when the browser does not answer within {@code timeout}. */
+  /**
+   * Opens its page: the browser's own first tab when it has one (a browser of its own), else a new
+   * one on about:blank in its context. One page only: a second, hidden tab would never paint, and a
+   * stock client picking it would wait forever for a screenshot. Fails when the browser does not
+   * answer within {@code timeout}.
+   */
   public void open(Duration timeout) throws BrowserException {
-    var params = CdpConnection.params().put("url", "about:blank");
-    if (browserContextId != null) {
-      params.put("browserContextId", browserContextId);
+    if (browserContextId == null) {
+      for (JsonNode t : cdp.call(null, "Target.getTargets", null, timeout).path("targetInfos")) {
+        if ("page".equals(t.path("type").asText())) {
+          targetId = t.path("targetId").asText();
+          break;
+        }
+      }
     }
-    targetId = cdp.call(null, "Target.createTarget", params, timeout).path("targetId").asText();
+    if (targetId == null) {
+      var params = CdpConnection.params().put("url", "about:blank");
+      if (browserContextId != null) {
+        params.put("browserContextId", browserContextId);
+      }
+      targetId = cdp.call(null, "Target.createTarget", params, timeout).path("targetId").asText();
+    }
     attach();
+  }
+
+  @Override
+  public java.util.Optional<CdpConnection> devTools() {
+    return java.util.Optional.of(cdp);
   }
 
   /** The browser still answers. */

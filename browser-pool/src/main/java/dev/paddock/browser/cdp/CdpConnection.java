@@ -48,6 +48,79 @@ public final class CdpConnection implements AutoCloseable {
   private final Map<Long, CompletableFuture<JsonNode>> pending = new ConcurrentHashMap<>();
   private final CopyOnWriteArrayList<Consumer<JsonNode>> listeners = new CopyOnWriteArrayList<>();
   private final CompletableFuture<String> closed = new CompletableFuture<>();
+  /** Commands of DevTools clients in flight, by the id they were sent with: whose, and their own id. */
+  private final Map<Long, Relayed> relayed = new ConcurrentHashMap<>();
+  private final CopyOnWriteArrayList<Client> clients = new CopyOnWriteArrayList<>();
+
+  /** A command of a client's, sent on under a new id. */
+  private record Relayed(Client client, JsonNode clientId) {}
+
+  /**
+   * A DevTools client sharing this connection (Playwright, Puppeteer...): its commands go to the
+   * browser under ids of this connection's, their answers come back under its own ids, and it
+   * gets every event. Made by {@link #attachClient}.
+   */
+  public final class Client implements AutoCloseable {
+    private final Consumer<String> toClient;
+    private final Consumer<String> onEnd;
+
+    private Client(Consumer<String> toClient, Consumer<String> onEnd) {
+      this.toClient = toClient;
+      this.onEnd = onEnd;
+    }
+
+    /**
+     * One message from the client: a command with a numeric "id" and a "method". Anything else is
+     * refused with the protocol's own error answer, or (not JSON) dropped.
+     */
+    public void send(String message) {
+      JsonNode node;
+      try {
+        node = JSON.readTree(message);
+      } catch (IOException e) {
+        return;
+      }
+      if (!(node instanceof ObjectNode command) || !command.path("id").isIntegralNumber() || !command.path("method").isTextual()) {
+        if (node != null && node.has("id")) {
+          toClient.accept("{\"id\":" + node.get("id") + ",\"error\":{\"code\":-32600,\"message\":\"not a command\"}}");
+        }
+        return;
+      }
+      long id = ids.incrementAndGet();
+      relayed.put(id, new Relayed(this, command.get("id")));
+      command.put("id", id);
+      try {
+        if (closed.isDone()) {
+          throw new IOException(closed.getNow(""));
+        }
+        transport.send(JSON.writeValueAsBytes(command));
+      } catch (IOException e) {
+        relayed.remove(id);
+        end("the browser does not take commands: " + e.getMessage());
+      }
+    }
+
+    /** Detaches the client; its commands in flight get no answer. */
+    @Override
+    public void close() {
+      clients.remove(this);
+      relayed.values().removeIf(r -> r.client() == this);
+    }
+  }
+
+  /**
+   * Attaches a DevTools client: {@code toClient} gets the answers to its commands and every event;
+   * {@code onEnd} is told why, once, when the browser's connection ends.
+   */
+  public Client attachClient(Consumer<String> toClient, Consumer<String> onEnd) {
+    Client client = new Client(toClient, onEnd);
+    clients.add(client);
+    if (closed.isDone()) { // ended while attaching
+      client.close();
+      onEnd.accept(closed.getNow(""));
+    }
+    return client;
+  }
 
   /** A connection sending over {@code transport}; its receiving side calls {@link #received} and {@link #end}. */
   public CdpConnection(Transport transport) {
@@ -193,19 +266,37 @@ public final class CdpConnection implements AutoCloseable {
       return;
     }
     if (node.has("id")) {
-      CompletableFuture<JsonNode> answer = pending.get(node.get("id").asLong());
+      long id = node.get("id").asLong();
+      CompletableFuture<JsonNode> answer = pending.get(id);
       if (answer != null) {
         answer.complete(node);
+        return;
+      }
+      Relayed r = relayed.remove(id);
+      if (r != null && node instanceof ObjectNode o) {
+        o.set("id", r.clientId());
+        r.client().toClient.accept(toJson(o));
       }
     } else if (node.has("method")) {
       listeners.forEach(l -> l.accept(node));
+      if (!clients.isEmpty()) {
+        String event = new String(bytes, StandardCharsets.UTF_8);
+        clients.forEach(c -> c.toClient.accept(event));
+      }
     }
   }
 
   /** The connection ended (the browser went, or the transport failed): every waiting call fails. */
   public void end(String why) {
-    closed.complete(why);
+    if (!closed.complete(why)) {
+      return;
+    }
     pending.values().forEach(f -> f.completeExceptionally(new IOException(why)));
+    relayed.clear();
+    for (Client c : clients) {
+      clients.remove(c);
+      c.onEnd.accept(why);
+    }
   }
 
   @Override

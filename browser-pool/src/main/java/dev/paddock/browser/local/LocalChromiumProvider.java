@@ -158,7 +158,9 @@ public final class LocalChromiumProvider implements WarmableProvider {
     String flags = String.join(" ", List.of("--headless", "--no-sandbox", "--no-zygote", "--disable-gpu",
         "--no-first-run", "--no-default-browser-check", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--disable-dev-shm-usage", "--disable-crash-reporter", "--disable-breakpad", "--mute-audio",
-        "--hide-scrollbars", "--user-data-dir=/tmp/profile", "--proxy-server=http://127.0.0.1:3128",
+        "--hide-scrollbars", "--user-data-dir=/tmp/profile",
+        // A headless page nobody looks at must still paint (or a client's screenshot waits forever) and run its timers.
+        "--disable-background-timer-throttling", "--disable-backgrounding-occluded-windows", "--disable-renderer-backgrounding", "--proxy-server=http://127.0.0.1:3128",
         "--window-size=1280,800", "--remote-debugging-pipe"));
     // fd 3 = the exec's stdin (commands in), fd 4 = its stdout (answers out); Chromium's own
     // output goes to stderr.

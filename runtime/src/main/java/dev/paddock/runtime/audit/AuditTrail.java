@@ -202,6 +202,12 @@ public final class AuditTrail implements AutoCloseable, ExecAudit, dev.paddock.r
         .setTarget(sessionId).setOutcome(outcome).putAttributes("browserId", browserId).putAttributes("reason", why));
   }
 
+  /** Records a stock DevTools client attaching to a browser through its endpoint (with the browser's token). */
+  public void devToolsAttached(String tenant, String sessionId, String browserId) {
+    append(AuditRecord.newBuilder().setAction(AuditAction.AUDIT_ACTION_BROWSER_ACTION).setActor("devtools").setTenant(tenant)
+        .setTarget(sessionId).setOutcome("OK").putAttributes("browserId", browserId).putAttributes("method", "DevToolsAttach"));
+  }
+
   /** Records a policy pack the host refused (it keeps the last good one). */
   public void policyPackRefused(String file, String reason) {
     append(AuditRecord.newBuilder().setAction(AuditAction.AUDIT_ACTION_POLICY_LOADED).setActor("operator").setTarget(file)

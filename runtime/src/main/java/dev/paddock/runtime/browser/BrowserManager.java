@@ -41,13 +41,19 @@ public final class BrowserManager implements AutoCloseable {
   /** Largest answer of a page (content, a script's value): what one gRPC message or IPC frame carries. */
   public static final int MAX_RESULT_BYTES = 4 << 20;
 
-  /** Where a browser the host closed on its own is recorded: outcome, and why. */
-  @FunctionalInterface
-  public interface HostClosures {
-    HostClosures NONE = (e, outcome, why) -> {};
+  /** Where what happens to browsers beside the API's calls is recorded. */
+  public interface Events {
+    Events NONE = new Events() {};
 
-    void closed(Entry browser, String outcome, String why);
+    /** The host closed a browser on its own: outcome, and why. */
+    default void closedByHost(Entry browser, String outcome, String why) {}
+
+    /** A stock client attached to a browser's DevTools endpoint. */
+    default void devToolsAttached(Entry browser) {}
   }
+
+  /** A new browser, and its DevTools URLs (shown once: only the token's SHA-256 is kept). */
+  public record Created(Entry entry, String devtoolsUrl, String devtoolsWsUrl) {}
 
   /** A browser's state, as the API shows it. */
   public enum State { ACTIVE, CLOSED, FAILED }
@@ -64,6 +70,8 @@ public final class BrowserManager implements AutoCloseable {
     volatile State state = State.ACTIVE;
     /** Until when its time is counted against the tenant's browser-minutes. Guarded by itself. */
     Instant chargedTo;
+    /** SHA-256 of its DevTools token; null when it has no DevTools endpoint. */
+    volatile byte[] devtoolsTokenSha256;
 
     Entry(String id, String sessionId, String tenantId, Browser browser, Instant created) {
       this.id = id;
@@ -113,19 +121,20 @@ public final class BrowserManager implements AutoCloseable {
   private final Function<String, Optional<Tenant>> tenants;
   private final Clock clock;
   private final BrowserMinutes minutes;
-  private final HostClosures hostClosures;
+  private final Events events;
+  private volatile DevToolsEndpoint devtools;
   private final Map<String, Entry> browsers = new ConcurrentHashMap<>();
   /** Browsers being started, by tenant and by session: counted against the limits already. Guarded by this. */
   private final Map<String, Integer> starting = new HashMap<>();
 
   public BrowserManager(ProviderFailover providers, SessionManager sessions, Function<String, Optional<Tenant>> tenants,
-      Clock clock, HostClosures hostClosures) {
+      Clock clock, Events events) {
     this.providers = providers;
     this.sessions = sessions;
     this.tenants = tenants;
     this.clock = clock;
     this.minutes = new BrowserMinutes(clock);
-    this.hostClosures = hostClosures;
+    this.events = events;
   }
 
   /** The tenant's browser budgets as usage rows: browsers open now, and browser-minutes used today. */
@@ -200,6 +209,45 @@ public final class BrowserManager implements AutoCloseable {
       order.add(0, preferred);
     }
     return order;
+  }
+
+  /** Serves each new browser's DevTools endpoint on {@code endpoint}, when its provider's browsers can be shared. */
+  public void devTools(DevToolsEndpoint endpoint) {
+    this.devtools = endpoint;
+  }
+
+  /**
+   * The DevTools connection of browser {@code browserId} when {@code token} is its and it is open
+   * (the {@link DevToolsEndpoint}'s resolver).
+   */
+  public Optional<DevToolsEndpoint.Attach> resolveDevTools(String browserId, String token) {
+    Entry e = browsers.get(browserId);
+    if (e == null || e.closed != null || e.devtoolsTokenSha256 == null
+        || !java.security.MessageDigest.isEqual(sha256(token), e.devtoolsTokenSha256)) {
+      return Optional.empty();
+    }
+    return e.browser.devTools().map(c -> new DevToolsEndpoint.Attach(c, () -> events.devToolsAttached(e)));
+  }
+
+  private static byte[] sha256(String token) {
+    try {
+      return java.security.MessageDigest.getInstance("SHA-256").digest(token.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    } catch (java.security.NoSuchAlgorithmException ex) {
+      throw new IllegalStateException("every Java runtime has SHA-256", ex);
+    }
+  }
+
+  /** A new browser for the caller's active session, with its DevTools URLs; {@code provider} "" = the tenant's order. */
+  public Created createWithDevTools(Principal caller, String sessionId, String provider) {
+    Entry e = create(caller, sessionId, provider);
+    DevToolsEndpoint endpoint = devtools;
+    // Only a browser of its own (a local one in its jail): a shared remote browser's DevTools would reach other contexts.
+    if (endpoint == null || !providers.confined(e.provider()) || e.browser.devTools().isEmpty()) {
+      return new Created(e, "", "");
+    }
+    String token = java.util.HexFormat.of().formatHex(dev.paddock.runtime.Ids.randomBytes(16));
+    e.devtoolsTokenSha256 = sha256(token);
+    return new Created(e, endpoint.httpUrl(e.id, token), endpoint.wsUrl(e.id, token));
   }
 
   /** A new browser for the caller's active session; {@code provider} "" = the tenant's order. */
@@ -362,7 +410,7 @@ public final class BrowserManager implements AutoCloseable {
         default -> {
           log.warn("browser {} of session {} is lost: {}", e.id, e.sessionId, ex.getMessage());
           if (close(e, State.FAILED)) {
-            hostClosures.closed(e, "FAILED", "the browser was lost: " + ex.getMessage());
+            events.closedByHost(e, "FAILED", "the browser was lost: " + ex.getMessage());
           }
           throw new PaddockException.FailedPrecondition(ErrorReason.BROWSER_CLOSED,
               "the browser was lost (" + ex.getMessage() + "); create a new one",
@@ -390,7 +438,7 @@ public final class BrowserManager implements AutoCloseable {
       BrowserGrant grant = grant(e.tenantId);
       if (minutes.exhausted(e.tenantId, grant.minutesPerDay()) && close(e, State.CLOSED)) {
         log.info("browser {} of tenant {} closed: its browser-minutes for today are used", e.id, e.tenantId);
-        hostClosures.closed(e, ErrorReason.BROWSER_MINUTES_EXHAUSTED.name(), "the tenant's browser-minutes for today are used");
+        events.closedByHost(e, ErrorReason.BROWSER_MINUTES_EXHAUSTED.name(), "the tenant's browser-minutes for today are used");
       }
     }
   }

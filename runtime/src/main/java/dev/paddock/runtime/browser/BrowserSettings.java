@@ -17,9 +17,13 @@ import java.util.regex.Pattern;
  *                 Their pages leave from their own networks, not through the egress proxy, so a
  *                 tenant gets one only when the operator names it in the tenant's browser.providers.
  * @param failover how each provider's circuit breaker judges it
+ * @param devtools where the browsers' DevTools endpoint for stock clients (Playwright, Puppeteer)
+ *                 listens; null = none. Default 127.0.0.1, a free port (each browser's URLs name it).
  */
-public record BrowserSettings(int warmPool, List<Remote> remotes, FailoverSettings failover) {
-  public static final BrowserSettings DEFAULTS = new BrowserSettings(0, List.of(), FailoverSettings.DEFAULTS);
+public record BrowserSettings(int warmPool, List<Remote> remotes, FailoverSettings failover,
+    java.net.InetSocketAddress devtools) {
+  public static final BrowserSettings DEFAULTS = new BrowserSettings(0, List.of(), FailoverSettings.DEFAULTS,
+      new java.net.InetSocketAddress("127.0.0.1", 0));
   private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
   private static final Pattern VARIABLE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
 
@@ -55,17 +59,22 @@ public record BrowserSettings(int warmPool, List<Remote> remotes, FailoverSettin
 
   /** The same settings keeping {@code n} warm browsers. */
   public BrowserSettings withWarmPool(int n) {
-    return new BrowserSettings(n, remotes, failover);
+    return new BrowserSettings(n, remotes, failover, devtools);
   }
 
   /** The same settings with {@code remotes}. */
   public BrowserSettings withRemotes(List<Remote> remotes) {
-    return new BrowserSettings(warmPool, remotes, failover);
+    return new BrowserSettings(warmPool, remotes, failover, devtools);
+  }
+
+  /** The same settings with the DevTools endpoint on {@code address} (null: none). */
+  public BrowserSettings withDevTools(java.net.InetSocketAddress address) {
+    return new BrowserSettings(warmPool, remotes, failover, address);
   }
 
   /** The same settings judging providers by {@code failover}. */
   public BrowserSettings withFailover(FailoverSettings failover) {
-    return new BrowserSettings(warmPool, remotes, failover);
+    return new BrowserSettings(warmPool, remotes, failover, devtools);
   }
 
   /**

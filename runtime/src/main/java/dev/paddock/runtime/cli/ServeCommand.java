@@ -102,8 +102,28 @@ final class ServeCommand implements Callable<Integer> {
           + " when its browser.providers names it.")
   java.util.List<String> browserRemotes = new java.util.ArrayList<>();
 
+  @Option(names = "--browser-devtools", paramLabel = "ADDRESS:PORT|off",
+      description = "Where each local browser's DevTools endpoint for stock clients (Playwright connectOverCDP, Puppeteer"
+          + " connect) listens; its URLs, with the browser's token, are in CreateBrowser's answer. Default: ${DEFAULT-VALUE}"
+          + " (a free port on loopback). 'off': none.", defaultValue = "127.0.0.1:0")
+  String browserDevtools;
+
   @Option(names = "--tls-client-ca", description = "PEM CA certificates: require client certificates signed by them (mutual TLS).")
   Path tlsClientCa;
+
+  /** ADDRESS:PORT (an IPv6 address in brackets). */
+  static InetSocketAddress hostPort(String text) {
+    int colon = text.lastIndexOf(':');
+    if (colon < 1) {
+      throw new IllegalArgumentException("'" + text + "': expected ADDRESS:PORT, e.g. 127.0.0.1:9222");
+    }
+    String address = text.substring(0, colon).replace("[", "").replace("]", "");
+    try {
+      return new InetSocketAddress(address, Integer.parseInt(text.substring(colon + 1)));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("'" + text + "': expected ADDRESS:PORT, e.g. 127.0.0.1:9222");
+    }
+  }
 
   @Override
   public Integer call() throws Exception {
@@ -130,6 +150,7 @@ final class ServeCommand implements Callable<Integer> {
           .withReachable(egressReachable.stream().map(dev.paddock.runtime.egress.AddressRange::parse).toList())
           .withUpstreamCa(egressCa == null ? null : egressCa.toAbsolutePath()))
           .withBrowsers(dev.paddock.runtime.browser.BrowserSettings.DEFAULTS.withWarmPool(browserWarm)
+              .withDevTools(browserDevtools.equals("off") ? null : hostPort(browserDevtools))
               .withRemotes(browserRemotes.stream().map(r -> dev.paddock.runtime.browser.BrowserSettings.parseRemote(r,
                   System.getenv())).toList()));
     } catch (IOException | IllegalArgumentException e) {

@@ -47,7 +47,10 @@ final class BrowserGrpcService extends BrowserServiceGrpc.BrowserServiceImplBase
 
   @Override
   public void createBrowser(CreateBrowserRequest req, StreamObserver<Browser> out) {
-    SessionGrpcService.unary(out, () -> toProto(browsers.create(AuthInterceptor.current(), req.getSessionId(), req.getProvider())));
+    SessionGrpcService.unary(out, () -> {
+      BrowserManager.Created c = browsers.createWithDevTools(AuthInterceptor.current(), req.getSessionId(), req.getProvider());
+      return toProto(c.entry()).toBuilder().setDevtoolsUrl(c.devtoolsUrl()).setDevtoolsWsUrl(c.devtoolsWsUrl()).build();
+    });
   }
 
   @Override
