@@ -26,6 +26,12 @@ import org.junit.jupiter.api.Test;
 
 /** BrowserService over a real host: a real Chromium in a jail of its own, per session, closed with it. */
 class BrowserEndToEndTest extends SharedHostTest {
+  /** One blank browser kept started ahead: these tests take warm browsers and cold ones. */
+  @Override
+  dev.paddock.runtime.config.HostConfig configure(dev.paddock.runtime.config.HostConfig config) {
+    return config.withBrowsers(config.browsers().withWarmPool(1));
+  }
+
   private BrowserServiceGrpc.BrowserServiceBlockingStub browsers(String key) {
     return BrowserServiceGrpc.newBlockingStub(host.channel(key, null)).withDeadlineAfter(90, TimeUnit.SECONDS);
   }

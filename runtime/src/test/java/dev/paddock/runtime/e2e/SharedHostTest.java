@@ -13,7 +13,12 @@ abstract class SharedHostTest {
 
   @BeforeAll
   void startHost(@TempDir Path temp) throws Exception {
-    host = new TestHost(temp);
+    host = new TestHost(temp, this::configure);
+  }
+
+  /** The host's configuration, as this class's tests need it (default: as TestHost makes it). */
+  dev.paddock.runtime.config.HostConfig configure(dev.paddock.runtime.config.HostConfig config) {
+    return config;
   }
 
   @AfterAll

@@ -74,6 +74,11 @@ final class TestHost implements AutoCloseable {
     this(temp, JailRequirement.nsjail(), SessionSettings.defaults());
   }
 
+  /** A host with {@code customize} applied to its configuration. */
+  TestHost(Path temp, java.util.function.UnaryOperator<HostConfig> customize) throws Exception {
+    this(new Setup(searchable(temp).resolve("data"), JailRequirement.nsjail(), SessionSettings.defaults(), null, customize));
+  }
+
   TestHost(Path temp, Path nsjail, SessionSettings settings) throws Exception {
     this(temp, nsjail, settings, null);
   }
@@ -178,7 +183,7 @@ final class TestHost implements AutoCloseable {
             .withFixedNames(dev.paddock.runtime.egress.EgressSettings.parseFixedNames(EGRESS_NAMES))
             .withReachable(List.of(dev.paddock.runtime.egress.AddressRange.parse("127.0.0.1/32")))
             .withUpstreamCa(dataDir.resolve(EGRESS_CA_FILE)))
-        .withBrowsers(dev.paddock.runtime.browser.BrowserSettings.DEFAULTS.withWarmPool(1)); // the browser tests take warm ones and cold
+        .withBrowsers(dev.paddock.runtime.browser.BrowserSettings.DEFAULTS);
   }
 
   /** Waits up to 10 s for {@code path} to disappear (sessions are cleaned up just after they close). */
