@@ -59,8 +59,22 @@ class BrowserEndToEndTest extends SharedHostTest {
             assertThat(r.getAttributesMap()).containsEntry("host", "blocked.paddock.test");
             assertThat(r.getOutcome()).isEqualTo("DENY_LISTED");
           });
+
+      // A subresource is held to the same lists: the page loads, its image on the denied host does not, and is recorded.
+      long deniedBefore = deniedRecords(session, "blocked.paddock.test");
+      var withImage = browsers(host.etaKey).navigate(NavigateRequest.newBuilder().setSessionId(session).setBrowserId(id)
+          .setUrl("http://files.paddock.test:" + origin.port() + "/subresource").build());
+      assertThat(withImage.getTitle()).isEqualTo("With image");
+      assertThat(origin.paths).contains("/subresource").doesNotContain("/pixel.png");
+      assertThat(deniedRecords(session, "blocked.paddock.test")).isGreaterThan(deniedBefore);
       host.sessions(host.etaKey).closeSession(CloseSessionRequest.newBuilder().setSessionId(session).build());
     }
+  }
+
+  private long deniedRecords(String session, String host) throws Exception {
+    return Segments.readAll(this.host.dataDir.resolve("audit")).stream().filter(r -> r.getAction()
+        == AuditAction.AUDIT_ACTION_EGRESS_DENIED && r.getTarget().equals(session)
+        && host.equals(r.getAttributesMap().get("host"))).count();
   }
 
   @Test

@@ -98,6 +98,11 @@ final class OriginServer implements AutoCloseable {
       } else if (path.equals("/page")) {
         reply(ex, "text/html", "<html><head><title>Origin page</title></head><body><p>served on loopback</p></body></html>"
             .getBytes(StandardCharsets.UTF_8));
+      } else if (path.equals("/subresource")) {
+        // An allowed page whose image is on a denied host (same port): the browser asks for it through the proxy.
+        String port = ex.getRequestHeaders().getFirst("Host").replaceAll(".*:", "");
+        reply(ex, "text/html", ("<html><head><title>With image</title></head><body><img src=\"http://blocked.paddock.test:"
+            + port + "/pixel.png\"></body></html>").getBytes(StandardCharsets.UTF_8));
       } else if (path.equals("/form")) {
         // A field, a button that shows what was typed (after a click), one that never enables, one
         // that appears late.
