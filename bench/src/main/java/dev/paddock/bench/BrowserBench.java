@@ -63,6 +63,8 @@ public final class BrowserBench {
   private static final double TARGET_FAILOVER_ADDED_MS = 100;
   private static final String NAME = "origin.bench.test";
 
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+
   private BrowserBench() {}
 
   public static void main(String[] args) throws Exception {
@@ -252,7 +254,7 @@ public final class BrowserBench {
         lines = Files.exists(active) ? Files.readAllLines(active) : List.of();
       }
       URI ws = URI.create("ws://127.0.0.1:" + lines.get(0).trim() + lines.get(1).trim());
-      try (CdpConnection cdp = CdpWebSocket.connect(HttpClient.newHttpClient(), ws, Map.of(), Duration.ofSeconds(10))) {
+      try (CdpConnection cdp = CdpWebSocket.connect(HTTP, ws, Map.of(), Duration.ofSeconds(10))) {
         cdp.call(null, "Target.createTarget", CdpConnection.params().put("url", "about:blank"), Duration.ofSeconds(10));
       }
       return System.nanoTime() - start;

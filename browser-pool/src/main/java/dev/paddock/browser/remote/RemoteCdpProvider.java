@@ -32,12 +32,17 @@ import java.util.Map;
 public final class RemoteCdpProvider implements BrowserProvider {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final SecureRandom RANDOM = new SecureRandom();
+  /**
+   * One HTTP client for every remote provider of the JVM: Java 17's client cannot be closed, and
+   * one dropped with its host would give back its selector's descriptors whenever the collector
+   * gets to it. Timeouts are set per request.
+   */
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
 
   private final String name;
   private final URI endpoint;
   private final Map<String, String> headers;
   private final Duration timeout;
-  private final HttpClient http;
 
   /**
    * @param endpoint its DevTools URL (ws:, wss:, or http:/https: of a /json/version)
@@ -53,7 +58,6 @@ public final class RemoteCdpProvider implements BrowserProvider {
     this.endpoint = endpoint;
     this.headers = Map.copyOf(headers);
     this.timeout = timeout;
-    this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
   }
 
   @Override
@@ -70,7 +74,7 @@ public final class RemoteCdpProvider implements BrowserProvider {
   public Browser acquire(BrowserRequest request) throws ProviderException {
     CdpConnection cdp;
     try {
-      cdp = CdpWebSocket.connect(http, webSocketUrl(), headers, timeout);
+      cdp = CdpWebSocket.connect(HTTP, webSocketUrl(), headers, timeout);
     } catch (CdpWebSocket.Refused r) {
       throw refused(r.status(), r.retryAfter());
     } catch (IOException e) {
@@ -98,7 +102,7 @@ public final class RemoteCdpProvider implements BrowserProvider {
     headers.forEach(get::header);
     HttpResponse<String> version;
     try {
-      version = http.send(get.build(), HttpResponse.BodyHandlers.ofString());
+      version = HTTP.send(get.build(), HttpResponse.BodyHandlers.ofString());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted");

@@ -46,6 +46,9 @@ final class BrowserCommand implements Runnable {
         client.out().json(b);
       } else {
         client.out().line(b.getBrowserId());
+        if (!b.getDevtoolsUrl().isEmpty()) { // shown only now: the host keeps its token hashed
+          client.out().note("DevTools endpoint (Playwright connectOverCDP; holds the browser's token): " + b.getDevtoolsUrl());
+        }
       }
       return 0;
     }

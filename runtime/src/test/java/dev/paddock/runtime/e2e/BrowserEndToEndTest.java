@@ -480,4 +480,31 @@ class BrowserEndToEndTest extends SharedHostTest {
     }
     return new NodeRun(p.exitValue(), out.get(10, TimeUnit.SECONDS));
   }
+
+  @Test
+  void aLoginSecretReachesItsSiteByReferenceAndNeverThePage() throws Exception {
+    try (OriginServer origin = new OriginServer()) {
+      // Bound by the operator to api.paddock.test's Authorization header (TestHost); the session asks for it by name.
+      String session = host.sessions(host.etaKey).createSession(dev.paddock.ipc.v1.CreateSessionRequest.newBuilder()
+          .addHeaderSecrets("API_TOKEN").build()).getSessionId();
+      String apiToken = host.putSecret("eta", "API_TOKEN", "api_tok_");
+      String id = browsers(host.etaKey).createBrowser(CreateBrowserRequest.newBuilder().setSessionId(session).build())
+          .getBrowserId();
+      var page = browsers(host.etaKey).navigate(NavigateRequest.newBuilder().setSessionId(session).setBrowserId(id)
+          .setUrl("http://api.paddock.test:" + origin.port() + "/auth").build());
+      assertThat(page.getHttpStatus()).isEqualTo(200);
+      assertThat(origin.authorizations).last().isEqualTo("Bearer " + apiToken);
+      // The page, its DOM and its scripts never hold the value: the proxy added it on the way out.
+      String html = browsers(host.etaKey).getContent(GetContentRequest.newBuilder().setSessionId(session).setBrowserId(id)
+          .setFormat(ContentFormat.CONTENT_FORMAT_HTML).build()).getContent();
+      assertThat(html).contains("auth header present: true").doesNotContain(apiToken);
+      assertThat(Segments.readAll(host.dataDir.resolve("audit"))).noneMatch(r -> r.toString().contains(apiToken))
+          .anySatisfy(r -> {
+            assertThat(r.getAction()).isEqualTo(AuditAction.AUDIT_ACTION_CREDENTIAL_ACCESS);
+            assertThat(r.getTarget()).isEqualTo("API_TOKEN");
+            assertThat(r.getAttributesMap()).containsEntry("session", session).containsEntry("host", "api.paddock.test");
+          });
+      host.sessions(host.etaKey).closeSession(CloseSessionRequest.newBuilder().setSessionId(session).build());
+    }
+  }
 }

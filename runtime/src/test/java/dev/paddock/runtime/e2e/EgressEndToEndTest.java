@@ -2,7 +2,6 @@ package dev.paddock.runtime.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.google.protobuf.ByteString;
 import dev.paddock.audit.log.Segments;
 import dev.paddock.ipc.v1.AuditAction;
 import dev.paddock.ipc.v1.AuditRecord;
@@ -11,14 +10,7 @@ import dev.paddock.ipc.v1.EgressDenied;
 import dev.paddock.ipc.v1.EgressDenyReason;
 import dev.paddock.ipc.v1.ExecEvent;
 import dev.paddock.ipc.v1.ExecRequest;
-import dev.paddock.ipc.v1.ListSecretsRequest;
-import dev.paddock.ipc.v1.PutSecretRequest;
-import dev.paddock.ipc.v1.SecretServiceGrpc;
-import dev.paddock.runtime.tenant.Scope;
-import dev.paddock.runtime.tenant.TenantAdmin;
 import io.grpc.StatusRuntimeException;
-import java.time.Clock;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -254,30 +246,7 @@ class EgressEndToEndTest extends SharedHostTest {
     assertThat(TestHost.failure(bad).badRequest().getFieldViolations(0).getField()).isEqualTo("egress.allow[1]");
   }
 
-  /** Puts a fresh random value (starting {@code prefix}) as tenant eta's secret {@code name}; returns it. */
   private String putSecret(String name, String prefix) throws Exception {
-    String value = prefix + java.util.UUID.randomUUID().toString().replace("-", "");
-    String admin = new TenantAdmin(host.dataDir.resolve("tenants.yaml"), Clock.systemUTC())
-        .createKey("eta", "secrets-" + System.nanoTime(), EnumSet.of(Scope.SECRETS)).key();
-    SecretServiceGrpc.SecretServiceBlockingStub secrets = SecretServiceGrpc.newBlockingStub(host.channel(admin, null))
-        .withDeadlineAfter(30, TimeUnit.SECONDS);
-    awaitKey(secrets);
-    secrets.putSecret(PutSecretRequest.newBuilder().setName(name).setValue(ByteString.copyFromUtf8(value)).build());
-    return value;
-  }
-
-  private static void awaitKey(SecretServiceGrpc.SecretServiceBlockingStub secrets) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (true) {
-      try {
-        secrets.listSecrets(ListSecretsRequest.getDefaultInstance());
-        return;
-      } catch (StatusRuntimeException e) {
-        if (System.nanoTime() > deadline) {
-          throw e;
-        }
-        Thread.sleep(200);
-      }
-    }
+    return host.putSecret("eta", name, prefix);
   }
 }

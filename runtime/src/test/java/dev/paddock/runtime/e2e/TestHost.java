@@ -221,6 +221,29 @@ final class TestHost implements AutoCloseable {
     return ExecServiceGrpc.newBlockingStub(channel(key, null)).withDeadlineAfter(120, TimeUnit.SECONDS);
   }
 
+  /** Puts a fresh random value (starting {@code prefix}) as {@code tenant}'s secret {@code name}; returns it. */
+  String putSecret(String tenant, String name, String prefix) throws Exception {
+    String value = prefix + java.util.UUID.randomUUID().toString().replace("-", "");
+    String admin = new TenantAdmin(dataDir.resolve("tenants.yaml"), Clock.systemUTC())
+        .createKey(tenant, "secrets-" + System.nanoTime(), java.util.EnumSet.of(dev.paddock.runtime.tenant.Scope.SECRETS)).key();
+    var secrets = dev.paddock.ipc.v1.SecretServiceGrpc.newBlockingStub(channel(admin, null)).withDeadlineAfter(30, TimeUnit.SECONDS);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (true) { // the new key works once the host has read the tenants file again
+      try {
+        secrets.listSecrets(dev.paddock.ipc.v1.ListSecretsRequest.getDefaultInstance());
+        break;
+      } catch (io.grpc.StatusRuntimeException e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(200);
+      }
+    }
+    secrets.putSecret(dev.paddock.ipc.v1.PutSecretRequest.newBuilder().setName(name)
+        .setValue(com.google.protobuf.ByteString.copyFromUtf8(value)).build());
+    return value;
+  }
+
   String newSession(String key) {
     return sessions(key).createSession(CreateSessionRequest.getDefaultInstance()).getSessionId();
   }
