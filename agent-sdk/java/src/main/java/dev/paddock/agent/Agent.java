@@ -432,6 +432,24 @@ public final class Agent implements AutoCloseable {
   }
 
   /**
+   * Starts a browser for this exec's session (needs the session policy's "browser" operation).
+   *
+   * @param provider a preferred provider; "" or {@code null} for the tenant's order
+   * @throws ResourceExhaustedException past the tenant's or session's browser limit, or its browser-minutes
+   * @throws NotAvailableException when no provider can serve now (metadata "retryAfterMillis")
+   * @throws AgentException for other refusals, or if the channel is gone
+   */
+  public AgentBrowser openBrowser(String provider) {
+    dev.paddock.ipc.agent.v1.BrowserReply opened = browser(dev.paddock.ipc.agent.v1.BrowserRequest.newBuilder()
+        .setOpen(dev.paddock.ipc.agent.v1.BrowserOpen.newBuilder().setProvider(provider == null ? "" : provider)));
+    return new AgentBrowser(this::browser, opened.getBrowserId(), opened.getProvider());
+  }
+
+  private dev.paddock.ipc.agent.v1.BrowserReply browser(dev.paddock.ipc.agent.v1.BrowserRequest.Builder request) {
+    return call(Envelope.newBuilder().setBrowser(request), Envelope.BodyCase.BROWSER_RESULT).getBrowserResult();
+  }
+
+  /**
    * Closes the channel. Later calls throw {@link ChannelClosedException}; calls already sent still
    * get their replies, and the descriptor is closed once the last one is in (at once when none is
    * outstanding). The host sees the channel close; the exec goes on. Idempotent.

@@ -239,4 +239,48 @@ class AgentMappingTest {
         .setProgressRecorded(ProgressReply.newBuilder().setSequence(7)).build().toByteArray())
         .containsExactly(0x08, 0x06, 0x9a, 0x03, 0x02, 0x08, 0x07);
   }
+
+  @Test
+  void aBrowserIsDrivenByTypedRequestsForItsOwnId() throws Exception {
+    try (FakeHost host = new FakeHost(r -> {
+      var b = r.getBrowser();
+      var reply = dev.paddock.ipc.agent.v1.BrowserReply.newBuilder().setBrowserId(b.getBrowserId());
+      switch (b.getActionCase()) {
+        case OPEN -> reply.setBrowserId("brw_1").setProvider("local");
+        case NAVIGATE -> reply.setUrl(b.getNavigate().getUrl()).setHttpStatus(200).setTitle("T");
+        case SCREENSHOT -> reply.setPng(ByteString.copyFrom(bytes("PNG")));
+        case CONTENT -> reply.setContent(b.getContent().getHtml() ? "<html>" : "text");
+        case EVALUATE -> reply.setResultJson("42");
+        default -> { }
+      }
+      return Envelope.newBuilder().setBrowserResult(reply);
+    })) {
+      try (AgentBrowser browser = host.agent().openBrowser(null)) {
+        assertThat(browser.id()).isEqualTo("brw_1");
+        assertThat(browser.provider()).isEqualTo("local");
+        assertThat(host.take().getBrowser().getOpen().getProvider()).isEmpty();
+        AgentBrowser.Navigation n = browser.navigate("https://example.test/", java.time.Duration.ofMillis(2500));
+        assertThat(n).isEqualTo(new AgentBrowser.Navigation("https://example.test/", 200, "T", ""));
+        assertThat(n.ok()).isTrue();
+        var sent = host.take().getBrowser();
+        assertThat(sent.getBrowserId()).isEqualTo("brw_1");
+        assertThat(sent.getNavigate().getTimeoutMs()).isEqualTo(2500);
+        assertThat(browser.screenshot()).isEqualTo(bytes("PNG"));
+        assertThat(browser.text()).isEqualTo("text");
+        assertThat(browser.html()).isEqualTo("<html>");
+        assertThat(browser.evaluate("6 * 7", null).resultJson()).isEqualTo("42");
+        browser.type("#q", "secret", true, null);
+        host.take(); // screenshot
+        host.take(); // text
+        host.take(); // html
+        assertThat(host.take().getBrowser().getEvaluate().getTimeoutMs()).isZero();
+        var typed = host.take().getBrowser().getType();
+        assertThat(typed.getSelector()).isEqualTo("#q");
+        assertThat(typed.getText()).isEqualTo("secret");
+        assertThat(typed.getClear()).isTrue();
+        assertThatThrownBy(() -> browser.click("#go", java.time.Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
+      }
+      assertThat(host.take().getBrowser().hasClose()).isTrue();
+    }
+  }
 }
