@@ -218,6 +218,8 @@ public final class RuntimeServer implements AutoCloseable {
     providerOrder.add(warmPool == null ? localChromium : warmPool);
     config.browsers().remotes().forEach(r -> providerOrder.add(new dev.paddock.browser.remote.RemoteCdpProvider(r.name(),
         r.endpoint(), java.util.Map.of(), java.time.Duration.ofSeconds(10))));
+    config.browsers().containers().forEach(c -> providerOrder.add(
+        new dev.paddock.browser.container.ContainerChromiumProvider(c.name(), c.image(), java.time.Duration.ofSeconds(30))));
     dev.paddock.browser.ProviderFailover browserProviders = new dev.paddock.browser.ProviderFailover(providerOrder,
         config.browsers().failover(), (provider, from, to) -> audit.browserProviderChanged(provider, from, to));
     dev.paddock.runtime.browser.BrowserManager browsers = new dev.paddock.runtime.browser.BrowserManager(browserProviders,

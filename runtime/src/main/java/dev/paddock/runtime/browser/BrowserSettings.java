@@ -19,11 +19,41 @@ import java.util.regex.Pattern;
  * @param failover how each provider's circuit breaker judges it
  * @param devtools where the browsers' DevTools endpoint for stock clients (Playwright, Puppeteer)
  *                 listens; null = none. Default 127.0.0.1, a free port (each browser's URLs name it).
+ * @param containers container providers (Chromium in a container of the Docker engine that
+ *                 DOCKER_HOST names, one per browser), after the remote ones in the host's order;
+ *                 default none. Their pages do not pass the egress proxy either.
  */
 public record BrowserSettings(int warmPool, List<Remote> remotes, FailoverSettings failover,
-    java.net.InetSocketAddress devtools) {
+    java.net.InetSocketAddress devtools, List<Container> containers) {
   public static final BrowserSettings DEFAULTS = new BrowserSettings(0, List.of(), FailoverSettings.DEFAULTS,
-      new java.net.InetSocketAddress("127.0.0.1", 0));
+      new java.net.InetSocketAddress("127.0.0.1", 0), List.of());
+
+  /**
+   * A container provider.
+   *
+   * @param name  its name in tenants' browser.providers, logs and breaker records ([a-z0-9-])
+   * @param image a local image whose entrypoint is Chromium (scripts/browser-image builds
+   *              paddock/chromium:local); never pulled
+   */
+  public record Container(String name, String image) {
+    public Container {
+      if (!NAME.matcher(name).matches() || name.equals("local")) {
+        throw new IllegalArgumentException("a container browser provider's name is 1-63 of [a-z0-9-], not 'local': " + name);
+      }
+      if (image == null || image.isBlank()) {
+        throw new IllegalArgumentException("container browser provider " + name + " needs an image");
+      }
+    }
+
+    /** Parses {@code NAME=IMAGE} (the operator's {@code --browser-container}). */
+    public static Container parse(String pair) {
+      int eq = pair.indexOf('=');
+      if (eq < 1) {
+        throw new IllegalArgumentException("expected NAME=IMAGE, e.g. container=paddock/chromium:local");
+      }
+      return new Container(pair.substring(0, eq), pair.substring(eq + 1));
+    }
+  }
   private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
   private static final Pattern VARIABLE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
 
@@ -52,29 +82,36 @@ public record BrowserSettings(int warmPool, List<Remote> remotes, FailoverSettin
       throw new IllegalArgumentException("the browser warm pool must be 0 to 64 browsers");
     }
     remotes = List.copyOf(remotes);
-    if (remotes.stream().map(Remote::name).distinct().count() != remotes.size()) {
-      throw new IllegalArgumentException("two remote browser providers have the same name");
+    containers = List.copyOf(containers);
+    if (java.util.stream.Stream.concat(remotes.stream().map(Remote::name), containers.stream().map(Container::name))
+        .distinct().count() != remotes.size() + containers.size()) {
+      throw new IllegalArgumentException("two browser providers have the same name");
     }
   }
 
   /** The same settings keeping {@code n} warm browsers. */
   public BrowserSettings withWarmPool(int n) {
-    return new BrowserSettings(n, remotes, failover, devtools);
+    return new BrowserSettings(n, remotes, failover, devtools, containers);
   }
 
   /** The same settings with {@code remotes}. */
   public BrowserSettings withRemotes(List<Remote> remotes) {
-    return new BrowserSettings(warmPool, remotes, failover, devtools);
+    return new BrowserSettings(warmPool, remotes, failover, devtools, containers);
   }
 
   /** The same settings with the DevTools endpoint on {@code address} (null: none). */
   public BrowserSettings withDevTools(java.net.InetSocketAddress address) {
-    return new BrowserSettings(warmPool, remotes, failover, address);
+    return new BrowserSettings(warmPool, remotes, failover, address, containers);
+  }
+
+  /** The same settings with {@code containers}. */
+  public BrowserSettings withContainers(List<Container> containers) {
+    return new BrowserSettings(warmPool, remotes, failover, devtools, containers);
   }
 
   /** The same settings judging providers by {@code failover}. */
   public BrowserSettings withFailover(FailoverSettings failover) {
-    return new BrowserSettings(warmPool, remotes, failover, devtools);
+    return new BrowserSettings(warmPool, remotes, failover, devtools, containers);
   }
 
   /**

@@ -102,6 +102,13 @@ final class ServeCommand implements Callable<Integer> {
           + " when its browser.providers names it.")
   java.util.List<String> browserRemotes = new java.util.ArrayList<>();
 
+  @Option(names = "--browser-container", paramLabel = "NAME=IMAGE",
+      description = "A container browser provider (repeatable): Chromium in a container of the Docker engine DOCKER_HOST"
+          + " names, one per browser; IMAGE is a local image whose entrypoint is Chromium (scripts/browser-image builds"
+          + " paddock/chromium:local), never pulled. Its pages do not go through the egress proxy: a tenant gets it only"
+          + " when its browser.providers names it.")
+  java.util.List<String> browserContainers = new java.util.ArrayList<>();
+
   @Option(names = "--browser-devtools", paramLabel = "ADDRESS:PORT|off",
       description = "Where each local browser's DevTools endpoint for stock clients (Playwright connectOverCDP, Puppeteer"
           + " connect) listens; its URLs, with the browser's token, are in CreateBrowser's answer. Default: ${DEFAULT-VALUE}"
@@ -151,6 +158,8 @@ final class ServeCommand implements Callable<Integer> {
           .withUpstreamCa(egressCa == null ? null : egressCa.toAbsolutePath()))
           .withBrowsers(dev.paddock.runtime.browser.BrowserSettings.DEFAULTS.withWarmPool(browserWarm)
               .withDevTools(browserDevtools.equals("off") ? null : hostPort(browserDevtools))
+              .withContainers(browserContainers.stream().map(dev.paddock.runtime.browser.BrowserSettings.Container::parse)
+                  .toList())
               .withRemotes(browserRemotes.stream().map(r -> dev.paddock.runtime.browser.BrowserSettings.parseRemote(r,
                   System.getenv())).toList()));
     } catch (IOException | IllegalArgumentException e) {

@@ -83,26 +83,13 @@ class BrowserFailoverEndToEndTest {
     });
     busy.start();
 
-    Path data = temp.resolve("data");
-    Files.createDirectories(data);
-    Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rwx--x--x"));
-    TenantAdmin admin = new TenantAdmin(data.resolve("tenants.yaml"), Clock.systemUTC());
-    String theta = admin.rotateKey("theta", "test").key();
-    String iota = admin.rotateKey("iota", "test").key();
-    String kappa = admin.rotateKey("kappa", "test").key();
-    TenantsFile.Document doc = TenantsFile.read(data.resolve("tenants.yaml"));
-    for (TenantsFile.TenantEntry t : doc.tenants) {
-      t.browser = new TenantsFile.BrowserEntry();
-      t.browser.providers = switch (t.id) {
-        case "theta" -> List.of("remote", "local");
-        case "iota" -> List.of("busy", "local");
-        default -> List.of("remote"); // kappa: nothing else
-      };
-    }
-    TenantsFile.write(data.resolve("tenants.yaml"), doc);
-    host = TestHost.onDataDir(data, c -> c.withBrowsers(BrowserSettings.DEFAULTS.withFailover(FAST).withRemotes(List.of(
-        new BrowserSettings.Remote("remote", URI.create("http://127.0.0.1:" + remotePort)),
-        new BrowserSettings.Remote("busy", URI.create("http://127.0.0.1:" + busy.getAddress().getPort()))))));
+    var keys = startHost(java.util.Map.of("theta", List.of("remote", "local"), "iota", List.of("busy", "local"),
+        "kappa", List.of("remote")), b -> b.withRemotes(List.of(
+            new BrowserSettings.Remote("remote", URI.create("http://127.0.0.1:" + remotePort)),
+            new BrowserSettings.Remote("busy", URI.create("http://127.0.0.1:" + busy.getAddress().getPort())))));
+    String theta = keys.get("theta");
+    String iota = keys.get("iota");
+    String kappa = keys.get("kappa");
 
     try (OriginServer origin = new OriginServer()) {
       startRemote(remotePort);
@@ -158,6 +145,92 @@ class BrowserFailoverEndToEndTest {
       assertThat(busyHits.get()).isGreaterThanOrEqualTo(3);
       assertThat(breakerChanges("busy")).isEmpty();
     }
+  }
+
+  @Test
+  void aContainerProviderKilledMidTaskIsFailedOverAndServesAgainOnceItsEngineIsBack() throws Exception {
+    try (DockerEngine engine = DockerEngine.start()) {
+      assertThat(engine.hasImage("paddock/chromium:local")).as("the image scripts/setup builds (scripts/browser-image)")
+          .isTrue();
+      var keys = startHost(java.util.Map.of("theta", List.of("container", "local"), "kappa", List.of("container")),
+          b -> b.withContainers(List.of(new BrowserSettings.Container("container", "paddock/chromium:local"))));
+      String theta = keys.get("theta");
+      String kappa = keys.get("kappa");
+      try (OriginServer origin = new OriginServer()) {
+        String session = host.newSession(theta);
+        var first = browsers(theta).createBrowser(CreateBrowserRequest.newBuilder().setSessionId(session).build());
+        assertThat(first.getProvider()).isEqualTo("container");
+        assertThat(engine.docker("ps", "--format", "{{.Image}}")).contains("paddock/chromium:local");
+        var page = browsers(theta).navigate(NavigateRequest.newBuilder().setSessionId(session)
+            .setBrowserId(first.getBrowserId()).setUrl("http://127.0.0.1:" + origin.port() + "/page").build());
+        assertThat(page.getTitle()).isEqualTo("Origin page");
+
+        // Paused, it answers nothing: an action times out (the browser is not lost), and goes on once resumed.
+        String container = engine.docker("ps", "-q").strip();
+        engine.docker("pause", container);
+        StatusRuntimeException paused = catchThrowableOfType(StatusRuntimeException.class, () -> browsers(theta).navigate(
+            NavigateRequest.newBuilder().setSessionId(session).setBrowserId(first.getBrowserId())
+                .setUrl("http://127.0.0.1:" + origin.port() + "/hello")
+                .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(2)).build()));
+        assertThat(paused.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+        assertThat(TestHost.failure(paused).info().getReason()).isEqualTo("BROWSER_TIMEOUT");
+        engine.docker("unpause", container);
+        assertThat(browsers(theta).navigate(NavigateRequest.newBuilder().setSessionId(session)
+            .setBrowserId(first.getBrowserId()).setUrl("http://127.0.0.1:" + origin.port() + "/page").build()).getTitle())
+            .isEqualTo("Origin page");
+
+        // The engine dies mid-task, with the browser's container: the browser is lost, the local provider serves.
+        engine.down();
+        StatusRuntimeException lost = catchThrowableOfType(StatusRuntimeException.class, () -> browsers(theta).screenshot(
+            ScreenshotRequest.newBuilder().setSessionId(session).setBrowserId(first.getBrowserId()).build()));
+        assertThat(lost.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+        for (int i = 0; i < 2; i++) {
+          var next = browsers(theta).createBrowser(CreateBrowserRequest.newBuilder().setSessionId(session).build());
+          assertThat(next.getProvider()).isEqualTo("local");
+          browsers(theta).closeBrowser(CloseBrowserRequest.newBuilder().setSessionId(session)
+              .setBrowserId(next.getBrowserId()).build());
+        }
+        assertThat(breakerChanges("container")).containsExactly("CLOSED>OPEN");
+        String kappaSession = host.newSession(kappa);
+        browsers(kappa).listBrowsers(ListBrowsersRequest.newBuilder().setSessionId(kappaSession).build()); // channel up
+        long start = System.nanoTime();
+        StatusRuntimeException down = catchThrowableOfType(StatusRuntimeException.class, () -> browsers(kappa)
+            .createBrowser(CreateBrowserRequest.newBuilder().setSessionId(kappaSession).build()));
+        assertThat(down.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+        assertThat((System.nanoTime() - start) / 1_000_000).as("all providers down answers in under 100 ms").isLessThan(100);
+
+        // The engine is back: after the breaker's open time a probe gets through and it closes.
+        engine.up();
+        Thread.sleep(FAST.openFor().toMillis() + 200);
+        var back = browsers(theta).createBrowser(CreateBrowserRequest.newBuilder().setSessionId(session).build());
+        assertThat(back.getProvider()).isEqualTo("container");
+        assertThat(breakerChanges("container")).containsExactly("CLOSED>OPEN", "OPEN>HALF_OPEN", "HALF_OPEN>CLOSED");
+        // Closing the session removes its browser's container.
+        host.sessions(theta).closeSession(dev.paddock.ipc.v1.CloseSessionRequest.newBuilder().setSessionId(session).build());
+        assertThat(engine.docker("ps", "-q")).isBlank();
+      }
+    }
+  }
+
+  /** Starts the test's host with one tenant per entry, each with its own provider order; their keys. */
+  private java.util.Map<String, String> startHost(java.util.Map<String, List<String>> providers,
+      java.util.function.UnaryOperator<BrowserSettings> browsers) throws Exception {
+    Path data = temp.resolve("data");
+    Files.createDirectories(data);
+    Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rwx--x--x"));
+    TenantAdmin admin = new TenantAdmin(data.resolve("tenants.yaml"), Clock.systemUTC());
+    java.util.Map<String, String> keys = new java.util.HashMap<>();
+    for (String tenant : providers.keySet()) {
+      keys.put(tenant, admin.rotateKey(tenant, "test").key());
+    }
+    TenantsFile.Document doc = TenantsFile.read(data.resolve("tenants.yaml"));
+    for (TenantsFile.TenantEntry t : doc.tenants) {
+      t.browser = new TenantsFile.BrowserEntry();
+      t.browser.providers = providers.get(t.id);
+    }
+    TenantsFile.write(data.resolve("tenants.yaml"), doc);
+    host = TestHost.onDataDir(data, c -> c.withBrowsers(browsers.apply(BrowserSettings.DEFAULTS.withFailover(FAST))));
+    return keys;
   }
 
   private List<String> breakerChanges(String provider) throws Exception {

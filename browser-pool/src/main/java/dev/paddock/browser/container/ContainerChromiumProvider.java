@@ -1,0 +1,146 @@
+package dev.paddock.browser.container;
+
+import dev.paddock.browser.Browser;
+import dev.paddock.browser.BrowserException;
+import dev.paddock.browser.BrowserProvider;
+import dev.paddock.browser.BrowserRequest;
+import dev.paddock.browser.ProviderException;
+import dev.paddock.browser.cdp.CdpBrowser;
+import dev.paddock.browser.cdp.CdpConnection;
+import dev.paddock.browser.cdp.CdpWebSocket;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Map;
+import org.testcontainers.containers.GenericContainer;
+import org.testcontainers.images.ImagePullPolicy;
+import org.testcontainers.utility.DockerImageName;
+
+/**
+ * Chromium in a container of a Docker-compatible engine (Testcontainers, with the engine named by
+ * {@code DOCKER_HOST}), a new container for each browser: as fresh as a new machine, removed when
+ * the browser closes. The image is built locally (scripts/setup builds {@code paddock/chromium:local}
+ * from Debian packages) and never pulled: no registry is reachable, and an image a registry could
+ * swap would be code nobody reviewed. Its entrypoint is Chromium; the provider adds the DevTools
+ * port.
+ *
+ * <p>The container shares the host's network (the engine runs without a bridge here), so its pages
+ * do not go through the egress proxy: {@link #confined()} is false, and a tenant gets it only when
+ * the operator names it for that tenant.
+ */
+public final class ContainerChromiumProvider implements BrowserProvider {
+  private static final SecureRandom RANDOM = new SecureRandom();
+  /** One for the JVM (see RemoteCdpProvider): Java 17's client cannot be closed. */
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  private final String name;
+  private final DockerImageName image;
+  private final Duration startTimeout;
+
+  /** @param image a local image whose entrypoint is Chromium, e.g. {@code paddock/chromium:local} */
+  public ContainerChromiumProvider(String name, String image, Duration startTimeout) {
+    this.name = name;
+    this.image = DockerImageName.parse(image);
+    this.startTimeout = startTimeout;
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public boolean confined() {
+    return false;
+  }
+
+  @Override
+  public Browser acquire(BrowserRequest request) throws ProviderException {
+    int port = freePort();
+    GenericContainer<?> container = new GenericContainer<>(image)
+        .withImagePullPolicy(NEVER_PULL)
+        .withNetworkMode("host")
+        .withCommand("--no-sandbox", "--remote-debugging-port=" + port, "about:blank")
+        .withLabel("dev.paddock.tenant", request.tenant())
+        .withStartupTimeout(startTimeout);
+    container.setWaitStrategy(null);
+    try {
+      container.start();
+    } catch (RuntimeException e) {
+      container.stop();
+      throw new ProviderException(name + ": the container did not start: " + rootMessage(e), e);
+    }
+    CdpConnection cdp = null;
+    try {
+      cdp = CdpWebSocket.connect(HTTP, webSocketUrl(port), Map.of(), startTimeout);
+      CdpBrowser browser = new CdpBrowser("brw_" + HexFormat.of().formatHex(RANDOM.generateSeed(16)), name, cdp, null,
+          container::stop);
+      browser.open(startTimeout);
+      return browser;
+    } catch (IOException | BrowserException | RuntimeException e) {
+      if (cdp != null) {
+        cdp.close();
+      }
+      container.stop();
+      throw new ProviderException(name + ": Chromium in the container did not answer: " + rootMessage(e), e);
+    }
+  }
+
+  /** Waits for the container's Chromium to name its DevTools WebSocket. */
+  private URI webSocketUrl(int port) throws IOException {
+    long deadline = System.nanoTime() + startTimeout.toNanos();
+    HttpRequest get = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/json/version"))
+        .timeout(Duration.ofSeconds(2)).build();
+    while (true) {
+      try {
+        HttpResponse<String> r = HTTP.send(get, HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 200) {
+          String ws = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body()).path("webSocketDebuggerUrl")
+              .asText("");
+          if (ws.startsWith("ws://")) {
+            return URI.create(ws);
+          }
+        }
+      } catch (IOException e) {
+        // not listening yet
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted");
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IOException("no DevTools endpoint within " + startTimeout.toMillis() + " ms");
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted");
+      }
+    }
+  }
+
+  private static int freePort() throws ProviderException {
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new ProviderException("no free loopback port for a container's DevTools: " + e.getMessage(), e);
+    }
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+  }
+
+  /** Images are built here, never pulled. */
+  private static final ImagePullPolicy NEVER_PULL = imageName -> false;
+}

@@ -1,0 +1,96 @@
+package dev.paddock.runtime.e2e;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The container tests' own Docker engine: Debian's dockerd on the socket DOCKER_HOST names (the
+ * build sets it for tests), started as scripts/docker-engine starts it (no bridge, no firewall
+ * rules, no masquerading) and stopped by its PID. A test may stop it and start it again to play a
+ * provider that dies and comes back.
+ */
+final class DockerEngine implements AutoCloseable {
+  static final Path DIR = Path.of("/tmp/paddock-docker");
+  static final String SOCKET = "unix://" + DIR.resolve("docker.sock");
+  private Process dockerd;
+
+  private DockerEngine() {}
+
+  /**
+   * Starts the engine. Fails when one already answers on the socket: that one is not the test's to
+   * stop (scripts/setup stops the one it starts).
+   */
+  static DockerEngine start() throws Exception {
+    if (answers()) {
+      throw new IllegalStateException("a Docker engine already answers on " + SOCKET + "; the container tests start and"
+          + " stop their own (stop that one first)");
+    }
+    DockerEngine engine = new DockerEngine();
+    engine.up();
+    return engine;
+  }
+
+  /** Starts dockerd (again) and waits until it answers. */
+  void up() throws Exception {
+    Files.createDirectories(DIR);
+    dockerd = new ProcessBuilder("dockerd", "--bridge=none", "--iptables=false", "--ip-masq=false", "--ip6tables=false",
+        "--host", SOCKET, "--pidfile", DIR.resolve("dockerd.pid").toString(), "--data-root", "/var/lib/paddock-docker",
+        "--exec-root", DIR.resolve("exec").toString())
+        .redirectErrorStream(true).redirectOutput(DIR.resolve("dockerd-test.log").toFile()).start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!answers()) {
+      if (!dockerd.isAlive() || System.nanoTime() > deadline) {
+        throw new IllegalStateException("dockerd did not answer within 30 s; see " + DIR.resolve("dockerd-test.log"));
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  /** Kills every container it runs, then stops dockerd (SIGTERM, by its PID) and waits for it. */
+  void down() throws Exception {
+    for (String id : docker("ps", "-q").lines().filter(l -> !l.isBlank()).toList()) {
+      docker("kill", id);
+    }
+    if (dockerd != null) {
+      dockerd.destroy();
+      if (!dockerd.waitFor(30, TimeUnit.SECONDS)) {
+        dockerd.destroyForcibly();
+        dockerd.waitFor(10, TimeUnit.SECONDS);
+      }
+      dockerd = null;
+    }
+  }
+
+  boolean hasImage(String image) throws Exception {
+    return run(List.of("docker", "-H", SOCKET, "image", "inspect", image)) == 0;
+  }
+
+  String docker(String... args) throws Exception {
+    List<String> command = new java.util.ArrayList<>(List.of("docker", "-H", SOCKET));
+    command.addAll(List.of(args));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    p.waitFor(30, TimeUnit.SECONDS);
+    return out;
+  }
+
+  private static boolean answers() throws Exception {
+    return run(List.of("docker", "-H", SOCKET, "info")) == 0;
+  }
+
+  private static int run(List<String> command) throws Exception {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    if (!p.waitFor(30, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      return -1;
+    }
+    return p.exitValue();
+  }
+
+  @Override
+  public void close() throws Exception {
+    down();
+  }
+}
