@@ -58,6 +58,12 @@ public interface Browser extends AutoCloseable {
     return java.util.Optional.empty();
   }
 
+  /**
+   * Calls {@code listener} once, from another thread, with why, when the browser goes without
+   * having been closed (it crashed, was killed, or its endpoint went away). Default: never.
+   */
+  default void onLost(java.util.function.Consumer<String> listener) {}
+
   @Override
   void close();
 }

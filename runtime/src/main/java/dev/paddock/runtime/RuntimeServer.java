@@ -234,6 +234,11 @@ public final class RuntimeServer implements AutoCloseable {
           public void devToolsAttached(dev.paddock.runtime.browser.BrowserManager.Entry browser) {
             audit.devToolsAttached(browser.tenantId(), browser.sessionId(), browser.id());
           }
+
+          @Override
+          public void replaced(dev.paddock.runtime.browser.BrowserManager.Entry browser, String why) {
+            audit.browserReplaced(browser.tenantId(), browser.sessionId(), browser.id(), browser.provider(), why);
+          }
         });
     dev.paddock.runtime.browser.DevToolsEndpoint devtools = config.browsers().devtools() == null ? null
         : new dev.paddock.runtime.browser.DevToolsEndpoint(config.browsers().devtools(), browsers::resolveDevTools);

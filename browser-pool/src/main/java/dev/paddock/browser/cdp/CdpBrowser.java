@@ -7,7 +7,6 @@ import dev.paddock.browser.Evaluation;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -27,6 +26,7 @@ public final class CdpBrowser implements Browser {
   private final AutoCloseable resources;
   private String targetId;
   private volatile String page;
+  private volatile boolean closing;
 
   /**
    * @param browserContextId the context its page is made in; null = the browser's default (a
@@ -68,6 +68,15 @@ public final class CdpBrowser implements Browser {
   }
 
   @Override
+  public void onLost(java.util.function.Consumer<String> listener) {
+    cdp.whenEnded(why -> {
+      if (!closing) {
+        listener.accept(why);
+      }
+    });
+  }
+
+  @Override
   public java.util.Optional<CdpConnection> devTools() {
     return java.util.Optional.of(cdp);
   }
@@ -83,6 +92,7 @@ public final class CdpBrowser implements Browser {
         .put("flatten", true), CALL_TIMEOUT);
     page = attached.path("sessionId").asText();
     cdp.call(page, "Page.enable", null, CALL_TIMEOUT);
+    cdp.call(page, "Page.setLifecycleEventsEnabled", CdpConnection.params().put("enabled", true), CALL_TIMEOUT);
     cdp.call(page, "Network.enable", null, CALL_TIMEOUT); // for the main document's HTTP status
   }
 
@@ -113,50 +123,65 @@ public final class CdpBrowser implements Browser {
 
   @Override
   public dev.paddock.browser.Navigation navigate(String url, Duration timeout) throws BrowserException {
-    CompletableFuture<Void> loaded = new CompletableFuture<>();
-    int[] status = {0};
+    // Events are told apart by the navigation's loader: a late load event or response of an earlier
+    // navigation (one that timed out, say) must not end this one.
+    java.util.Set<String> loaded = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    java.util.Map<String, Integer> statuses = new java.util.concurrent.ConcurrentHashMap<>();
     java.util.function.Consumer<JsonNode> listener = e -> {
       if (!page.equals(e.path("sessionId").asText())) {
         return;
       }
       String method = e.path("method").asText();
-      if ("Page.loadEventFired".equals(method)) {
-        loaded.complete(null);
-      } else if ("Network.responseReceived".equals(method) && "Document".equals(e.path("params").path("type").asText())
-          && targetId.equals(e.path("params").path("frameId").asText())) {
-        status[0] = e.path("params").path("response").path("status").asInt(0);
+      JsonNode p = e.path("params");
+      if ("Page.lifecycleEvent".equals(method) && "load".equals(p.path("name").asText())
+          && targetId.equals(p.path("frameId").asText())) {
+        synchronized (loaded) {
+          loaded.add(p.path("loaderId").asText());
+          loaded.notifyAll();
+        }
+      } else if ("Network.responseReceived".equals(method) && "Document".equals(p.path("type").asText())
+          && targetId.equals(p.path("frameId").asText())) {
+        statuses.put(p.path("loaderId").asText(), p.path("response").path("status").asInt(0));
       }
     };
     cdp.onEvent(listener);
     try {
-      return navigate(url, timeout, loaded, status);
+      JsonNode result = onPage("Page.navigate", CdpConnection.params().put("url", url), timeout);
+      String error = result.path("errorText").asText("");
+      if (!error.isEmpty()) {
+        return new dev.paddock.browser.Navigation(url, "", error, 0);
+      }
+      String loader = result.path("loaderId").asText("");
+      if (!loader.isEmpty()) { // none: a navigation within the same document, already done
+        awaitLoad(loaded, loader, timeout);
+      }
+      JsonNode now = onPage("Runtime.evaluate", CdpConnection.params()
+          .put("expression", "[location.href, document.title]").put("returnByValue", true), CALL_TIMEOUT);
+      JsonNode value = now.path("result").path("value");
+      return new dev.paddock.browser.Navigation(value.path(0).asText(url), value.path(1).asText(""), "",
+          statuses.getOrDefault(loader, 0));
     } finally {
       cdp.removeListener(listener);
     }
   }
 
-  private dev.paddock.browser.Navigation navigate(String url, Duration timeout, CompletableFuture<Void> loaded, int[] status)
-      throws BrowserException {
-    JsonNode result = onPage("Page.navigate", CdpConnection.params().put("url", url), timeout);
-    String error = result.path("errorText").asText("");
-    if (!error.isEmpty()) {
-      return new dev.paddock.browser.Navigation(url, "", error, 0);
+  private static void awaitLoad(java.util.Set<String> loaded, String loader, Duration timeout) throws BrowserException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (loaded) {
+      while (!loaded.contains(loader)) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          throw new BrowserException(BrowserException.Kind.TIMEOUT,
+              "the page did not finish loading within " + timeout.toMillis() + " ms");
+        }
+        try {
+          TimeUnit.NANOSECONDS.timedWait(loaded, left);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new BrowserException("interrupted");
+        }
+      }
     }
-    try {
-      loaded.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (java.util.concurrent.TimeoutException e) {
-      throw new BrowserException(BrowserException.Kind.TIMEOUT,
-          "the page did not finish loading within " + timeout.toMillis() + " ms");
-    } catch (java.util.concurrent.ExecutionException e) {
-      throw new BrowserException("the page did not load", e.getCause());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new BrowserException("interrupted");
-    }
-    JsonNode page = onPage("Runtime.evaluate", CdpConnection.params()
-        .put("expression", "[location.href, document.title]").put("returnByValue", true), CALL_TIMEOUT);
-    JsonNode value = page.path("result").path("value");
-    return new dev.paddock.browser.Navigation(value.path(0).asText(url), value.path(1).asText(""), "", status[0]);
   }
 
   @Override
@@ -298,6 +323,7 @@ public final class CdpBrowser implements Browser {
 
   @Override
   public void close() {
+    closing = true;
     if (browserContextId != null && cdp.open()) {
       try { // a shared browser: its context goes, with every cookie and byte of storage in it
         cdp.call(null, "Target.disposeBrowserContext", CdpConnection.params().put("browserContextId", browserContextId),

@@ -153,6 +153,11 @@ public final class CdpConnection implements AutoCloseable {
     return cdp;
   }
 
+  /** Calls {@code listener} with why, once, when the connection ends (at once if it has). */
+  public void whenEnded(Consumer<String> listener) {
+    closed.thenAccept(listener);
+  }
+
   /** False once the browser closed its side, or this side closed. */
   public boolean open() {
     return !closed.isDone();

@@ -63,18 +63,20 @@ public final class ContainerChromiumProvider implements BrowserProvider {
   @Override
   public Browser acquire(BrowserRequest request) throws ProviderException {
     int port = freePort();
-    GenericContainer<?> container = new GenericContainer<>(image)
-        .withImagePullPolicy(NEVER_PULL)
-        .withNetworkMode("host")
-        .withCommand("--no-sandbox", "--remote-debugging-port=" + port, "about:blank")
-        .withLabel("dev.paddock.tenant", request.tenant())
-        .withStartupTimeout(startTimeout);
-    container.setWaitStrategy(null);
+    GenericContainer<?> container;
     try {
-      container.start();
+      container = start(request, port);
     } catch (RuntimeException e) {
-      container.stop();
-      throw new ProviderException(name + ": the container did not start: " + rootMessage(e), e);
+      if (!(root(e) instanceof IOException)) {
+        throw new ProviderException(name + ": the container did not start: " + rootMessage(e), e);
+      }
+      // The engine's client keeps connections open; after the engine restarted, the first call on an old
+      // one breaks (EPIPE) before reaching it. One more try, on a fresh connection.
+      try {
+        container = start(request, port);
+      } catch (RuntimeException again) {
+        throw new ProviderException(name + ": the container did not start: " + rootMessage(again), again);
+      }
     }
     CdpConnection cdp = null;
     try {
@@ -89,6 +91,23 @@ public final class ContainerChromiumProvider implements BrowserProvider {
       }
       container.stop();
       throw new ProviderException(name + ": Chromium in the container did not answer: " + rootMessage(e), e);
+    }
+  }
+
+  private GenericContainer<?> start(BrowserRequest request, int port) {
+    GenericContainer<?> container = new GenericContainer<>(image)
+        .withImagePullPolicy(NEVER_PULL)
+        .withNetworkMode("host")
+        .withCommand("--no-sandbox", "--remote-debugging-port=" + port, "about:blank")
+        .withLabel("dev.paddock.tenant", request.tenant())
+        .withStartupTimeout(startTimeout);
+    container.setWaitStrategy(null);
+    try {
+      container.start();
+      return container;
+    } catch (RuntimeException e) {
+      container.stop();
+      throw e;
     }
   }
 
@@ -133,11 +152,16 @@ public final class ContainerChromiumProvider implements BrowserProvider {
     }
   }
 
-  private static String rootMessage(Throwable e) {
+  private static Throwable root(Throwable e) {
     Throwable t = e;
     while (t.getCause() != null && t.getCause() != t) {
       t = t.getCause();
     }
+    return t;
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = root(e);
     return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
   }
 

@@ -202,6 +202,13 @@ public final class AuditTrail implements AutoCloseable, ExecAudit, dev.paddock.r
         .setTarget(sessionId).setOutcome(outcome).putAttributes("browserId", browserId).putAttributes("reason", why));
   }
 
+  /** Records a lost browser replaced by a fresh one under the same id (its pages and cookies gone). */
+  public void browserReplaced(String tenant, String sessionId, String browserId, String provider, String why) {
+    append(AuditRecord.newBuilder().setAction(AuditAction.AUDIT_ACTION_BROWSER_CREATED).setActor("host").setTenant(tenant)
+        .setTarget(sessionId).setOutcome("OK").putAttributes("browserId", browserId).putAttributes("provider", provider)
+        .putAttributes("reason", "replaced a lost browser: " + (why.length() > 300 ? why.substring(0, 300) : why)));
+  }
+
   /** Records a stock DevTools client attaching to a browser through its endpoint (with the browser's token). */
   public void devToolsAttached(String tenant, String sessionId, String browserId) {
     append(AuditRecord.newBuilder().setAction(AuditAction.AUDIT_ACTION_BROWSER_ACTION).setActor("devtools").setTenant(tenant)

@@ -50,6 +50,9 @@ public final class BrowserManager implements AutoCloseable {
 
     /** A stock client attached to a browser's DevTools endpoint. */
     default void devToolsAttached(Entry browser) {}
+
+    /** A lost browser was replaced by a fresh one (from {@code browser.provider()} now). */
+    default void replaced(Entry browser, String why) {}
   }
 
   /** A new browser, and its DevTools URLs (shown once: only the token's SHA-256 is kept). */
@@ -63,7 +66,12 @@ public final class BrowserManager implements AutoCloseable {
     final String id;
     final String sessionId;
     final String tenantId;
-    final Browser browser;
+    /** The browser serving it now: a lost one is replaced by a fresh one, under the same id and token. */
+    volatile Browser browser;
+    /** Times its browser was lost and replaced. */
+    volatile int replacements;
+    /** Held while its lost browser is being replaced: one replacement per loss. */
+    final java.util.concurrent.locks.ReentrantLock replacing = new java.util.concurrent.locks.ReentrantLock();
     final Instant created;
     volatile String url = "about:blank";
     volatile Instant closed;
@@ -110,6 +118,11 @@ public final class BrowserManager implements AutoCloseable {
       return state;
     }
 
+    /** Times its browser was lost and replaced by a fresh one. */
+    public int replacements() {
+      return replacements;
+    }
+
     /** When it was closed or lost; null while it is open. */
     public Instant closedAt() {
       return closed;
@@ -123,6 +136,12 @@ public final class BrowserManager implements AutoCloseable {
   private final BrowserMinutes minutes;
   private final Events events;
   private volatile DevToolsEndpoint devtools;
+  /** Replaces lost browsers in the background (starting one takes about a second). */
+  private final java.util.concurrent.ExecutorService replacer = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "browser-replacer");
+    t.setDaemon(true);
+    return t;
+  });
   private final Map<String, Entry> browsers = new ConcurrentHashMap<>();
   /** Browsers being started, by tenant and by session: counted against the limits already. Guarded by this. */
   private final Map<String, Integer> starting = new HashMap<>();
@@ -262,6 +281,7 @@ public final class BrowserManager implements AutoCloseable {
       // The provider's id (128 random bits): one name for the browser in the API, logs, cgroups and egress records.
       entry = new Entry(browser.id(), session.id(), session.tenantId(), browser, clock.instant());
       browsers.put(entry.id, entry);
+      watch(entry, browser);
     } catch (BrowserUnavailableException e) {
       log.warn("session {}: no browser: {}", sessionId, e.getMessage());
       throw new PaddockException.Unavailable(ErrorReason.PROVIDER_UNAVAILABLE, "no browser provider can serve now",
@@ -310,14 +330,14 @@ public final class BrowserManager implements AutoCloseable {
     if (url.length() > 8192) {
       throw PaddockException.InvalidArgument.tooLarge("url", 8192, "at most 8192 bytes");
     }
-    Navigation n = call(e, "", timeout, () -> e.browser.navigate(url, timeout));
+    Navigation n = call(e, "", timeout, b -> b.navigate(url, timeout));
     e.url = n.errorText().isEmpty() ? n.url() : e.url;
     return n;
   }
 
   public byte[] screenshot(Principal caller, String sessionId, String browserId) {
     Entry e = open(caller, sessionId, browserId);
-    byte[] png = call(e, "", null, e.browser::screenshot);
+    byte[] png = call(e, "", null, Browser::screenshot);
     if (png.length > MAX_RESULT_BYTES) {
       throw PaddockException.InvalidArgument.tooLarge("image", MAX_RESULT_BYTES, "the screenshot is over 4 MiB");
     }
@@ -327,7 +347,7 @@ public final class BrowserManager implements AutoCloseable {
   /** The page's visible text ({@code html} false) or its DOM as HTML. */
   public String content(Principal caller, String sessionId, String browserId, boolean html) {
     Entry e = open(caller, sessionId, browserId);
-    String content = call(e, "", null, html ? e.browser::html : e.browser::text);
+    String content = call(e, "", null, html ? Browser::html : Browser::text);
     if (content.length() > MAX_RESULT_BYTES / 4 && content.getBytes(java.nio.charset.StandardCharsets.UTF_8).length
         > MAX_RESULT_BYTES) {
       throw PaddockException.InvalidArgument.tooLarge("content", MAX_RESULT_BYTES, "the page's content is over 4 MiB");
@@ -349,7 +369,7 @@ public final class BrowserManager implements AutoCloseable {
     if (expression.length() > 1 << 20) {
       throw PaddockException.InvalidArgument.tooLarge("expression", 1 << 20, "at most 1 MiB");
     }
-    return call(e, "", timeout, () -> e.browser.evaluate(expression, timeout, MAX_RESULT_BYTES));
+    return call(e, "", timeout, b -> b.evaluate(expression, timeout, MAX_RESULT_BYTES));
   }
 
   public void click(Principal caller, String sessionId, String browserId, String selector, int clickCount, Duration timeout) {
@@ -358,8 +378,8 @@ public final class BrowserManager implements AutoCloseable {
     if (clickCount < 0 || clickCount > 3) {
       throw new PaddockException.InvalidArgument("click_count", "0 to 3");
     }
-    call(e, selector, timeout, () -> {
-      e.browser.click(selector, Math.max(1, clickCount), timeout);
+    call(e, selector, timeout, b -> {
+      b.click(selector, Math.max(1, clickCount), timeout);
       return null;
     });
   }
@@ -374,8 +394,8 @@ public final class BrowserManager implements AutoCloseable {
     if (keyDelay.isNegative() || keyDelay.compareTo(Duration.ofSeconds(1)) > 0) {
       throw new PaddockException.InvalidArgument("key_delay", "0 to 1 second");
     }
-    call(e, selector, timeout, () -> {
-      e.browser.type(selector, text, clear, keyDelay, timeout);
+    call(e, selector, timeout, b -> {
+      b.type(selector, text, clear, keyDelay, timeout);
       return null;
     });
   }
@@ -392,13 +412,18 @@ public final class BrowserManager implements AutoCloseable {
   /** A browser's answer that may fail. */
   @FunctionalInterface
   private interface BrowserCall<T> {
-    T run() throws BrowserException;
+    T run(Browser browser) throws BrowserException;
   }
 
-  /** Runs {@code action} on the browser; its failure as the caller's typed error (a lost browser is closed). */
+  /**
+   * Runs {@code action} on the entry's browser; its failure as the caller's typed error. A lost
+   * browser is replaced by a fresh one before the answer (state ACTIVE, "REPLACED"), or, when no
+   * provider can serve one, closed as FAILED.
+   */
   private <T> T call(Entry e, String selector, Duration timeout, BrowserCall<T> action) {
+    Browser used = e.browser;
     try {
-      return action.run();
+      return action.run(used);
     } catch (BrowserException ex) {
       switch (ex.kind()) {
         case TIMEOUT -> throw new PaddockException.DeadlineExceeded(ErrorReason.BROWSER_TIMEOUT, ex.getMessage(),
@@ -408,15 +433,71 @@ public final class BrowserManager implements AutoCloseable {
         case BAD_SELECTOR -> throw new PaddockException.InvalidArgument("selector", ex.getMessage());
         case TOO_LARGE -> throw PaddockException.InvalidArgument.tooLarge("result_json", MAX_RESULT_BYTES, ex.getMessage());
         default -> {
-          log.warn("browser {} of session {} is lost: {}", e.id, e.sessionId, ex.getMessage());
-          if (close(e, State.FAILED)) {
-            events.closedByHost(e, "FAILED", "the browser was lost: " + ex.getMessage());
+          replace(e, used, ex.getMessage());
+          if (e.closed == null) {
+            throw new PaddockException.FailedPrecondition(ErrorReason.BROWSER_CLOSED, "the browser was lost ("
+                + ex.getMessage() + ") and replaced by a fresh one from " + e.provider()
+                + ": its pages, cookies and storage are gone; call again", Map.of("browserId", e.id, "state", "REPLACED"));
           }
           throw new PaddockException.FailedPrecondition(ErrorReason.BROWSER_CLOSED,
-              "the browser was lost (" + ex.getMessage() + "); create a new one",
+              "the browser was lost (" + ex.getMessage() + ") and no provider can serve a fresh one; create a new one",
               Map.of("browserId", e.id, "state", e.state.name()));
         }
       }
+    }
+  }
+
+  /** Replaces {@code browser} of {@code e} in the background when it is lost. */
+  private void watch(Entry e, Browser browser) {
+    browser.onLost(why -> replacer.execute(() -> replace(e, browser, why)));
+  }
+
+  /**
+   * Replaces the lost {@code lost} of {@code e} with a fresh browser from the tenant's providers,
+   * under the same id and DevTools token (a stock client reconnects with the same URL); closes
+   * {@code e} as FAILED when none can serve. Once per loss, whoever notices first.
+   */
+  private void replace(Entry e, Browser lost, String why) {
+    e.replacing.lock();
+    try {
+      if (e.closed != null || e.browser != lost) {
+        return; // closed meanwhile, or replaced already
+      }
+      log.warn("browser {} of session {} is lost ({}); replacing it", e.id, e.sessionId, why);
+      closeQuietly(lost);
+      BrowserGrant grant = grant(e.tenantId);
+      Browser fresh;
+      try {
+        fresh = providers.acquire(new BrowserRequest(e.tenantId, e.sessionId), order(grant, ""), grant.failover());
+      } catch (BrowserUnavailableException | RuntimeException ex) {
+        if (close(e, State.FAILED)) {
+          events.closedByHost(e, "FAILED", "the browser was lost (" + why + ") and no provider could serve a fresh one");
+        }
+        return;
+      }
+      synchronized (e) {
+        if (e.closed == null) {
+          e.browser = fresh;
+          e.replacements++;
+          e.url = "about:blank";
+        }
+      }
+      if (e.browser != fresh) { // closed while the fresh one started
+        closeQuietly(fresh);
+        return;
+      }
+      watch(e, fresh);
+      events.replaced(e, why);
+    } finally {
+      e.replacing.unlock();
+    }
+  }
+
+  private static void closeQuietly(Browser b) {
+    try {
+      b.close();
+    } catch (RuntimeException ex) {
+      log.warn("closing a lost browser failed", ex);
     }
   }
 
@@ -451,6 +532,7 @@ public final class BrowserManager implements AutoCloseable {
 
   @Override
   public void close() {
+    replacer.shutdownNow();
     browsers.values().forEach(e -> close(e, State.CLOSED));
   }
 

@@ -160,7 +160,7 @@ final class BrowserGrpcService extends BrowserServiceGrpc.BrowserServiceImplBase
 
   private static Browser toProto(BrowserManager.Entry e) {
     Browser.Builder b = Browser.newBuilder().setBrowserId(e.id()).setSessionId(e.sessionId()).setProvider(e.provider())
-        .setCreateTime(Protos.toProto(e.created())).setCurrentUrl(e.url())
+        .setCreateTime(Protos.toProto(e.created())).setCurrentUrl(e.url()).setReplacements(e.replacements())
         .setState(switch (e.state()) {
           case ACTIVE -> BrowserState.BROWSER_STATE_ACTIVE;
           case CLOSED -> BrowserState.BROWSER_STATE_CLOSED;

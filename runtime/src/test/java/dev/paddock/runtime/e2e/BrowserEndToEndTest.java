@@ -261,38 +261,63 @@ class BrowserEndToEndTest extends SharedHostTest {
   }
 
   @Test
-  void aBrowserThatDiesIsFailedClosedAndRecordedAndItsPlaceFreed() throws Exception {
-    String session = host.newSession(host.zetaKey);
-    try {
-      String id = browsers(host.zetaKey).createBrowser(CreateBrowserRequest.newBuilder().setSessionId(session).build())
-          .getBrowserId();
-      // Chromium crashes (here: killed from outside its jail).
-      // (Its jail's cgroup is named by its id: under the tenant's group, or the warm pool's "warm-" one.)
+  void aBrowserThatDiesIsReplacedUnderItsIdAndItsDevToolsUrlReconnects() throws Exception {
+    java.nio.file.Path playwright = dev.paddock.sandbox.JailRequirement.projectRoot()
+        .resolve(".paddock/tools/playwright/node_modules/playwright-core");
+    try (OriginServer origin = new OriginServer()) {
+      String base = "http://files.paddock.test:" + origin.port();
+      String session = host.newSession(host.etaKey);
+      var created = browsers(host.etaKey).createBrowser(CreateBrowserRequest.newBuilder().setSessionId(session).build());
+      String id = created.getBrowserId();
+      assertThat(title(session, id, base + "/set-state")).isEqualTo("set");
+      // A stock client is attached when it dies.
+      java.util.concurrent.CompletableFuture<String> closedWith = new java.util.concurrent.CompletableFuture<>();
+      java.net.http.HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(java.net.URI.create(created.getDevtoolsWsUrl()),
+          new java.net.http.WebSocket.Listener() {
+            @Override
+            public java.util.concurrent.CompletionStage<?> onClose(java.net.http.WebSocket ws, int code, String reason) {
+              closedWith.complete(code + " " + reason);
+              return null;
+            }
+          }).get(10, TimeUnit.SECONDS);
+
+      // Chromium crashes (here: killed from outside its jail; the jail's cgroup is named by the browser's id).
       List<ProcessHandle> chromium = ProcessHandle.current().descendants().filter(p -> p.info().command().orElse("")
           .contains("chromium") && cgroup(p).contains(id)).toList();
       assertThat(chromium).isNotEmpty();
       chromium.forEach(ProcessHandle::destroyForcibly);
 
-      StatusRuntimeException lost = catchThrowableOfType(StatusRuntimeException.class, () -> browsers(host.zetaKey)
-          .screenshot(ScreenshotRequest.newBuilder().setSessionId(session).setBrowserId(id).build()));
-      assertThat(lost.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
-      assertThat(TestHost.failure(lost).info().getReason()).isEqualTo("BROWSER_CLOSED");
-      assertThat(TestHost.failure(lost).info().getMetadataMap()).containsEntry("state", "FAILED");
-      assertThat(browsers(host.zetaKey).getBrowser(GetBrowserRequest.newBuilder().setSessionId(session).setBrowserId(id)
-          .build()).getState()).isEqualTo(BrowserState.BROWSER_STATE_FAILED);
-      assertThat(Segments.readAll(host.dataDir.resolve("audit"))).anySatisfy(r -> {
-        assertThat(r.getAction()).isEqualTo(AuditAction.AUDIT_ACTION_BROWSER_CLOSED);
-        assertThat(r.getActor()).isEqualTo("host");
-        assertThat(r.getTenant()).isEqualTo("zeta");
-        assertThat(r.getOutcome()).isEqualTo("FAILED");
-        assertThat(r.getAttributesMap()).containsEntry("browserId", id);
-      });
-      // Its jail is gone with it, and a new browser starts.
+      assertThat(closedWith.get(10, TimeUnit.SECONDS)).startsWith("4001 BROWSER_CLOSED");
+      dev.paddock.ipc.v1.Browser replaced = null;
+      for (int i = 0; i < 300 && (replaced == null || replaced.getReplacements() == 0); i++) {
+        Thread.sleep(100);
+        replaced = browsers(host.etaKey).getBrowser(GetBrowserRequest.newBuilder().setSessionId(session).setBrowserId(id)
+            .build());
+      }
+      assertThat(replaced.getReplacements()).isEqualTo(1);
+      assertThat(replaced.getState()).isEqualTo(BrowserState.BROWSER_STATE_ACTIVE);
+      // Fresh: the lost browser's cookies and storage went with it. The jail is gone too.
+      assertThat(title(session, id, base + "/show-state")).isEqualTo("cookie= storage=");
       assertThat(ProcessHandle.current().descendants().filter(p -> cgroup(p).contains(id))).isEmpty();
-      assertThat(browsers(host.zetaKey).createBrowser(CreateBrowserRequest.newBuilder().setSessionId(session).build())
-          .getState()).isEqualTo(BrowserState.BROWSER_STATE_ACTIVE);
-    } finally {
-      host.sessions(host.zetaKey).closeSession(CloseSessionRequest.newBuilder().setSessionId(session).build());
+      assertThat(Segments.readAll(host.dataDir.resolve("audit"))).anySatisfy(r -> {
+        assertThat(r.getAction()).isEqualTo(AuditAction.AUDIT_ACTION_BROWSER_CREATED);
+        assertThat(r.getActor()).isEqualTo("host");
+        assertThat(r.getAttributesMap()).containsEntry("browserId", id);
+        assertThat(r.getAttributesMap().get("reason")).startsWith("replaced a lost browser");
+      });
+      // The same DevTools URL reaches the replacement.
+      NodeRun again = node(String.join("\n",
+          "const { chromium } = require(process.argv[1]);",
+          "(async () => {",
+          "  const browser = await chromium.connectOverCDP(process.argv[2], { timeout: 20000 });",
+          "  const page = browser.contexts()[0].pages()[0];",
+          "  console.log('status', (await page.goto(process.argv[3])).status());",
+          "  await browser.close();",
+          "})().catch(e => { console.error('FAILED', e.message); process.exit(3); });"),
+          playwright.toString(), created.getDevtoolsUrl(), base + "/page");
+      assertThat(again.exit()).as(again.output()).isZero();
+      assertThat(again.output()).contains("status 200");
+      host.sessions(host.etaKey).closeSession(CloseSessionRequest.newBuilder().setSessionId(session).build());
     }
   }
 

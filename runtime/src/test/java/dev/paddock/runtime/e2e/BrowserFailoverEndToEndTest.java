@@ -100,11 +100,9 @@ class BrowserFailoverEndToEndTest {
           .setUrl("http://127.0.0.1:" + origin.port() + "/page").build());
       assertThat(page.getTitle()).isEqualTo("Origin page");
 
-      // The remote provider dies mid-task: its browser is lost, and the next ones come from the healthy one.
+      // The remote provider dies mid-task: its browser is replaced from the healthy one, and so are the next ones.
       stopRemote();
-      StatusRuntimeException lost = catchThrowableOfType(StatusRuntimeException.class, () -> browsers(theta).screenshot(
-          ScreenshotRequest.newBuilder().setSessionId(session).setBrowserId(first.getBrowserId()).build()));
-      assertThat(lost.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+      assertThat(awaitReplaced(theta, session, first.getBrowserId()).getProvider()).isEqualTo("local");
       for (int i = 0; i < 2; i++) {
         var next = browsers(theta).createBrowser(CreateBrowserRequest.newBuilder().setSessionId(session).build());
         assertThat(next.getProvider()).isEqualTo("local");
@@ -179,11 +177,24 @@ class BrowserFailoverEndToEndTest {
             .setBrowserId(first.getBrowserId()).setUrl("http://127.0.0.1:" + origin.port() + "/page").build()).getTitle())
             .isEqualTo("Origin page");
 
-        // The engine dies mid-task, with the browser's container: the browser is lost, the local provider serves.
+        // kappa's browser can come from the container provider only.
+        String kappaSession = host.newSession(kappa);
+        String kappaBrowser = browsers(kappa).createBrowser(CreateBrowserRequest.newBuilder().setSessionId(kappaSession)
+            .build()).getBrowserId();
+
+        // The engine dies mid-task, with the browsers' containers: theta's is replaced from the local provider;
+        // kappa's has no provider left, and fails.
         engine.down();
-        StatusRuntimeException lost = catchThrowableOfType(StatusRuntimeException.class, () -> browsers(theta).screenshot(
-            ScreenshotRequest.newBuilder().setSessionId(session).setBrowserId(first.getBrowserId()).build()));
+        assertThat(awaitReplaced(theta, session, first.getBrowserId()).getProvider()).isEqualTo("local");
+        StatusRuntimeException lost = null;
+        for (int i = 0; i < 100 && lost == null; i++) {
+          lost = catchThrowableOfType(StatusRuntimeException.class, () -> browsers(kappa).screenshot(
+              ScreenshotRequest.newBuilder().setSessionId(kappaSession).setBrowserId(kappaBrowser).build()));
+          Thread.sleep(lost == null ? 100 : 0);
+        }
         assertThat(lost.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+        assertThat(browsers(kappa).getBrowser(dev.paddock.ipc.v1.GetBrowserRequest.newBuilder().setSessionId(kappaSession)
+            .setBrowserId(kappaBrowser).build()).getState()).isEqualTo(dev.paddock.ipc.v1.BrowserState.BROWSER_STATE_FAILED);
         for (int i = 0; i < 2; i++) {
           var next = browsers(theta).createBrowser(CreateBrowserRequest.newBuilder().setSessionId(session).build());
           assertThat(next.getProvider()).isEqualTo("local");
@@ -191,7 +202,6 @@ class BrowserFailoverEndToEndTest {
               .setBrowserId(next.getBrowserId()).build());
         }
         assertThat(breakerChanges("container")).containsExactly("CLOSED>OPEN");
-        String kappaSession = host.newSession(kappa);
         browsers(kappa).listBrowsers(ListBrowsersRequest.newBuilder().setSessionId(kappaSession).build()); // channel up
         long start = System.nanoTime();
         StatusRuntimeException down = catchThrowableOfType(StatusRuntimeException.class, () -> browsers(kappa)
@@ -210,6 +220,19 @@ class BrowserFailoverEndToEndTest {
         assertThat(engine.docker("ps", "-q")).isBlank();
       }
     }
+  }
+
+  /** Waits up to 30 s for browser {@code id} to have been replaced once; the browser then. */
+  private dev.paddock.ipc.v1.Browser awaitReplaced(String key, String session, String id) throws InterruptedException {
+    dev.paddock.ipc.v1.Browser b = null;
+    for (int i = 0; i < 300 && (b == null || b.getReplacements() == 0); i++) {
+      Thread.sleep(100);
+      b = browsers(key).getBrowser(dev.paddock.ipc.v1.GetBrowserRequest.newBuilder().setSessionId(session).setBrowserId(id)
+          .build());
+    }
+    assertThat(b.getReplacements()).as("replaced within 30 s").isEqualTo(1);
+    assertThat(b.getState()).isEqualTo(dev.paddock.ipc.v1.BrowserState.BROWSER_STATE_ACTIVE);
+    return b;
   }
 
   /** Starts the test's host with one tenant per entry, each with its own provider order; their keys. */

@@ -48,19 +48,32 @@ final class DockerEngine implements AutoCloseable {
     }
   }
 
-  /** Kills every container it runs, then stops dockerd (SIGTERM, by its PID) and waits for it. */
+  /**
+   * The engine goes away as a crashed one would for its clients: its socket disappears first (every
+   * call fails at once, so nothing can start a container on it any more), then its containers are
+   * killed through the socket's new name, then dockerd is stopped (SIGTERM, by its PID), and the
+   * containerd shims it leaves behind (ours: they run under its exec root) are ended.
+   */
   void down() throws Exception {
-    for (String id : docker("ps", "-q").lines().filter(l -> !l.isBlank()).toList()) {
-      docker("kill", id);
+    if (dockerd == null) {
+      return;
     }
-    if (dockerd != null) {
-      dockerd.destroy();
-      if (!dockerd.waitFor(30, TimeUnit.SECONDS)) {
-        dockerd.destroyForcibly();
-        dockerd.waitFor(10, TimeUnit.SECONDS);
-      }
-      dockerd = null;
+    Path socket = DIR.resolve("docker.sock");
+    Path hidden = DIR.resolve("docker.sock.down");
+    Files.move(socket, hidden, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    String at = "unix://" + hidden;
+    for (String id : output(List.of("docker", "-H", at, "ps", "-q")).lines().filter(l -> !l.isBlank()).toList()) {
+      output(List.of("docker", "-H", at, "rm", "-f", id));
     }
+    dockerd.destroy();
+    if (!dockerd.waitFor(60, TimeUnit.SECONDS)) {
+      dockerd.destroyForcibly();
+      dockerd.waitFor(10, TimeUnit.SECONDS);
+    }
+    dockerd = null;
+    ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains("containerd-shim")
+        && p.info().commandLine().orElse("").contains(DIR.resolve("exec").toString())).forEach(ProcessHandle::destroy);
+    Files.deleteIfExists(hidden);
   }
 
   boolean hasImage(String image) throws Exception {
@@ -70,6 +83,10 @@ final class DockerEngine implements AutoCloseable {
   String docker(String... args) throws Exception {
     List<String> command = new java.util.ArrayList<>(List.of("docker", "-H", SOCKET));
     command.addAll(List.of(args));
+    return output(command);
+  }
+
+  private static String output(List<String> command) throws Exception {
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     p.waitFor(30, TimeUnit.SECONDS);
