@@ -8,6 +8,35 @@ public interface WarmableProvider extends BrowserProvider {
    */
   Warm startWarm() throws ProviderException;
 
+  /**
+   * A warm browser that needs nothing bound at its claim (a remote or container one: its way out is
+   * not the host's): handed over as it is.
+   */
+  static Warm ready(Browser browser, java.util.function.BooleanSupplier alive) {
+    return new Warm() {
+      private boolean claimed;
+
+      @Override
+      public boolean alive() {
+        return alive.getAsBoolean();
+      }
+
+      @Override
+      public synchronized Browser claim(BrowserRequest request) {
+        if (claimed) {
+          throw new IllegalStateException("a warm browser is claimed once");
+        }
+        claimed = true;
+        return browser;
+      }
+
+      @Override
+      public void close() {
+        browser.close();
+      }
+    };
+  }
+
   /** A started browser waiting to be claimed. */
   interface Warm extends AutoCloseable {
     /** Still running (a warm browser can die while it waits). */

@@ -212,14 +212,24 @@ public final class RuntimeServer implements AutoCloseable {
               return () -> {};
             }),
             java.time.Duration.ofSeconds(30));
-    dev.paddock.browser.WarmPool warmPool = config.browsers().warmPool() == 0 ? null
-        : new dev.paddock.browser.WarmPool(localChromium, config.browsers().warmPool());
-    java.util.List<dev.paddock.browser.BrowserProvider> providerOrder = new java.util.ArrayList<>();
-    providerOrder.add(warmPool == null ? localChromium : warmPool);
-    config.browsers().remotes().forEach(r -> providerOrder.add(new dev.paddock.browser.remote.RemoteCdpProvider(r.name(),
+    java.util.List<dev.paddock.browser.WarmableProvider> warmable = new java.util.ArrayList<>();
+    warmable.add(localChromium);
+    config.browsers().remotes().forEach(r -> warmable.add(new dev.paddock.browser.remote.RemoteCdpProvider(r.name(),
         r.endpoint(), java.util.Map.of(), java.time.Duration.ofSeconds(10))));
-    config.browsers().containers().forEach(c -> providerOrder.add(
+    config.browsers().containers().forEach(c -> warmable.add(
         new dev.paddock.browser.container.ContainerChromiumProvider(c.name(), c.image(), java.time.Duration.ofSeconds(30))));
+    // Each provider in the host's order, behind its own warm pool when the operator keeps one.
+    java.util.List<dev.paddock.browser.WarmPool> warmPools = new java.util.ArrayList<>();
+    java.util.List<dev.paddock.browser.BrowserProvider> providerOrder = new java.util.ArrayList<>();
+    for (dev.paddock.browser.WarmableProvider p : warmable) {
+      if (config.browsers().warmPool() == 0) {
+        providerOrder.add(p);
+      } else {
+        dev.paddock.browser.WarmPool pool = new dev.paddock.browser.WarmPool(p, config.browsers().warmPool());
+        warmPools.add(pool);
+        providerOrder.add(pool);
+      }
+    }
     dev.paddock.browser.ProviderFailover browserProviders = new dev.paddock.browser.ProviderFailover(providerOrder,
         config.browsers().failover(), (provider, from, to) -> audit.browserProviderChanged(provider, from, to));
     dev.paddock.runtime.browser.BrowserManager browsers = new dev.paddock.runtime.browser.BrowserManager(browserProviders,
@@ -254,9 +264,7 @@ public final class RuntimeServer implements AutoCloseable {
     ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(named("paddock-reaper"));
     RuntimeServer host = new RuntimeServer(lock, grpc, sessions, jail, launcher, layout, ticker, timers, callbacks, workers,
         maker, sdks, audit, vault, config.vault().rotation(), egress, () -> {
-          if (warmPool != null) {
-            warmPool.close();
-          }
+          warmPools.forEach(dev.paddock.browser.WarmPool::close);
           if (devtools != null) {
             devtools.close();
           }

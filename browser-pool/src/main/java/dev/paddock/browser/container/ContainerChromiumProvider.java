@@ -2,7 +2,7 @@ package dev.paddock.browser.container;
 
 import dev.paddock.browser.Browser;
 import dev.paddock.browser.BrowserException;
-import dev.paddock.browser.BrowserProvider;
+import dev.paddock.browser.WarmableProvider;
 import dev.paddock.browser.BrowserRequest;
 import dev.paddock.browser.ProviderException;
 import dev.paddock.browser.cdp.CdpBrowser;
@@ -34,7 +34,7 @@ import org.testcontainers.utility.DockerImageName;
  * do not go through the egress proxy: {@link #confined()} is false, and a tenant gets it only when
  * the operator names it for that tenant.
  */
-public final class ContainerChromiumProvider implements BrowserProvider {
+public final class ContainerChromiumProvider implements WarmableProvider {
   private static final SecureRandom RANDOM = new SecureRandom();
   /** One for the JVM (see RemoteCdpProvider): Java 17's client cannot be closed. */
   private static final HttpClient HTTP = HttpClient.newHttpClient();
@@ -62,10 +62,21 @@ public final class ContainerChromiumProvider implements BrowserProvider {
 
   @Override
   public Browser acquire(BrowserRequest request) throws ProviderException {
+    return start(request.tenant());
+  }
+
+  /** A container started ahead of any request: it belongs to nobody until claimed. */
+  @Override
+  public Warm startWarm() throws ProviderException {
+    CdpBrowser browser = start("");
+    return WarmableProvider.ready(browser, browser::alive);
+  }
+
+  private CdpBrowser start(String tenant) throws ProviderException {
     int port = freePort();
     GenericContainer<?> container;
     try {
-      container = start(request, port);
+      container = startContainer(tenant, port);
     } catch (RuntimeException e) {
       if (!(root(e) instanceof IOException)) {
         throw new ProviderException(name + ": the container did not start: " + rootMessage(e), e);
@@ -73,7 +84,7 @@ public final class ContainerChromiumProvider implements BrowserProvider {
       // The engine's client keeps connections open; after the engine restarted, the first call on an old
       // one breaks (EPIPE) before reaching it. One more try, on a fresh connection.
       try {
-        container = start(request, port);
+        container = startContainer(tenant, port);
       } catch (RuntimeException again) {
         throw new ProviderException(name + ": the container did not start: " + rootMessage(again), again);
       }
@@ -94,12 +105,12 @@ public final class ContainerChromiumProvider implements BrowserProvider {
     }
   }
 
-  private GenericContainer<?> start(BrowserRequest request, int port) {
+  private GenericContainer<?> startContainer(String tenant, int port) {
     GenericContainer<?> container = new GenericContainer<>(image)
         .withImagePullPolicy(NEVER_PULL)
         .withNetworkMode("host")
         .withCommand("--no-sandbox", "--remote-debugging-port=" + port, "about:blank")
-        .withLabel("dev.paddock.tenant", request.tenant())
+        .withLabel("dev.paddock.tenant", tenant) // "" while it waits in a warm pool
         .withStartupTimeout(startTimeout);
     container.setWaitStrategy(null);
     try {

@@ -3,7 +3,7 @@ package dev.paddock.browser.remote;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.paddock.browser.Browser;
 import dev.paddock.browser.BrowserException;
-import dev.paddock.browser.BrowserProvider;
+import dev.paddock.browser.WarmableProvider;
 import dev.paddock.browser.BrowserRequest;
 import dev.paddock.browser.ProviderException;
 import dev.paddock.browser.cdp.CdpBrowser;
@@ -29,7 +29,7 @@ import java.util.Map;
  * <p>Its pages leave from the remote service's network, not through Paddock's egress proxy:
  * {@link #confined()} is false, and a tenant gets it only when the operator names it for that tenant.
  */
-public final class RemoteCdpProvider implements BrowserProvider {
+public final class RemoteCdpProvider implements WarmableProvider {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final SecureRandom RANDOM = new SecureRandom();
   /**
@@ -72,6 +72,20 @@ public final class RemoteCdpProvider implements BrowserProvider {
 
   @Override
   public Browser acquire(BrowserRequest request) throws ProviderException {
+    return start();
+  }
+
+  /**
+   * A browser context opened ahead of any request (a service that bills per session bills for it
+   * while it waits).
+   */
+  @Override
+  public Warm startWarm() throws ProviderException {
+    CdpBrowser browser = start();
+    return WarmableProvider.ready(browser, browser::alive);
+  }
+
+  private CdpBrowser start() throws ProviderException {
     CdpConnection cdp;
     try {
       cdp = CdpWebSocket.connect(HTTP, webSocketUrl(), headers, timeout);

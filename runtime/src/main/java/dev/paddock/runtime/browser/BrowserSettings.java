@@ -10,9 +10,10 @@ import java.util.regex.Pattern;
 /**
  * The operator's browser settings, host-wide.
  *
- * @param warmPool blank local browsers kept started ahead of requests (each handed out once, and
- *                 replaced in the background); 0 = none (the default): every browser starts cold,
- *                 about 0.4 s here. Each waiting browser holds about 100-200 MiB.
+ * @param warmPool blank browsers kept started ahead of requests by each provider (each handed out
+ *                 once, and replaced in the background); 0 = none (the default): every browser
+ *                 starts cold, about a second here. A waiting local or container browser holds
+ *                 about 100-200 MiB; a waiting remote one is a session the remote service may bill.
  * @param remotes  remote DevTools providers, after the local one in the host's order; default none.
  *                 Their pages leave from their own networks, not through the egress proxy, so a
  *                 tenant gets one only when the operator names it in the tenant's browser.providers.

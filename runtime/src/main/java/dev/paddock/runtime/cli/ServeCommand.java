@@ -91,8 +91,9 @@ final class ServeCommand implements Callable<Integer> {
   Path egressCa;
 
   @Option(names = "--browser-warm", paramLabel = "N",
-      description = "Keep N blank local browsers started ahead of requests (each handed out once, then replaced;"
-          + " about 100-200 MiB each). Default: ${DEFAULT-VALUE}, every browser starts cold.", defaultValue = "0")
+      description = "Keep N blank browsers started ahead of requests, per provider (each handed out once, then"
+          + " replaced; a local or container one holds about 100-200 MiB, a remote one is a session its service may bill)."
+          + " Default: ${DEFAULT-VALUE}, every browser starts cold.", defaultValue = "0")
   int browserWarm;
 
   @Option(names = "--browser-remote", paramLabel = "NAME=URL",
