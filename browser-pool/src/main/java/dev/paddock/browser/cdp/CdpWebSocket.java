@@ -17,7 +17,42 @@ import java.util.concurrent.TimeoutException;
  * {@code --remote-debugging-port}), with the JDK's own client: one JSON message per text message.
  */
 public final class CdpWebSocket {
+  /**
+   * One HTTP client for the JVM's DevTools connections: Java 17's client cannot be closed, and one
+   * dropped gives its selector's descriptors back whenever the collector gets to it.
+   */
+  public static final HttpClient HTTP = HttpClient.newHttpClient();
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
   private CdpWebSocket() {}
+
+  /**
+   * The browser WebSocket a DevTools HTTP endpoint names at its {@code /json/version} (Chromium's
+   * {@code --remote-debugging-port}, and services that follow it).
+   *
+   * @throws Refused when it answers another HTTP status (429: at its quota)
+   * @throws IOException when it cannot be reached or names none
+   */
+  public static URI discover(URI httpEndpoint, Map<String, String> headers, Duration timeout) throws IOException {
+    java.net.http.HttpRequest.Builder get = java.net.http.HttpRequest.newBuilder(httpEndpoint.resolve("/json/version"))
+        .timeout(timeout).GET();
+    headers.forEach(get::header);
+    java.net.http.HttpResponse<String> version;
+    try {
+      version = HTTP.send(get.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted");
+    }
+    if (version.statusCode() != 200) {
+      throw new Refused(version.statusCode(), version.headers().firstValue("Retry-After"));
+    }
+    String ws = JSON.readTree(version.body()).path("webSocketDebuggerUrl").asText("");
+    if (!ws.startsWith("ws://") && !ws.startsWith("wss://")) {
+      throw new IOException("its /json/version names no webSocketDebuggerUrl");
+    }
+    return URI.create(ws);
+  }
 
   /** The endpoint refused the handshake with an HTTP status (429: at its quota). */
   public static final class Refused extends IOException {

@@ -11,9 +11,6 @@ import dev.paddock.browser.cdp.CdpWebSocket;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HexFormat;
@@ -36,8 +33,6 @@ import org.testcontainers.utility.DockerImageName;
  */
 public final class ContainerChromiumProvider implements WarmableProvider {
   private static final SecureRandom RANDOM = new SecureRandom();
-  /** One for the JVM (see RemoteCdpProvider): Java 17's client cannot be closed. */
-  private static final HttpClient HTTP = HttpClient.newHttpClient();
 
   private final String name;
   private final DockerImageName image;
@@ -91,7 +86,7 @@ public final class ContainerChromiumProvider implements WarmableProvider {
     }
     CdpConnection cdp = null;
     try {
-      cdp = CdpWebSocket.connect(HTTP, webSocketUrl(port), Map.of(), startTimeout);
+      cdp = CdpWebSocket.connect(CdpWebSocket.HTTP, webSocketUrl(port), Map.of(), startTimeout);
       CdpBrowser browser = new CdpBrowser("brw_" + HexFormat.of().formatHex(RANDOM.generateSeed(16)), name, cdp, null,
           container::stop);
       browser.open(startTimeout);
@@ -125,29 +120,17 @@ public final class ContainerChromiumProvider implements WarmableProvider {
   /** Waits for the container's Chromium to name its DevTools WebSocket. */
   private URI webSocketUrl(int port) throws IOException {
     long deadline = System.nanoTime() + startTimeout.toNanos();
-    HttpRequest get = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/json/version"))
-        .timeout(Duration.ofSeconds(2)).build();
+    URI endpoint = URI.create("http://127.0.0.1:" + port);
     while (true) {
       try {
-        HttpResponse<String> r = HTTP.send(get, HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() == 200) {
-          String ws = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body()).path("webSocketDebuggerUrl")
-              .asText("");
-          if (ws.startsWith("ws://")) {
-            return URI.create(ws);
-          }
-        }
+        return CdpWebSocket.discover(endpoint, Map.of(), Duration.ofSeconds(2));
       } catch (IOException e) {
-        // not listening yet
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IOException("interrupted");
-      }
-      if (System.nanoTime() > deadline) {
-        throw new IOException("no DevTools endpoint within " + startTimeout.toMillis() + " ms");
+        if (System.nanoTime() > deadline) {
+          throw new IOException("no DevTools endpoint within " + startTimeout.toMillis() + " ms: " + e.getMessage(), e);
+        }
       }
       try {
-        Thread.sleep(50);
+        Thread.sleep(50); // not listening yet
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new IOException("interrupted");

@@ -1,6 +1,5 @@
 package dev.paddock.browser.remote;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.paddock.browser.Browser;
 import dev.paddock.browser.BrowserException;
 import dev.paddock.browser.WarmableProvider;
@@ -11,9 +10,6 @@ import dev.paddock.browser.cdp.CdpConnection;
 import dev.paddock.browser.cdp.CdpWebSocket;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HexFormat;
@@ -30,14 +26,7 @@ import java.util.Map;
  * {@link #confined()} is false, and a tenant gets it only when the operator names it for that tenant.
  */
 public final class RemoteCdpProvider implements WarmableProvider {
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final SecureRandom RANDOM = new SecureRandom();
-  /**
-   * One HTTP client for every remote provider of the JVM: Java 17's client cannot be closed, and
-   * one dropped with its host would give back its selector's descriptors whenever the collector
-   * gets to it. Timeouts are set per request.
-   */
-  private static final HttpClient HTTP = HttpClient.newHttpClient();
 
   private final String name;
   private final URI endpoint;
@@ -88,7 +77,7 @@ public final class RemoteCdpProvider implements WarmableProvider {
   private CdpBrowser start() throws ProviderException {
     CdpConnection cdp;
     try {
-      cdp = CdpWebSocket.connect(HTTP, webSocketUrl(), headers, timeout);
+      cdp = CdpWebSocket.connect(CdpWebSocket.HTTP, webSocketUrl(), headers, timeout);
     } catch (CdpWebSocket.Refused r) {
       throw refused(r.status(), r.retryAfter());
     } catch (IOException e) {
@@ -108,27 +97,8 @@ public final class RemoteCdpProvider implements WarmableProvider {
   }
 
   /** The endpoint's WebSocket: itself, or what its /json/version names. */
-  private URI webSocketUrl() throws IOException, ProviderException {
-    if (endpoint.getScheme().startsWith("ws")) {
-      return endpoint;
-    }
-    HttpRequest.Builder get = HttpRequest.newBuilder(endpoint.resolve("/json/version")).timeout(timeout).GET();
-    headers.forEach(get::header);
-    HttpResponse<String> version;
-    try {
-      version = HTTP.send(get.build(), HttpResponse.BodyHandlers.ofString());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted");
-    }
-    if (version.statusCode() != 200) {
-      throw refused(version.statusCode(), version.headers().firstValue("Retry-After"));
-    }
-    String ws = JSON.readTree(version.body()).path("webSocketDebuggerUrl").asText("");
-    if (!ws.startsWith("ws://") && !ws.startsWith("wss://")) {
-      throw new IOException("its /json/version names no webSocketDebuggerUrl");
-    }
-    return URI.create(ws);
+  private URI webSocketUrl() throws IOException {
+    return endpoint.getScheme().startsWith("ws") ? endpoint : CdpWebSocket.discover(endpoint, headers, timeout);
   }
 
   private ProviderException refused(int status, java.util.Optional<String> retryAfter) {
