@@ -31,14 +31,26 @@ public final class WarmPool implements BrowserProvider, AutoCloseable {
   private final AtomicInteger coldStarts = new AtomicInteger();
   private volatile boolean closed;
 
-  /** @param size blank browsers to keep waiting (at least 1) */
+  /** @param size blank browsers to keep waiting (at least 1), started one at a time */
   public WarmPool(WarmableProvider provider, int size) {
+    this(provider, size, 1);
+  }
+
+  /**
+   * @param size          blank browsers to keep waiting (at least 1)
+   * @param refillAtOnce  how many may be starting at the same time (1 to size): more refills a
+   *                      drained pool sooner, at the cost of that many cold starts' CPU at once
+   */
+  public WarmPool(WarmableProvider provider, int size, int refillAtOnce) {
     if (size < 1) {
       throw new IllegalArgumentException("a warm pool needs a size of at least 1");
     }
+    if (refillAtOnce < 1 || refillAtOnce > size) {
+      throw new IllegalArgumentException("a warm pool refills 1 to size (" + size + ") browsers at once");
+    }
     this.provider = provider;
     this.size = size;
-    this.refill = Executors.newSingleThreadScheduledExecutor(r -> {
+    this.refill = Executors.newScheduledThreadPool(refillAtOnce, r -> {
       Thread t = new Thread(r, "browser-warm-" + provider.name());
       t.setDaemon(true);
       return t;

@@ -13,7 +13,7 @@ class WarmPoolTest {
   private static final BrowserRequest REQUEST = new BrowserRequest("alpha", "task-1");
 
   /** A provider whose warm browsers the test can kill; records who claimed what. */
-  static final class CuedWarmProvider implements WarmableProvider {
+  static class CuedWarmProvider implements WarmableProvider {
     final AtomicInteger started = new AtomicInteger();
     final AtomicInteger cold = new AtomicInteger();
     final List<CuedWarm> warms = new CopyOnWriteArrayList<>();
@@ -125,5 +125,29 @@ class WarmPoolTest {
       assertThat(pool.waiting()).isZero();
     }
     assertThatThrownBy(() -> new WarmPool(provider, 0)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void aDrainedPoolRefillsAsManyAtOnceAsTheOperatorSays() throws Exception {
+    java.util.concurrent.CountDownLatch bothStarting = new java.util.concurrent.CountDownLatch(2);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    CuedWarmProvider provider = new CuedWarmProvider() {
+      @Override
+      public Warm startWarm() throws ProviderException {
+        bothStarting.countDown();
+        try {
+          release.await(); // each start takes until the test lets it finish
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return super.startWarm();
+      }
+    };
+    try (WarmPool pool = new WarmPool(provider, 2, 2)) {
+      assertThat(bothStarting.await(10, java.util.concurrent.TimeUnit.SECONDS)).as("two starts at once").isTrue();
+      release.countDown();
+      await(() -> pool.waiting() == 2);
+    }
+    assertThatThrownBy(() -> new WarmPool(provider, 2, 3)).isInstanceOf(IllegalArgumentException.class);
   }
 }

@@ -225,7 +225,8 @@ public final class RuntimeServer implements AutoCloseable {
       if (config.browsers().warmPool() == 0) {
         providerOrder.add(p);
       } else {
-        dev.paddock.browser.WarmPool pool = new dev.paddock.browser.WarmPool(p, config.browsers().warmPool());
+        dev.paddock.browser.WarmPool pool = new dev.paddock.browser.WarmPool(p, config.browsers().warmPool(),
+            config.browsers().warmRefill());
         warmPools.add(pool);
         providerOrder.add(pool);
       }

@@ -20,13 +20,16 @@ import java.util.regex.Pattern;
  * @param failover how each provider's circuit breaker judges it
  * @param devtools where the browsers' DevTools endpoint for stock clients (Playwright, Puppeteer)
  *                 listens; null = none. Default 127.0.0.1, a free port (each browser's URLs name it).
+ * @param warmRefill how many of a provider's warm browsers may be starting at once (1 to
+ *                 warmPool; default 1): more refills a drained pool sooner, at that many cold
+ *                 starts' CPU at the same time
  * @param containers container providers (Chromium in a container of the Docker engine that
  *                 DOCKER_HOST names, one per browser), after the remote ones in the host's order;
  *                 default none. Their pages do not pass the egress proxy either.
  */
-public record BrowserSettings(int warmPool, List<Remote> remotes, FailoverSettings failover,
+public record BrowserSettings(int warmPool, int warmRefill, List<Remote> remotes, FailoverSettings failover,
     java.net.InetSocketAddress devtools, List<Container> containers) {
-  public static final BrowserSettings DEFAULTS = new BrowserSettings(0, List.of(), FailoverSettings.DEFAULTS,
+  public static final BrowserSettings DEFAULTS = new BrowserSettings(0, 1, List.of(), FailoverSettings.DEFAULTS,
       new java.net.InetSocketAddress("127.0.0.1", 0), List.of());
 
   /**
@@ -82,6 +85,9 @@ public record BrowserSettings(int warmPool, List<Remote> remotes, FailoverSettin
     if (warmPool < 0 || warmPool > 64) {
       throw new IllegalArgumentException("the browser warm pool must be 0 to 64 browsers");
     }
+    if (warmRefill < 1 || warmPool > 0 && warmRefill > warmPool) {
+      throw new IllegalArgumentException("the browser warm pool refills 1 to its size (" + warmPool + ") at once");
+    }
     remotes = List.copyOf(remotes);
     containers = List.copyOf(containers);
     if (java.util.stream.Stream.concat(remotes.stream().map(Remote::name), containers.stream().map(Container::name))
@@ -92,27 +98,32 @@ public record BrowserSettings(int warmPool, List<Remote> remotes, FailoverSettin
 
   /** The same settings keeping {@code n} warm browsers. */
   public BrowserSettings withWarmPool(int n) {
-    return new BrowserSettings(n, remotes, failover, devtools, containers);
+    return new BrowserSettings(n, Math.min(warmRefill, Math.max(1, n)), remotes, failover, devtools, containers);
+  }
+
+  /** The same settings starting up to {@code n} warm browsers of a provider at once. */
+  public BrowserSettings withWarmRefill(int n) {
+    return new BrowserSettings(warmPool, n, remotes, failover, devtools, containers);
   }
 
   /** The same settings with {@code remotes}. */
   public BrowserSettings withRemotes(List<Remote> remotes) {
-    return new BrowserSettings(warmPool, remotes, failover, devtools, containers);
+    return new BrowserSettings(warmPool, warmRefill, remotes, failover, devtools, containers);
   }
 
   /** The same settings with the DevTools endpoint on {@code address} (null: none). */
   public BrowserSettings withDevTools(java.net.InetSocketAddress address) {
-    return new BrowserSettings(warmPool, remotes, failover, address, containers);
+    return new BrowserSettings(warmPool, warmRefill, remotes, failover, address, containers);
   }
 
   /** The same settings with {@code containers}. */
   public BrowserSettings withContainers(List<Container> containers) {
-    return new BrowserSettings(warmPool, remotes, failover, devtools, containers);
+    return new BrowserSettings(warmPool, warmRefill, remotes, failover, devtools, containers);
   }
 
   /** The same settings judging providers by {@code failover}. */
   public BrowserSettings withFailover(FailoverSettings failover) {
-    return new BrowserSettings(warmPool, remotes, failover, devtools, containers);
+    return new BrowserSettings(warmPool, warmRefill, remotes, failover, devtools, containers);
   }
 
   /**

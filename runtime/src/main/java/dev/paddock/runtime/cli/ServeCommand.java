@@ -96,6 +96,12 @@ final class ServeCommand implements Callable<Integer> {
           + " Default: ${DEFAULT-VALUE}, every browser starts cold.", defaultValue = "0")
   int browserWarm;
 
+  @Option(names = "--browser-warm-refill", paramLabel = "N",
+      description = "How many of a provider's warm browsers may be starting at once (1 to --browser-warm): more refills"
+          + " a drained pool sooner, at that many cold starts' CPU at the same time. Default: ${DEFAULT-VALUE}.",
+      defaultValue = "1")
+  int browserWarmRefill;
+
   @Option(names = "--browser-remote", paramLabel = "NAME=URL",
       description = "A remote DevTools browser provider, tried after the local one (repeatable): ws:/wss: of a browser"
           + " service, or http: of a Chromium's --remote-debugging-port. ${VAR} in the URL is read from the environment"
@@ -158,6 +164,7 @@ final class ServeCommand implements Callable<Integer> {
           .withReachable(egressReachable.stream().map(dev.paddock.runtime.egress.AddressRange::parse).toList())
           .withUpstreamCa(egressCa == null ? null : egressCa.toAbsolutePath()))
           .withBrowsers(dev.paddock.runtime.browser.BrowserSettings.DEFAULTS.withWarmPool(browserWarm)
+              .withWarmRefill(browserWarmRefill)
               .withDevTools(browserDevtools.equals("off") ? null : hostPort(browserDevtools))
               .withContainers(browserContainers.stream().map(dev.paddock.runtime.browser.BrowserSettings.Container::parse)
                   .toList())
