@@ -28,7 +28,6 @@ import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -62,8 +61,6 @@ public final class BrowserBench {
   private static final double TARGET_WARM_P50_MS = 20;
   private static final double TARGET_FAILOVER_ADDED_MS = 100;
   private static final String NAME = "origin.bench.test";
-
-  private static final HttpClient HTTP = HttpClient.newHttpClient();
 
   private BrowserBench() {}
 
@@ -254,7 +251,7 @@ public final class BrowserBench {
         lines = Files.exists(active) ? Files.readAllLines(active) : List.of();
       }
       URI ws = URI.create("ws://127.0.0.1:" + lines.get(0).trim() + lines.get(1).trim());
-      try (CdpConnection cdp = CdpWebSocket.connect(HTTP, ws, Map.of(), Duration.ofSeconds(10))) {
+      try (CdpConnection cdp = CdpWebSocket.connect(CdpWebSocket.HTTP, ws, Map.of(), Duration.ofSeconds(10))) {
         cdp.call(null, "Target.createTarget", CdpConnection.params().put("url", "about:blank"), Duration.ofSeconds(10));
       }
       return System.nanoTime() - start;

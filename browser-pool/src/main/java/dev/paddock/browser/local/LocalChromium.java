@@ -65,7 +65,7 @@ final class LocalChromium implements AutoCloseable {
     jail.close("the browser was closed"); // its processes, profile and workspace go with the jail
   }
 
-  static void closeQuietly(AutoCloseable c) {
+  private static void closeQuietly(AutoCloseable c) {
     try {
       c.close();
     } catch (Exception e) {

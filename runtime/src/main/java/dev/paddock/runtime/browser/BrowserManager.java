@@ -12,6 +12,7 @@ import dev.paddock.ipc.v1.ErrorReason;
 import dev.paddock.runtime.errors.PaddockException;
 import dev.paddock.runtime.session.Session;
 import dev.paddock.runtime.session.SessionManager;
+import dev.paddock.runtime.tenant.ApiKeys;
 import dev.paddock.runtime.tenant.BrowserGrant;
 import dev.paddock.runtime.tenant.Principal;
 import dev.paddock.runtime.tenant.Tenant;
@@ -78,8 +79,8 @@ public final class BrowserManager implements AutoCloseable {
     volatile State state = State.ACTIVE;
     /** Until when its time is counted against the tenant's browser-minutes. Guarded by itself. */
     Instant chargedTo;
-    /** SHA-256 of its DevTools token; null when it has no DevTools endpoint. */
-    volatile byte[] devtoolsTokenSha256;
+    /** SHA-256 (hex) of its DevTools token, as API keys are kept; null when it has no DevTools endpoint. */
+    volatile String devtoolsTokenSha256;
 
     Entry(String id, String sessionId, String tenantId, Browser browser, Instant created) {
       this.id = id;
@@ -241,19 +242,12 @@ public final class BrowserManager implements AutoCloseable {
    */
   public Optional<DevToolsEndpoint.Attach> resolveDevTools(String browserId, String token) {
     Entry e = browsers.get(browserId);
-    if (e == null || e.closed != null || e.devtoolsTokenSha256 == null
-        || !java.security.MessageDigest.isEqual(sha256(token), e.devtoolsTokenSha256)) {
+    if (e == null || e.closed != null || e.devtoolsTokenSha256 == null || !java.security.MessageDigest.isEqual(
+        ApiKeys.sha256Hex(token).getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+        e.devtoolsTokenSha256.getBytes(java.nio.charset.StandardCharsets.US_ASCII))) {
       return Optional.empty();
     }
     return e.browser.devTools().map(c -> new DevToolsEndpoint.Attach(c, () -> events.devToolsAttached(e)));
-  }
-
-  private static byte[] sha256(String token) {
-    try {
-      return java.security.MessageDigest.getInstance("SHA-256").digest(token.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    } catch (java.security.NoSuchAlgorithmException ex) {
-      throw new IllegalStateException("every Java runtime has SHA-256", ex);
-    }
   }
 
   /** A new browser for the caller's active session, with its DevTools URLs; {@code provider} "" = the tenant's order. */
@@ -265,7 +259,7 @@ public final class BrowserManager implements AutoCloseable {
       return new Created(e, "", "");
     }
     String token = java.util.HexFormat.of().formatHex(dev.paddock.runtime.Ids.randomBytes(16));
-    e.devtoolsTokenSha256 = sha256(token);
+    e.devtoolsTokenSha256 = ApiKeys.sha256Hex(token);
     return new Created(e, endpoint.httpUrl(e.id, token), endpoint.wsUrl(e.id, token));
   }
 
@@ -331,7 +325,7 @@ public final class BrowserManager implements AutoCloseable {
       throw PaddockException.InvalidArgument.tooLarge("url", 8192, "at most 8192 bytes");
     }
     Navigation n = call(e, "", timeout, b -> b.navigate(url, timeout));
-    e.url = n.errorText().isEmpty() ? n.url() : e.url;
+    e.url = n.loaded() ? n.url() : e.url;
     return n;
   }
 

@@ -81,7 +81,7 @@ final class BrowserGrpcService extends BrowserServiceGrpc.BrowserServiceImplBase
       Duration timeout = timeout(req.hasTimeout(), req.getTimeout());
       Navigation n = browsers.navigate(AuthInterceptor.current(), req.getSessionId(), req.getBrowserId(), req.getUrl(), timeout);
       // A page that did not load has no URL (the proto's contract), only its error.
-      return NavigateResponse.newBuilder().setUrl(n.errorText().isEmpty() ? n.url() : "").setTitle(n.title())
+      return NavigateResponse.newBuilder().setUrl(n.loaded() ? n.url() : "").setTitle(n.title())
           .setErrorText(n.errorText()).setHttpStatus(n.httpStatus()).build();
     });
   }

@@ -39,22 +39,18 @@ final class BrowserTools {
       case NAVIGATE -> {
         Navigation n = browsers.navigate(caller, sessionId, id, r.getNavigate().getUrl(),
             timeout(r.getNavigate().getTimeoutMs()));
-        reply.setUrl(n.errorText().isEmpty() ? n.url() : "").setHttpStatus(n.httpStatus()).setTitle(n.title())
+        reply.setUrl(n.loaded() ? n.url() : "").setHttpStatus(n.httpStatus()).setTitle(n.title())
             .setErrorText(n.errorText());
       }
       case SCREENSHOT -> {
         byte[] png = browsers.screenshot(caller, sessionId, id);
-        if (png.length > maxFrameBytes - 1024) {
-          throw ToolRefusal.tooLarge("png", maxFrameBytes - 1024);
+        if (png.length > room()) {
+          throw ToolRefusal.tooLarge("png", room());
         }
         reply.setPng(ByteString.copyFrom(png));
       }
       case CONTENT -> {
-        String content = browsers.content(caller, sessionId, id, r.getContent().getHtml());
-        if (content.length() > (maxFrameBytes - 1024) / 4
-            && content.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > maxFrameBytes - 1024) {
-          throw ToolRefusal.tooLarge("content", maxFrameBytes - 1024);
-        }
+        String content = fitting("content", browsers.content(caller, sessionId, id, r.getContent().getHtml()));
         reply.setContent(content).setUrl(browsers.get(caller, sessionId, id).url());
       }
       case CLICK -> browsers.click(caller, sessionId, id, r.getClick().getSelector(), r.getClick().getClickCount(),
@@ -64,15 +60,25 @@ final class BrowserTools {
       case EVALUATE -> {
         Evaluation v = browsers.evaluate(caller, sessionId, id, r.getEvaluate().getExpression(),
             timeout(r.getEvaluate().getTimeoutMs()));
-        if (v.resultJson().length() > maxFrameBytes - 1024) {
-          throw ToolRefusal.tooLarge("result_json", maxFrameBytes - 1024);
-        }
-        reply.setResultJson(v.resultJson()).setException(v.exception());
+        reply.setResultJson(fitting("result_json", v.resultJson())).setException(v.exception());
       }
       case CLOSE -> browsers.close(caller, sessionId, id);
       default -> throw new ToolRefusal(IpcErrorReason.IPC_ERROR_UNKNOWN_REQUEST, "not a browser action this host knows");
     }
     return reply.build();
+  }
+
+  /** Room for a value in one reply frame, bytes. */
+  private int room() {
+    return maxFrameBytes - ToolBroker.REPLY_OVERHEAD;
+  }
+
+  /** {@code text} when its UTF-8 fits in a reply frame; else the field is refused as too large. */
+  private String fitting(String field, String text) {
+    if (text.length() > room() / 3 && text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > room()) {
+      throw ToolRefusal.tooLarge(field, room());
+    }
+    return text;
   }
 
   private static Duration timeout(int millis) {

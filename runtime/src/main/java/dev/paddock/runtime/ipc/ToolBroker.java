@@ -52,7 +52,7 @@ public final class ToolBroker {
   /** Longest progress message, bytes of UTF-8. */
   static final int MAX_PROGRESS_BYTES = 4096;
   /** Room kept in a reply frame beside a file's bytes. */
-  private static final int REPLY_OVERHEAD = 1024;
+  static final int REPLY_OVERHEAD = 1024;
   /** Most entries in one ListFiles reply. */
   static final int MAX_LIST_ENTRIES = 10_000;
   private static final Pattern TOOL_NAME = Pattern.compile("[A-Za-z0-9._-]{1,128}");

@@ -25,9 +25,6 @@ import io.grpc.protobuf.StatusProto;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -49,9 +46,6 @@ import org.junit.jupiter.api.io.TempDir;
 class BrowserFailoverEndToEndTest {
   private static final FailoverSettings FAST = new FailoverSettings(Duration.ofSeconds(30), 2, 50, Duration.ofSeconds(20),
       100, Duration.ofSeconds(5), 1);
-
-  /** One client for the test's life (a dropped one gives its descriptors back whenever collected, under later tests' counts). */
-  private static final HttpClient HTTP = HttpClient.newHttpClient();
 
   @TempDir
   Path temp;
@@ -276,11 +270,9 @@ class BrowserFailoverEndToEndTest {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     while (true) {
       try {
-        var r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/json/version")).build(),
-            HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() == 200) {
-          return;
-        }
+        dev.paddock.browser.cdp.CdpWebSocket.discover(URI.create("http://127.0.0.1:" + port), java.util.Map.of(),
+            Duration.ofSeconds(2));
+        return;
       } catch (java.io.IOException e) {
         // not listening yet
       }
