@@ -276,9 +276,10 @@ def browser_click(browser_id: str, selector: str, count: int, timeout: Optional[
                     timeout_ms=_timeout_ms(timeout))
 
 
-def browser_type(browser_id: str, selector: str, text: str, clear: bool, timeout: Optional[float]) -> Op:
-    return _browser(browser_id, "type", _none, selector=selector, text=text, clear=clear,
-                    timeout_ms=_timeout_ms(timeout))
+def browser_type(browser_id: str, selector: str, text: str, secret: Optional[str], clear: bool,
+                 timeout: Optional[float]) -> Op:
+    return _browser(browser_id, "type", _none, selector=selector, text=text, secret=secret or "",
+                    clear=clear, timeout_ms=_timeout_ms(timeout))
 
 
 def browser_evaluate(browser_id: str, expression: str, timeout: Optional[float]) -> Op:

@@ -47,10 +47,16 @@ class Browser:
         Raises NotFound when none is within ``timeout`` seconds (default 30)."""
         self._call(*_ops.browser_click(self.id, selector, count, timeout))
 
-    def type(self, selector: str, text: str, *, clear: bool = False, timeout: Optional[float] = None) -> None:
+    def type(self, selector: str, text: str = "", *, secret: Optional[str] = None, clear: bool = False,
+             timeout: Optional[float] = None) -> None:
         """Types ``text`` into the first element matching ``selector`` (``clear``: emptied first).
-        The text is never recorded by the host."""
-        self._call(*_ops.browser_type(self.id, selector, text, clear, timeout))
+        The text is never recorded by the host.
+
+        With ``secret`` (a vault secret's name, and no text) the host puts that secret into the
+        password field instead, where the operator bound it to the page's origin; its value never
+        enters the jail. Raises PermissionDenied where it is not bound, or the field is not a
+        password field."""
+        self._call(*_ops.browser_type(self.id, selector, text, secret, clear, timeout))
 
     def evaluate(self, expression: str, timeout: Optional[float] = None) -> Evaluation:
         """Evaluates JavaScript in the page, awaiting a promise. Raises PermissionDenied unless the
@@ -92,9 +98,9 @@ class AsyncBrowser:
     async def click(self, selector: str, *, count: int = 1, timeout: Optional[float] = None) -> None:
         await self._call(*_ops.browser_click(self.id, selector, count, timeout))
 
-    async def type(self, selector: str, text: str, *, clear: bool = False,
-                   timeout: Optional[float] = None) -> None:
-        await self._call(*_ops.browser_type(self.id, selector, text, clear, timeout))
+    async def type(self, selector: str, text: str = "", *, secret: Optional[str] = None,
+                   clear: bool = False, timeout: Optional[float] = None) -> None:
+        await self._call(*_ops.browser_type(self.id, selector, text, secret, clear, timeout))
 
     async def evaluate(self, expression: str, timeout: Optional[float] = None) -> Evaluation:
         return await self._call(*_ops.browser_evaluate(self.id, expression, timeout))

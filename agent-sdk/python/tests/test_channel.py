@@ -232,6 +232,9 @@ class BrowserTest(ChannelTestCase):
             browser.type("#q", "secret", clear=True)
             typed = self.sent("type").type
             self.assertEqual((typed.selector, typed.text, typed.clear, typed.timeout_ms), ("#q", "secret", True, 0))
+            browser.type("#pass", secret="SHOP_PASSWORD")
+            typed = self.sent("type").type
+            self.assertEqual((typed.selector, typed.text, typed.secret), ("#pass", "", "SHOP_PASSWORD"))
             browser.click("#go", count=2)
             self.assertEqual(self.sent("click").click.click_count, 2)
             with self.assertRaises(paddock_agent.NotFound) as caught:

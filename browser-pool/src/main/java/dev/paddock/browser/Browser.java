@@ -51,6 +51,18 @@ public interface Browser extends AutoCloseable {
       throws BrowserException;
 
   /**
+   * Puts a secret into the first password field matching a CSS selector, once it is visible and
+   * enabled, but only while the page's origin is one of {@code origins} (as {@code location.origin} shows it): the check and the fill happen in
+   * one step of the page's script, so no navigation can come between them. The field's value is
+   * set as a user's typing would leave it ({@code input} and {@code change} events fire). Errors
+   * never carry the value.
+   *
+   * @throws BrowserException of kind REFUSED when the page is of another origin or the element is
+   *     not a password field; NO_SUCH_ELEMENT when none is within {@code timeout}; BAD_SELECTOR
+   */
+  void fillSecret(String selector, java.util.List<String> origins, String value, java.time.Duration timeout) throws BrowserException;
+
+  /**
    * Its DevTools connection, for stock clients to share (see {@link
    * dev.paddock.browser.cdp.CdpConnection#attachClient}); empty when it cannot be shared.
    */

@@ -15,7 +15,9 @@ public final class BrowserException extends Exception {
     /** The selector is not valid CSS. */
     BAD_SELECTOR,
     /** The answer is over its size limit. */
-    TOO_LARGE
+    TOO_LARGE,
+    /** What was asked is not allowed on the page as it is (e.g. a secret for another origin). */
+    REFUSED
   }
 
   private final Kind kind;

@@ -55,6 +55,9 @@ class StubBrowser implements Browser {
   public void type(String selector, String text, boolean clear, Duration keyDelay, Duration timeout) {}
 
   @Override
+  public void fillSecret(String selector, java.util.List<String> origins, String value, Duration timeout) {}
+
+  @Override
   public void close() {
     closed = true;
   }

@@ -250,10 +250,17 @@ public final class RuntimeServer implements AutoCloseable {
           public void replaced(dev.paddock.runtime.browser.BrowserManager.Entry browser, String why) {
             audit.browserReplaced(browser.tenantId(), browser.sessionId(), browser.id(), browser.provider(), why);
           }
+
+          @Override
+          public void secretUsed(dev.paddock.runtime.browser.BrowserManager.Entry browser, String secret,
+              java.util.List<String> origins) {
+            audit.formSecretUsed(browser.tenantId(), browser.sessionId(), browser.id(), secret, String.join(" ", origins));
+          }
         });
     dev.paddock.runtime.browser.DevToolsEndpoint devtools = config.browsers().devtools() == null ? null
         : new dev.paddock.runtime.browser.DevToolsEndpoint(config.browsers().devtools(), browsers::resolveDevTools);
     browsers.devTools(devtools);
+    browsers.secrets(vault::reveal);
     sessions.onClose(browsers::sessionClosed);
     broker.browsers(browsers);
     HostServer grpc = HostServer.start(config.listen(), config.tls(), sessions, workspaces, artifacts, tenants,

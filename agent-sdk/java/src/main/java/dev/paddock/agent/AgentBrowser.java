@@ -108,6 +108,18 @@ public final class AgentBrowser implements AutoCloseable {
   }
 
   /**
+   * Puts the vault secret {@code secret} into the password field matching a CSS selector, where the
+   * operator bound it to the page's origin. Its value never enters the jail.
+   *
+   * @throws PermissionDeniedException where it is not bound, or the element is not a password field
+   * @throws NotFoundException when no such element is within {@code timeout}
+   */
+  public void typeSecret(String selector, String secret, Duration timeout) {
+    call.apply(request().setType(BrowserType.newBuilder().setSelector(Objects.requireNonNull(selector, "selector"))
+        .setSecret(Objects.requireNonNull(secret, "secret")).setTimeoutMs(millis(timeout))));
+  }
+
+  /**
    * Evaluates JavaScript in the page, awaiting a promise.
    *
    * @throws PermissionDeniedException unless the operator lets the tenant run scripts

@@ -231,7 +231,7 @@ public final class CdpBrowser implements Browser {
 
   @Override
   public void click(String selector, int clickCount, Duration timeout) throws BrowserException {
-    JsonNode at = awaitElement(selector, "", timeout);
+    JsonNode at = awaitElement(selector, "", "", timeout);
     double x = at.path("x").asDouble();
     double y = at.path("y").asDouble();
     onPage("Input.dispatchMouseEvent", CdpConnection.params().put("type", "mouseMoved").put("x", x).put("y", y), CALL_TIMEOUT);
@@ -249,7 +249,7 @@ public final class CdpBrowser implements Browser {
     // Focus it (and empty it) in the page, in the same step that finds it.
     String then = "el.focus();" + (clear ? "if ('value' in el) { el.value = ''; el.dispatchEvent(new Event('input', "
         + "{bubbles: true})); } else if (el.isContentEditable) { el.textContent = ''; }" : "");
-    awaitElement(selector, then, timeout);
+    awaitElement(selector, "", then, timeout);
     for (int i = 0; i < text.length(); ) {
       int cp = text.codePointAt(i);
       i += Character.charCount(cp);
@@ -272,13 +272,38 @@ public final class CdpBrowser implements Browser {
     onPage("Input.dispatchKeyEvent", event.put("type", "keyUp"), CALL_TIMEOUT);
   }
 
+  @Override
+  public void fillSecret(String selector, java.util.List<String> origins, String value, Duration timeout)
+      throws BrowserException {
+    // Checked and filled in one turn of the page's event loop: the document cannot change between.
+    String allowed = "[" + String.join(", ", origins.stream().map(CdpConnection::quote).toList()) + "]";
+    String guard = "if (!" + allowed + ".includes(location.origin)) return {refused: 'the page is of origin '"
+        + " + location.origin + ', not one this secret is bound to (' + " + allowed + ".join(', ') + ')'};"
+        + " if (el && (!(el instanceof HTMLInputElement) || el.type !== 'password')) return {refused: 'the element is a '"
+        + " + el.tagName.toLowerCase() + (el.type ? ' of type ' + el.type : '') + ', not a password field'};";
+    String fill = "el.focus(); Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set.call(el, "
+        + CdpConnection.quote(value) + "); el.dispatchEvent(new Event('input', {bubbles: true}));"
+        + " el.dispatchEvent(new Event('change', {bubbles: true}));";
+    try {
+      awaitElement(selector, guard, fill, timeout);
+    } catch (BrowserException e) {
+      if (e.kind() == BrowserException.Kind.FAILED) { // its text could quote the script, and the script holds the value
+        throw new BrowserException("the page's script failed while filling the field");
+      }
+      throw e;
+    }
+  }
+
   /**
    * Waits for the first element matching {@code selector} to be visible and enabled, scrolls it into
    * view, runs {@code then} (script text with the element as {@code el}) and answers its middle.
+   * {@code guard} (script text too) runs at each look, before the visibility checks, with {@code el}
+   * null while there is no match, and may refuse by returning {@code {refused: why}}.
    */
-  private JsonNode awaitElement(String selector, String then, Duration timeout) throws BrowserException {
+  private JsonNode awaitElement(String selector, String guard, String then, Duration timeout) throws BrowserException {
     String script = "(() => { let el; try { el = document.querySelector(" + CdpConnection.quote(selector) + "); }"
         + " catch (e) { return {bad: String(e.message)}; }"
+        + guard
         + " if (!el) return null;"
         + " el.scrollIntoView({block: 'center', inline: 'center'});"
         + " const r = el.getBoundingClientRect(); const st = getComputedStyle(el);"
@@ -290,6 +315,9 @@ public final class CdpBrowser implements Browser {
       JsonNode found = evaluateValue(script);
       if (found.has("bad")) {
         throw new BrowserException(BrowserException.Kind.BAD_SELECTOR, "not a valid CSS selector: " + found.get("bad").asText());
+      }
+      if (found.has("refused")) {
+        throw new BrowserException(BrowserException.Kind.REFUSED, found.get("refused").asText());
       }
       if (found.has("x")) {
         return found;

@@ -215,6 +215,16 @@ public final class AuditTrail implements AutoCloseable, ExecAudit, dev.paddock.r
         .setTarget(sessionId).setOutcome("OK").putAttributes("browserId", browserId).putAttributes("method", "DevToolsAttach"));
   }
 
+  /**
+   * Records a secret about to go into a password field of a browser on {@code origin}; durable
+   * before the value leaves the vault (a failure here stops it).
+   */
+  public void formSecretUsed(String tenant, String sessionId, String browserId, String secret, String origins) {
+    appendAndWait(AuditRecord.newBuilder().setAction(AuditAction.AUDIT_ACTION_CREDENTIAL_ACCESS).setActor("host")
+        .setTenant(tenant).setTarget(secret).setOutcome("OK").putAttributes("session", sessionId)
+        .putAttributes("browserId", browserId).putAttributes("origin", origins));
+  }
+
   /** Records a policy pack the host refused (it keeps the last good one). */
   public void policyPackRefused(String file, String reason) {
     append(AuditRecord.newBuilder().setAction(AuditAction.AUDIT_ACTION_POLICY_LOADED).setActor("operator").setTarget(file)

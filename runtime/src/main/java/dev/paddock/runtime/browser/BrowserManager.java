@@ -16,6 +16,7 @@ import dev.paddock.runtime.tenant.ApiKeys;
 import dev.paddock.runtime.tenant.BrowserGrant;
 import dev.paddock.runtime.tenant.Principal;
 import dev.paddock.runtime.tenant.Tenant;
+import dev.paddock.runtime.vault.SecretSource;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -54,6 +55,12 @@ public final class BrowserManager implements AutoCloseable {
 
     /** A lost browser was replaced by a fresh one (from {@code browser.provider()} now). */
     default void replaced(Entry browser, String why) {}
+
+    /**
+     * The vault secret {@code secret} is about to go into a password field of the browser, on a page
+     * of one of {@code origins}; throwing stops it (an audit record that cannot be written).
+     */
+    default void secretUsed(Entry browser, String secret, List<String> origins) {}
   }
 
   /** A new browser, and its DevTools URLs (shown once: only the token's SHA-256 is kept). */
@@ -81,6 +88,10 @@ public final class BrowserManager implements AutoCloseable {
     Instant chargedTo;
     /** SHA-256 (hex) of its DevTools token, as API keys are kept; null when it has no DevTools endpoint. */
     volatile String devtoolsTokenSha256;
+    /** The caller's scripts ran in it, or a DevTools client attached: it gets no secrets. Guarded by this. */
+    private boolean scripted;
+    /** A secret went into one of its fields: no scripts, no DevTools client. Guarded by this. */
+    private boolean holdsSecret;
 
     Entry(String id, String sessionId, String tenantId, Browser browser, Instant created) {
       this.id = id;
@@ -128,6 +139,18 @@ public final class BrowserManager implements AutoCloseable {
     public Instant closedAt() {
       return closed;
     }
+
+    /** Marks it as running the caller's code; false (and unmarked) when it holds a secret. */
+    synchronized boolean markScripted() {
+      scripted = scripted || !holdsSecret;
+      return !holdsSecret;
+    }
+
+    /** Marks it as holding a secret; false (and unmarked) when the caller's code ran in it. */
+    synchronized boolean markHoldsSecret() {
+      holdsSecret = holdsSecret || !scripted;
+      return !scripted;
+    }
   }
 
   private final ProviderFailover providers;
@@ -137,6 +160,7 @@ public final class BrowserManager implements AutoCloseable {
   private final BrowserMinutes minutes;
   private final Events events;
   private volatile DevToolsEndpoint devtools;
+  private volatile SecretSource secrets;
   /** Replaces lost browsers in the background (starting one takes about a second). */
   private final java.util.concurrent.ExecutorService replacer = java.util.concurrent.Executors.newCachedThreadPool(r -> {
     Thread t = new Thread(r, "browser-replacer");
@@ -231,6 +255,11 @@ public final class BrowserManager implements AutoCloseable {
     return order;
   }
 
+  /** Where secrets for password fields come from (the host's vault); until set, none are. */
+  public void secrets(SecretSource source) {
+    this.secrets = source;
+  }
+
   /** Serves each new browser's DevTools endpoint on {@code endpoint}, when its provider's browsers can be shared. */
   public void devTools(DevToolsEndpoint endpoint) {
     this.devtools = endpoint;
@@ -245,6 +274,10 @@ public final class BrowserManager implements AutoCloseable {
     if (e == null || e.closed != null || e.devtoolsTokenSha256 == null || !java.security.MessageDigest.isEqual(
         ApiKeys.sha256Hex(token).getBytes(java.nio.charset.StandardCharsets.US_ASCII),
         e.devtoolsTokenSha256.getBytes(java.nio.charset.StandardCharsets.US_ASCII))) {
+      return Optional.empty();
+    }
+    if (!e.markScripted()) {
+      log.warn("browser {}: a DevTools client was refused: a secret is in one of its fields", e.id);
       return Optional.empty();
     }
     return e.browser.devTools().map(c -> new DevToolsEndpoint.Attach(c, () -> events.devToolsAttached(e)));
@@ -363,6 +396,11 @@ public final class BrowserManager implements AutoCloseable {
     if (expression.length() > 1 << 20) {
       throw PaddockException.InvalidArgument.tooLarge("expression", 1 << 20, "at most 1 MiB");
     }
+    if (!e.markScripted()) {
+      throw new PaddockException.PermissionDenied(ErrorReason.PERMISSION_DENIED_POLICY,
+          "a secret was put into a field of this browser: its page runs no scripts of the caller's (they could read it)",
+          Map.of("operation", "evaluate"));
+    }
     return call(e, "", timeout, b -> b.evaluate(expression, timeout, MAX_RESULT_BYTES));
   }
 
@@ -378,8 +416,12 @@ public final class BrowserManager implements AutoCloseable {
     });
   }
 
-  public void type(Principal caller, String sessionId, String browserId, String selector, String text, boolean clear,
-      Duration keyDelay, Duration timeout) {
+  /**
+   * Types {@code text} into the element {@code selector} matches or, with {@code secret} (not ""),
+   * puts that vault secret into it where the operator bound it to the page's origin.
+   */
+  public void type(Principal caller, String sessionId, String browserId, String selector, String text, String secret,
+      boolean clear, Duration keyDelay, Duration timeout) {
     Entry e = open(caller, sessionId, browserId);
     checkSelector(selector);
     if (text.length() > 65536) {
@@ -388,10 +430,53 @@ public final class BrowserManager implements AutoCloseable {
     if (keyDelay.isNegative() || keyDelay.compareTo(Duration.ofSeconds(1)) > 0) {
       throw new PaddockException.InvalidArgument("key_delay", "0 to 1 second");
     }
+    if (!secret.isEmpty()) {
+      if (!text.isEmpty()) {
+        throw new PaddockException.InvalidArgument("text", "give text or secret, not both");
+      }
+      fillSecret(e, selector, secret, timeout);
+      return;
+    }
     call(e, selector, timeout, b -> {
       b.type(selector, text, clear, keyDelay, timeout);
       return null;
     });
+  }
+
+  private void fillSecret(Entry e, String selector, String secret, Duration timeout) {
+    List<String> origins = grant(e.tenantId).formOrigins(secret);
+    if (origins.isEmpty()) {
+      throw new PaddockException.PermissionDenied(ErrorReason.PERMISSION_DENIED_POLICY, "the operator bound secret "
+          + secret + " to no site's password fields (the tenant's browser.formSecrets)", Map.of("operation", "type", "secret", secret));
+    }
+    SecretSource source = secrets;
+    if (source == null) {
+      throw new PaddockException.FailedPrecondition(ErrorReason.SECRET_NOT_FOUND, "this host keeps no secrets");
+    }
+    if (!e.markHoldsSecret()) {
+      throw new PaddockException.PermissionDenied(ErrorReason.PERMISSION_DENIED_POLICY, "this browser ran the caller's"
+          + " scripts or had a DevTools client, which could read the field: secrets go only into browsers that did not",
+          Map.of("operation", "type", "secret", secret));
+    }
+    events.secretUsed(e, secret, origins);
+    byte[] value;
+    try {
+      value = source.reveal(e.tenantId, secret);
+    } catch (java.io.IOException failure) {
+      log.error("browser {}: secret {} could not be read: {}", e.id, secret, failure.getMessage());
+      throw new PaddockException.Internal("the secret store could not be used", failure);
+    }
+    try {
+      String text = java.nio.charset.StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(value)).toString();
+      call(e, selector, timeout, b -> {
+        b.fillSecret(selector, origins, text, timeout);
+        return null;
+      });
+    } catch (java.nio.charset.CharacterCodingException notText) {
+      throw new PaddockException.InvalidArgument("secret", "secret " + secret + " is not UTF-8 text, which a field holds");
+    } finally {
+      java.util.Arrays.fill(value, (byte) 0);
+    }
   }
 
   private static void checkSelector(String selector) {
@@ -426,6 +511,8 @@ public final class BrowserManager implements AutoCloseable {
             Map.of("browserId", e.id, "selector", selector.length() > 200 ? selector.substring(0, 200) + "..." : selector));
         case BAD_SELECTOR -> throw new PaddockException.InvalidArgument("selector", ex.getMessage());
         case TOO_LARGE -> throw PaddockException.InvalidArgument.tooLarge("result_json", MAX_RESULT_BYTES, ex.getMessage());
+        case REFUSED -> throw new PaddockException.PermissionDenied(ErrorReason.PERMISSION_DENIED_POLICY, ex.getMessage(),
+            Map.of("browserId", e.id));
         default -> {
           replace(e, used, ex.getMessage());
           if (e.closed == null) {
@@ -473,6 +560,7 @@ public final class BrowserManager implements AutoCloseable {
         if (e.closed == null) {
           e.browser = fresh;
           e.replacements++;
+          e.holdsSecret = false; // a fresh profile: the secret went with the lost one
           e.url = "about:blank";
         }
       }

@@ -27,12 +27,6 @@ import org.slf4j.LoggerFactory;
 public final class EgressProxy implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EgressProxy.class);
 
-  /** Where secrets come from: a value by tenant and name (the host's vault). */
-  @FunctionalInterface
-  public interface Secrets {
-    byte[] reveal(String tenant, String name) throws java.io.IOException;
-  }
-
   final LinuxSyscalls linux;
   final TcpSockets sockets;
   final Clock clock;
@@ -41,7 +35,7 @@ public final class EgressProxy implements AutoCloseable {
   private volatile EgressSettings settings;
   private volatile HostResolver resolver;
   private volatile EgressAudit audit = EgressAudit.NONE;
-  private volatile Secrets secrets = (tenant, name) -> {
+  private volatile dev.paddock.runtime.vault.SecretSource secrets = (tenant, name) -> {
     throw new java.io.IOException("no vault");
   };
   private final Map<String, SessionEgress> sessions = new ConcurrentHashMap<>();
@@ -87,7 +81,7 @@ public final class EgressProxy implements AutoCloseable {
   }
 
   /** Where header secrets' values come from. */
-  public void secrets(Secrets secrets) {
+  public void secrets(dev.paddock.runtime.vault.SecretSource secrets) {
     this.secrets = secrets;
   }
 
@@ -168,7 +162,7 @@ public final class EgressProxy implements AutoCloseable {
     return audit;
   }
 
-  Secrets secretSource() {
+  dev.paddock.runtime.vault.SecretSource secretSource() {
     return secrets;
   }
 

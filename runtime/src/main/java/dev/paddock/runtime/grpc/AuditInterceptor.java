@@ -225,6 +225,10 @@ final class AuditInterceptor implements ServerInterceptor {
     if (!browser.isEmpty()) {
       record.putAttributes("browserId", browser);
     }
+    String secret = field(request, "secret"); // a secret put into a browser's field: its name, never its value
+    if (!secret.isEmpty()) {
+      record.putAttributes("secret", secret);
+    }
     if (request != null) {
       Message.Builder stripped = request.toBuilder();
       // Fields this host does not know are never digested either: a newer client's field could hold

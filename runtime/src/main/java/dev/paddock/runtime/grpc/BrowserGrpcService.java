@@ -136,7 +136,7 @@ final class BrowserGrpcService extends BrowserServiceGrpc.BrowserServiceImplBase
     SessionGrpcService.unary(out, () -> {
       Duration keyDelay = req.hasKeyDelay() ? Protos.duration("key_delay", req.getKeyDelay()) : Duration.ZERO;
       browsers.type(AuthInterceptor.current(), req.getSessionId(), req.getBrowserId(), req.getSelector(), req.getText(),
-          req.getClear(), keyDelay, timeout(req.hasTimeout(), req.getTimeout()));
+          req.getSecret(), req.getClear(), keyDelay, timeout(req.hasTimeout(), req.getTimeout()));
       return TypeResponse.getDefaultInstance();
     });
   }

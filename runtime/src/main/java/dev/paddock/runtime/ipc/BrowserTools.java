@@ -56,7 +56,7 @@ final class BrowserTools {
       case CLICK -> browsers.click(caller, sessionId, id, r.getClick().getSelector(), r.getClick().getClickCount(),
           timeout(r.getClick().getTimeoutMs()));
       case TYPE -> browsers.type(caller, sessionId, id, r.getType().getSelector(), r.getType().getText(),
-          r.getType().getClear(), Duration.ZERO, timeout(r.getType().getTimeoutMs()));
+          r.getType().getSecret(), r.getType().getClear(), Duration.ZERO, timeout(r.getType().getTimeoutMs()));
       case EVALUATE -> {
         Evaluation v = browsers.evaluate(caller, sessionId, id, r.getEvaluate().getExpression(),
             timeout(r.getEvaluate().getTimeoutMs()));

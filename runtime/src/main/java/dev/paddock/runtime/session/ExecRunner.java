@@ -82,14 +82,7 @@ public final class ExecRunner {
    *     defaults and the session's and exec's own
    */
   private volatile ExecAudit audit = ExecAudit.NONE;
-  private volatile SecretSource secrets;
-
-  /** Where an exec's secrets come from (the host's vault): a value by tenant and name. */
-  @FunctionalInterface
-  public interface SecretSource {
-    /** The value; throws NOT_FOUND / SECRET_NOT_FOUND when the tenant has no such secret. */
-    byte[] reveal(String tenant, String name) throws java.io.IOException;
-  }
+  private volatile dev.paddock.runtime.vault.SecretSource secrets;
 
   /** Most secrets one exec may ask for. */
   static final int MAX_SECRET_ENV = 16;
@@ -129,7 +122,7 @@ public final class ExecRunner {
   }
 
   /** Records every exec's start and end with {@code audit}. */
-  public void secrets(SecretSource secrets) {
+  public void secrets(dev.paddock.runtime.vault.SecretSource secrets) {
     this.secrets = secrets;
   }
 
@@ -376,7 +369,7 @@ public final class ExecRunner {
     if (spec.secretEnv().size() > MAX_SECRET_ENV) {
       throw new PaddockException.InvalidArgument("secret_env", "at most " + MAX_SECRET_ENV + " secrets an exec");
     }
-    SecretSource source = secrets;
+    dev.paddock.runtime.vault.SecretSource source = secrets;
     if (source == null) {
       throw new PaddockException.FailedPrecondition(ErrorReason.SECRET_NOT_FOUND, "this host keeps no secrets");
     }

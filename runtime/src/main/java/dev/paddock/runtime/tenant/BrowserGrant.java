@@ -17,10 +17,13 @@ import java.util.regex.Pattern;
  *                      host's order (the default)
  * @param failover      false: only the first of {@code providers} is tried (the tenant pinned it).
  *                      Default true.
+ * @param formSecrets   its secrets that may be put into password fields, and on which origins.
+ *                      Default none.
  */
-public record BrowserGrant(int maxOpen, boolean scripts, int minutesPerDay, List<String> providers, boolean failover) {
+public record BrowserGrant(int maxOpen, boolean scripts, int minutesPerDay, List<String> providers, boolean failover,
+    List<FormSecret> formSecrets) {
   public static final int DEFAULT_MAX_OPEN = 8;
-  public static final BrowserGrant DEFAULTS = new BrowserGrant(DEFAULT_MAX_OPEN, false, 0, List.of(), true);
+  public static final BrowserGrant DEFAULTS = new BrowserGrant(DEFAULT_MAX_OPEN, false, 0, List.of(), true, List.of());
   private static final Pattern PROVIDER = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
 
   public BrowserGrant {
@@ -42,5 +45,11 @@ public record BrowserGrant(int maxOpen, boolean scripts, int minutesPerDay, List
     if (!failover && providers.isEmpty()) {
       throw new IllegalArgumentException("browser failover: false needs the pinned provider in providers");
     }
+    formSecrets = List.copyOf(formSecrets);
+  }
+
+  /** The origins whose password fields may get {@code secret}; empty when it has no binding. */
+  public List<String> formOrigins(String secret) {
+    return formSecrets.stream().filter(f -> f.secret().equals(secret)).map(FormSecret::origin).distinct().toList();
   }
 }

@@ -114,6 +114,8 @@ public final class TenantsFile {
    *   minutesPerDay: 0      # browser-minutes per UTC day; 0 = no limit
    *   providers: [local]    # the providers it may use, in order; absent = the host's order
    *   failover: true        # false: only the first provider is tried
+   *   formSecrets:          # secrets that may go into password fields, and where
+   *     - {secret: SHOP_PASSWORD, origin: "https://shop.example.com"}
    * </pre>
    */
   public static final class BrowserEntry {
@@ -122,6 +124,13 @@ public final class TenantsFile {
     @JsonProperty public Integer minutesPerDay;
     @JsonProperty public List<String> providers;
     @JsonProperty public Boolean failover;
+    @JsonProperty public List<FormSecretEntry> formSecrets;
+  }
+
+  /** One secret bound to password fields of one origin. */
+  public static final class FormSecretEntry {
+    @JsonProperty public String secret;
+    @JsonProperty public String origin;
   }
 
   /** One secret bound to a header for one host. */
@@ -296,10 +305,21 @@ public final class TenantsFile {
       return new BrowserGrant(b.maxOpen == null ? BrowserGrant.DEFAULT_MAX_OPEN : b.maxOpen,
           b.scripts != null && b.scripts, b.minutesPerDay == null ? 0 : b.minutesPerDay,
           b.providers == null ? List.of() : b.providers.stream().map(String::valueOf).toList(),
-          b.failover == null || b.failover);
+          b.failover == null || b.failover, formSecrets(b.formSecrets));
     } catch (IllegalArgumentException ex) {
       throw new IllegalArgumentException(ex.getMessage()); // already starts with "browser"
     }
+  }
+
+  private static List<FormSecret> formSecrets(List<FormSecretEntry> entries) {
+    List<FormSecret> out = new ArrayList<>();
+    for (FormSecretEntry f : entries == null ? List.<FormSecretEntry>of() : entries) {
+      if (f == null) {
+        throw new IllegalArgumentException("browser formSecrets: an empty entry");
+      }
+      out.add(new FormSecret(f.secret, f.origin));
+    }
+    return out;
   }
 
   private static dev.paddock.runtime.egress.EgressGrant egress(EgressEntry e) {

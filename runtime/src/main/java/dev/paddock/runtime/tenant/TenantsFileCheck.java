@@ -45,7 +45,8 @@ final class TenantsFileCheck {
   private static final Map<String, Kind> EGRESS = Map.of("allow", Kind.TEXT_LIST, "deny", Kind.TEXT_LIST,
       "maxConnections", Kind.INT, "bytesPerSecond", Kind.LONG, "secretHeaders", Kind.LIST);
   private static final Map<String, Kind> BROWSER = Map.of("maxOpen", Kind.INT, "scripts", Kind.BOOL,
-      "minutesPerDay", Kind.INT, "providers", Kind.TEXT_LIST, "failover", Kind.BOOL);
+      "minutesPerDay", Kind.INT, "providers", Kind.TEXT_LIST, "failover", Kind.BOOL, "formSecrets", Kind.LIST);
+  private static final Map<String, Kind> FORM_SECRET = Map.of("secret", Kind.TEXT, "origin", Kind.TEXT);
   private static final Map<String, Kind> SECRET_HEADER = Map.of("secret", Kind.TEXT, "host", Kind.TEXT, "header", Kind.TEXT,
       "prefix", Kind.TEXT, "scheme", Kind.TEXT);
   private static final Map<String, Kind> KEY = Map.of("id", Kind.TEXT, "name", Kind.TEXT, "sha256", Kind.TEXT,
@@ -54,6 +55,20 @@ final class TenantsFileCheck {
   private enum Kind { TEXT, INT, LONG, BOOL, LIST, TEXT_LIST, MAP }
 
   private TenantsFileCheck() {}
+
+  /** Checks each entry of {@code list} (at {@code at}) against {@code fields}; one that is not a mapping is left out. */
+  private static void mappings(JsonNode list, String at, Map<String, Kind> fields, List<Problem> problems,
+      Map<String, Integer> lines) {
+    for (int i = 0; list != null && i < list.size(); i++) {
+      String entryAt = at + "/" + i;
+      if (list.get(i) instanceof ObjectNode entry) {
+        typed(entry, entryAt, fields, problems, lines);
+      } else {
+        problems.add(new Problem(entryAt, line(lines, entryAt), "must be a mapping"));
+        ((ArrayNode) list).set(i, com.fasterxml.jackson.databind.node.NullNode.getInstance());
+      }
+    }
+  }
 
   static Result check(ObjectMapper yaml, String text) {
     List<Problem> problems = new ArrayList<>();
@@ -119,19 +134,11 @@ final class TenantsFileCheck {
         }
         if (tenant.get("browser") instanceof ObjectNode browser) {
           typed(browser, at + "/browser", BROWSER, problems, lines);
+          mappings(browser.get("formSecrets"), at + "/browser/formSecrets", FORM_SECRET, problems, lines);
         }
         if (tenant.get("egress") instanceof ObjectNode egress) {
           typed(egress, at + "/egress", EGRESS, problems, lines);
-          JsonNode headers = egress.get("secretHeaders");
-          for (int h = 0; headers != null && h < headers.size(); h++) {
-            String hAt = at + "/egress/secretHeaders/" + h;
-            if (headers.get(h) instanceof ObjectNode entry) {
-              typed(entry, hAt, SECRET_HEADER, problems, lines);
-            } else {
-              problems.add(new Problem(hAt, line(lines, hAt), "must be a mapping"));
-              ((ArrayNode) headers).set(h, com.fasterxml.jackson.databind.node.NullNode.getInstance());
-            }
-          }
+          mappings(egress.get("secretHeaders"), at + "/egress/secretHeaders", SECRET_HEADER, problems, lines);
         }
       }
     }

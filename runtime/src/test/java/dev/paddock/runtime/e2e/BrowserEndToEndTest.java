@@ -129,6 +129,7 @@ class BrowserEndToEndTest extends SharedHostTest {
     var n = browsers(host.etaKey).navigate(NavigateRequest.newBuilder().setSessionId(session).setBrowserId(browser).setUrl(url)
         .build());
     assertThat(n.getErrorText()).isEmpty();
+    assertThat(n.getHttpStatus()).as("status of %s", url).isEqualTo(200);
     return n.getTitle();
   }
 
@@ -528,6 +529,92 @@ class BrowserEndToEndTest extends SharedHostTest {
             assertThat(r.getAction()).isEqualTo(AuditAction.AUDIT_ACTION_CREDENTIAL_ACCESS);
             assertThat(r.getTarget()).isEqualTo("API_TOKEN");
             assertThat(r.getAttributesMap()).containsEntry("session", session).containsEntry("host", "api.paddock.test");
+          });
+      host.sessions(host.etaKey).closeSession(CloseSessionRequest.newBuilder().setSessionId(session).build());
+    }
+  }
+
+  @Test
+  void aPasswordFieldGetsAVaultSecretOnlyOnItsBoundOriginAndNothingReadsItBack() throws Exception {
+    try (OriginServer origin = new OriginServer()) {
+      String password = host.putSecret("eta", "LOGIN_PASSWORD", "pw_");
+      String site = "http://login.paddock.test:" + origin.port();
+      // The operator binds the secret to the login site's origin (the tenants file is read again within a second).
+      java.nio.file.Path tenantsFile = host.dataDir.resolve("tenants.yaml");
+      var doc = dev.paddock.runtime.tenant.TenantsFile.read(tenantsFile);
+      for (var t : doc.tenants) {
+        if (t.id.equals("eta")) {
+          var bound = new dev.paddock.runtime.tenant.TenantsFile.FormSecretEntry();
+          bound.secret = "LOGIN_PASSWORD";
+          bound.origin = site;
+          t.browser.formSecrets = List.of(bound);
+        }
+      }
+      dev.paddock.runtime.tenant.TenantsFile.write(tenantsFile, doc);
+      Thread.sleep(1200);
+
+      String session = host.newSession(host.etaKey);
+      var b = browsers(host.etaKey);
+      String id = b.createBrowser(CreateBrowserRequest.newBuilder().setSessionId(session).build()).getBrowserId();
+      TypeRequest.Builder fill = TypeRequest.newBuilder().setSessionId(session).setBrowserId(id).setSelector("#pass")
+          .setSecret("LOGIN_PASSWORD").setTimeout(millis(2000));
+
+      // The same page on another origin does not get it; nor does a field that is not a password field.
+      assertThat(title(session, id, "http://files.paddock.test:" + origin.port() + "/login")).isEqualTo("Login");
+      StatusRuntimeException elsewhere = catchThrowableOfType(StatusRuntimeException.class, () -> b.type(fill.build()));
+      assertThat(elsewhere.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+      assertThat(elsewhere.getStatus().getDescription()).contains("files.paddock.test").contains(site);
+      assertThat(title(session, id, site + "/login")).isEqualTo("Login");
+      StatusRuntimeException notPassword = catchThrowableOfType(StatusRuntimeException.class,
+          () -> b.type(fill.clone().setSelector("#user").build()));
+      assertThat(notPassword.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+      assertThat(notPassword.getStatus().getDescription()).contains("not a password field");
+      // A secret the operator did not bind, and text with a secret, are refused before the page is touched.
+      StatusRuntimeException unbound = catchThrowableOfType(StatusRuntimeException.class,
+          () -> b.type(fill.clone().setSecret("API_TOKEN").build()));
+      assertThat(unbound.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+      assertThat(TestHost.failure(unbound).info().getMetadataMap()).containsEntry("secret", "API_TOKEN");
+      StatusRuntimeException both = catchThrowableOfType(StatusRuntimeException.class,
+          () -> b.type(fill.clone().setText("x").build()));
+      assertThat(both.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+
+      b.type(TypeRequest.newBuilder().setSessionId(session).setBrowserId(id).setSelector("#user").setText("ada").build());
+      b.type(fill.build());
+      // The page's own script saw it typed; the DOM the caller can read does not hold it, and no script of the
+      // caller's runs in this browser from now on.
+      String html = b.getContent(GetContentRequest.newBuilder().setSessionId(session).setBrowserId(id)
+          .setFormat(ContentFormat.CONTENT_FORMAT_HTML).build()).getContent();
+      assertThat(html).contains("<title>typed " + password.length() + "</title>").doesNotContain(password);
+      StatusRuntimeException script = catchThrowableOfType(StatusRuntimeException.class, () -> b.evaluate(EvaluateRequest
+          .newBuilder().setSessionId(session).setBrowserId(id).setExpression("document.getElementById('pass').value").build()));
+      assertThat(script.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+      b.click(ClickRequest.newBuilder().setSessionId(session).setBrowserId(id).setSelector("#login").build());
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (origin.logins.isEmpty() && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertThat(origin.logins).containsExactly("user=ada&pass=" + java.net.URLEncoder.encode(password,
+          java.nio.charset.StandardCharsets.UTF_8));
+
+      // A browser that ran the caller's script gets no secret: the script could have left a listener behind.
+      String scripted = b.createBrowser(CreateBrowserRequest.newBuilder().setSessionId(session).build()).getBrowserId();
+      assertThat(title(session, scripted, site + "/login")).isEqualTo("Login");
+      evaluate(session, scripted, "1");
+      StatusRuntimeException tainted = catchThrowableOfType(StatusRuntimeException.class,
+          () -> b.type(fill.clone().setBrowserId(scripted).build()));
+      assertThat(tainted.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+      assertThat(tainted.getStatus().getDescription()).contains("scripts");
+
+      // The audit log names the secret and never holds its value.
+      assertThat(Segments.readAll(host.dataDir.resolve("audit"))).noneMatch(r -> r.toString().contains(password))
+          .anySatisfy(r -> {
+            assertThat(r.getAction()).isEqualTo(AuditAction.AUDIT_ACTION_BROWSER_ACTION);
+            assertThat(r.getAttributesMap()).containsEntry("method", "Type").containsEntry("secret", "LOGIN_PASSWORD");
+          })
+          .anySatisfy(r -> {
+            assertThat(r.getAction()).isEqualTo(AuditAction.AUDIT_ACTION_CREDENTIAL_ACCESS);
+            assertThat(r.getTarget()).isEqualTo("LOGIN_PASSWORD");
+            assertThat(r.getAttributesMap()).containsEntry("browserId", id).containsEntry("origin", site);
           });
       host.sessions(host.etaKey).closeSession(CloseSessionRequest.newBuilder().setSessionId(session).build());
     }

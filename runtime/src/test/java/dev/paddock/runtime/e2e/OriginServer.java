@@ -29,6 +29,8 @@ final class OriginServer implements AutoCloseable {
   final List<String> authorizations = new CopyOnWriteArrayList<>();
   /** Request paths, in order. */
   final List<String> paths = new CopyOnWriteArrayList<>();
+  /** The bodies of the forms posted to /login. */
+  final List<String> logins = new CopyOnWriteArrayList<>();
 
   OriginServer() throws IOException {
     this(null);
@@ -112,6 +114,17 @@ final class OriginServer implements AutoCloseable {
             + "<button id=\"off\" disabled>Off</button><p id=\"late\"></p>"
             + "<script>setTimeout(() => { document.getElementById('late').innerHTML = '<a id=\"later\" href=\"#\" "
             + "onclick=\"document.title = \\'late\\'\">later</a>'; }, 300);</script>"
+            + "</body></html>").getBytes(StandardCharsets.UTF_8));
+      } else if (path.equals("/login") && ex.getRequestMethod().equals("POST")) {
+        logins.add(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+        reply(ex, "text/html", "<html><head><title>Welcome</title></head><body>logged in</body></html>"
+            .getBytes(StandardCharsets.UTF_8));
+      } else if (path.equals("/login")) {
+        // A login form whose password field counts what its input events saw.
+        reply(ex, "text/html", ("<html><head><title>Login</title></head><body>"
+            + "<form method=\"post\" action=\"/login\"><input id=\"user\" name=\"user\">"
+            + "<input id=\"pass\" name=\"pass\" type=\"password\""
+            + " oninput=\"document.title = 'typed ' + this.value.length\"><button id=\"login\">Log in</button></form>"
             + "</body></html>").getBytes(StandardCharsets.UTF_8));
       } else if (path.equals("/hello")) {
         reply(ex, "text/plain", GREETING.getBytes(StandardCharsets.UTF_8));

@@ -67,7 +67,7 @@ final class TestHost implements AutoCloseable {
   static final long EGRESS_BYTES_PER_SECOND = 8L << 20;
   static final java.util.List<String> EGRESS_NAMES = List.of("files.paddock.test=127.0.0.1", "pypi.paddock.test=127.0.0.1",
       "api.paddock.test=127.0.0.1", "blocked.paddock.test=127.0.0.1", "private.paddock.test=10.11.12.13",
-      "metadata.paddock.test=169.254.169.254", "secure.paddock.test=127.0.0.1");
+      "metadata.paddock.test=169.254.169.254", "secure.paddock.test=127.0.0.1", "login.paddock.test=127.0.0.1");
   private final List<ManagedChannel> channels = new ArrayList<>();
 
   TestHost(Path temp) throws Exception {

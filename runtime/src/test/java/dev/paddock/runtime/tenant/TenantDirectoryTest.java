@@ -89,12 +89,14 @@ class TenantDirectoryTest {
     Files.writeString(file, String.join("\n",
         "tenants:",
         "  - id: acme",
-        "    browser: {maxOpen: 2, scripts: true, minutesPerDay: 90, providers: [remote, local], failover: false}",
+        "    browser: {maxOpen: 2, scripts: true, minutesPerDay: 90, providers: [remote, local], failover: false,",
+        "              formSecrets: [{secret: SHOP_PASSWORD, origin: 'https://Shop.example.com:443'}]}",
         "  - id: plain",
         ""));
     var doc = TenantsFile.read(file);
     assertThat(TenantsFile.toTenant(doc.tenants.get(0)).browser())
-        .isEqualTo(new BrowserGrant(2, true, 90, java.util.List.of("remote", "local"), false));
+        .isEqualTo(new BrowserGrant(2, true, 90, java.util.List.of("remote", "local"), false,
+            java.util.List.of(new FormSecret("SHOP_PASSWORD", "https://shop.example.com"))));
     assertThat(TenantsFile.toTenant(doc.tenants.get(1)).browser()).isEqualTo(BrowserGrant.DEFAULTS);
 
     Files.writeString(file, String.join("\n",
@@ -104,9 +106,13 @@ class TenantDirectoryTest {
         "      scripts: yes please",
         "      failover: false",
         "      speed: 11",
+        "      formSecrets:",
+        "        - {secret: PW, origin: 'https://shop.example.com', page: 1}",
         ""));
     assertThat(TenantsFile.check(file)).containsExactlyInAnyOrder(
-        file + ":6: tenants[0].browser.speed: unknown field (known: failover, maxOpen, minutesPerDay, providers, scripts)",
+        file + ":6: tenants[0].browser.speed: unknown field (known: failover, formSecrets, maxOpen, minutesPerDay, providers,"
+            + " scripts)",
+        file + ":8: tenants[0].browser.formSecrets[0].page: unknown field (known: origin, secret)",
         file + ":4: tenants[0].browser.scripts: must be true or false",
         file + ":3: tenants[0].browser: browser failover: false needs the pinned provider in providers");
   }
