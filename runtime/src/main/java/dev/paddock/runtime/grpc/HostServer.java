@@ -75,14 +75,16 @@ public final class HostServer {
       dev.paddock.runtime.browser.BrowserManager browsers) {
     return builder
         .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
-        .addService(new SessionGrpcService(sessions))
-        .addService(new ExecGrpcService(sessions, tenants, artifacts, workers, clientStallTimeout))
-        .addService(new FileGrpcService(workspaces))
-        .addService(new TenantGrpcService(sessions, tenants, kernel, denials, egress))
-        .addService(browsers == null ? NotYetImplemented.service(BrowserServiceGrpc.getServiceDescriptor())
-            : new BrowserGrpcService(browsers).bindService())
-        .addService(new AuditGrpcService(audit.log(), workers))
-        .addService(new SecretGrpcService(vault))
+        .addService(DescribedServices.withComments(new SessionGrpcService(sessions).bindService()))
+        .addService(DescribedServices.withComments(
+            new ExecGrpcService(sessions, tenants, artifacts, workers, clientStallTimeout).bindService()))
+        .addService(DescribedServices.withComments(new FileGrpcService(workspaces).bindService()))
+        .addService(DescribedServices.withComments(new TenantGrpcService(sessions, tenants, kernel, denials, egress).bindService()))
+        .addService(DescribedServices.withComments(browsers == null
+            ? NotYetImplemented.service(BrowserServiceGrpc.getServiceDescriptor())
+            : new BrowserGrpcService(browsers).bindService()))
+        .addService(DescribedServices.withComments(new AuditGrpcService(audit.log(), workers).bindService()))
+        .addService(DescribedServices.withComments(new SecretGrpcService(vault).bindService()))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         // Interceptors added later run first: the request id exists before authentication runs.
