@@ -1,0 +1,209 @@
+package dev.paddock.client;
+
+import com.google.protobuf.ByteString;
+import dev.paddock.ipc.v1.DownloadFileRequest;
+import dev.paddock.ipc.v1.DownloadFileResponse;
+import dev.paddock.ipc.v1.FileInfo;
+import dev.paddock.ipc.v1.FileServiceGrpc;
+import dev.paddock.ipc.v1.ListFilesRequest;
+import dev.paddock.ipc.v1.ListFilesResponse;
+import dev.paddock.ipc.v1.MakeDirectoryRequest;
+import dev.paddock.ipc.v1.RemoveFileRequest;
+import dev.paddock.ipc.v1.StatFileRequest;
+import dev.paddock.ipc.v1.UploadFileHeader;
+import dev.paddock.ipc.v1.UploadFileRequest;
+import dev.paddock.ipc.v1.UploadFileResponse;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A session's workspace. Paths are relative to the workspace (or absolute inside it); a path that
+ * leaves it is refused ({@link InvalidArgumentException}).
+ */
+public final class SessionFiles {
+  /** Bytes of file data per upload message. */
+  static final int CHUNK_BYTES = 256 * 1024;
+  private final Connection connection;
+  private final String sessionId;
+
+  SessionFiles(Connection connection, String sessionId) {
+    this.connection = connection;
+    this.sessionId = sessionId;
+  }
+
+  /** Writes {@code data} to {@code path} (mode 0644), replacing it; missing parent directories are made. */
+  public FileInfo write(String path, byte[] data) {
+    return withParents(path, () -> upload(path, new java.io.ByteArrayInputStream(data), 0644));
+  }
+
+  /**
+   * Copies the local file {@code local} to {@code path}, replacing it, with the local file's
+   * permission bits; missing parent directories are made.
+   */
+  public FileInfo upload(Path local, String path) {
+    int mode = 0644;
+    try {
+      mode = (Integer) Files.getAttribute(local, "unix:mode") & 0777;
+    } catch (UnsupportedOperationException | IllegalArgumentException notUnix) {
+      // keep 0644
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    int bits = mode;
+    return withParents(path, () -> {
+      try (InputStream in = Files.newInputStream(local)) {
+        return upload(path, in, bits);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    });
+  }
+
+  /** Makes directory {@code path}, and its missing parents (mode 0755). An existing one is fine. */
+  public void makeDirectories(String path) {
+    connection.call(() -> files().makeDirectory(MakeDirectoryRequest.newBuilder().setSessionId(sessionId).setPath(path)
+        .setParents(true).build()));
+  }
+
+  /** {@code upload}, again after making the parent directory when it was missing. */
+  private FileInfo withParents(String path, java.util.function.Supplier<FileInfo> upload) {
+    try {
+      return upload.get();
+    } catch (NotFoundException e) {
+      int slash = path.lastIndexOf('/');
+      if (slash <= 0 || !e.reason().equals("FILE_NOT_FOUND")) {
+        throw e;
+      }
+      makeDirectories(path.substring(0, slash));
+      return upload.get();
+    }
+  }
+
+  /** Writes what {@code in} holds to {@code path} with permission bits {@code mode}, replacing it. */
+  public FileInfo upload(String path, InputStream in, int mode) {
+    CompletableFuture<UploadFileResponse> done = new CompletableFuture<>();
+    StreamObserver<UploadFileRequest> out = FileServiceGrpc.newStub(connection.channel()).uploadFile(new StreamObserver<>() {
+      @Override
+      public void onNext(UploadFileResponse r) {
+        done.complete(r);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        done.completeExceptionally(t);
+      }
+
+      @Override
+      public void onCompleted() {
+        done.completeExceptionally(new IllegalStateException("the upload ended without an answer"));
+      }
+    });
+    try {
+      out.onNext(UploadFileRequest.newBuilder().setHeader(UploadFileHeader.newBuilder().setSessionId(sessionId)
+          .setPath(path).setMode(mode).setOverwrite(true)).build());
+      byte[] buffer = new byte[CHUNK_BYTES];
+      for (int n; (n = in.read(buffer)) >= 0 && !done.isDone(); ) {
+        if (n > 0) {
+          out.onNext(UploadFileRequest.newBuilder().setData(ByteString.copyFrom(buffer, 0, n)).build());
+        }
+      }
+      out.onCompleted();
+    } catch (IOException e) {
+      out.onError(io.grpc.Status.CANCELLED.withDescription("the local file could not be read").asRuntimeException());
+      throw new UncheckedIOException(e);
+    } catch (RuntimeException e) {
+      out.onError(e);
+      throw e;
+    }
+    return await(done).getFile();
+  }
+
+  /** The whole file at {@code path}. */
+  public byte[] read(String path) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    download(path, out);
+    return out.toByteArray();
+  }
+
+  /** Copies the file at {@code path} to the local file {@code local}, replacing it. */
+  public FileInfo download(String path, Path local) {
+    try (OutputStream out = Files.newOutputStream(local)) {
+      return download(path, out);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Writes the file at {@code path} to {@code out}; its description. */
+  public FileInfo download(String path, OutputStream out) {
+    FileInfo info = null;
+    try (Stream<DownloadFileResponse> chunks = Stream.open(() -> FileServiceGrpc.newBlockingStub(connection.channel())
+        .downloadFile(DownloadFileRequest.newBuilder().setSessionId(sessionId).setPath(path).build()))) {
+      for (DownloadFileResponse r : chunks) {
+        if (r.hasFile()) {
+          info = r.getFile();
+        }
+        r.getData().writeTo(out);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return info;
+  }
+
+  /** The entries of directory {@code path} ("" = the workspace), every page of them. */
+  public List<FileInfo> list(String path) {
+    List<FileInfo> all = new ArrayList<>();
+    String token = "";
+    do {
+      String page = token;
+      ListFilesResponse r = connection.call(() -> files().listFiles(ListFilesRequest.newBuilder().setSessionId(sessionId)
+          .setPath(path).setPageToken(page).build()));
+      all.addAll(r.getFilesList());
+      token = r.getNextPageToken().equals(page) ? "" : r.getNextPageToken();
+    } while (!token.isEmpty());
+    return all;
+  }
+
+  /** What is at {@code path}, or empty when nothing is. */
+  public Optional<FileInfo> stat(String path) {
+    var r = connection.call(() -> files().statFile(StatFileRequest.newBuilder().setSessionId(sessionId).setPath(path).build()));
+    return r.getExists() ? Optional.of(r.getFile()) : Optional.empty();
+  }
+
+  /** Removes the file or directory at {@code path} ({@code recursive} for a directory that is not empty). */
+  public void remove(String path, boolean recursive) {
+    connection.call(() -> files().removeFile(RemoveFileRequest.newBuilder().setSessionId(sessionId).setPath(path)
+        .setRecursive(recursive).build()));
+  }
+
+  private FileServiceGrpc.FileServiceBlockingStub files() {
+    return FileServiceGrpc.newBlockingStub(connection.channel())
+        .withDeadlineAfter(connection.deadline().toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private static <T> T await(CompletableFuture<T> done) {
+    try {
+      return done.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CancelledException(io.grpc.Status.Code.CANCELLED, "interrupted", "CANCELLED", "", java.util.Map.of(), null, e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof io.grpc.StatusRuntimeException s) {
+        throw PaddockException.from(s);
+      }
+      throw new IllegalStateException(e.getCause());
+    }
+  }
+}
