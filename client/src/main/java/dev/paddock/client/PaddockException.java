@@ -25,6 +25,10 @@ public class PaddockException extends RuntimeException {
   private final String requestId;
   private final Map<String, String> metadata;
   private final Duration retryAfter;
+  private java.util.List<FieldViolation> violations = java.util.List.of();
+
+  /** One bad field of an INVALID_ARGUMENT answer (google.rpc.BadRequest), e.g. {@code argv}: "must not be empty". */
+  public record FieldViolation(String field, String description) {}
 
   PaddockException(Status.Code code, String message, String reason, String requestId, Map<String, String> metadata,
       Duration retryAfter, Throwable cause) {
@@ -60,6 +64,11 @@ public class PaddockException extends RuntimeException {
     return metadata;
   }
 
+  /** The fields the host found wrong (BadRequest), for INVALID_ARGUMENT; empty otherwise. */
+  public java.util.List<FieldViolation> violations() {
+    return violations;
+  }
+
   /** How long the host asks callers to wait before trying again (RetryInfo), when it said. */
   public Optional<Duration> retryAfter() {
     return Optional.ofNullable(retryAfter);
@@ -78,16 +87,23 @@ public class PaddockException extends RuntimeException {
     String requestId = "";
     Map<String, String> metadata = Map.of();
     Duration retryAfter = null;
+    boolean fromPaddock = false;
+    java.util.List<FieldViolation> violations = new java.util.ArrayList<>();
     com.google.rpc.Status details = StatusProto.fromThrowable(e);
     if (details != null) {
       for (com.google.protobuf.Any any : details.getDetailsList()) {
         try {
           if (any.is(ErrorInfo.class)) {
             ErrorInfo info = any.unpack(ErrorInfo.class);
-            reason = info.getReason();
+            reason = info.getReason().isEmpty() ? reason : info.getReason();
             metadata = info.getMetadataMap();
+            fromPaddock = true;
           } else if (any.is(RequestInfo.class)) {
             requestId = any.unpack(RequestInfo.class).getRequestId();
+          } else if (any.is(com.google.rpc.BadRequest.class)) {
+            for (var v : any.unpack(com.google.rpc.BadRequest.class).getFieldViolationsList()) {
+              violations.add(new FieldViolation(v.getField(), v.getDescription()));
+            }
           } else if (any.is(RetryInfo.class)) {
             com.google.protobuf.Duration d = any.unpack(RetryInfo.class).getRetryDelay();
             retryAfter = Duration.ofSeconds(d.getSeconds(), d.getNanos());
@@ -97,12 +113,24 @@ public class PaddockException extends RuntimeException {
         }
       }
     }
-    if (requestId.isEmpty() && e.getTrailers() != null) {
-      String trailer = e.getTrailers().get(REQUEST_ID);
+    io.grpc.Metadata trailers = Status.trailersFromThrowable(e);
+    if (requestId.isEmpty() && trailers != null) {
+      String trailer = trailers.get(REQUEST_ID);
       requestId = trailer == null ? "" : trailer;
     }
-    String message = status.getDescription() == null ? status.getCode().name() : status.getDescription();
-    Status.Code code = status.getCode();
+    String message = status.getDescription() == null ? "" : status.getDescription();
+    if (!fromPaddock && status.getCause() != null && status.getCause().getMessage() != null) {
+      // Made by the gRPC library (host unreachable...): the cause says what went wrong.
+      message = (message.isEmpty() ? "" : message + ": ") + status.getCause().getMessage();
+    }
+    message = message.isEmpty() ? "(no message)" : message;
+    PaddockException typed = typed(status.getCode(), message, reason, requestId, metadata, retryAfter, e);
+    typed.violations = java.util.List.copyOf(violations);
+    return typed;
+  }
+
+  private static PaddockException typed(Status.Code code, String message, String reason, String requestId,
+      Map<String, String> metadata, Duration retryAfter, StatusRuntimeException e) {
     return switch (code) {
       case INVALID_ARGUMENT, OUT_OF_RANGE -> new InvalidArgumentException(code, message, reason, requestId, metadata, retryAfter, e);
       case NOT_FOUND -> new NotFoundException(code, message, reason, requestId, metadata, retryAfter, e);

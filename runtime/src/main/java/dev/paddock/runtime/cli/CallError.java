@@ -3,29 +3,18 @@ package dev.paddock.runtime.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.google.protobuf.Any;
-import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.rpc.BadRequest;
-import com.google.rpc.ErrorInfo;
-import com.google.rpc.RequestInfo;
-import com.google.rpc.RetryInfo;
 import dev.paddock.ipc.v1.ErrorReason;
-import io.grpc.Metadata;
-import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.protobuf.StatusProto;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * A failed call as the CLI shows it, read from the {@code google.rpc.Status} details the host always
- * sends (errors.proto): {@code ErrorInfo} for the reason and metadata, {@code RequestInfo} for the
- * request id, and {@code BadRequest} / {@code RetryInfo} where present. Errors made by the gRPC
- * library itself (host unreachable, deadline passed) have no details: their reason is the gRPC code
- * and the request id comes from the {@code x-request-id} trailer when there is one.
+ * A failed call as the CLI shows it: the client library's typed exception ({@link
+ * dev.paddock.client.PaddockException}, which reads the {@code google.rpc.Status} details the host
+ * always sends) as one human line or one JSON object. Errors made by the gRPC library itself (host
+ * unreachable, deadline passed) have no details: their reason is the gRPC code.
  *
  * @param code the gRPC code name, e.g. {@code NOT_FOUND}
  * @param reason the ErrorInfo reason, e.g. {@code SESSION_NOT_FOUND}; the code name when absent
@@ -37,53 +26,17 @@ import java.util.TreeMap;
  */
 record CallError(String code, String reason, String message, String requestId, Map<String, String> metadata,
     List<Violation> violations, Duration retryDelay) {
-  private static final Metadata.Key<String> REQUEST_ID = Metadata.Key.of("x-request-id", Metadata.ASCII_STRING_MARSHALLER);
-
   /** One BadRequest field violation. */
   record Violation(String field, String description) {}
 
   static CallError of(StatusRuntimeException e) {
-    Status status = e.getStatus();
-    String code = status.getCode().name();
-    String reason = null;
-    String requestId = null;
-    Map<String, String> metadata = new TreeMap<>();
-    List<Violation> violations = new ArrayList<>();
-    Duration retryDelay = null;
-    com.google.rpc.Status details = StatusProto.fromThrowable(e);
-    if (details != null) {
-      for (Any detail : details.getDetailsList()) {
-        try {
-          if (detail.is(ErrorInfo.class)) {
-            ErrorInfo info = detail.unpack(ErrorInfo.class);
-            reason = info.getReason();
-            metadata.putAll(info.getMetadataMap());
-          } else if (detail.is(RequestInfo.class)) {
-            requestId = detail.unpack(RequestInfo.class).getRequestId();
-          } else if (detail.is(BadRequest.class)) {
-            for (BadRequest.FieldViolation v : detail.unpack(BadRequest.class).getFieldViolationsList()) {
-              violations.add(new Violation(v.getField(), v.getDescription()));
-            }
-          } else if (detail.is(RetryInfo.class)) {
-            retryDelay = Durations.fromProto(detail.unpack(RetryInfo.class).getRetryDelay());
-          }
-        } catch (InvalidProtocolBufferException ignored) {
-          // a detail we cannot read adds nothing
-        }
-      }
-    }
-    if (requestId == null) {
-      Metadata trailers = Status.trailersFromThrowable(e);
-      requestId = trailers == null ? null : trailers.get(REQUEST_ID);
-    }
-    String message = status.getDescription();
-    if (reason == null && status.getCause() != null && status.getCause().getMessage() != null) {
-      // Library-made errors: the cause says what went wrong ("Connection refused: /127.0.0.1:1").
-      message = (message == null ? "" : message + ": ") + status.getCause().getMessage();
-    }
-    return new CallError(code, reason == null || reason.isEmpty() ? code : reason,
-        message == null || message.isEmpty() ? "(no message)" : message,
-        requestId == null ? "" : requestId, metadata, violations, retryDelay);
+    return of(dev.paddock.client.Paddock.typed(e));
+  }
+
+  /** The client library's typed exception (it reads the details), as the CLI shows it. */
+  static CallError of(dev.paddock.client.PaddockException e) {
+    return new CallError(e.code().name(), e.reason(), e.getMessage(), e.requestId(), new TreeMap<>(e.metadata()),
+        e.violations().stream().map(v -> new Violation(v.field(), v.description())).toList(), e.retryAfter().orElse(null));
   }
 
   /**

@@ -21,12 +21,19 @@ final class Client implements AutoCloseable {
   /** Deadline of each unary call, in seconds. */
   static final long UNARY_DEADLINE_SECONDS = 30;
 
+  private final dev.paddock.client.Paddock paddock;
   private final ManagedChannel channel;
   private final Output out;
 
-  Client(ManagedChannel channel, Output out) {
-    this.channel = channel;
+  Client(dev.paddock.client.Paddock paddock, Output out) {
+    this.paddock = paddock;
+    this.channel = paddock.channel();
     this.out = out;
+  }
+
+  /** The client library's connection, for commands written against it. */
+  dev.paddock.client.Paddock paddock() {
+    return paddock;
   }
 
   Output out() {
@@ -121,10 +128,6 @@ final class Client implements AutoCloseable {
 
   @Override
   public void close() {
-    try {
-      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    paddock.close();
   }
 }

@@ -1,13 +1,6 @@
 package dev.paddock.runtime.cli;
 
-import io.grpc.ChannelCredentials;
-import io.grpc.InsecureChannelCredentials;
-import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.StatusRuntimeException;
-import io.grpc.TlsChannelCredentials;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.MetadataUtils;
 import java.io.IOException;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
@@ -62,35 +55,30 @@ final class ClientOptions {
     if ((tlsCert == null) != (tlsKey == null)) {
       return out.fail("--tls-cert and --tls-key go together");
     }
-    ManagedChannel channel;
+    dev.paddock.client.Paddock paddock;
     try {
-      Metadata headers = new Metadata();
-      headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + apiKey.trim());
-      channel = NettyChannelBuilder.forTarget(server, credentials())
-          .intercept(MetadataUtils.newAttachHeadersInterceptor(headers)).build();
-    } catch (IOException | IllegalArgumentException e) {
+      dev.paddock.client.Paddock.Builder builder = dev.paddock.client.Paddock.builder().target(server).apiKey(apiKey);
+      if (tlsCa != null) {
+        builder.tls(tlsCa);
+      }
+      if (tlsCert != null) {
+        builder.clientCertificate(tlsCert, tlsKey);
+      }
+      paddock = builder.build();
+      // Connect now, on the client's own thread, while this one goes on parsing and building the request.
+      paddock.channel().getState(true);
+    } catch (IllegalArgumentException | IllegalStateException e) {
       return out.fail("cannot set up the connection to " + server + ": " + e.getMessage());
     }
-    try (Client client = new Client(channel, out)) {
+    try (Client client = new Client(paddock, out)) {
       return action.run(client);
     } catch (StatusRuntimeException e) {
-      return out.fail(e);
+      return out.fail(CallError.of(e));
+    } catch (dev.paddock.client.PaddockException e) {
+      return out.fail(CallError.of(e));
     } catch (IOException e) {
       return out.fail(Client.describe(e));
     }
   }
 
-  private ChannelCredentials credentials() throws IOException {
-    if (tlsCa == null && tlsCert == null) {
-      return InsecureChannelCredentials.create();
-    }
-    TlsChannelCredentials.Builder tls = TlsChannelCredentials.newBuilder();
-    if (tlsCa != null) {
-      tls.trustManager(tlsCa.toFile());
-    }
-    if (tlsCert != null) {
-      tls.keyManager(tlsCert.toFile(), tlsKey.toFile());
-    }
-    return tls.build();
-  }
 }

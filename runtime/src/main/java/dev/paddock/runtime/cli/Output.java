@@ -25,7 +25,10 @@ import java.util.regex.Pattern;
  * ({@code paddock: …}) go to stderr.
  */
 final class Output {
-  private static final ObjectMapper MAPPER = new ObjectMapper();
+  /** Made on first use: only --json output needs it, and making one costs a plain command a tenth of its time. */
+  private static final class Json {
+    static final ObjectMapper MAPPER = new ObjectMapper();
+  }
   private static final Pattern SHELL_SAFE = Pattern.compile("[A-Za-z0-9_@%+=:,./-]+");
 
   private final PrintStream out;
@@ -84,7 +87,11 @@ final class Output {
 
   /** Reports a failed call; returns the exit code for it (120, or 121 for JAIL_UNAVAILABLE). */
   int fail(StatusRuntimeException e) {
-    CallError error = CallError.of(e);
+    return fail(CallError.of(e));
+  }
+
+  /** Reports a failed call, as the client library typed it; returns the exit code for it. */
+  int fail(CallError error) {
     err.println(error.human());
     err.flush();
     if (json) {
@@ -168,7 +175,7 @@ final class Output {
   /** {@code node} as one line of UTF-8 with its newline (JSON escapes every newline inside strings). */
   static byte[] toLine(JsonNode node) {
     try {
-      return (MAPPER.writeValueAsString(node) + "\n").getBytes(StandardCharsets.UTF_8);
+      return (Json.MAPPER.writeValueAsString(node) + "\n").getBytes(StandardCharsets.UTF_8);
     } catch (JsonProcessingException e) {
       throw new UncheckedIOException(e);
     }
