@@ -23,6 +23,9 @@ final class Retries {
   private Retries() {}
 
   static Map<String, ?> serviceConfig(int maxAttempts, Duration initialBackoff, Duration maxBackoff) {
+    if (maxAttempts == 1) { // gRPC refuses a retry policy of one attempt: none at all
+      return Map.of();
+    }
     List<Map<String, String>> names = IDEMPOTENT.entrySet().stream()
         .flatMap(s -> s.getValue().stream().map(m -> Map.of("service", s.getKey(), "method", m))).toList();
     Map<String, Object> policy = Map.of(
