@@ -44,8 +44,9 @@ class BuildWithStubs(build_py):
         super().run()
 
 
-if __name__ == "__main__" or os.environ.get("PADDOCK_GENERATE_ONLY"):
-    if os.environ.get("PADDOCK_GENERATE_ONLY"):
-        generate_stubs()
-    else:
-        setup(cmdclass={"build_py": BuildWithStubs})
+if os.environ.get("PADDOCK_GENERATE_ONLY"):
+    generate_stubs()
+elif __name__ == "__main__":
+    # Before setup(): its metadata step lists paddock.v1, which a clean checkout does not have yet.
+    generate_stubs()
+    setup(cmdclass={"build_py": BuildWithStubs})

@@ -249,12 +249,13 @@ class Files:
     def __init__(self, client: Client, session_id: str):
         self._client, self._session_id = client, session_id
 
-    def write(self, path: str, data: bytes, mode: int = 0o644) -> file_pb2.FileInfo:
-        """Writes ``data`` to ``path``, replacing it; missing parent directories are made."""
+    def write(self, path: str, data: bytes, mode: int = 0o644, overwrite: bool = True) -> file_pb2.FileInfo:
+        """Writes ``data`` to ``path``; missing parent directories are made. With ``overwrite`` False an
+        existing file is left alone and :class:`paddock.AlreadyExists` raised."""
         def upload():
             def requests():
                 yield file_pb2.UploadFileRequest(header=file_pb2.UploadFileHeader(
-                    session_id=self._session_id, path=path, mode=mode, overwrite=True))
+                    session_id=self._session_id, path=path, mode=mode, overwrite=overwrite))
                 for at in range(0, len(data), _common.UPLOAD_CHUNK):
                     yield file_pb2.UploadFileRequest(data=data[at:at + _common.UPLOAD_CHUNK])
             return _typed(self._client._files.UploadFile, requests(), metadata=self._client._metadata).file

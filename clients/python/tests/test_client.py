@@ -79,6 +79,10 @@ def test_each_typed_error_carries_the_hosts_reason_and_request_id(client, server
         with pytest.raises(paddock.InvalidArgument) as outside:
             session.files.write("../../etc/x", b"x")
         assert outside.value.request_id.startswith("req_")
+        session.files.write("once.txt", b"1")
+        with pytest.raises(paddock.AlreadyExists) as exists:
+            session.files.write("once.txt", b"2", overwrite=False)
+        assert exists.value.request_id.startswith("req_") and session.files.read("once.txt") == b"1"
         with pytest.raises(paddock.InvalidArgument) as bad:
             session.exec(["true"], time_limit=-1)
         assert bad.value.violations and bad.value.violations[0].field == "time_limit"

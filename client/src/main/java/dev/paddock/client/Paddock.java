@@ -2,22 +2,18 @@ package dev.paddock.client;
 
 import dev.paddock.ipc.v1.AuditCheckpoint;
 import dev.paddock.ipc.v1.AuditRecord;
-import dev.paddock.ipc.v1.AuditServiceGrpc;
 import dev.paddock.ipc.v1.CreateSessionRequest;
 import dev.paddock.ipc.v1.GetCheckpointRequest;
 import dev.paddock.ipc.v1.GetSessionRequest;
 import dev.paddock.ipc.v1.GetTenantUsageRequest;
 import dev.paddock.ipc.v1.ListSessionsRequest;
 import dev.paddock.ipc.v1.ListSessionsResponse;
-import dev.paddock.ipc.v1.SessionServiceGrpc;
 import dev.paddock.ipc.v1.StreamAuditRecordsRequest;
-import dev.paddock.ipc.v1.TenantServiceGrpc;
 import dev.paddock.ipc.v1.TenantUsage;
 import io.grpc.ManagedChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A connection to one Paddock host, for one API key: sessions, the tenant's usage and its audit
@@ -40,9 +36,16 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Paddock implements AutoCloseable {
   private final Connection connection;
+  private final Calls calls;
 
   private Paddock(Connection connection) {
     this.connection = connection;
+    this.calls = new Calls(connection);
+  }
+
+  /** Every call of the API, one method each, on the API's own messages (see {@link Calls}). */
+  public Calls calls() {
+    return calls;
   }
 
   /** A builder; its defaults: plaintext to 127.0.0.1:50051, 30 s deadline, 4 attempts for idempotent calls. */
@@ -57,14 +60,12 @@ public final class Paddock implements AutoCloseable {
 
   /** A new session as {@code request} asks (limits, policy, egress, labels: see paddock.v1.CreateSessionRequest). */
   public Session createSession(CreateSessionRequest request) {
-    var created = connection.call(() -> sessions().createSession(request));
-    return new Session(connection, created);
+    return new Session(calls, calls.sessions().createSession(request));
   }
 
   /** An existing session of the caller's tenant; closing the returned object closes it. */
   public Session session(String sessionId) {
-    var found = connection.call(() -> sessions().getSession(GetSessionRequest.newBuilder().setSessionId(sessionId).build()));
-    return new Session(connection, found);
+    return new Session(calls, calls.sessions().getSession(GetSessionRequest.newBuilder().setSessionId(sessionId).build()));
   }
 
   /** The tenant's sessions, every page of them, newest first (closed ones while they are kept). */
@@ -73,8 +74,7 @@ public final class Paddock implements AutoCloseable {
     String token = "";
     do {
       String page = token;
-      ListSessionsResponse r = connection.call(() -> sessions().listSessions(
-          ListSessionsRequest.newBuilder().setPageToken(page).build()));
+      ListSessionsResponse r = calls.sessions().listSessions(ListSessionsRequest.newBuilder().setPageToken(page).build());
       all.addAll(r.getSessionsList());
       token = r.getNextPageToken().equals(page) ? "" : r.getNextPageToken();
     } while (!token.isEmpty());
@@ -83,9 +83,7 @@ public final class Paddock implements AutoCloseable {
 
   /** The caller's tenant's budgets and what it uses of them. */
   public TenantUsage usage() {
-    return connection.call(() -> TenantServiceGrpc.newBlockingStub(connection.channel())
-        .withDeadlineAfter(connection.deadline().toMillis(), TimeUnit.MILLISECONDS)
-        .getTenantUsage(GetTenantUsageRequest.getDefaultInstance()));
+    return calls.tenants().getTenantUsage(GetTenantUsageRequest.getDefaultInstance());
   }
 
   /**
@@ -94,15 +92,13 @@ public final class Paddock implements AutoCloseable {
    * {@code audit:read} scope.
    */
   public Stream<AuditRecord> auditRecords(long fromSequence, boolean follow) {
-    return Stream.open(() -> AuditServiceGrpc.newBlockingStub(connection.channel())
-        .streamAuditRecords(StreamAuditRecordsRequest.newBuilder().setFromSequence(fromSequence).setFollow(follow).build()));
+    return calls.audit().streamAuditRecords(
+        StreamAuditRecordsRequest.newBuilder().setFromSequence(fromSequence).setFollow(follow).build());
   }
 
   /** The audit log's newest signed checkpoint (a signed note an auditor verifies with standard tools). */
   public AuditCheckpoint auditCheckpoint() {
-    return connection.call(() -> AuditServiceGrpc.newBlockingStub(connection.channel())
-        .withDeadlineAfter(connection.deadline().toMillis(), TimeUnit.MILLISECONDS)
-        .getCheckpoint(GetCheckpointRequest.getDefaultInstance()));
+    return calls.audit().getCheckpoint(GetCheckpointRequest.getDefaultInstance());
   }
 
   /**
@@ -116,11 +112,6 @@ public final class Paddock implements AutoCloseable {
   /** The typed exception for a failed call made on {@link #channel()}. */
   public static PaddockException typed(io.grpc.StatusRuntimeException e) {
     return PaddockException.from(e);
-  }
-
-  private SessionServiceGrpc.SessionServiceBlockingStub sessions() {
-    return SessionServiceGrpc.newBlockingStub(connection.channel())
-        .withDeadlineAfter(connection.deadline().toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /** Shuts the connection down: calls still running end with {@link CancelledException} or {@link UnavailableException}. */

@@ -3,21 +3,19 @@ package dev.paddock.client;
 import com.google.protobuf.ByteString;
 import dev.paddock.ipc.v1.ExecEvent;
 import dev.paddock.ipc.v1.ExecInfo;
-import dev.paddock.ipc.v1.ExecServiceGrpc;
 import dev.paddock.ipc.v1.GetExecRequest;
 import dev.paddock.ipc.v1.Signal;
 import dev.paddock.ipc.v1.SignalExecRequest;
 import dev.paddock.ipc.v1.WriteStdinRequest;
-import java.util.concurrent.TimeUnit;
 
 /** A command started with {@link Session#start}: feed its stdin, signal it, follow its output. */
 public final class RunningExec {
-  private final Connection connection;
+  private final ExecCalls execs;
   private final String sessionId;
   private final String id;
 
-  RunningExec(Connection connection, String sessionId, String id) {
-    this.connection = connection;
+  RunningExec(ExecCalls execs, String sessionId, String id) {
+    this.execs = execs;
     this.sessionId = sessionId;
     this.id = id;
   }
@@ -37,8 +35,7 @@ public final class RunningExec {
   public void writeStdin(byte[] data) {
     for (int at = 0; at < data.length || at == 0; at += STDIN_CHUNK_BYTES) {
       ByteString chunk = ByteString.copyFrom(data, at, Math.min(STDIN_CHUNK_BYTES, data.length - at));
-      connection.call(() -> execs().writeStdin(WriteStdinRequest.newBuilder()
-          .setSessionId(sessionId).setExecId(id).setData(chunk).build()));
+      execs.writeStdin(WriteStdinRequest.newBuilder().setSessionId(sessionId).setExecId(id).setData(chunk).build());
       if (data.length == 0) {
         return;
       }
@@ -47,19 +44,18 @@ public final class RunningExec {
 
   /** Closes its stdin: the process reads end of file. */
   public void closeStdin() {
-    connection.call(() -> execs().writeStdin(WriteStdinRequest.newBuilder()
-        .setSessionId(sessionId).setExecId(id).setClose(true).build()));
+    execs.writeStdin(WriteStdinRequest.newBuilder().setSessionId(sessionId).setExecId(id).setClose(true).build());
   }
 
   /** Sends it a signal; false when it had ended already. */
   public boolean signal(Signal signal) {
-    return connection.call(() -> execs().signalExec(SignalExecRequest.newBuilder().setSessionId(sessionId).setExecId(id)
-        .setSignal(signal).build())).getDelivered();
+    return execs.signalExec(SignalExecRequest.newBuilder().setSessionId(sessionId).setExecId(id).setSignal(signal).build())
+        .getDelivered();
   }
 
   /** Its state: running or how it ended, its argv, times. */
   public ExecInfo info() {
-    return connection.call(() -> execs().getExec(GetExecRequest.newBuilder().setSessionId(sessionId).setExecId(id).build()));
+    return execs.getExec(GetExecRequest.newBuilder().setSessionId(sessionId).setExecId(id).build());
   }
 
   /**
@@ -67,7 +63,7 @@ public final class RunningExec {
    * the stream stops following; the command keeps running.
    */
   public Stream<ExecEvent> events() {
-    return Stream.open(() -> ExecServiceGrpc.newBlockingStub(connection.channel()).attachExec(Session.attach(sessionId, id)));
+    return execs.attachExec(Session.attach(sessionId, id));
   }
 
   /** Follows it to its end, handing {@code listener} each event, and answers the outcome. */
@@ -80,10 +76,5 @@ public final class RunningExec {
   /** Follows it to its end and answers the outcome. */
   public ExecOutcome await() {
     return await(new ExecListener() {});
-  }
-
-  private ExecServiceGrpc.ExecServiceBlockingStub execs() {
-    return ExecServiceGrpc.newBlockingStub(connection.channel())
-        .withDeadlineAfter(connection.deadline().toMillis(), TimeUnit.MILLISECONDS);
   }
 }

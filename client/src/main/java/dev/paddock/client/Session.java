@@ -3,14 +3,11 @@ package dev.paddock.client;
 import dev.paddock.ipc.v1.AttachExecRequest;
 import dev.paddock.ipc.v1.CloseSessionRequest;
 import dev.paddock.ipc.v1.ExecEvent;
-import dev.paddock.ipc.v1.ExecServiceGrpc;
 import dev.paddock.ipc.v1.GetArtifactRequest;
 import dev.paddock.ipc.v1.GetSessionRequest;
-import dev.paddock.ipc.v1.SessionServiceGrpc;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One session: a live jail on the host, with its workspace. Commands run in it one after another
@@ -18,13 +15,13 @@ import java.util.concurrent.TimeUnit;
  * still runs and wiping the workspace); {@link #detach()} first, to leave it open.
  */
 public final class Session implements AutoCloseable {
-  private final Connection connection;
+  private final Calls calls;
   private final String id;
   private volatile dev.paddock.ipc.v1.Session info;
   private volatile boolean detached;
 
-  Session(Connection connection, dev.paddock.ipc.v1.Session info) {
-    this.connection = connection;
+  Session(Calls calls, dev.paddock.ipc.v1.Session info) {
+    this.calls = calls;
     this.id = info.getSessionId();
     this.info = info;
   }
@@ -41,7 +38,7 @@ public final class Session implements AutoCloseable {
 
   /** Reads its state again. */
   public dev.paddock.ipc.v1.Session refresh() {
-    info = connection.call(() -> sessions().getSession(GetSessionRequest.newBuilder().setSessionId(id).build()));
+    info = calls.sessions().getSession(GetSessionRequest.newBuilder().setSessionId(id).build());
     return info;
   }
 
@@ -67,7 +64,7 @@ public final class Session implements AutoCloseable {
 
   /** Runs {@code command}, its events as a stream (close it to stop reading; the command is then killed). */
   public Stream<ExecEvent> execEvents(Command command) {
-    return Stream.open(() -> ExecServiceGrpc.newBlockingStub(connection.channel()).exec(command.request(id, false)));
+    return calls.execs().exec(command.request(id, false));
   }
 
   /**
@@ -75,31 +72,29 @@ public final class Session implements AutoCloseable {
    * and returns at once. It runs until it ends, is signalled, or the session closes.
    */
   public RunningExec start(Command command) {
-    var started = connection.call(() -> execs().startExec(command.request(id, true)));
-    return new RunningExec(connection, id, started.getExecId());
+    return new RunningExec(calls.execs(), id, calls.execs().startExec(command.request(id, true)).getExecId());
   }
 
   /** A command started earlier (by this client or another), by id. */
   public RunningExec running(String execId) {
-    return new RunningExec(connection, id, execId);
+    return new RunningExec(calls.execs(), id, execId);
   }
 
   /** The workspace's files. */
   public SessionFiles files() {
-    return new SessionFiles(connection, id);
+    return new SessionFiles(calls.files(), id);
   }
 
   /** Starts a browser for this session (closed with it), from the tenant's providers. */
   public SessionBrowser openBrowser() {
-    return SessionBrowser.open(connection, id, "");
+    return SessionBrowser.open(calls.browsers(), id, "");
   }
 
   /** The bytes of artifact {@code name} a command published (with {@link Command#ipc}). */
   public byte[] artifact(String execId, String name) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try (Stream<dev.paddock.ipc.v1.ArtifactChunk> chunks = Stream.open(() -> ExecServiceGrpc.newBlockingStub(
-        connection.channel()).getArtifact(GetArtifactRequest.newBuilder().setSessionId(id).setExecId(execId)
-        .setName(name).build()))) {
+    try (Stream<dev.paddock.ipc.v1.ArtifactChunk> chunks = calls.execs().getArtifact(GetArtifactRequest.newBuilder()
+        .setSessionId(id).setExecId(execId).setName(name).build())) {
       chunks.forEachRemaining(c -> out.writeBytes(c.getData().toByteArray()));
     }
     return out.toByteArray();
@@ -117,7 +112,7 @@ public final class Session implements AutoCloseable {
     if (detached) {
       return;
     }
-    connection.call(() -> sessions().closeSession(CloseSessionRequest.newBuilder().setSessionId(id).build()));
+    calls.sessions().closeSession(CloseSessionRequest.newBuilder().setSessionId(id).build());
   }
 
   /** Reads {@code events} to the end, telling {@code listener}; the outcome. */
@@ -164,16 +159,6 @@ public final class Session implements AutoCloseable {
     }
     throw new UnavailableException(io.grpc.Status.Code.UNAVAILABLE, "the exec's stream ended without its result",
         "STREAM_ENDED", "", java.util.Map.of("execId", execId), null, null);
-  }
-
-  private SessionServiceGrpc.SessionServiceBlockingStub sessions() {
-    return SessionServiceGrpc.newBlockingStub(connection.channel())
-        .withDeadlineAfter(connection.deadline().toMillis(), TimeUnit.MILLISECONDS);
-  }
-
-  private ExecServiceGrpc.ExecServiceBlockingStub execs() {
-    return ExecServiceGrpc.newBlockingStub(connection.channel())
-        .withDeadlineAfter(connection.deadline().toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /** Attach request for a running exec, from the given output offsets. */

@@ -1,6 +1,5 @@
 package dev.paddock.client;
 
-import dev.paddock.ipc.v1.BrowserServiceGrpc;
 import dev.paddock.ipc.v1.ClickRequest;
 import dev.paddock.ipc.v1.CloseBrowserRequest;
 import dev.paddock.ipc.v1.ContentFormat;
@@ -12,28 +11,23 @@ import dev.paddock.ipc.v1.NavigateRequest;
 import dev.paddock.ipc.v1.NavigateResponse;
 import dev.paddock.ipc.v1.ScreenshotRequest;
 import dev.paddock.ipc.v1.TypeRequest;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A browser of a session: for this session only, with a fresh profile, closed with it. Page
  * actions wait up to their own timeout (30 s by default on the host).
  */
 public final class SessionBrowser implements AutoCloseable {
-  /** Deadline of a page action: the host's longest action timeout (5 minutes) and some. */
-  private static final long ACTION_DEADLINE_SECONDS = 330;
-  private final Connection connection;
+  private final BrowserCalls browsers;
   private final dev.paddock.ipc.v1.Browser created;
 
-  private SessionBrowser(Connection connection, dev.paddock.ipc.v1.Browser created) {
-    this.connection = connection;
+  private SessionBrowser(BrowserCalls browsers, dev.paddock.ipc.v1.Browser created) {
+    this.browsers = browsers;
     this.created = created;
   }
 
-  static SessionBrowser open(Connection connection, String sessionId, String provider) {
-    var created = connection.call(() -> BrowserServiceGrpc.newBlockingStub(connection.channel())
-        .withDeadlineAfter(ACTION_DEADLINE_SECONDS, TimeUnit.SECONDS)
-        .createBrowser(CreateBrowserRequest.newBuilder().setSessionId(sessionId).setProvider(provider).build()));
-    return new SessionBrowser(connection, created);
+  static SessionBrowser open(BrowserCalls browsers, String sessionId, String provider) {
+    return new SessionBrowser(browsers, browsers.createBrowser(CreateBrowserRequest.newBuilder().setSessionId(sessionId)
+        .setProvider(provider).build()));
   }
 
   /** Its id ({@code brw_...}). */
@@ -48,14 +42,14 @@ public final class SessionBrowser implements AutoCloseable {
 
   /** Loads {@code url} and waits for it: a page that did not load is an answer with error_text, not an exception. */
   public NavigateResponse navigate(String url) {
-    return connection.call(() -> browsers().navigate(NavigateRequest.newBuilder().setSessionId(sessionId()).setBrowserId(id())
-        .setUrl(url).build()));
+    return browsers.navigate(NavigateRequest.newBuilder().setSessionId(sessionId()).setBrowserId(id())
+        .setUrl(url).build());
   }
 
   /** A PNG of what the page shows. */
   public byte[] screenshot() {
-    return connection.call(() -> browsers().screenshot(ScreenshotRequest.newBuilder().setSessionId(sessionId())
-        .setBrowserId(id()).build())).getImage().toByteArray();
+    return browsers.screenshot(ScreenshotRequest.newBuilder().setSessionId(sessionId())
+        .setBrowserId(id()).build()).getImage().toByteArray();
   }
 
   /** The text the page shows. */
@@ -70,45 +64,41 @@ public final class SessionBrowser implements AutoCloseable {
 
   /** Clicks the first element matching a CSS selector, once it is visible and enabled. */
   public void click(String selector) {
-    connection.call(() -> browsers().click(ClickRequest.newBuilder().setSessionId(sessionId()).setBrowserId(id())
-        .setSelector(selector).build()));
+    browsers.click(ClickRequest.newBuilder().setSessionId(sessionId()).setBrowserId(id())
+        .setSelector(selector).build());
   }
 
   /** Types {@code text} into the first element matching a CSS selector, key by key. */
   public void type(String selector, String text) {
-    connection.call(() -> browsers().type(TypeRequest.newBuilder().setSessionId(sessionId()).setBrowserId(id())
-        .setSelector(selector).setText(text).build()));
+    browsers.type(TypeRequest.newBuilder().setSessionId(sessionId()).setBrowserId(id())
+        .setSelector(selector).setText(text).build());
   }
 
   /** Puts the tenant's vault secret {@code secret} into a password field, where the operator bound it to the page's origin. */
   public void typeSecret(String selector, String secret) {
-    connection.call(() -> browsers().type(TypeRequest.newBuilder().setSessionId(sessionId()).setBrowserId(id())
-        .setSelector(selector).setSecret(secret).build()));
+    browsers.type(TypeRequest.newBuilder().setSessionId(sessionId()).setBrowserId(id())
+        .setSelector(selector).setSecret(secret).build());
   }
 
   /** Evaluates JavaScript in the page (only for tenants the operator lets run scripts). */
   public EvaluateResponse evaluate(String expression) {
-    return connection.call(() -> browsers().evaluate(EvaluateRequest.newBuilder().setSessionId(sessionId()).setBrowserId(id())
-        .setExpression(expression).build()));
+    return browsers.evaluate(EvaluateRequest.newBuilder().setSessionId(sessionId()).setBrowserId(id())
+        .setExpression(expression).build());
   }
 
   /** Closes it: its pages, cookies and storage are gone. Closing a closed one is fine. */
   @Override
   public void close() {
-    connection.call(() -> browsers().closeBrowser(CloseBrowserRequest.newBuilder().setSessionId(sessionId())
-        .setBrowserId(id()).build()));
+    browsers.closeBrowser(CloseBrowserRequest.newBuilder().setSessionId(sessionId())
+        .setBrowserId(id()).build());
   }
 
   private String content(ContentFormat format) {
-    return connection.call(() -> browsers().getContent(GetContentRequest.newBuilder().setSessionId(sessionId())
-        .setBrowserId(id()).setFormat(format).build())).getContent();
+    return browsers.getContent(GetContentRequest.newBuilder().setSessionId(sessionId())
+        .setBrowserId(id()).setFormat(format).build()).getContent();
   }
 
   private String sessionId() {
     return created.getSessionId();
-  }
-
-  private BrowserServiceGrpc.BrowserServiceBlockingStub browsers() {
-    return BrowserServiceGrpc.newBlockingStub(connection.channel()).withDeadlineAfter(ACTION_DEADLINE_SECONDS, TimeUnit.SECONDS);
   }
 }

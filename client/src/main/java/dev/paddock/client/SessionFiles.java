@@ -1,19 +1,14 @@
 package dev.paddock.client;
 
-import com.google.protobuf.ByteString;
 import dev.paddock.ipc.v1.DownloadFileRequest;
 import dev.paddock.ipc.v1.DownloadFileResponse;
 import dev.paddock.ipc.v1.FileInfo;
-import dev.paddock.ipc.v1.FileServiceGrpc;
 import dev.paddock.ipc.v1.ListFilesRequest;
 import dev.paddock.ipc.v1.ListFilesResponse;
 import dev.paddock.ipc.v1.MakeDirectoryRequest;
 import dev.paddock.ipc.v1.RemoveFileRequest;
 import dev.paddock.ipc.v1.StatFileRequest;
 import dev.paddock.ipc.v1.UploadFileHeader;
-import dev.paddock.ipc.v1.UploadFileRequest;
-import dev.paddock.ipc.v1.UploadFileResponse;
-import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -23,22 +18,17 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A session's workspace. Paths are relative to the workspace (or absolute inside it); a path that
  * leaves it is refused ({@link InvalidArgumentException}).
  */
 public final class SessionFiles {
-  /** Bytes of file data per upload message. */
-  static final int CHUNK_BYTES = 256 * 1024;
-  private final Connection connection;
+  private final FileCalls files;
   private final String sessionId;
 
-  SessionFiles(Connection connection, String sessionId) {
-    this.connection = connection;
+  SessionFiles(FileCalls files, String sessionId) {
+    this.files = files;
     this.sessionId = sessionId;
   }
 
@@ -72,8 +62,7 @@ public final class SessionFiles {
 
   /** Makes directory {@code path}, and its missing parents (mode 0755). An existing one is fine. */
   public void makeDirectories(String path) {
-    connection.call(() -> files().makeDirectory(MakeDirectoryRequest.newBuilder().setSessionId(sessionId).setPath(path)
-        .setParents(true).build()));
+    files.makeDirectory(MakeDirectoryRequest.newBuilder().setSessionId(sessionId).setPath(path).setParents(true).build());
   }
 
   /** {@code upload}, again after making the parent directory when it was missing. */
@@ -92,41 +81,12 @@ public final class SessionFiles {
 
   /** Writes what {@code in} holds to {@code path} with permission bits {@code mode}, replacing it. */
   public FileInfo upload(String path, InputStream in, int mode) {
-    CompletableFuture<UploadFileResponse> done = new CompletableFuture<>();
-    StreamObserver<UploadFileRequest> out = FileServiceGrpc.newStub(connection.channel()).uploadFile(new StreamObserver<>() {
-      @Override
-      public void onNext(UploadFileResponse r) {
-        done.complete(r);
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        done.completeExceptionally(t);
-      }
-
-      @Override
-      public void onCompleted() {
-        done.completeExceptionally(new IllegalStateException("the upload ended without an answer"));
-      }
-    });
     try {
-      out.onNext(UploadFileRequest.newBuilder().setHeader(UploadFileHeader.newBuilder().setSessionId(sessionId)
-          .setPath(path).setMode(mode).setOverwrite(true)).build());
-      byte[] buffer = new byte[CHUNK_BYTES];
-      for (int n; (n = in.read(buffer)) >= 0 && !done.isDone(); ) {
-        if (n > 0) {
-          out.onNext(UploadFileRequest.newBuilder().setData(ByteString.copyFrom(buffer, 0, n)).build());
-        }
-      }
-      out.onCompleted();
+      return files.upload(UploadFileHeader.newBuilder().setSessionId(sessionId).setPath(path).setMode(mode)
+          .setOverwrite(true).build(), in).getFile();
     } catch (IOException e) {
-      out.onError(io.grpc.Status.CANCELLED.withDescription("the local file could not be read").asRuntimeException());
       throw new UncheckedIOException(e);
-    } catch (RuntimeException e) {
-      out.onError(e);
-      throw e;
     }
-    return await(done).getFile();
   }
 
   /** The whole file at {@code path}. */
@@ -148,8 +108,8 @@ public final class SessionFiles {
   /** Writes the file at {@code path} to {@code out}; its description. */
   public FileInfo download(String path, OutputStream out) {
     FileInfo info = null;
-    try (Stream<DownloadFileResponse> chunks = Stream.open(() -> FileServiceGrpc.newBlockingStub(connection.channel())
-        .downloadFile(DownloadFileRequest.newBuilder().setSessionId(sessionId).setPath(path).build()))) {
+    try (Stream<DownloadFileResponse> chunks = files.downloadFile(DownloadFileRequest.newBuilder().setSessionId(sessionId)
+        .setPath(path).build())) {
       for (DownloadFileResponse r : chunks) {
         if (r.hasFile()) {
           info = r.getFile();
@@ -168,8 +128,8 @@ public final class SessionFiles {
     String token = "";
     do {
       String page = token;
-      ListFilesResponse r = connection.call(() -> files().listFiles(ListFilesRequest.newBuilder().setSessionId(sessionId)
-          .setPath(path).setPageToken(page).build()));
+      ListFilesResponse r = files.listFiles(ListFilesRequest.newBuilder().setSessionId(sessionId).setPath(path)
+          .setPageToken(page).build());
       all.addAll(r.getFilesList());
       token = r.getNextPageToken().equals(page) ? "" : r.getNextPageToken();
     } while (!token.isEmpty());
@@ -178,32 +138,12 @@ public final class SessionFiles {
 
   /** What is at {@code path}, or empty when nothing is. */
   public Optional<FileInfo> stat(String path) {
-    var r = connection.call(() -> files().statFile(StatFileRequest.newBuilder().setSessionId(sessionId).setPath(path).build()));
+    var r = files.statFile(StatFileRequest.newBuilder().setSessionId(sessionId).setPath(path).build());
     return r.getExists() ? Optional.of(r.getFile()) : Optional.empty();
   }
 
   /** Removes the file or directory at {@code path} ({@code recursive} for a directory that is not empty). */
   public void remove(String path, boolean recursive) {
-    connection.call(() -> files().removeFile(RemoveFileRequest.newBuilder().setSessionId(sessionId).setPath(path)
-        .setRecursive(recursive).build()));
-  }
-
-  private FileServiceGrpc.FileServiceBlockingStub files() {
-    return FileServiceGrpc.newBlockingStub(connection.channel())
-        .withDeadlineAfter(connection.deadline().toMillis(), TimeUnit.MILLISECONDS);
-  }
-
-  private static <T> T await(CompletableFuture<T> done) {
-    try {
-      return done.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new CancelledException(io.grpc.Status.Code.CANCELLED, "interrupted", "CANCELLED", "", java.util.Map.of(), null, e);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof io.grpc.StatusRuntimeException s) {
-        throw PaddockException.from(s);
-      }
-      throw new IllegalStateException(e.getCause());
-    }
+    files.removeFile(RemoveFileRequest.newBuilder().setSessionId(sessionId).setPath(path).setRecursive(recursive).build());
   }
 }

@@ -52,7 +52,7 @@ final class AuditCommand implements Runnable {
 
     @Override
     int run(Client client) {
-      Iterator<AuditRecord> records = client.auditStreams().streamAuditRecords(
+      Iterator<AuditRecord> records = client.audit().streamAuditRecords(
           StreamAuditRecordsRequest.newBuilder().setFromSequence(from).setFollow(follow).build());
       Output out = client.out();
       while (records.hasNext()) {

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.paddock.ipc.v1.ErrorReason;
-import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -28,10 +27,6 @@ record CallError(String code, String reason, String message, String requestId, M
     List<Violation> violations, Duration retryDelay) {
   /** One BadRequest field violation. */
   record Violation(String field, String description) {}
-
-  static CallError of(StatusRuntimeException e) {
-    return of(dev.paddock.client.Paddock.typed(e));
-  }
 
   /** The client library's typed exception (it reads the details), as the CLI shows it. */
   static CallError of(dev.paddock.client.PaddockException e) {

@@ -1,33 +1,28 @@
 package dev.paddock.runtime.cli;
 
-import dev.paddock.ipc.v1.ExecServiceGrpc;
-import dev.paddock.ipc.v1.FileServiceGrpc;
-import dev.paddock.ipc.v1.SessionServiceGrpc;
-import io.grpc.ManagedChannel;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
- * A connection to the host for one client command, with its stubs and its {@link Output}. Unary
- * calls get a deadline of {@value #UNARY_DEADLINE_SECONDS} s; streaming calls (exec output,
- * uploads, downloads, stdin) have none, since they last as long as the work does.
+ * A connection to the host for one client command (the client library's, {@link
+ * dev.paddock.client.Paddock}), its calls and its {@link Output}. Unary calls get a deadline of
+ * {@value #UNARY_DEADLINE_SECONDS} s; streaming calls (exec output, uploads, downloads, stdin) have
+ * none, since they last as long as the work does. Failures are {@link
+ * dev.paddock.client.PaddockException}s.
  */
 final class Client implements AutoCloseable {
   /** Deadline of each unary call, in seconds. */
   static final long UNARY_DEADLINE_SECONDS = 30;
 
   private final dev.paddock.client.Paddock paddock;
-  private final ManagedChannel channel;
   private final Output out;
 
   Client(dev.paddock.client.Paddock paddock, Output out) {
     this.paddock = paddock;
-    this.channel = paddock.channel();
     this.out = out;
   }
 
@@ -40,58 +35,44 @@ final class Client implements AutoCloseable {
     return out;
   }
 
-  /** SessionService, for one unary call. */
-  SessionServiceGrpc.SessionServiceBlockingStub sessions() {
-    return SessionServiceGrpc.newBlockingStub(channel).withDeadlineAfter(UNARY_DEADLINE_SECONDS, TimeUnit.SECONDS);
+  /** SessionService calls, unary ones with a deadline of {@value #UNARY_DEADLINE_SECONDS} s. */
+  dev.paddock.client.SessionCalls sessions() {
+    return paddock.calls().sessions().withDeadline(java.time.Duration.ofSeconds(UNARY_DEADLINE_SECONDS));
   }
 
   /** ExecService, for one unary call (StartExec, SignalExec, GetExec, ListExecs). */
-  ExecServiceGrpc.ExecServiceBlockingStub execs() {
-    return ExecServiceGrpc.newBlockingStub(channel).withDeadlineAfter(UNARY_DEADLINE_SECONDS, TimeUnit.SECONDS);
+  dev.paddock.client.ExecCalls execs() {
+    return paddock.calls().execs().withDeadline(java.time.Duration.ofSeconds(UNARY_DEADLINE_SECONDS));
   }
 
   /** ExecService without a deadline: Exec, AttachExec, and WriteStdin (which waits while the process does not read). */
-  ExecServiceGrpc.ExecServiceBlockingStub execStreams() {
-    return ExecServiceGrpc.newBlockingStub(channel);
+  dev.paddock.client.ExecCalls execStreams() {
+    return paddock.calls().execs().withDeadline(null);
   }
 
-  /** AuditService, for one unary call (checkpoint, proofs). */
-  dev.paddock.ipc.v1.AuditServiceGrpc.AuditServiceBlockingStub audit() {
-    return dev.paddock.ipc.v1.AuditServiceGrpc.newBlockingStub(channel).withDeadlineAfter(UNARY_DEADLINE_SECONDS, TimeUnit.SECONDS);
+  /** AuditService: checkpoint and proofs with a deadline, StreamAuditRecords without. */
+  dev.paddock.client.AuditCalls audit() {
+    return paddock.calls().audit().withDeadline(java.time.Duration.ofSeconds(UNARY_DEADLINE_SECONDS));
   }
 
   /** SecretService, for one unary call. */
-  dev.paddock.ipc.v1.SecretServiceGrpc.SecretServiceBlockingStub secrets() {
-    return dev.paddock.ipc.v1.SecretServiceGrpc.newBlockingStub(channel).withDeadlineAfter(UNARY_DEADLINE_SECONDS, TimeUnit.SECONDS);
-  }
-
-  /** AuditService without a deadline, for StreamAuditRecords. */
-  dev.paddock.ipc.v1.AuditServiceGrpc.AuditServiceBlockingStub auditStreams() {
-    return dev.paddock.ipc.v1.AuditServiceGrpc.newBlockingStub(channel);
+  dev.paddock.client.SecretCalls secrets() {
+    return paddock.calls().secrets().withDeadline(java.time.Duration.ofSeconds(UNARY_DEADLINE_SECONDS));
   }
 
   /** BrowserService, for one call (a navigation waits up to its own timeout, at most 5 minutes). */
-  dev.paddock.ipc.v1.BrowserServiceGrpc.BrowserServiceBlockingStub browsers() {
-    return dev.paddock.ipc.v1.BrowserServiceGrpc.newBlockingStub(channel).withDeadlineAfter(6, TimeUnit.MINUTES);
+  dev.paddock.client.BrowserCalls browsers() {
+    return paddock.calls().browsers().withDeadline(java.time.Duration.ofMinutes(6));
   }
 
   /** TenantService, for one unary call. */
-  dev.paddock.ipc.v1.TenantServiceGrpc.TenantServiceBlockingStub tenants() {
-    return dev.paddock.ipc.v1.TenantServiceGrpc.newBlockingStub(channel).withDeadlineAfter(UNARY_DEADLINE_SECONDS, TimeUnit.SECONDS);
+  dev.paddock.client.TenantCalls tenants() {
+    return paddock.calls().tenants().withDeadline(java.time.Duration.ofSeconds(UNARY_DEADLINE_SECONDS));
   }
 
-  FileServiceGrpc.FileServiceBlockingStub files() {
-    return FileServiceGrpc.newBlockingStub(channel).withDeadlineAfter(UNARY_DEADLINE_SECONDS, TimeUnit.SECONDS);
-  }
-
-  /** FileService without a deadline, for DownloadFile. */
-  FileServiceGrpc.FileServiceBlockingStub fileStreams() {
-    return FileServiceGrpc.newBlockingStub(channel);
-  }
-
-  /** FileService's asynchronous stub without a deadline, for UploadFile. */
-  FileServiceGrpc.FileServiceStub filesAsync() {
-    return FileServiceGrpc.newStub(channel);
+  /** FileService: unary calls with a deadline; DownloadFile and UploadFile without (they last as long as their bytes). */
+  dev.paddock.client.FileCalls files() {
+    return paddock.calls().files().withDeadline(java.time.Duration.ofSeconds(UNARY_DEADLINE_SECONDS));
   }
 
   /**

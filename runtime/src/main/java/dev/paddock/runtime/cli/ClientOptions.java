@@ -1,6 +1,5 @@
 package dev.paddock.runtime.cli;
 
-import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
@@ -72,8 +71,6 @@ final class ClientOptions {
     }
     try (Client client = new Client(paddock, out)) {
       return action.run(client);
-    } catch (StatusRuntimeException e) {
-      return out.fail(CallError.of(e));
     } catch (dev.paddock.client.PaddockException e) {
       return out.fail(CallError.of(e));
     } catch (IOException e) {

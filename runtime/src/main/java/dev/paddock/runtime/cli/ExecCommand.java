@@ -13,7 +13,6 @@ import dev.paddock.ipc.v1.OutputStream;
 import dev.paddock.ipc.v1.Signal;
 import dev.paddock.ipc.v1.SignalExecRequest;
 import dev.paddock.ipc.v1.WriteStdinRequest;
-import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -196,7 +195,7 @@ final class ExecCommand extends ClientCommand {
           client.execStreams().writeStdin(write.setData(ByteString.copyFrom(buffer, 0, n)).build());
         }
       }
-    } catch (StatusRuntimeException e) {
+    } catch (dev.paddock.client.PaddockException e) {
       CallError error = CallError.of(e);
       if (!error.reason().equals(ErrorReason.EXEC_FINISHED.name()) && !error.reason().equals(ErrorReason.STDIN_CLOSED.name())) {
         // The output stream still decides the exit code; this only explains missing input.
@@ -282,9 +281,9 @@ final class ExecCommand extends ClientCommand {
 
   private static void closeSession(Client client, String session) {
     try {
-      client.sessions().withDeadlineAfter(10, TimeUnit.SECONDS)
+      client.sessions().withDeadline(Duration.ofSeconds(10))
           .closeSession(CloseSessionRequest.newBuilder().setSessionId(session).build());
-    } catch (StatusRuntimeException e) {
+    } catch (dev.paddock.client.PaddockException e) {
       client.out().stderr().println(CallError.of(e).human("could not close session " + session + ": "));
     }
   }
@@ -324,17 +323,17 @@ final class ExecCommand extends ClientCommand {
     private void interrupted() {
       try {
         if (execId != null) {
-          client.execStreams().withDeadlineAfter(3, TimeUnit.SECONDS).signalExec(SignalExecRequest.newBuilder()
+          client.execStreams().withDeadline(Duration.ofSeconds(3)).signalExec(SignalExecRequest.newBuilder()
               .setSessionId(session).setExecId(execId).setSignal(Signal.SIGNAL_INT).build());
         }
-      } catch (StatusRuntimeException ignored) {
+      } catch (dev.paddock.client.PaddockException ignored) {
         // the exec may have ended; the session close below kills it otherwise
       }
       if (closeSession) {
         try {
-          client.sessions().withDeadlineAfter(5, TimeUnit.SECONDS)
+          client.sessions().withDeadline(Duration.ofSeconds(5))
               .closeSession(CloseSessionRequest.newBuilder().setSessionId(session).build());
-        } catch (StatusRuntimeException ignored) {
+        } catch (dev.paddock.client.PaddockException ignored) {
           // best effort while exiting: the idle timeout reaps it otherwise
         }
       }

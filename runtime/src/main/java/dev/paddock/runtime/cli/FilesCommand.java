@@ -19,9 +19,6 @@ import dev.paddock.ipc.v1.StatFileResponse;
 import dev.paddock.ipc.v1.UploadFileHeader;
 import dev.paddock.ipc.v1.UploadFileRequest;
 import dev.paddock.ipc.v1.UploadFileResponse;
-import io.grpc.StatusRuntimeException;
-import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -34,8 +31,6 @@ import java.util.EnumSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -53,8 +48,6 @@ import picocli.CommandLine.Spec;
     subcommands = {FilesCommand.Put.class, FilesCommand.Get.class, FilesCommand.Ls.class, FilesCommand.Rm.class,
         FilesCommand.Mkdir.class, FilesCommand.Mv.class, FilesCommand.Stat.class, FilesCommand.Chmod.class})
 final class FilesCommand implements Runnable {
-  /** Bytes per UploadFile message (the host's limit is 1 MiB per message). */
-  static final int UPLOAD_CHUNK_BYTES = 1024 * 1024;
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -105,95 +98,16 @@ final class FilesCommand implements Runnable {
           .setOverwrite(overwrite).setMakeParents(parents).setSizeBytes(size).build();
       UploadFileResponse response;
       if (stdin) {
-        response = upload(client.filesAsync(), header, System.in);
+        response = client.files().upload(header, System.in);
       } else {
         try (InputStream in = Files.newInputStream(Path.of(local))) {
-          response = upload(client.filesAsync(), header, in);
+          response = client.files().upload(header, in);
         }
       }
       if (client.out().json()) {
         client.out().json(response);
       }
       return 0;
-    }
-  }
-
-  /**
-   * Streams {@code in} as one UploadFile call: the header, then chunks of
-   * {@value #UPLOAD_CHUNK_BYTES} bytes, each sent only when the transport is ready for more (so a
-   * large file is never buffered whole). Stops early when the host has already answered (an error).
-   */
-  static UploadFileResponse upload(FileServiceGrpc.FileServiceStub stub, UploadFileHeader header, InputStream in)
-      throws IOException, InterruptedException {
-    CompletableFuture<UploadFileResponse> done = new CompletableFuture<>();
-    Object ready = new Object();
-    ClientResponseObserver<UploadFileRequest, UploadFileResponse> observer = new ClientResponseObserver<>() {
-      private UploadFileResponse response;
-
-      @Override
-      public void beforeStart(ClientCallStreamObserver<UploadFileRequest> call) {
-        call.setOnReadyHandler(() -> wake(ready));
-      }
-
-      @Override
-      public void onNext(UploadFileResponse value) {
-        response = value;
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        done.completeExceptionally(t);
-        wake(ready);
-      }
-
-      @Override
-      public void onCompleted() {
-        done.complete(response);
-        wake(ready);
-      }
-    };
-    ClientCallStreamObserver<UploadFileRequest> call = (ClientCallStreamObserver<UploadFileRequest>) stub.uploadFile(observer);
-    try {
-      call.onNext(UploadFileRequest.newBuilder().setHeader(header).build());
-      byte[] buffer = new byte[UPLOAD_CHUNK_BYTES];
-      while (!done.isDone()) {
-        int n = in.readNBytes(buffer, 0, buffer.length);
-        if (n == 0) {
-          break;
-        }
-        synchronized (ready) {
-          while (!call.isReady() && !done.isDone()) {
-            ready.wait(1000);
-          }
-        }
-        if (done.isDone()) {
-          break;
-        }
-        call.onNext(UploadFileRequest.newBuilder().setData(ByteString.copyFrom(buffer, 0, n)).build());
-        if (n < buffer.length) {
-          break;
-        }
-      }
-      if (!done.isDone()) {
-        call.onCompleted();
-      }
-    } catch (IOException | RuntimeException | InterruptedException e) {
-      call.cancel("upload failed on the client", e);
-      throw e;
-    }
-    try {
-      return done.get();
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof StatusRuntimeException s) {
-        throw s;
-      }
-      throw new IllegalStateException(e.getCause());
-    }
-  }
-
-  private static void wake(Object monitor) {
-    synchronized (monitor) {
-      monitor.notifyAll();
     }
   }
 
@@ -213,7 +127,7 @@ final class FilesCommand implements Runnable {
     @Override
     int run(Client client) throws IOException {
       Output out = client.out();
-      Iterator<DownloadFileResponse> chunks = client.fileStreams().downloadFile(
+      Iterator<DownloadFileResponse> chunks = client.files().downloadFile(
           DownloadFileRequest.newBuilder().setSessionId(session).setPath(remote).build());
       if (local.equals("-")) {
         while (chunks.hasNext()) {

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.MessageOrBuilder;
 import com.google.protobuf.Timestamp;
-import io.grpc.StatusRuntimeException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -83,11 +82,6 @@ final class Output {
   void note(String text) {
     err.println("paddock: " + text);
     err.flush();
-  }
-
-  /** Reports a failed call; returns the exit code for it (120, or 121 for JAIL_UNAVAILABLE). */
-  int fail(StatusRuntimeException e) {
-    return fail(CallError.of(e));
   }
 
   /** Reports a failed call, as the client library typed it; returns the exit code for it. */

@@ -117,7 +117,7 @@ class CliJsonTest {
         .addDetails(Any.pack(BadRequest.newBuilder().addFieldViolations(BadRequest.FieldViolation.newBuilder()
             .setField("limits.memory_bytes").setDescription("at least 16777216")).build()))
         .build();
-    CallError error = CallError.of(StatusProto.toStatusRuntimeException(status));
+    CallError error = CallError.of(dev.paddock.client.Paddock.typed(StatusProto.toStatusRuntimeException(status)));
     assertThat(error.human()).isEqualTo("error: INVALID_ARGUMENT: limits.memory_bytes is below the minimum (request req_0123)"
         + System.lineSeparator() + "  limits.memory_bytes: at least 16777216");
     assertThat(error.exitCode()).isEqualTo(120);
@@ -132,11 +132,11 @@ class CliJsonTest {
   void noWorkingJailExits121AndRetryInfoIsShown() {
     com.google.rpc.Status jail = com.google.rpc.Status.newBuilder().setCode(Code.FAILED_PRECONDITION_VALUE).setMessage("no working sandbox")
         .addDetails(Any.pack(ErrorInfo.newBuilder().setReason("JAIL_UNAVAILABLE").build())).build();
-    assertThat(CallError.of(StatusProto.toStatusRuntimeException(jail)).exitCode()).isEqualTo(121);
+    assertThat(CallError.of(dev.paddock.client.Paddock.typed(StatusProto.toStatusRuntimeException(jail))).exitCode()).isEqualTo(121);
     com.google.rpc.Status busy = com.google.rpc.Status.newBuilder().setCode(Code.UNAVAILABLE_VALUE).setMessage("shutting down")
         .addDetails(Any.pack(ErrorInfo.newBuilder().setReason("HOST_SHUTTING_DOWN").build()))
         .addDetails(Any.pack(RetryInfo.newBuilder().setRetryDelay(Durations.toProto(Duration.ofSeconds(2))).build())).build();
-    CallError error = CallError.of(StatusProto.toStatusRuntimeException(busy));
+    CallError error = CallError.of(dev.paddock.client.Paddock.typed(StatusProto.toStatusRuntimeException(busy)));
     assertThat(error.human()).isEqualTo("error: HOST_SHUTTING_DOWN: shutting down (retry after 2s)");
     assertThat(error.toJson().get("error").get("retryDelay").asText()).isEqualTo("2s");
     assertThat(error.toJson().get("error").get("requestId").asText()).isEmpty();
@@ -148,7 +148,7 @@ class CliJsonTest {
     trailers.put(Metadata.Key.of("x-request-id", Metadata.ASCII_STRING_MARSHALLER), "req_77");
     StatusRuntimeException e = Status.UNAVAILABLE.withDescription("io exception")
         .withCause(new java.net.ConnectException("Connection refused")).asRuntimeException(trailers);
-    CallError error = CallError.of(e);
+    CallError error = CallError.of(dev.paddock.client.Paddock.typed(e));
     assertThat(error.reason()).isEqualTo("UNAVAILABLE");
     assertThat(error.human()).isEqualTo("error: UNAVAILABLE: io exception: Connection refused (request req_77)");
     assertThat(error.toJson().get("error").get("metadata").isEmpty()).isTrue();

@@ -175,6 +175,20 @@ class ClientEndToEndTest extends SharedHostTest {
       UnauthenticatedException unknown = catchThrowableOfType(UnauthenticatedException.class, wrongKey::createSession);
       assertThat(unknown.code()).isEqualTo(io.grpc.Status.Code.UNAUTHENTICATED);
     }
+    // Every call is there on the API's own messages too, with the same typed errors; one attempt is no retry policy.
+    try (Paddock plain = Paddock.builder().target("127.0.0.1:" + host.port()).apiKey(host.alphaKey)
+        .retries(1, Duration.ofMillis(100), Duration.ofSeconds(1)).build()) {
+      var created = plain.calls().sessions().createSession(dev.paddock.ipc.v1.CreateSessionRequest.newBuilder()
+          .putLabels("via", "calls").build());
+      assertThat(plain.calls().sessions().listSessions(dev.paddock.ipc.v1.ListSessionsRequest.newBuilder()
+          .putLabelSelector("via", "calls").build()).getSessionsList()).extracting(s -> s.getSessionId())
+          .containsExactly(created.getSessionId());
+      plain.calls().sessions().closeSession(dev.paddock.ipc.v1.CloseSessionRequest.newBuilder()
+          .setSessionId(created.getSessionId()).build());
+      assertThat(catchThrowableOfType(NotFoundException.class, () -> plain.calls().execs().getExec(
+          dev.paddock.ipc.v1.GetExecRequest.newBuilder().setSessionId(created.getSessionId()).setExecId("exe_nope").build()))
+          .reason()).isEqualTo("EXEC_NOT_FOUND");
+    }
     assertThatThrownBy(() -> Paddock.builder().target("127.0.0.1:" + host.port()).build())
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("API key");
   }
