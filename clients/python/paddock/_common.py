@@ -25,6 +25,18 @@ _IDEMPOTENT = {
 }
 
 
+def connection(target: Optional[str], api_key: Optional[str], max_attempts: int, tls: bool, ca) -> tuple:
+    """(target, call metadata, channel options, TLS root certificates or None for plaintext)."""
+    import os
+    from pathlib import Path
+    target = target or os.environ.get("PADDOCK_SERVER") or DEFAULT_TARGET
+    key = api_key or os.environ.get("PADDOCK_API_KEY")
+    if not key:
+        raise ValueError("an API key is required (api_key=, or $PADDOCK_API_KEY)")
+    roots = (Path(ca).read_bytes() if ca else b"") if (tls or ca) else None
+    return target, metadata(key.strip()), channel_options(max_attempts), roots
+
+
 def channel_options(max_attempts: int) -> List[tuple]:
     if max_attempts < 1 or max_attempts > 10:
         raise ValueError("max_attempts must be 1 (no retries) to 10")

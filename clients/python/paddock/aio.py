@@ -6,7 +6,6 @@
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import AsyncIterator, List, Mapping, Optional, Union
 
@@ -15,7 +14,7 @@ import grpc.aio
 
 from paddock import _common
 from paddock._common import Argv, ExecOutcome
-from paddock.errors import PaddockError, from_rpc_error
+from paddock.errors import from_rpc_error
 from paddock.v1 import (audit_pb2, audit_pb2_grpc, exec_pb2, exec_pb2_grpc, file_pb2, file_pb2_grpc, session_pb2,
                         session_pb2_grpc, tenant_pb2, tenant_pb2_grpc)
 
@@ -45,18 +44,12 @@ class Client:
 
     def __init__(self, target: Optional[str] = None, api_key: Optional[str] = None, *, tls: bool = False,
                  ca: Optional[Union[str, Path]] = None, timeout: float = _common.DEFAULT_TIMEOUT, max_attempts: int = 4):
-        self.target = target or os.environ.get("PADDOCK_SERVER") or _common.DEFAULT_TARGET
-        key = api_key or os.environ.get("PADDOCK_API_KEY")
-        if not key:
-            raise ValueError("an API key is required (api_key=, or $PADDOCK_API_KEY)")
-        self._metadata = _common.metadata(key.strip())
+        self.target, self._metadata, options, roots = _common.connection(target, api_key, max_attempts, tls, ca)
         self.timeout = timeout
-        options = _common.channel_options(max_attempts)
-        if tls or ca:
-            roots = Path(ca).read_bytes() if ca else None
-            self._channel = grpc.aio.secure_channel(self.target, grpc.ssl_channel_credentials(roots), options=options)
-        else:
+        if roots is None:
             self._channel = grpc.aio.insecure_channel(self.target, options=options)
+        else:
+            self._channel = grpc.aio.secure_channel(self.target, grpc.ssl_channel_credentials(roots or None), options=options)
         self._sessions = session_pb2_grpc.SessionServiceStub(self._channel)
         self._execs = exec_pb2_grpc.ExecServiceStub(self._channel)
         self._files = file_pb2_grpc.FileServiceStub(self._channel)
@@ -177,23 +170,14 @@ class Files:
     def __init__(self, client: Client, session_id: str):
         self._client, self._session_id = client, session_id
 
-    async def write(self, path: str, data: bytes, mode: int = 0o644) -> file_pb2.FileInfo:
-        async def upload():
-            async def requests():
-                yield file_pb2.UploadFileRequest(header=file_pb2.UploadFileHeader(
-                    session_id=self._session_id, path=path, mode=mode, overwrite=True))
-                for at in range(0, len(data), _common.UPLOAD_CHUNK):
-                    yield file_pb2.UploadFileRequest(data=data[at:at + _common.UPLOAD_CHUNK])
-            reply = await _typed(self._client._files.UploadFile(requests(), metadata=self._client._metadata))
-            return reply.file
-        try:
-            return await upload()
-        except PaddockError as e:
-            if e.reason != "FILE_NOT_FOUND" or "/" not in path.strip("/"):
-                raise
-            await self._client._unary(self._client._files.MakeDirectory, file_pb2.MakeDirectoryRequest(
-                session_id=self._session_id, path=path.rsplit("/", 1)[0], parents=True))
-            return await upload()
+    async def write(self, path: str, data: bytes, mode: int = 0o644, overwrite: bool = True) -> file_pb2.FileInfo:
+        async def requests():
+            yield file_pb2.UploadFileRequest(header=file_pb2.UploadFileHeader(
+                session_id=self._session_id, path=path, mode=mode, overwrite=overwrite, make_parents=True))
+            for at in range(0, len(data), _common.UPLOAD_CHUNK):
+                yield file_pb2.UploadFileRequest(data=data[at:at + _common.UPLOAD_CHUNK])
+        reply = await _typed(self._client._files.UploadFile(requests(), metadata=self._client._metadata))
+        return reply.file
 
     async def read(self, path: str) -> bytes:
         chunks = [c.data async for c in self._client._stream(

@@ -1,7 +1,6 @@
 """The blocking client. See :mod:`paddock.aio` for the asyncio one, of the same shape."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Callable, Iterator, List, Mapping, Optional, Union
 
@@ -9,7 +8,7 @@ import grpc
 
 from paddock import _common
 from paddock._common import Argv, ExecOutcome
-from paddock.errors import PaddockError, from_rpc_error
+from paddock.errors import from_rpc_error
 from paddock.v1 import (audit_pb2, audit_pb2_grpc, browser_pb2, browser_pb2_grpc, exec_pb2, exec_pb2_grpc, file_pb2,
                         file_pb2_grpc, session_pb2, session_pb2_grpc, tenant_pb2, tenant_pb2_grpc)
 
@@ -58,18 +57,12 @@ class Client:
 
     def __init__(self, target: Optional[str] = None, api_key: Optional[str] = None, *, tls: bool = False,
                  ca: Optional[Union[str, Path]] = None, timeout: float = _common.DEFAULT_TIMEOUT, max_attempts: int = 4):
-        self.target = target or os.environ.get("PADDOCK_SERVER") or _common.DEFAULT_TARGET
-        key = api_key or os.environ.get("PADDOCK_API_KEY")
-        if not key:
-            raise ValueError("an API key is required (api_key=, or $PADDOCK_API_KEY)")
-        self._metadata = _common.metadata(key.strip())
+        self.target, self._metadata, options, roots = _common.connection(target, api_key, max_attempts, tls, ca)
         self.timeout = timeout
-        options = _common.channel_options(max_attempts)
-        if tls or ca:
-            roots = Path(ca).read_bytes() if ca else None
-            self._channel = grpc.secure_channel(self.target, grpc.ssl_channel_credentials(roots), options=options)
-        else:
+        if roots is None:
             self._channel = grpc.insecure_channel(self.target, options=options)
+        else:
+            self._channel = grpc.secure_channel(self.target, grpc.ssl_channel_credentials(roots or None), options=options)
         self._sessions = session_pb2_grpc.SessionServiceStub(self._channel)
         self._execs = exec_pb2_grpc.ExecServiceStub(self._channel)
         self._files = file_pb2_grpc.FileServiceStub(self._channel)
@@ -252,20 +245,12 @@ class Files:
     def write(self, path: str, data: bytes, mode: int = 0o644, overwrite: bool = True) -> file_pb2.FileInfo:
         """Writes ``data`` to ``path``; missing parent directories are made. With ``overwrite`` False an
         existing file is left alone and :class:`paddock.AlreadyExists` raised."""
-        def upload():
-            def requests():
-                yield file_pb2.UploadFileRequest(header=file_pb2.UploadFileHeader(
-                    session_id=self._session_id, path=path, mode=mode, overwrite=overwrite))
-                for at in range(0, len(data), _common.UPLOAD_CHUNK):
-                    yield file_pb2.UploadFileRequest(data=data[at:at + _common.UPLOAD_CHUNK])
-            return _typed(self._client._files.UploadFile, requests(), metadata=self._client._metadata).file
-        try:
-            return upload()
-        except PaddockError as e:
-            if e.reason != "FILE_NOT_FOUND" or "/" not in path.strip("/"):
-                raise
-            self.make_directories(path.rsplit("/", 1)[0])
-            return upload()
+        def requests():
+            yield file_pb2.UploadFileRequest(header=file_pb2.UploadFileHeader(
+                session_id=self._session_id, path=path, mode=mode, overwrite=overwrite, make_parents=True))
+            for at in range(0, len(data), _common.UPLOAD_CHUNK):
+                yield file_pb2.UploadFileRequest(data=data[at:at + _common.UPLOAD_CHUNK])
+        return _typed(self._client._files.UploadFile, requests(), metadata=self._client._metadata).file
 
     def upload(self, local: Union[str, Path], path: str) -> file_pb2.FileInfo:
         """Copies a local file to ``path`` with its permission bits."""

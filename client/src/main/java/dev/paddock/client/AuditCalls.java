@@ -10,25 +10,19 @@ import dev.paddock.ipc.v1.GetInclusionProofRequest;
 import dev.paddock.ipc.v1.InclusionProof;
 import dev.paddock.ipc.v1.StreamAuditRecordsRequest;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 
 /**
  * AuditService: the tenant's audit log, its signed checkpoints and proofs. One method per call, taking and answering the API's own messages (see
  * paddock.v1), with the client's deadline, retries and typed exceptions: for callers that want
- * every field (the CLI). {@link Session} and its companions cover the everyday calls.
+ * every field (the CLI). {@link dev.paddock.client.Session} and its companions cover the everyday calls.
  */
-public final class AuditCalls {
-  private final Connection connection;
-  /** Deadline of each unary call; null = none. */
-  private final Duration deadline;
-
+public final class AuditCalls extends ServiceCalls<AuditServiceGrpc.AuditServiceBlockingStub> {
   AuditCalls(Connection connection) {
     this(connection, connection.deadline());
   }
 
   private AuditCalls(Connection connection, Duration deadline) {
-    this.connection = connection;
-    this.deadline = deadline;
+    super(connection, deadline, AuditServiceGrpc::newBlockingStub);
   }
 
   /** These calls with another deadline for each unary call; null = none (a call that waits as long as its work). */
@@ -54,14 +48,5 @@ public final class AuditCalls {
   /** AuditService.GetConsistencyProof. */
   public ConsistencyProof getConsistencyProof(GetConsistencyProofRequest request) {
     return connection.call(() -> unary().getConsistencyProof(request));
-  }
-
-  AuditServiceGrpc.AuditServiceBlockingStub unary() {
-    AuditServiceGrpc.AuditServiceBlockingStub stub = AuditServiceGrpc.newBlockingStub(connection.channel());
-    return deadline == null ? stub : stub.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
-  }
-
-  private AuditServiceGrpc.AuditServiceBlockingStub streams() {
-    return AuditServiceGrpc.newBlockingStub(connection.channel());
   }
 }

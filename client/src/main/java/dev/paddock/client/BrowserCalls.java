@@ -21,25 +21,19 @@ import dev.paddock.ipc.v1.ScreenshotResponse;
 import dev.paddock.ipc.v1.TypeRequest;
 import dev.paddock.ipc.v1.TypeResponse;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 
 /**
  * BrowserService: a session's browsers and their pages. Page actions get the host's longest action timeout (5 minutes) and some as their deadline, whatever the client's. One method per call, taking and answering the API's own messages (see
  * paddock.v1), with the client's deadline, retries and typed exceptions: for callers that want
- * every field (the CLI). {@link Session} and its companions cover the everyday calls.
+ * every field (the CLI). {@link dev.paddock.client.Session} and its companions cover the everyday calls.
  */
-public final class BrowserCalls {
-  private final Connection connection;
-  /** Deadline of each unary call; null = none. */
-  private final Duration deadline;
-
+public final class BrowserCalls extends ServiceCalls<BrowserServiceGrpc.BrowserServiceBlockingStub> {
   BrowserCalls(Connection connection) {
     this(connection, Duration.ofSeconds(330));
   }
 
   private BrowserCalls(Connection connection, Duration deadline) {
-    this.connection = connection;
-    this.deadline = deadline;
+    super(connection, deadline, BrowserServiceGrpc::newBlockingStub);
   }
 
   /** These calls with another deadline for each unary call; null = none (a call that waits as long as its work). */
@@ -96,10 +90,4 @@ public final class BrowserCalls {
   public TypeResponse type(TypeRequest request) {
     return connection.call(() -> unary().type(request));
   }
-
-  BrowserServiceGrpc.BrowserServiceBlockingStub unary() {
-    BrowserServiceGrpc.BrowserServiceBlockingStub stub = BrowserServiceGrpc.newBlockingStub(connection.channel());
-    return deadline == null ? stub : stub.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
-  }
-
 }

@@ -16,25 +16,19 @@ import dev.paddock.ipc.v1.SignalExecResponse;
 import dev.paddock.ipc.v1.WriteStdinRequest;
 import dev.paddock.ipc.v1.WriteStdinResponse;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 
 /**
  * ExecService: commands in a session (ExecPty, a bidirectional stream, is not here: use the channel). One method per call, taking and answering the API's own messages (see
  * paddock.v1), with the client's deadline, retries and typed exceptions: for callers that want
- * every field (the CLI). {@link Session} and its companions cover the everyday calls.
+ * every field (the CLI). {@link dev.paddock.client.Session} and its companions cover the everyday calls.
  */
-public final class ExecCalls {
-  private final Connection connection;
-  /** Deadline of each unary call; null = none. */
-  private final Duration deadline;
-
+public final class ExecCalls extends ServiceCalls<ExecServiceGrpc.ExecServiceBlockingStub> {
   ExecCalls(Connection connection) {
     this(connection, connection.deadline());
   }
 
   private ExecCalls(Connection connection, Duration deadline) {
-    this.connection = connection;
-    this.deadline = deadline;
+    super(connection, deadline, ExecServiceGrpc::newBlockingStub);
   }
 
   /** These calls with another deadline for each unary call; null = none (a call that waits as long as its work). */
@@ -80,14 +74,5 @@ public final class ExecCalls {
   /** ExecService.GetArtifact: its messages as a {@link Stream} (close it to cancel); no deadline unless {@link #withDeadline}. */
   public Stream<ArtifactChunk> getArtifact(GetArtifactRequest request) {
     return Stream.open(() -> streams().getArtifact(request));
-  }
-
-  ExecServiceGrpc.ExecServiceBlockingStub unary() {
-    ExecServiceGrpc.ExecServiceBlockingStub stub = ExecServiceGrpc.newBlockingStub(connection.channel());
-    return deadline == null ? stub : stub.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
-  }
-
-  private ExecServiceGrpc.ExecServiceBlockingStub streams() {
-    return ExecServiceGrpc.newBlockingStub(connection.channel());
   }
 }

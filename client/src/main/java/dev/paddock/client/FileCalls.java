@@ -21,25 +21,19 @@ import dev.paddock.ipc.v1.UploadFileRequest;
 import dev.paddock.ipc.v1.UploadFileResponse;
 import dev.paddock.ipc.v1.WatchDirectoryRequest;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 
 /**
  * FileService: a session's workspace. One method per call, taking and answering the API's own messages (see
  * paddock.v1), with the client's deadline, retries and typed exceptions: for callers that want
- * every field (the CLI). {@link Session} and its companions cover the everyday calls.
+ * every field (the CLI). {@link dev.paddock.client.Session} and its companions cover the everyday calls.
  */
-public final class FileCalls {
-  private final Connection connection;
-  /** Deadline of each unary call; null = none. */
-  private final Duration deadline;
-
+public final class FileCalls extends ServiceCalls<FileServiceGrpc.FileServiceBlockingStub> {
   FileCalls(Connection connection) {
     this(connection, connection.deadline());
   }
 
   private FileCalls(Connection connection, Duration deadline) {
-    this.connection = connection;
-    this.deadline = deadline;
+    super(connection, deadline, FileServiceGrpc::newBlockingStub);
   }
 
   /** These calls with another deadline for each unary call; null = none (a call that waits as long as its work). */
@@ -171,13 +165,4 @@ public final class FileCalls {
 
   /** Bytes of file data per upload message. */
   static final int UPLOAD_CHUNK_BYTES = 1024 * 1024;
-
-  FileServiceGrpc.FileServiceBlockingStub unary() {
-    FileServiceGrpc.FileServiceBlockingStub stub = FileServiceGrpc.newBlockingStub(connection.channel());
-    return deadline == null ? stub : stub.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
-  }
-
-  private FileServiceGrpc.FileServiceBlockingStub streams() {
-    return FileServiceGrpc.newBlockingStub(connection.channel());
-  }
 }

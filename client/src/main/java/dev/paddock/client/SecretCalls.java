@@ -10,25 +10,19 @@ import dev.paddock.ipc.v1.RotateSecretKeyResponse;
 import dev.paddock.ipc.v1.SecretInfo;
 import dev.paddock.ipc.v1.SecretServiceGrpc;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 
 /**
  * SecretService: the tenant's secrets (a key with the "secrets" scope). One method per call, taking and answering the API's own messages (see
  * paddock.v1), with the client's deadline, retries and typed exceptions: for callers that want
- * every field (the CLI). {@link Session} and its companions cover the everyday calls.
+ * every field (the CLI). {@link dev.paddock.client.Session} and its companions cover the everyday calls.
  */
-public final class SecretCalls {
-  private final Connection connection;
-  /** Deadline of each unary call; null = none. */
-  private final Duration deadline;
-
+public final class SecretCalls extends ServiceCalls<SecretServiceGrpc.SecretServiceBlockingStub> {
   SecretCalls(Connection connection) {
     this(connection, connection.deadline());
   }
 
   private SecretCalls(Connection connection, Duration deadline) {
-    this.connection = connection;
-    this.deadline = deadline;
+    super(connection, deadline, SecretServiceGrpc::newBlockingStub);
   }
 
   /** These calls with another deadline for each unary call; null = none (a call that waits as long as its work). */
@@ -55,10 +49,4 @@ public final class SecretCalls {
   public RotateSecretKeyResponse rotateSecretKey(RotateSecretKeyRequest request) {
     return connection.call(() -> unary().rotateSecretKey(request));
   }
-
-  SecretServiceGrpc.SecretServiceBlockingStub unary() {
-    SecretServiceGrpc.SecretServiceBlockingStub stub = SecretServiceGrpc.newBlockingStub(connection.channel());
-    return deadline == null ? stub : stub.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
-  }
-
 }

@@ -13,25 +13,19 @@ import dev.paddock.ipc.v1.SessionMetrics;
 import dev.paddock.ipc.v1.SessionServiceGrpc;
 import dev.paddock.ipc.v1.UpdateSessionLabelsRequest;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 
 /**
  * SessionService: the tenant's sessions. One method per call, taking and answering the API's own messages (see
  * paddock.v1), with the client's deadline, retries and typed exceptions: for callers that want
- * every field (the CLI). {@link Session} and its companions cover the everyday calls.
+ * every field (the CLI). {@link dev.paddock.client.Session} and its companions cover the everyday calls.
  */
-public final class SessionCalls {
-  private final Connection connection;
-  /** Deadline of each unary call; null = none. */
-  private final Duration deadline;
-
+public final class SessionCalls extends ServiceCalls<SessionServiceGrpc.SessionServiceBlockingStub> {
   SessionCalls(Connection connection) {
     this(connection, connection.deadline());
   }
 
   private SessionCalls(Connection connection, Duration deadline) {
-    this.connection = connection;
-    this.deadline = deadline;
+    super(connection, deadline, SessionServiceGrpc::newBlockingStub);
   }
 
   /** These calls with another deadline for each unary call; null = none (a call that waits as long as its work). */
@@ -73,10 +67,4 @@ public final class SessionCalls {
   public SessionMetrics getSessionMetrics(GetSessionMetricsRequest request) {
     return connection.call(() -> unary().getSessionMetrics(request));
   }
-
-  SessionServiceGrpc.SessionServiceBlockingStub unary() {
-    SessionServiceGrpc.SessionServiceBlockingStub stub = SessionServiceGrpc.newBlockingStub(connection.channel());
-    return deadline == null ? stub : stub.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
-  }
-
 }

@@ -34,7 +34,7 @@ public final class SessionFiles {
 
   /** Writes {@code data} to {@code path} (mode 0644), replacing it; missing parent directories are made. */
   public FileInfo write(String path, byte[] data) {
-    return withParents(path, () -> upload(path, new java.io.ByteArrayInputStream(data), 0644));
+    return upload(path, new java.io.ByteArrayInputStream(data), 0644);
   }
 
   /**
@@ -42,22 +42,17 @@ public final class SessionFiles {
    * permission bits; missing parent directories are made.
    */
   public FileInfo upload(Path local, String path) {
-    int mode = 0644;
-    try {
-      mode = (Integer) Files.getAttribute(local, "unix:mode") & 0777;
-    } catch (UnsupportedOperationException | IllegalArgumentException notUnix) {
-      // keep 0644
+    try (InputStream in = Files.newInputStream(local)) {
+      int mode = 0644;
+      try {
+        mode = (Integer) Files.getAttribute(local, "unix:mode") & 0777;
+      } catch (UnsupportedOperationException | IllegalArgumentException notUnix) {
+        // keep 0644
+      }
+      return upload(path, in, mode);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    int bits = mode;
-    return withParents(path, () -> {
-      try (InputStream in = Files.newInputStream(local)) {
-        return upload(path, in, bits);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    });
   }
 
   /** Makes directory {@code path}, and its missing parents (mode 0755). An existing one is fine. */
@@ -65,25 +60,11 @@ public final class SessionFiles {
     files.makeDirectory(MakeDirectoryRequest.newBuilder().setSessionId(sessionId).setPath(path).setParents(true).build());
   }
 
-  /** {@code upload}, again after making the parent directory when it was missing. */
-  private FileInfo withParents(String path, java.util.function.Supplier<FileInfo> upload) {
-    try {
-      return upload.get();
-    } catch (NotFoundException e) {
-      int slash = path.lastIndexOf('/');
-      if (slash <= 0 || !e.reason().equals("FILE_NOT_FOUND")) {
-        throw e;
-      }
-      makeDirectories(path.substring(0, slash));
-      return upload.get();
-    }
-  }
-
-  /** Writes what {@code in} holds to {@code path} with permission bits {@code mode}, replacing it. */
+  /** Writes what {@code in} holds to {@code path} with permission bits {@code mode}, replacing it; parents are made. */
   public FileInfo upload(String path, InputStream in, int mode) {
     try {
       return files.upload(UploadFileHeader.newBuilder().setSessionId(sessionId).setPath(path).setMode(mode)
-          .setOverwrite(true).build(), in).getFile();
+          .setOverwrite(true).setMakeParents(true).build(), in).getFile();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
