@@ -188,7 +188,11 @@ public final class RuntimeServer implements AutoCloseable {
     ToolBroker broker = new ToolBroker(workspaces, artifacts, IpcLimits.DEFAULTS, clock);
     broker.audit(audit);
     execs.tools(broker);
-    execs.audit(audit);
+    dev.paddock.runtime.metrics.HostMetrics metrics = new dev.paddock.runtime.metrics.HostMetrics(
+        config.metrics().tenantLabels());
+    sessions.onOpen(metrics::sessionOpened);
+    sessions.onClose(metrics::sessionClosed);
+    execs.audit(metrics.observe(audit)); // counted after they are recorded
     dev.paddock.runtime.vault.Vault vault = dev.paddock.runtime.vault.Vault.openIn(config.dataDir(),
         config.vault().masterKey(), clock);
     execs.secrets(vault::reveal);
@@ -263,11 +267,13 @@ public final class RuntimeServer implements AutoCloseable {
     browsers.secrets(vault::reveal);
     sessions.onClose(browsers::sessionClosed);
     broker.browsers(browsers);
+    dev.paddock.runtime.metrics.MetricsEndpoint metricsEndpoint = config.metrics().address() == null ? null
+        : new dev.paddock.runtime.metrics.MetricsEndpoint(config.metrics().address(), metrics);
     HostServer grpc = HostServer.start(config.listen(), config.tls(), sessions, workspaces, artifacts, tenants,
         tenant -> java.util.stream.Stream.of(kernelUsage(tenantBudgets, tenant), egress.budgetUsage(tenant.id()),
             browsers.usage(tenant)).flatMap(java.util.List::stream).toList(),
         new dev.paddock.runtime.grpc.Denials(new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), timers), workers,
-        settings.clientStallTimeout(), audit, vault, egress::counts, browsers);
+        settings.clientStallTimeout(), audit, vault, egress::counts, browsers, metrics.grpcInterceptor());
     grpc.setServing(jail.healthy());
     ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(named("paddock-reaper"));
     RuntimeServer host = new RuntimeServer(lock, grpc, sessions, jail, launcher, layout, ticker, timers, callbacks, workers,
@@ -276,7 +282,16 @@ public final class RuntimeServer implements AutoCloseable {
           if (devtools != null) {
             devtools.close();
           }
+          if (metricsEndpoint != null) {
+            metricsEndpoint.close();
+          }
+          metrics.close();
         });
+    host.metricsAddress = metricsEndpoint == null ? null : metricsEndpoint.address();
+    if (metricsEndpoint != null) {
+      log.info("metrics for Prometheus on http://{}:{}/metrics", metricsEndpoint.address().getHostString(),
+          metricsEndpoint.address().getPort());
+    }
     ticker.scheduleWithFixedDelay(host::tick, 1, 1, TimeUnit.SECONDS);
     ticker.scheduleWithFixedDelay(() -> {
       try {
@@ -374,6 +389,14 @@ public final class RuntimeServer implements AutoCloseable {
   public int port() {
     return grpc.port();
   }
+
+  /** Where the metrics endpoint listens; null when it has none. */
+  public java.net.InetSocketAddress metricsAddress() {
+    return metricsAddress;
+  }
+
+  /** Set once at start. */
+  private volatile java.net.InetSocketAddress metricsAddress;
 
   /** The domain, for tests and the CLI. */
   public SessionManager sessions() {

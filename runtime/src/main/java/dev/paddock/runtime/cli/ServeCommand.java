@@ -122,6 +122,16 @@ final class ServeCommand implements Callable<Integer> {
           + " (a free port on loopback). 'off': none.", defaultValue = "127.0.0.1:0")
   String browserDevtools;
 
+  @Option(names = "--metrics", paramLabel = "ADDRESS:PORT|off",
+      description = "Where Prometheus scrapes the host's metrics (GET /metrics; no API key, so keep it where only the"
+          + " scraper reaches). Default: ${DEFAULT-VALUE}. 'off': none.", defaultValue = "127.0.0.1:9464")
+  String metrics;
+
+  @Option(names = "--metrics-tenant-labels",
+      description = "Label meters with the tenant's id (one series per tenant: mind the cardinality with many tenants)."
+          + " Default: off (the label is '_all').")
+  boolean metricsTenantLabels;
+
   @Option(names = "--tls-client-ca", description = "PEM CA certificates: require client certificates signed by them (mutual TLS).")
   Path tlsClientCa;
 
@@ -169,7 +179,9 @@ final class ServeCommand implements Callable<Integer> {
               .withContainers(browserContainers.stream().map(dev.paddock.runtime.browser.BrowserSettings.Container::parse)
                   .toList())
               .withRemotes(browserRemotes.stream().map(r -> dev.paddock.runtime.browser.BrowserSettings.parseRemote(r,
-                  System.getenv())).toList()));
+                  System.getenv())).toList()))
+          .withMetrics(new dev.paddock.runtime.metrics.MetricsSettings(metrics.equals("off") ? null : hostPort(metrics),
+              metricsTenantLabels));
     } catch (IOException | IllegalArgumentException e) {
       System.err.println("paddock: cannot start: " + e.getMessage());
       return 2;

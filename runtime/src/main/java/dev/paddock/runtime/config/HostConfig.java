@@ -31,6 +31,8 @@ import java.util.Objects;
  *                   for the defaults (no fixed names, no special address reachable)
  * @param browsers   browser providers and their warm pool; null for the defaults (a local
  *                   Chromium, no warm pool)
+ * @param metrics    the Prometheus endpoint and its labels; null for none ({@link
+ *                   dev.paddock.runtime.metrics.MetricsSettings#OFF})
  */
 public record HostConfig(
     InetSocketAddress listen,
@@ -47,7 +49,8 @@ public record HostConfig(
     Path auditSigningKey,
     dev.paddock.runtime.vault.VaultConfig vault,
     dev.paddock.runtime.egress.EgressSettings egress,
-    dev.paddock.runtime.browser.BrowserSettings browsers) {
+    dev.paddock.runtime.browser.BrowserSettings browsers,
+    dev.paddock.runtime.metrics.MetricsSettings metrics) {
 
   public HostConfig {
     Objects.requireNonNull(listen, "listen");
@@ -58,48 +61,55 @@ public record HostConfig(
     vault = vault == null ? dev.paddock.runtime.vault.VaultConfig.defaults() : vault;
     egress = egress == null ? dev.paddock.runtime.egress.EgressSettings.DEFAULTS : egress;
     browsers = browsers == null ? dev.paddock.runtime.browser.BrowserSettings.DEFAULTS : browsers;
+    metrics = metrics == null ? dev.paddock.runtime.metrics.MetricsSettings.OFF : metrics;
   }
 
   /** The same host with {@code browsers} as its browser settings. */
+  /** This config with {@code metrics}. */
+  public HostConfig withMetrics(dev.paddock.runtime.metrics.MetricsSettings metrics) {
+    return new HostConfig(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, pythonProtobuf,
+        auditShipTo, auditSigningKey, vault, egress, browsers, metrics);
+  }
+
   public HostConfig withBrowsers(dev.paddock.runtime.browser.BrowserSettings browsers) {
     return new HostConfig(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, pythonProtobuf,
-        auditShipTo, auditSigningKey, vault, egress, browsers);
+        auditShipTo, auditSigningKey, vault, egress, browsers, metrics);
   }
 
   /** The same host with {@code egress} as its egress proxy's settings. */
   public HostConfig withEgress(dev.paddock.runtime.egress.EgressSettings egress) {
     return new HostConfig(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, pythonProtobuf,
-        auditShipTo, auditSigningKey, vault, egress, browsers);
+        auditShipTo, auditSigningKey, vault, egress, browsers, metrics);
   }
 
   /** A host without a Python protobuf runtime for its jails. */
   public HostConfig(InetSocketAddress listen, Path dataDir, Path nsjail, int sandboxUid, int sandboxGid,
       Path cgroupRoot, SessionSettings sessions, TlsConfig tls, Path init) {
-    this(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, null, null, null, null, null, null);
+    this(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, null, null, null, null, null, null, null);
   }
 
   /** The same host with {@code dir} as the jails' Python protobuf runtime. */
   public HostConfig withPythonProtobuf(Path dir) {
     return new HostConfig(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, dir, auditShipTo,
-        auditSigningKey, vault, egress, browsers);
+        auditSigningKey, vault, egress, browsers, metrics);
   }
 
   /** The same host shipping each sealed audit segment (and its checkpoint) to {@code dir}. */
   public HostConfig withAuditShipTo(Path dir) {
     return new HostConfig(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, pythonProtobuf, dir,
-        auditSigningKey, vault, egress, browsers);
+        auditSigningKey, vault, egress, browsers, metrics);
   }
 
   /** The same host signing its audit checkpoints with the key in {@code file}. */
   public HostConfig withAuditSigningKey(Path file) {
     return new HostConfig(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, pythonProtobuf,
-        auditShipTo, file, vault, egress, browsers);
+        auditShipTo, file, vault, egress, browsers, metrics);
   }
 
   /** The same host keeping secrets as {@code vault} says. */
   public HostConfig withVault(dev.paddock.runtime.vault.VaultConfig vault) {
     return new HostConfig(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, pythonProtobuf,
-        auditShipTo, auditSigningKey, vault, egress, browsers);
+        auditShipTo, auditSigningKey, vault, egress, browsers, metrics);
   }
 
   /** A host with the packed paddock-init. */

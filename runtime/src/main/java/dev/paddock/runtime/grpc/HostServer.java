@@ -47,7 +47,7 @@ public final class HostServer {
       Denials denials, ExecutorService workers, java.time.Duration clientStallTimeout,
       dev.paddock.runtime.audit.AuditTrail audit, dev.paddock.runtime.vault.Vault vault,
       java.util.function.Function<String, dev.paddock.ipc.v1.EgressCounts> egress,
-      dev.paddock.runtime.browser.BrowserManager browsers) throws IOException {
+      dev.paddock.runtime.browser.BrowserManager browsers, io.grpc.ServerInterceptor metrics) throws IOException {
     HealthStatusManager health = new HealthStatusManager();
     NettyServerBuilder builder = tls == null
         ? NettyServerBuilder.forAddress(address)
@@ -58,6 +58,7 @@ public final class HostServer {
         .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
         .permitKeepAliveWithoutCalls(true), sessions, workspaces, artifacts, tenants, kernel, denials, workers,
         clientStallTimeout, health, audit, vault, egress, browsers)
+        .intercept(metrics) // added last, so it runs first: it times and counts every call, refusals included
         .build()
         .start();
     return new HostServer(server, health);
