@@ -159,9 +159,11 @@ public final class RuntimeServer implements AutoCloseable {
     TenantCgroups tenantBudgets = new TenantCgroups(cgroupDriver, layout, tenants::tenant);
     tenantBudgets.capHost();
     tenants.onReload(tenantBudgets::reapply);
-    SessionManager sessions = new SessionManager(jail,
+    dev.paddock.runtime.metrics.HostMetrics metrics = new dev.paddock.runtime.metrics.HostMetrics(
+        config.metrics().tenantLabels());
+    SessionManager sessions = new SessionManager(jail, metrics.jailStarts(
         (id, tenant, policy, workspace) -> launcher.start(id, layout.session(tenant, id),
-            tenantBudgets.apply(tenant, policy), workspace),
+            tenantBudgets.apply(tenant, policy), workspace)),
         maker, tenants::tenant, settings, execs, clock);
     tenants.onReload(() -> sessions.settings(tenants.hostSettings(config.sessions())));
     sessions.policies(packs::policies);
@@ -188,8 +190,6 @@ public final class RuntimeServer implements AutoCloseable {
     ToolBroker broker = new ToolBroker(workspaces, artifacts, IpcLimits.DEFAULTS, clock);
     broker.audit(audit);
     execs.tools(broker);
-    dev.paddock.runtime.metrics.HostMetrics metrics = new dev.paddock.runtime.metrics.HostMetrics(
-        config.metrics().tenantLabels());
     sessions.onOpen(metrics::sessionOpened);
     sessions.onClose(metrics::sessionClosed);
     execs.audit(metrics.observe(audit)); // counted after they are recorded
@@ -269,10 +269,16 @@ public final class RuntimeServer implements AutoCloseable {
     broker.browsers(browsers);
     dev.paddock.runtime.metrics.MetricsEndpoint metricsEndpoint = config.metrics().address() == null ? null
         : new dev.paddock.runtime.metrics.MetricsEndpoint(config.metrics().address(), metrics);
+    metrics.jailHealth(jail::healthy);
+    metrics.breakers(browserProviders.providers(), browserProviders::state, browserProviders::transitions);
+    audit.metrics(metrics.registry());
+    dev.paddock.runtime.grpc.Denials denials = new dev.paddock.runtime.grpc.Denials(
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), timers);
+    denials.export(metrics.registry(), metrics::tenant);
     HostServer grpc = HostServer.start(config.listen(), config.tls(), sessions, workspaces, artifacts, tenants,
         tenant -> java.util.stream.Stream.of(kernelUsage(tenantBudgets, tenant), egress.budgetUsage(tenant.id()),
             browsers.usage(tenant)).flatMap(java.util.List::stream).toList(),
-        new dev.paddock.runtime.grpc.Denials(new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), timers), workers,
+        denials, workers,
         settings.clientStallTimeout(), audit, vault, egress::counts, browsers, metrics.grpcInterceptor());
     grpc.setServing(jail.healthy());
     ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(named("paddock-reaper"));

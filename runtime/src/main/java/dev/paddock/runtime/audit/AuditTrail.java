@@ -170,7 +170,36 @@ public final class AuditTrail implements AutoCloseable, ExecAudit, dev.paddock.r
 
   /** Queues {@code record}; the future completes when it is durable. */
   public CompletableFuture<AuditRecord> append(AuditRecord.Builder record) {
-    return auditLog.append(record.setPolicyPack(policyPack.get()));
+    io.micrometer.core.instrument.Timer durable = appendTimer;
+    if (durable == null) {
+      return auditLog.append(record.setPolicyPack(policyPack.get()));
+    }
+    long t = System.nanoTime();
+    pending.incrementAndGet();
+    CompletableFuture<AuditRecord> written = auditLog.append(record.setPolicyPack(policyPack.get()));
+    written.whenComplete((r, e) -> {
+      pending.decrementAndGet();
+      durable.record(System.nanoTime() - t, TimeUnit.NANOSECONDS);
+    });
+    return written;
+  }
+
+  private volatile io.micrometer.core.instrument.Timer appendTimer;
+  private final java.util.concurrent.atomic.AtomicLong pending = new java.util.concurrent.atomic.AtomicLong();
+
+  /**
+   * Registers the log's meters in {@code registry}: {@code paddock.audit.append.duration} (from
+   * append to durable), {@code paddock.audit.pending} (appended, not yet durable: the lag) and
+   * {@code paddock.audit.records} (the log's size).
+   */
+  public void metrics(io.micrometer.core.instrument.MeterRegistry registry) {
+    io.micrometer.core.instrument.Gauge.builder("paddock.audit.pending", pending, java.util.concurrent.atomic.AtomicLong::get)
+        .description("Audit records appended and not yet durable").register(registry);
+    io.micrometer.core.instrument.Gauge.builder("paddock.audit.records", auditLog, l -> (double) l.size())
+        .description("Records in the audit log").register(registry);
+    appendTimer = io.micrometer.core.instrument.Timer.builder("paddock.audit.append.duration")
+        .description("Time from appending an audit record to its being durable").publishPercentileHistogram()
+        .register(registry);
   }
 
   private volatile java.util.function.Supplier<String> policyPack = () -> "";

@@ -93,8 +93,25 @@ public final class Denials implements ServerInterceptor {
     Principal caller = AuthInterceptor.PRINCIPAL.get();
     String tenant = caller == null ? "-" : caller.tenantId();
     Counter.builder(METER).tag("reason", reason).tag("tenant", tenant).register(registry).increment();
+    MeterRegistry exported = this.exported;
+    if (exported != null) {
+      Counter.builder(METER).description("Calls refused for a budget, a rate, a key or a policy, by reason")
+          .tag("reason", reason).tag("tenant", exportedTenant.apply(tenant)).register(exported).increment();
+    }
     lines.computeIfAbsent(tenant, t -> new RateLimitedLog(log, 1_000_000_000L, System::nanoTime))
         .info("denied {} for tenant {}: {} ({})", method, tenant, reason, status.getDescription());
+  }
+
+  private volatile MeterRegistry exported;
+  private volatile java.util.function.UnaryOperator<String> exportedTenant = t -> t;
+
+  /**
+   * Also counts every denial in {@code registry} (the host's metrics), with the tenant label as
+   * {@code tenantLabel} makes it (the operator may keep tenant ids out of metrics).
+   */
+  public void export(MeterRegistry registry, java.util.function.UnaryOperator<String> tenantLabel) {
+    this.exportedTenant = tenantLabel;
+    this.exported = registry;
   }
 
   /** Denials of {@code tenantId} so far, by reason. */

@@ -19,8 +19,9 @@ import java.time.Duration;
 
 /**
  * The host's meters, in one Prometheus registry: sessions, execs by outcome and how long they
- * took, JVM and process meters, and (through {@link #grpcInterceptor}) every gRPC call by method
- * and status with its latency. Tenant ids appear as a label only where the operator allowed it
+ * took, jail starts and their failures, IPC requests and violations, browser providers' breakers,
+ * JVM and process meters, and (through {@link #grpcInterceptor}) every gRPC call by method and
+ * status with its latency. Denials and the audit log register theirs here too. Tenant ids appear as a label only where the operator allowed it
  * ({@code tenantLabels}): with many tenants they multiply the series a Prometheus keeps.
  */
 public final class HostMetrics implements AutoCloseable {
@@ -86,6 +87,18 @@ public final class HostMetrics implements AutoCloseable {
         String status = outcome.result().status().name();
         Counter.builder("paddock.execs.finished").description("Execs ended, by outcome")
             .tag("tenant", tenant(session.tenantId())).tag("status", status).register(registry).increment();
+        dev.paddock.runtime.ipc.IpcSummary ipc = outcome.ipc();
+        if (ipc != null && (ipc.requests() > 0 || ipc.violation() != null)) {
+          String t = tenant(session.tenantId());
+          Counter.builder("paddock.ipc.requests").description("IPC requests from tools inside jails")
+              .tag("tenant", t).register(registry).increment(ipc.requests());
+          Counter.builder("paddock.ipc.rejected").description("IPC requests refused (limits, policy, malformed)")
+              .tag("tenant", t).register(registry).increment(ipc.rejected());
+          if (ipc.violation() != null) {
+            Counter.builder("paddock.ipc.violations").description("Execs whose IPC channel broke the protocol, by kind")
+                .tag("tenant", t).tag("kind", ipc.violation().name()).register(registry).increment();
+          }
+        }
         if (record.endTime() != null) {
           Timer.builder("paddock.exec.duration").description("Wall time of an exec, from its start to its end")
               .tag("status", status).publishPercentileHistogram().register(registry)
@@ -98,6 +111,53 @@ public final class HostMetrics implements AutoCloseable {
         audit.credentialUsed(session, execId, secret, env);
       }
     };
+  }
+
+  /**
+   * {@code starter}, counting jail starts: a failure ({@code paddock.jail.start.failures}) and the
+   * time a start took ({@code paddock.jail.start.duration}), the ready pool's starts included.
+   */
+  public dev.paddock.runtime.session.ReadyJails.Starter jailStarts(dev.paddock.runtime.session.ReadyJails.Starter starter) {
+    Timer took = Timer.builder("paddock.jail.start.duration").description("Time to start a session's jail")
+        .publishPercentileHistogram().register(registry);
+    return (sessionId, tenantId, policy, workspace) -> {
+      long t = System.nanoTime();
+      try {
+        return starter.start(sessionId, tenantId, policy, workspace);
+      } catch (dev.paddock.sandbox.SandboxSetupException | RuntimeException e) {
+        Counter.builder("paddock.jail.start.failures").description("Jails that did not start")
+            .tag("tenant", tenant(tenantId)).register(registry).increment();
+        throw e;
+      } finally {
+        took.record(System.nanoTime() - t, java.util.concurrent.TimeUnit.NANOSECONDS);
+      }
+    };
+  }
+
+  /** {@code paddock.jail.healthy}: 1 while the host's jail probe passes, 0 while it cannot jail. */
+  public void jailHealth(java.util.function.BooleanSupplier healthy) {
+    io.micrometer.core.instrument.Gauge.builder("paddock.jail.healthy", () -> healthy.getAsBoolean() ? 1 : 0)
+        .description("1 while the host can start jails").register(registry);
+  }
+
+  /**
+   * {@code paddock.browser.breaker.state} per provider: 0 closed, 1 open, 2 half-open, 3 another
+   * state (disabled, forced open), as {@code state} names it; and its state changes so far.
+   */
+  public void breakers(java.util.List<String> providers, java.util.function.Function<String, String> state,
+      java.util.function.ToLongFunction<String> transitions) {
+    for (String provider : providers) {
+      io.micrometer.core.instrument.FunctionCounter.builder("paddock.browser.breaker.transitions", provider,
+          p -> (double) transitions.applyAsLong(p)).description("State changes of a browser provider's circuit breaker")
+          .tag("provider", provider).register(registry);
+      io.micrometer.core.instrument.Gauge.builder("paddock.browser.breaker.state", () -> switch (state.apply(provider)) {
+        case "CLOSED" -> 0;
+        case "OPEN" -> 1;
+        case "HALF_OPEN" -> 2;
+        default -> 3;
+      }).description("Circuit breaker of a browser provider: 0 closed, 1 open, 2 half-open, 3 other")
+          .tag("provider", provider).register(registry);
+    }
   }
 
   /** The registry in Prometheus's text format. */

@@ -38,13 +38,21 @@ class PrometheusEndToEndTest extends SharedHostTest {
     for (String code : new String[] {"0", "0", "3"}) {
       host.exec(host.alphaKey, session, "sh", "-c", "exit " + code);
     }
+    // A tool talking to the host through the in-sandbox SDK, and a call refused for its key.
+    host.exec(host.alphaKey, dev.paddock.ipc.v1.ExecRequest.newBuilder().setSessionId(session).setIpc(true)
+        .addAllArgv(java.util.List.of("python3", "-c", "import paddock_agent as a; a.progress('half', 0.5)")).build());
+    org.assertj.core.api.Assertions.catchThrowable(() -> host.newSession("pdk_0000000000000000_nope"));
     host.sessions(host.alphaKey).closeSession(CloseSessionRequest.newBuilder().setSessionId(session).build());
 
     var metrics = host.server.metricsAddress();
     String scraped = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metrics.getPort() + "/metrics"))
         .build(), HttpResponse.BodyHandlers.ofString()).body();
     assertThat(scraped).contains("paddock_execs_finished_total{").contains("jvm_memory_used_bytes")
-        .contains("grpc_server_processing_duration_seconds_bucket");
+        .contains("grpc_server_processing_duration_seconds_bucket").contains("paddock_jail_healthy{service=\"paddock\"} 1.0")
+        .contains("paddock_jail_start_duration_seconds_count").contains("paddock_audit_append_duration_seconds_count")
+        .contains("paddock_audit_pending").contains("paddock_browser_breaker_state{provider=\"local\"")
+        .containsPattern("paddock_ipc_requests_total\\{[^}]*tenant=\"alpha\"[^}]*\\} [1-9]")
+        .containsPattern("paddock_denials_total\\{[^}]*reason=\"UNAUTHENTICATED_API_KEY\"[^}]*\\} [1-9]");
 
     int port;
     try (ServerSocket free = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
@@ -60,11 +68,11 @@ class PrometheusEndToEndTest extends SharedHostTest {
         "--storage.tsdb.path=" + temp.resolve("data"), "--web.listen-address=127.0.0.1:" + port)
         .redirectErrorStream(true).redirectOutput(temp.resolve("prometheus.log").toFile()).start();
     try {
-      // Three execs of tenant alpha ended with status OK (exit codes 0, 0 and 3).
-      assertThat(await(port, "sum(paddock_execs_finished_total{tenant=\"alpha\",status=\"OK\"})", "3"))
-          .as(Files.readString(temp.resolve("prometheus.log"))).isEqualTo("3");
-      assertThat(await(port, "sum(grpc_server_processing_duration_seconds_count{method=\"Exec\",statusCode=\"OK\"})", "3"))
-          .isEqualTo("3");
+      // Four execs of tenant alpha ended with status OK (exit codes 0, 0, 3, and the SDK's 0).
+      assertThat(await(port, "sum(paddock_execs_finished_total{tenant=\"alpha\",status=\"OK\"})", "4"))
+          .as(Files.readString(temp.resolve("prometheus.log"))).isEqualTo("4");
+      assertThat(await(port, "sum(grpc_server_processing_duration_seconds_count{method=\"Exec\",statusCode=\"OK\"})", "4"))
+          .isEqualTo("4");
       assertThat(await(port, "sum(paddock_sessions_closed_total{tenant=\"alpha\"})", "1")).isEqualTo("1");
     } finally {
       prometheus.destroy();
