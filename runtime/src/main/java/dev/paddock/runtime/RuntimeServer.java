@@ -335,6 +335,40 @@ public final class RuntimeServer implements AutoCloseable {
         row.apply("cpu_millicores", (long) limits.cpuMillicores()));
   }
 
+  /**
+   * Starts one jail as the host would (its nsjail, paddock-init, cgroups, namespaces, seccomp) and
+   * runs {@code /bin/true} in it, on {@code config} with a data directory of its own (a running
+   * host's is left alone): null when that worked, else why not ({@code paddock doctor}).
+   */
+  public static String probeJail(HostConfig config) throws IOException {
+    AgentSdks.Installed sdks = AgentSdks.install(config.dataDir(), config.pythonProtobuf());
+    ScheduledExecutorService timers = Executors.newScheduledThreadPool(1, named("paddock-probe-timer"));
+    ExecutorService callbacks = Executors.newCachedThreadPool(named("paddock-probe-work"));
+    try {
+      CgroupDriver cgroupDriver = cgroups(config);
+      JailLauncher launcher;
+      try {
+        launcher = new JailLauncher(jailConfig(config, sdks), cgroupDriver, LinuxSyscalls.system(), timers, callbacks);
+      } catch (NativeException e) {
+        return "the jail reactor cannot start: " + e.getMessage();
+      }
+      CgroupLayout layout = CgroupLayout.forDataDir(config.dataDir());
+      try {
+        launcher.checkAvailable(layout.probe(randomHex()), DefaultPolicies.tool());
+        return null;
+      } catch (dev.paddock.sandbox.SandboxSetupException e) {
+        return e.getMessage();
+      } finally {
+        launcher.removeLeftovers(layout.hostRoot()); // the probe's cgroups, under this data directory's own root
+        launcher.close();
+      }
+    } finally {
+      timers.shutdownNow();
+      callbacks.shutdownNow();
+      AgentSdks.remove(sdks);
+    }
+  }
+
   private static JailConfig jailConfig(HostConfig config, AgentSdks.Installed sdks) throws IOException {
     Path init;
     try {

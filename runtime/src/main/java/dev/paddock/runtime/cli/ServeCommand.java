@@ -151,6 +151,11 @@ final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    String logFormat = System.getProperty("PADDOCK_LOG_FORMAT", System.getenv().getOrDefault("PADDOCK_LOG_FORMAT", "text"));
+    if (!logFormat.equals("text") && !logFormat.equals("json")) {
+      System.err.println("paddock: PADDOCK_LOG_FORMAT must be text or json, not '" + logFormat + "' (no log would be written)");
+      return 2;
+    }
     Path data = dataDir.toAbsolutePath();
     Files.createDirectories(data);
     Optional<ApiKeys.NewKey> demoKey = new TenantAdmin(data.resolve("tenants.yaml"), Clock.systemUTC()).createDemoIfMissing();

@@ -86,8 +86,35 @@ final class AuthInterceptor implements ServerInterceptor {
         known.detach(previous);
       }
     }
-    return Contexts.interceptCall(Context.current().withValue(PRINCIPAL, principal), call, headers, next);
+    ServerCall.Listener<ReqT> listener = Contexts.interceptCall(Context.current().withValue(PRINCIPAL, principal), call,
+        headers, next);
+    String tenant = principal.tenantId();
+    // The caller's tenant on every log line the call writes (beside its request id).
+    return new io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {
+      @Override
+      public void onMessage(ReqT message) {
+        org.slf4j.MDC.put(MDC_TENANT, tenant);
+        try {
+          super.onMessage(message);
+        } finally {
+          org.slf4j.MDC.remove(MDC_TENANT);
+        }
+      }
+
+      @Override
+      public void onHalfClose() {
+        org.slf4j.MDC.put(MDC_TENANT, tenant);
+        try {
+          super.onHalfClose();
+        } finally {
+          org.slf4j.MDC.remove(MDC_TENANT);
+        }
+      }
+    };
   }
+
+  /** The log context key of the caller's tenant. */
+  public static final String MDC_TENANT = "tenant";
 
   /**
    * A caller without a key, over mutual TLS: the verified client certificate's subject, when the
