@@ -269,6 +269,10 @@ public final class RuntimeServer implements AutoCloseable {
     broker.browsers(browsers);
     dev.paddock.runtime.metrics.MetricsEndpoint metricsEndpoint = config.metrics().address() == null ? null
         : new dev.paddock.runtime.metrics.MetricsEndpoint(config.metrics().address(), metrics);
+    dev.paddock.runtime.trace.HostTracing tracing = config.tracing() != null ? config.tracing()
+        : dev.paddock.runtime.trace.HostTracing.fromEnvironment(System.getenv());
+    audit.tracing(tracing);
+    sessions.tracing(tracing);
     metrics.jailHealth(jail::healthy);
     metrics.breakers(browserProviders.providers(), browserProviders::state, browserProviders::transitions);
     audit.metrics(metrics.registry());
@@ -279,7 +283,7 @@ public final class RuntimeServer implements AutoCloseable {
         tenant -> java.util.stream.Stream.of(kernelUsage(tenantBudgets, tenant), egress.budgetUsage(tenant.id()),
             browsers.usage(tenant)).flatMap(java.util.List::stream).toList(),
         denials, workers,
-        settings.clientStallTimeout(), audit, vault, egress::counts, browsers, metrics.grpcInterceptor());
+        settings.clientStallTimeout(), audit, vault, egress::counts, browsers, metrics.grpcInterceptor(), tracing);
     grpc.setServing(jail.healthy());
     ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(named("paddock-reaper"));
     RuntimeServer host = new RuntimeServer(lock, grpc, sessions, jail, launcher, layout, ticker, timers, callbacks, workers,
@@ -292,6 +296,7 @@ public final class RuntimeServer implements AutoCloseable {
             metricsEndpoint.close();
           }
           metrics.close();
+          tracing.close(); // flushes what is still to be exported
         });
     host.metricsAddress = metricsEndpoint == null ? null : metricsEndpoint.address();
     if (metricsEndpoint != null) {

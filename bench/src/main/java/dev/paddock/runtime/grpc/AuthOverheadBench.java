@@ -85,7 +85,8 @@ public class AuthOverheadBench {
     authenticated = HostServer.services(InProcessServerBuilder.forName("auth-real").directExecutor(), sessions, workspaces,
         artifacts, tenants, t -> List.of(), new Denials(new io.micrometer.core.instrument.simple.SimpleMeterRegistry()), workers, java.time.Duration.ofSeconds(60), new HealthStatusManager(),
         audit = dev.paddock.runtime.audit.AuditTrail.open(dir, clock),
-        dev.paddock.runtime.vault.Vault.openIn(dir, null, clock), t -> dev.paddock.ipc.v1.EgressCounts.getDefaultInstance(), null).build().start();
+        dev.paddock.runtime.vault.Vault.openIn(dir, null, clock), t -> dev.paddock.ipc.v1.EgressCounts.getDefaultInstance(), null,
+        dev.paddock.runtime.trace.HostTracing.OFF).build().start();
     Principal principal = tenants.authenticate(key.key());
     ServerInterceptor handOver = new ServerInterceptor() {
       @Override

@@ -260,17 +260,31 @@ public final class AuditTrail implements AutoCloseable, ExecAudit, dev.paddock.r
         .setOutcome("FAILED_PRECONDITION").putAttributes("reason", reason.length() > 500 ? reason.substring(0, 500) : reason));
   }
 
-  /** Writes {@code record} and waits until it is durable. */
+  /** Writes {@code record} and waits until it is durable (a span of the call that waits, when it is traced). */
   public AuditRecord appendAndWait(AuditRecord.Builder record) {
+    io.opentelemetry.api.trace.Span span = tracing.child("paddock.audit.append");
     try {
-      return append(record).get(WRITE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      AuditRecord written = append(record).get(WRITE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      span.setAttribute("paddock.audit.sequence", written.getSequence());
+      return written;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      span.setStatus(io.opentelemetry.api.trace.StatusCode.ERROR, "interrupted");
       throw writeFailed();
     } catch (ExecutionException | TimeoutException e) {
       log.error("audit log: a record could not be written", e);
+      span.setStatus(io.opentelemetry.api.trace.StatusCode.ERROR, "write failed");
       throw writeFailed();
+    } finally {
+      span.end();
     }
+  }
+
+  private volatile dev.paddock.runtime.trace.HostTracing tracing = dev.paddock.runtime.trace.HostTracing.OFF;
+
+  /** Where the spans of waiting for a record go. */
+  public void tracing(dev.paddock.runtime.trace.HostTracing tracing) {
+    this.tracing = tracing;
   }
 
   /** The error an action gets when its record could not be written. */

@@ -33,6 +33,8 @@ import java.util.Objects;
  *                   Chromium, no warm pool)
  * @param metrics    the Prometheus endpoint and its labels; null for none ({@link
  *                   dev.paddock.runtime.metrics.MetricsSettings#OFF})
+ * @param tracing    where traces go; null for the environment's OTEL_* settings ({@link
+ *                   dev.paddock.runtime.trace.HostTracing#fromEnvironment}), off when it has none
  */
 public record HostConfig(
     InetSocketAddress listen,
@@ -50,7 +52,8 @@ public record HostConfig(
     dev.paddock.runtime.vault.VaultConfig vault,
     dev.paddock.runtime.egress.EgressSettings egress,
     dev.paddock.runtime.browser.BrowserSettings browsers,
-    dev.paddock.runtime.metrics.MetricsSettings metrics) {
+    dev.paddock.runtime.metrics.MetricsSettings metrics,
+    dev.paddock.runtime.trace.HostTracing tracing) {
 
   public HostConfig {
     Objects.requireNonNull(listen, "listen");
@@ -65,51 +68,58 @@ public record HostConfig(
   }
 
   /** The same host with {@code browsers} as its browser settings. */
+  /** This config with its traces going to {@code tracing}. */
+  public HostConfig withTracing(dev.paddock.runtime.trace.HostTracing tracing) {
+    return new HostConfig(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, pythonProtobuf,
+        auditShipTo, auditSigningKey, vault, egress, browsers, metrics, tracing);
+  }
+
   /** This config with {@code metrics}. */
   public HostConfig withMetrics(dev.paddock.runtime.metrics.MetricsSettings metrics) {
     return new HostConfig(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, pythonProtobuf,
-        auditShipTo, auditSigningKey, vault, egress, browsers, metrics);
+        auditShipTo, auditSigningKey, vault, egress, browsers, metrics, tracing);
   }
 
   public HostConfig withBrowsers(dev.paddock.runtime.browser.BrowserSettings browsers) {
     return new HostConfig(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, pythonProtobuf,
-        auditShipTo, auditSigningKey, vault, egress, browsers, metrics);
+        auditShipTo, auditSigningKey, vault, egress, browsers, metrics, tracing);
   }
 
   /** The same host with {@code egress} as its egress proxy's settings. */
   public HostConfig withEgress(dev.paddock.runtime.egress.EgressSettings egress) {
     return new HostConfig(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, pythonProtobuf,
-        auditShipTo, auditSigningKey, vault, egress, browsers, metrics);
+        auditShipTo, auditSigningKey, vault, egress, browsers, metrics, tracing);
   }
 
   /** A host without a Python protobuf runtime for its jails. */
   public HostConfig(InetSocketAddress listen, Path dataDir, Path nsjail, int sandboxUid, int sandboxGid,
       Path cgroupRoot, SessionSettings sessions, TlsConfig tls, Path init) {
-    this(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, null, null, null, null, null, null, null);
+    this(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, null, null, null, null, null, null, null,
+        null);
   }
 
   /** The same host with {@code dir} as the jails' Python protobuf runtime. */
   public HostConfig withPythonProtobuf(Path dir) {
     return new HostConfig(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, dir, auditShipTo,
-        auditSigningKey, vault, egress, browsers, metrics);
+        auditSigningKey, vault, egress, browsers, metrics, tracing);
   }
 
   /** The same host shipping each sealed audit segment (and its checkpoint) to {@code dir}. */
   public HostConfig withAuditShipTo(Path dir) {
     return new HostConfig(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, pythonProtobuf, dir,
-        auditSigningKey, vault, egress, browsers, metrics);
+        auditSigningKey, vault, egress, browsers, metrics, tracing);
   }
 
   /** The same host signing its audit checkpoints with the key in {@code file}. */
   public HostConfig withAuditSigningKey(Path file) {
     return new HostConfig(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, pythonProtobuf,
-        auditShipTo, file, vault, egress, browsers, metrics);
+        auditShipTo, file, vault, egress, browsers, metrics, tracing);
   }
 
   /** The same host keeping secrets as {@code vault} says. */
   public HostConfig withVault(dev.paddock.runtime.vault.VaultConfig vault) {
     return new HostConfig(listen, dataDir, nsjail, sandboxUid, sandboxGid, cgroupRoot, sessions, tls, init, pythonProtobuf,
-        auditShipTo, auditSigningKey, vault, egress, browsers, metrics);
+        auditShipTo, auditSigningKey, vault, egress, browsers, metrics, tracing);
   }
 
   /** A host with the packed paddock-init. */

@@ -60,8 +60,11 @@ final class ExecGrpcService extends ExecServiceGrpc.ExecServiceImplBase {
   private final ExecutorService workers;
   private final java.time.Duration stallTimeout;
 
+  private final dev.paddock.runtime.trace.HostTracing tracing;
+
   ExecGrpcService(SessionManager sessions, TenantDirectory tenants, ArtifactStore artifacts, ExecutorService workers,
-      java.time.Duration stallTimeout) {
+      java.time.Duration stallTimeout, dev.paddock.runtime.trace.HostTracing tracing) {
+    this.tracing = tracing;
     this.sessions = sessions;
     this.tenants = tenants;
     this.artifacts = artifacts;
@@ -74,13 +77,24 @@ final class ExecGrpcService extends ExecServiceGrpc.ExecServiceImplBase {
     ServerCallStreamObserver<ExecEvent> call = (ServerCallStreamObserver<ExecEvent>) responseObserver;
     String requestId = RequestIds.current();
     ExecRecord record;
-    try {
+    // From admission to the exec's end: its admission, audit record and jail spawn are children.
+    io.opentelemetry.api.trace.Span span = tracing.child("paddock.exec");
+    try (io.opentelemetry.context.Scope ignored = span.makeCurrent()) {
       Principal caller = AuthInterceptor.current();
       record = sessions.exec(caller, req.getSessionId(), Protos.fromProto(req), true);
     } catch (RuntimeException e) {
+      span.setStatus(io.opentelemetry.api.trace.StatusCode.ERROR, e.getClass().getSimpleName());
+      span.end();
       call.onError(ErrorMapper.toStatusException(e, requestId));
       return;
     }
+    span.setAttribute("paddock.exec_id", record.id());
+    record.outcome().whenComplete((outcome, failure) -> {
+      if (outcome != null) {
+        span.setAttribute("paddock.exec_status", outcome.result().status().name());
+      }
+      span.end();
+    });
     StreamingListener listener = new StreamingListener(call, requestId, stallTimeout.toNanos(),
         () -> record.cancel("the client read no output in time; the exec was killed"));
     call.setOnReadyHandler(listener::onReady);

@@ -47,7 +47,8 @@ public final class HostServer {
       Denials denials, ExecutorService workers, java.time.Duration clientStallTimeout,
       dev.paddock.runtime.audit.AuditTrail audit, dev.paddock.runtime.vault.Vault vault,
       java.util.function.Function<String, dev.paddock.ipc.v1.EgressCounts> egress,
-      dev.paddock.runtime.browser.BrowserManager browsers, io.grpc.ServerInterceptor metrics) throws IOException {
+      dev.paddock.runtime.browser.BrowserManager browsers, io.grpc.ServerInterceptor metrics,
+      dev.paddock.runtime.trace.HostTracing tracing) throws IOException {
     HealthStatusManager health = new HealthStatusManager();
     NettyServerBuilder builder = tls == null
         ? NettyServerBuilder.forAddress(address)
@@ -57,7 +58,7 @@ public final class HostServer {
         // Bounds what one connection can hold open, tarpitted refusals included (Denials).
         .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
         .permitKeepAliveWithoutCalls(true), sessions, workspaces, artifacts, tenants, kernel, denials, workers,
-        clientStallTimeout, health, audit, vault, egress, browsers)
+        clientStallTimeout, health, audit, vault, egress, browsers, tracing)
         .intercept(metrics) // added last, so it runs first: it times and counts every call, refusals included
         .build()
         .start();
@@ -73,12 +74,12 @@ public final class HostServer {
       ArtifactStore artifacts, TenantDirectory tenants, KernelBudgets kernel, Denials denials, ExecutorService workers,
       java.time.Duration clientStallTimeout, HealthStatusManager health, dev.paddock.runtime.audit.AuditTrail audit,
       dev.paddock.runtime.vault.Vault vault, java.util.function.Function<String, dev.paddock.ipc.v1.EgressCounts> egress,
-      dev.paddock.runtime.browser.BrowserManager browsers) {
+      dev.paddock.runtime.browser.BrowserManager browsers, dev.paddock.runtime.trace.HostTracing tracing) {
     return builder
         .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
         .addService(DescribedServices.withComments(new SessionGrpcService(sessions).bindService()))
         .addService(DescribedServices.withComments(
-            new ExecGrpcService(sessions, tenants, artifacts, workers, clientStallTimeout).bindService()))
+            new ExecGrpcService(sessions, tenants, artifacts, workers, clientStallTimeout, tracing).bindService()))
         .addService(DescribedServices.withComments(new FileGrpcService(workspaces).bindService()))
         .addService(DescribedServices.withComments(new TenantGrpcService(sessions, tenants, kernel, denials, egress).bindService()))
         .addService(DescribedServices.withComments(browsers == null
@@ -93,6 +94,7 @@ public final class HostServer {
         // Records every state change and every refusal before the caller hears of it.
         .intercept(new AuditInterceptor(audit, workers))
         .intercept(denials) // sees every call's final status, the authentication refusals included
+        .intercept(tracing.interceptor()) // a span per call, its request id known
         .intercept(new RequestIdInterceptor());
   }
 

@@ -89,16 +89,22 @@ public final class SessionManager {
     WorkspaceLimits workspace = validator.workspace(spec, limits);
     checkHeaderSecrets(tenant, spec);
     jail.require();
-    checkSessionLimit(tenant);
-    rates.admitSession(tenant);
+    traced("paddock.admission", () -> {
+      checkSessionLimit(tenant);
+      rates.admitSession(tenant);
+    });
     ReadyJails.Ready claimed = ready.take(tenant.id(), policy, workspace);
     if (claimed == null) {
-      try {
+      io.opentelemetry.api.trace.Span start = tracing.child("paddock.jail.start");
+      try (io.opentelemetry.context.Scope ignored = start.makeCurrent()) {
         claimed = ready.startNow(tenant.id(), policy, workspace);
       } catch (SandboxSetupException e) {
+        start.setStatus(io.opentelemetry.api.trace.StatusCode.ERROR, "setup failed");
         jail.reportSetupFailure(e.getMessage());
         throw new PaddockException.Internal(ErrorReason.SANDBOX_SETUP_FAILED, "the session's sandbox could not be started",
             Map.of("stage", "jail"), e);
+      } finally {
+        start.end();
       }
     }
     Session session;
@@ -304,7 +310,7 @@ public final class SessionManager {
     Duration timeLimit = validator.exec(spec);
     Session s = active(caller, sessionId);
     Tenant tenant = tenant(caller);
-    rates.admitExec(tenant);
+    traced("paddock.admission", () -> rates.admitExec(tenant));
     AtomicInteger running = runningExecs.computeIfAbsent(tenant.id(), t -> new AtomicInteger());
     if (running.incrementAndGet() > tenant.maxExecs()) {
       running.decrementAndGet();
@@ -352,6 +358,26 @@ public final class SessionManager {
       return Optional.empty();
     } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
       return Optional.empty();
+    }
+  }
+
+  private volatile dev.paddock.runtime.trace.HostTracing tracing = dev.paddock.runtime.trace.HostTracing.OFF;
+
+  /** Where the spans of admission and jail starts go. */
+  public void tracing(dev.paddock.runtime.trace.HostTracing tracing) {
+    this.tracing = tracing;
+  }
+
+  /** Runs {@code check} as a span named {@code name} of the current call; a refusal marks it. */
+  private void traced(String name, Runnable check) {
+    io.opentelemetry.api.trace.Span span = tracing.child(name);
+    try {
+      check.run();
+    } catch (RuntimeException e) {
+      span.setStatus(io.opentelemetry.api.trace.StatusCode.ERROR, e.getClass().getSimpleName());
+      throw e;
+    } finally {
+      span.end();
     }
   }
 

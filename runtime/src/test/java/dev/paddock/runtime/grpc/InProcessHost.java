@@ -99,7 +99,8 @@ final class InProcessHost implements AutoCloseable {
         new dev.paddock.runtime.ipc.ArtifactStore(temp.resolve("artifacts")), tenants, tenant -> java.util.List.of(),
         new Denials(new io.micrometer.core.instrument.simple.SimpleMeterRegistry()), workers,
         settings.clientStallTimeout(), new HealthStatusManager(), audit = dev.paddock.runtime.audit.AuditTrail.open(temp, clock),
-        dev.paddock.runtime.vault.Vault.openIn(temp, null, clock), t -> dev.paddock.ipc.v1.EgressCounts.getDefaultInstance(), null)
+        dev.paddock.runtime.vault.Vault.openIn(temp, null, clock), t -> dev.paddock.ipc.v1.EgressCounts.getDefaultInstance(), null,
+        dev.paddock.runtime.trace.HostTracing.OFF)
         .build().start();
   }
 
