@@ -28,21 +28,7 @@ final class DoctorCommand implements Callable<Integer> {
       description = "The host's data directory, checked but not changed. Default: ${DEFAULT-VALUE}.")
   Path dataDir;
 
-  @Option(names = "--nsjail", description = "nsjail binary. Default: $PADDOCK_NSJAIL, else .paddock/tools/nsjail/nsjail/bin/nsjail.")
-  Path nsjail;
-
-  @Option(names = "--cgroup-root", defaultValue = "/sys/fs/cgroup", description = "cgroup mount (v1 or v2). Default: ${DEFAULT-VALUE}.")
-  Path cgroupRoot;
-
-  @Option(names = "--sandbox-uid", defaultValue = "99999", description = "Host uid sandboxed processes run as. Default: ${DEFAULT-VALUE}.")
-  int sandboxUid;
-
-  @Option(names = "--sandbox-gid", defaultValue = "99999", description = "Host gid sandboxed processes run as. Default: ${DEFAULT-VALUE}.")
-  int sandboxGid;
-
-  @Option(names = "--python-protobuf", defaultValue = "${env:PADDOCK_PYTHON_PROTOBUF:-.paddock/tools/python-protobuf}",
-      description = "Python protobuf runtime mounted into the probe jail, as paddock serve does. Default: ${DEFAULT-VALUE}.")
-  Path pythonProtobuf;
+  @picocli.CommandLine.Mixin JailOptions jail = new JailOptions();
 
   @Option(names = "--json", description = "One JSON object per check on stdout: {check, status, detail, fix}.")
   boolean json;
@@ -55,7 +41,7 @@ final class DoctorCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Path nsjailBinary = ServeCommand.nsjailPath(nsjail);
+    Path nsjailBinary = jail.nsjailBinary();
     List<Check> checks = new ArrayList<>();
     checks.add(linux());
     checks.add(root());
@@ -65,7 +51,7 @@ final class DoctorCommand implements Callable<Integer> {
     checks.add(nsjail(nsjailBinary));
     checks.add(vsock());
     checks.add(dataDir());
-    checks.add(jail(nsjailBinary));
+    checks.add(jailProbe(nsjailBinary));
     Output out = new Output(System.out, System.err, json);
     if (json) {
       for (Check c : checks) {
@@ -107,11 +93,11 @@ final class DoctorCommand implements Callable<Integer> {
 
   private Check cgroups() {
     try {
-      String driver = dev.paddock.sandbox.cgroup.CgroupDriver.detect(cgroupRoot).describe();
+      String driver = dev.paddock.sandbox.cgroup.CgroupDriver.detect(jail.cgroupRoot).describe();
       return new Check("cgroups", Status.OK, driver, "");
     } catch (dev.paddock.sandbox.cgroup.CgroupException e) {
       return new Check("cgroups", Status.FAIL, e.getMessage(), "mount cgroup v2 (or v1 with memory, pids, cpu and cpuacct) at "
-          + cgroupRoot + ", or pass --cgroup-root; run as root");
+          + jail.cgroupRoot + ", or pass --cgroup-root; run as root");
     }
   }
 
@@ -180,14 +166,14 @@ final class DoctorCommand implements Callable<Integer> {
   }
 
   /** A real jail, as the host starts one, on a data directory of its own. */
-  private Check jail(Path nsjailBinary) {
+  private Check jailProbe(Path nsjailBinary) {
     Path probeDir = null;
     try {
       probeDir = Files.createTempDirectory("paddock-doctor-");
       Files.setPosixFilePermissions(probeDir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
-      HostConfig config = new HostConfig(new InetSocketAddress("127.0.0.1", 0), probeDir, nsjailBinary, sandboxUid,
-          sandboxGid, cgroupRoot, SessionSettings.defaults())
-          .withPythonProtobuf(Files.isDirectory(pythonProtobuf) ? pythonProtobuf.toAbsolutePath() : null);
+      HostConfig config = new HostConfig(new InetSocketAddress("127.0.0.1", 0), probeDir, nsjailBinary, jail.sandboxUid,
+          jail.sandboxGid, jail.cgroupRoot, SessionSettings.defaults())
+          .withPythonProtobuf(Files.isDirectory(jail.pythonProtobuf) ? jail.pythonProtobuf.toAbsolutePath() : null);
       String failure = RuntimeServer.probeJail(config);
       return failure == null ? new Check("jail", Status.OK, "a jail started and ran /bin/true (namespaces, cgroup, seccomp)", "")
           : new Check("jail", Status.FAIL, failure, "fix the checks above; the host's log says more (paddock serve)");

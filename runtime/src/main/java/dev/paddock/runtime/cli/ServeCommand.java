@@ -33,22 +33,7 @@ final class ServeCommand implements Callable<Integer> {
       description = "Local state: tenants.yaml, workspaces, jail scratch. Default: ${DEFAULT-VALUE}.")
   Path dataDir;
 
-  @Option(names = "--nsjail", description = "nsjail binary. Default: $PADDOCK_NSJAIL, else .paddock/tools/nsjail/nsjail/bin/nsjail.")
-  Path nsjail;
-
-  @Option(names = "--python-protobuf", defaultValue = "${env:PADDOCK_PYTHON_PROTOBUF:-.paddock/tools/python-protobuf}",
-      description = "Python protobuf runtime (7.x) mounted into every jail for the Python agent SDK"
-          + " (scripts/setup installs it). Default: ${DEFAULT-VALUE}.")
-  Path pythonProtobuf;
-
-  @Option(names = "--sandbox-uid", defaultValue = "99999", description = "Host uid sandboxed processes run as (not 0). Default: ${DEFAULT-VALUE}.")
-  int sandboxUid;
-
-  @Option(names = "--sandbox-gid", defaultValue = "99999", description = "Host gid sandboxed processes run as (not 0). Default: ${DEFAULT-VALUE}.")
-  int sandboxGid;
-
-  @Option(names = "--cgroup-root", defaultValue = "/sys/fs/cgroup", description = "cgroup mount (v1 or v2). Default: ${DEFAULT-VALUE}.")
-  Path cgroupRoot;
+  @picocli.CommandLine.Mixin JailOptions jail = new JailOptions();
 
   @Option(names = "--tls-cert", description = "PEM certificate chain: serve TLS (with --tls-key). Default: plaintext.")
   Path tlsCert;
@@ -169,8 +154,9 @@ final class ServeCommand implements Callable<Integer> {
       return 2;
     }
     TlsConfig tls = tlsCert == null ? null : new TlsConfig(tlsCert, tlsKey, tlsClientCa);
-    HostConfig config = new HostConfig(new InetSocketAddress(bind, port), data, nsjailPath(nsjail),
-        sandboxUid, sandboxGid, cgroupRoot, SessionSettings.defaults(), tls).withPythonProtobuf(pythonProtobuf.toAbsolutePath())
+    HostConfig config = new HostConfig(new InetSocketAddress(bind, port), data, jail.nsjailBinary(),
+        jail.sandboxUid, jail.sandboxGid, jail.cgroupRoot, SessionSettings.defaults(), tls)
+        .withPythonProtobuf(jail.pythonProtobuf.toAbsolutePath())
         .withAuditShipTo(auditShipTo == null ? null : auditShipTo.toAbsolutePath())
         .withAuditSigningKey(auditSigningKey == null ? null : auditSigningKey.toAbsolutePath());
     try {
