@@ -273,6 +273,7 @@ public final class RuntimeServer implements AutoCloseable {
         : dev.paddock.runtime.trace.HostTracing.fromEnvironment(System.getenv());
     audit.tracing(tracing);
     sessions.tracing(tracing);
+    broker.tracing(tracing);
     metrics.jailHealth(jail::healthy);
     metrics.breakers(browserProviders.providers(), browserProviders::state, browserProviders::transitions);
     audit.metrics(metrics.registry());

@@ -112,12 +112,29 @@ public final class ToolBroker {
    * failures are error replies.
    */
   public Envelope handle(ExecRecord exec, Envelope request) {
-    Envelope reply = answer(exec, request);
-    if (!audit.record(exec, request, reply)) {
-      return IpcChannel.error(request.getId(), IpcErrorReason.IPC_ERROR_INTERNAL,
-          "the audit record of this call could not be written, so it is not confirmed", Map.of());
+    io.opentelemetry.api.trace.Span span = tracing.childOf(exec.trace(), exec.requestId(),
+        "paddock.ipc." + request.getBodyCase().name().toLowerCase(java.util.Locale.ROOT));
+    try {
+      Envelope reply = answer(exec, request);
+      if (reply.hasError()) {
+        span.setStatus(io.opentelemetry.api.trace.StatusCode.ERROR, reply.getError().getReason().name());
+      }
+      if (!audit.record(exec, request, reply)) {
+        span.setStatus(io.opentelemetry.api.trace.StatusCode.ERROR, "audit write failed");
+        return IpcChannel.error(request.getId(), IpcErrorReason.IPC_ERROR_INTERNAL,
+            "the audit record of this call could not be written, so it is not confirmed", Map.of());
+      }
+      return reply;
+    } finally {
+      span.end();
     }
-    return reply;
+  }
+
+  private volatile dev.paddock.runtime.trace.HostTracing tracing = dev.paddock.runtime.trace.HostTracing.OFF;
+
+  /** Where the spans of IPC calls go: children of the span of the call that started the exec. */
+  public void tracing(dev.paddock.runtime.trace.HostTracing tracing) {
+    this.tracing = tracing;
   }
 
   private Envelope answer(ExecRecord exec, Envelope request) {

@@ -89,6 +89,20 @@ public final class ExecRecord {
     return r == null ? null : r[which];
   }
 
+  /** The trace context of the call that started it (its tool's IPC calls become spans in it), and that call's request id. */
+  private final io.opentelemetry.context.Context trace = io.opentelemetry.context.Context.current();
+  private final String requestId = dev.paddock.runtime.audit.AuditContext.REQUEST_ID.get();
+
+  /** The trace context of the call that started it; its IPC calls' spans are children of it. */
+  public io.opentelemetry.context.Context trace() {
+    return trace;
+  }
+
+  /** The request id of the call that started it; null when no call did. */
+  public String requestId() {
+    return requestId;
+  }
+
   ExecRecord(String id, Session session, List<String> argv, String cwd, Instant startTime, JailProcess jail,
       int replayBytes, long maxOutputBytes, LinuxSyscalls linux, boolean keepStdinOpen, Runnable beforeOutcome) {
     this.beforeOutcome = beforeOutcome;

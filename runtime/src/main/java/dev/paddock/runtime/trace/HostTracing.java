@@ -95,6 +95,22 @@ public final class HostTracing implements AutoCloseable {
     return builder.startSpan();
   }
 
+  /**
+   * A child of {@code parent} (a context captured in a traced call: an exec's), for work done
+   * later on another thread, such as its tool's IPC calls; a no-op span when the parent was not
+   * traced. The caller ends it.
+   */
+  public Span childOf(io.opentelemetry.context.Context parent, String requestId, String name) {
+    if (!Span.fromContext(parent).getSpanContext().isValid()) {
+      return Span.getInvalid();
+    }
+    var builder = tracer.spanBuilder(name).setParent(parent);
+    if (requestId != null) {
+      builder.setAttribute(REQUEST_ID, requestId);
+    }
+    return builder.startSpan();
+  }
+
   /** The gRPC server interceptor that makes a span of every call. */
   public io.grpc.ServerInterceptor interceptor() {
     return new TracingInterceptor(this);

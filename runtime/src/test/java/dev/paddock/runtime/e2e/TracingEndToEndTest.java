@@ -42,9 +42,11 @@ class TracingEndToEndTest extends SharedHostTest {
     headers.put(Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER), "00-" + traceId + "-" + callerSpan + "-01");
     var execs = ExecServiceGrpc.newBlockingStub(host.channel(host.alphaKey, requestId))
         .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers)).withDeadlineAfter(60, TimeUnit.SECONDS);
-    execs.exec(ExecRequest.newBuilder().setSessionId(session).addArgv("true").build()).forEachRemaining(e -> { });
+    // A tool that reports progress through the in-sandbox SDK: its IPC call is a span of the exec.
+    execs.exec(ExecRequest.newBuilder().setSessionId(session).setIpc(true).addAllArgv(List.of("python3", "-c",
+        "import paddock_agent as a; a.progress('half', 0.5)")).build()).forEachRemaining(e -> { });
 
-    List<SpanData> tree = awaitTrace(traceId, 4);
+    List<SpanData> tree = awaitTrace(traceId, 5);
     Map<String, SpanData> byName = tree.stream().collect(Collectors.toMap(SpanData::getName, s -> s, (a, b) -> a));
     SpanData call = byName.get("paddock.v1.ExecService/Exec");
     assertThat(call).as("spans: %s", byName.keySet()).isNotNull();
@@ -55,6 +57,8 @@ class TracingEndToEndTest extends SharedHostTest {
     assertThat(exec.getAttributes().asMap().toString()).contains("paddock.exec_status=OK");
     assertThat(byName.get("paddock.admission").getParentSpanId()).isEqualTo(exec.getSpanId());
     assertThat(byName.get("paddock.audit.append").getParentSpanId()).isEqualTo(exec.getSpanId());
+    assertThat(byName.get("paddock.ipc.progress")).as("spans: %s", byName.keySet()).isNotNull();
+    assertThat(byName.get("paddock.ipc.progress").getParentSpanId()).isEqualTo(exec.getSpanId());
     assertThat(tree).allSatisfy(s -> {
       assertThat(s.getTraceId()).isEqualTo(traceId);
       assertThat(s.getAttributes().get(dev.paddock.runtime.trace.HostTracing.REQUEST_ID)).as(s.getName()).isEqualTo(requestId);
@@ -82,6 +86,7 @@ class TracingEndToEndTest extends SharedHostTest {
     while (true) {
       List<SpanData> mine = spans.getFinishedSpanItems().stream().filter(s -> s.getTraceId().equals(traceId)).toList();
       if (mine.size() >= atLeast && mine.stream().anyMatch(s -> s.getName().equals("paddock.exec"))
+          && mine.stream().anyMatch(s -> s.getName().equals("paddock.v1.ExecService/Exec"))
           || System.nanoTime() > deadline) {
         return mine;
       }
