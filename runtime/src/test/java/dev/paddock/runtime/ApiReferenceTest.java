@@ -2,10 +2,8 @@ package dev.paddock.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -14,11 +12,9 @@ class ApiReferenceTest {
   @Test
   void theCommittedReferenceMatchesTheProtos(@TempDir Path out) throws Exception {
     Path root = dev.paddock.sandbox.JailRequirement.projectRoot();
-    Process p = new ProcessBuilder(root.resolve("scripts/api-docs").toString(), out.toString()).redirectErrorStream(true)
-        .start();
-    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(2, TimeUnit.MINUTES)).isTrue();
-    assertThat(p.exitValue()).as(output).isZero();
+    ToolRun docs = ToolRun.run(null, java.util.Map.of(), java.time.Duration.ofMinutes(2),
+        java.util.List.of(root.resolve("scripts/api-docs").toString(), out.toString()));
+    assertThat(docs.exit()).as(docs.output()).isZero();
     for (String page : new String[] {"paddock.v1.html", "paddock.v1.md"}) {
       assertThat(Files.readString(out.resolve(page)))
           .as("docs/api/%s is stale: run scripts/api-docs and commit it", page)

@@ -5,12 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,11 +29,9 @@ class KubernetesManifestsTest {
       files.filter(f -> f.toString().endsWith(".yaml")).sorted().forEach(f -> command.add(f.toString()));
     }
     assertThat(command).hasSizeGreaterThan(1);
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as(output).isZero();
-    assertThat(output).contains("document 6: ok").doesNotContain("error");
+    ToolRun checked = ToolRun.run(null, java.util.Map.of(), java.time.Duration.ofSeconds(60), command);
+    assertThat(checked.exit()).as(checked.output()).isZero();
+    assertThat(checked.output()).contains("document 6: ok").doesNotContain("error");
   }
 
   @Test

@@ -1,12 +1,10 @@
 package dev.paddock.runtime.cli;
 
-import com.google.protobuf.ByteString;
 import dev.paddock.ipc.v1.ChangeFileModeRequest;
 import dev.paddock.ipc.v1.ChangeFileModeResponse;
 import dev.paddock.ipc.v1.DownloadFileRequest;
 import dev.paddock.ipc.v1.DownloadFileResponse;
 import dev.paddock.ipc.v1.FileInfo;
-import dev.paddock.ipc.v1.FileServiceGrpc;
 import dev.paddock.ipc.v1.ListFilesRequest;
 import dev.paddock.ipc.v1.MakeDirectoryRequest;
 import dev.paddock.ipc.v1.MakeDirectoryResponse;
@@ -17,7 +15,6 @@ import dev.paddock.ipc.v1.RenameFileResponse;
 import dev.paddock.ipc.v1.StatFileRequest;
 import dev.paddock.ipc.v1.StatFileResponse;
 import dev.paddock.ipc.v1.UploadFileHeader;
-import dev.paddock.ipc.v1.UploadFileRequest;
 import dev.paddock.ipc.v1.UploadFileResponse;
 import java.io.IOException;
 import java.io.InputStream;

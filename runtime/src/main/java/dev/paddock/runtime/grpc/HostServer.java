@@ -75,7 +75,7 @@ public final class HostServer {
       java.time.Duration clientStallTimeout, HealthStatusManager health, dev.paddock.runtime.audit.AuditTrail audit,
       dev.paddock.runtime.vault.Vault vault, java.util.function.Function<String, dev.paddock.ipc.v1.EgressCounts> egress,
       dev.paddock.runtime.browser.BrowserManager browsers, dev.paddock.runtime.trace.HostTracing tracing) {
-    return builder
+    builder
         .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
         .addService(DescribedServices.withComments(new SessionGrpcService(sessions).bindService()))
         .addService(DescribedServices.withComments(
@@ -93,9 +93,11 @@ public final class HostServer {
         .intercept(new AuthInterceptor(tenants))
         // Records every state change and every refusal before the caller hears of it.
         .intercept(new AuditInterceptor(audit, workers))
-        .intercept(denials) // sees every call's final status, the authentication refusals included
-        .intercept(tracing.interceptor()) // a span per call, its request id known
-        .intercept(new RequestIdInterceptor());
+        .intercept(denials); // sees every call's final status, the authentication refusals included
+    if (tracing.enabled()) { // no layer on every call of a host nobody collects traces from
+      builder.intercept(tracing.interceptor()); // a span per call, its request id known
+    }
+    return builder.intercept(new RequestIdInterceptor());
   }
 
   private static ServerCredentials credentials(TlsConfig tls) throws IOException {

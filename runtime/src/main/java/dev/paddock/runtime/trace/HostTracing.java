@@ -111,6 +111,11 @@ public final class HostTracing implements AutoCloseable {
     return builder.startSpan();
   }
 
+  /** False for {@link #OFF}: no span is made, so no call needs the interceptor. */
+  public boolean enabled() {
+    return this != OFF;
+  }
+
   /** The gRPC server interceptor that makes a span of every call. */
   public io.grpc.ServerInterceptor interceptor() {
     return new TracingInterceptor(this);

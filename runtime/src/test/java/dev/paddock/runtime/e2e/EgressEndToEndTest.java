@@ -9,7 +9,6 @@ import dev.paddock.ipc.v1.CreateSessionRequest;
 import dev.paddock.ipc.v1.EgressDenied;
 import dev.paddock.ipc.v1.EgressDenyReason;
 import dev.paddock.ipc.v1.ExecEvent;
-import dev.paddock.ipc.v1.ExecRequest;
 import io.grpc.StatusRuntimeException;
 import java.util.List;
 import java.util.concurrent.TimeUnit;

@@ -36,9 +36,9 @@ class ExamplesEndToEndTest extends SharedHostTest {
   @Test
   void thePythonExamplePrintsTheReportAndItsAuditRecords() throws Exception {
     PythonClientEndToEndTest.installClient();
-    PythonClientEndToEndTest.Run run = PythonClientEndToEndTest.run(examples(), Map.of(
-        "PADDOCK_SERVER", "127.0.0.1:" + host.port(), "PADDOCK_API_KEY", host.alphaKey),
-        PythonClientEndToEndTest.venv().resolve("bin/python").toString(), "python/csv_report.py");
+    dev.paddock.runtime.ToolRun run = dev.paddock.runtime.ToolRun.run(examples(), Map.of(
+        "PADDOCK_SERVER", "127.0.0.1:" + host.port(), "PADDOCK_API_KEY", host.alphaKey), java.time.Duration.ofMinutes(5),
+        java.util.List.of(PythonClientEndToEndTest.venv().resolve("bin/python").toString(), "python/csv_report.py"));
     System.out.println(run.output());
     assertThat(run.exit()).as(run.output()).isZero();
     assertThat(run.output()).contains("progress 25%: row 1 of 4", "progress 100%: row 4 of 4", "summed 4 rows",

@@ -2,11 +2,12 @@ package dev.paddock.runtime.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.paddock.runtime.ToolRun;
 import dev.paddock.runtime.tenant.Scope;
 import dev.paddock.runtime.tenant.TenantAdmin;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
@@ -28,20 +29,10 @@ class PythonClientEndToEndTest extends SharedHostTest {
   /** Builds and installs clients/python into the venv, as a user would with pip. */
   static void installClient() throws Exception {
     Path root = dev.paddock.sandbox.JailRequirement.projectRoot();
-    Run install = run(root, Map.of(), venv().resolve("bin/pip").toString(), "install", "--quiet", "--no-deps",
-        "--no-build-isolation", "--force-reinstall", "--disable-pip-version-check", root.resolve("clients/python").toString());
+    ToolRun install = ToolRun.run(root, Map.of(), Duration.ofMinutes(5), List.of(venv().resolve("bin/pip").toString(),
+        "install", "--quiet", "--no-deps", "--no-build-isolation", "--force-reinstall", "--disable-pip-version-check",
+        root.resolve("clients/python").toString()));
     assertThat(install.exit()).as(install.output()).isZero();
-  }
-
-  record Run(int exit, String output) {}
-
-  static Run run(Path dir, Map<String, String> env, String... command) throws Exception {
-    ProcessBuilder pb = new ProcessBuilder(List.of(command)).directory(dir.toFile()).redirectErrorStream(true);
-    pb.environment().putAll(env);
-    Process p = pb.start();
-    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(5, TimeUnit.MINUTES)).isTrue();
-    return new Run(p.exitValue(), output);
   }
 
   private String narrowKey() throws Exception {
@@ -65,13 +56,14 @@ class PythonClientEndToEndTest extends SharedHostTest {
   void thePythonClientsTestsPassAgainstARealHost() throws Exception {
     installClient();
     Path root = dev.paddock.sandbox.JailRequirement.projectRoot();
-    Run tests = run(root.resolve("clients/python"), Map.of(
+    ToolRun tests = ToolRun.run(root.resolve("clients/python"), Map.of(
         "PADDOCK_TEST_SERVER", "127.0.0.1:" + host.port(),
         "PADDOCK_TEST_KEY", host.alphaKey,
         "PADDOCK_TEST_OTHER_KEY", host.betaKey,
         "PADDOCK_TEST_SMALL_KEY", host.gammaKey,
         "PADDOCK_TEST_NARROW_KEY", narrowKey()),
-        venv().resolve("bin/python").toString(), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests");
+        Duration.ofMinutes(5), List.of(venv().resolve("bin/python").toString(), "-m", "pytest", "-q", "-p", "no:cacheprovider",
+        "tests"));
     System.out.println(tests.output());
     assertThat(tests.exit()).as(tests.output()).isZero();
     assertThat(tests.output()).containsPattern("\\d+ passed").doesNotContain("skipped").doesNotContain("failed");
