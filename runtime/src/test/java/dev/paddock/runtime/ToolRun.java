@@ -1,12 +1,11 @@
 package dev.paddock.runtime;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -25,8 +24,19 @@ public record ToolRun(int exit, String output) {
     }
     pb.environment().putAll(env);
     Process p = pb.start();
-    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)).as("%s finished", command.get(0)).isTrue();
-    return new ToolRun(p.exitValue(), output);
+    p.getOutputStream().close(); // no input: a tool that asks for some reads end of file
+    // Read beside the wait, so the timeout holds even for a tool that never closes its output.
+    CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> {
+      try {
+        return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      } catch (java.io.IOException e) {
+        return e.toString();
+      }
+    });
+    if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      p.destroyForcibly();
+      throw new AssertionError(command.get(0) + " did not finish in " + timeout.toSeconds() + " s: " + output.getNow(""));
+    }
+    return new ToolRun(p.exitValue(), output.get(10, TimeUnit.SECONDS));
   }
 }

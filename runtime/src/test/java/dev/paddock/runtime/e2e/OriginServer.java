@@ -60,10 +60,10 @@ final class OriginServer implements AutoCloseable {
     List<String> command = new java.util.ArrayList<>();
     command.add("openssl");
     command.addAll(List.of(args));
-    Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
-    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (p.waitFor() != 0) {
-      throw new IOException("openssl " + args[0] + " failed: " + output);
+    dev.paddock.runtime.ToolRun run = dev.paddock.runtime.ToolRun.run(dir, java.util.Map.of(), java.time.Duration.ofMinutes(1),
+        command);
+    if (run.exit() != 0) {
+      throw new IOException("openssl " + args[0] + " failed: " + run.output());
     }
   }
 
