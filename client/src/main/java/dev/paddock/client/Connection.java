@@ -34,10 +34,13 @@ final class Connection implements AutoCloseable {
     this.deadline = deadline;
   }
 
+  /** Opens a channel to {@code target}; {@code apiKey} null sends no key (the health service needs none). */
   static Connection open(String target, String apiKey, boolean tls, Path ca, Path cert, Path key, Duration deadline,
       Map<String, ?> serviceConfig) throws IOException {
     Metadata headers = new Metadata();
-    headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + apiKey);
+    if (apiKey != null) {
+      headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + apiKey);
+    }
     EventLoopGroup loop = new NioEventLoopGroup(1, new io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory(
         "paddock-client", true));
     try {

@@ -192,6 +192,25 @@ public final class Paddock implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Asks the host's standard gRPC health service ({@code grpc.health.v1.Health/Check}, the
+     * whole server) whether it serves, within the deadline, on a connection of its own that is
+     * closed again. The host answers SERVING only while it can start jails. Needs no API key and
+     * sends none; uses the target, TLS and deadline set here.
+     *
+     * @throws PaddockException when the host cannot be reached or does not answer in time
+     */
+    public io.grpc.health.v1.HealthCheckResponse.ServingStatus checkHealth() {
+      try (Connection connection = Connection.open(target, null, tls, tlsCa, clientCert, clientKey, deadline,
+          Retries.serviceConfig(1, initialBackoff, maxBackoff))) {
+        return connection.call(() -> io.grpc.health.v1.HealthGrpc.newBlockingStub(connection.channel())
+            .withDeadlineAfter(deadline.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+            .check(io.grpc.health.v1.HealthCheckRequest.getDefaultInstance()).getStatus());
+      } catch (java.io.IOException e) {
+        throw new IllegalStateException("cannot read the TLS files: " + e.getMessage(), e);
+      }
+    }
+
     /** Connects (lazily: the first call opens the connection). */
     public Paddock build() {
       if (apiKey == null || apiKey.isBlank()) {

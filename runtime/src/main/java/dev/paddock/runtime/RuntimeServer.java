@@ -403,9 +403,7 @@ public final class RuntimeServer implements AutoCloseable {
   private void tick() {
     try {
       sessions.reap();
-      if (!jail.healthy()) {
-        jail.probe();
-      }
+      jail.probeIfDue(); // a no-op while healthy
       grpc.setServing(jail.healthy());
       rotateDueSecretKeys();
     } catch (RuntimeException e) {

@@ -2,6 +2,7 @@ package dev.paddock.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.paddock.sandbox.ToolRun;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 

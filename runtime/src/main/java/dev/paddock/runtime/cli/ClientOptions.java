@@ -36,6 +36,18 @@ final class ClientOptions {
           + "mapping, 64-bit numbers as strings); errors also as {\"error\": {...}}.")
   boolean json;
 
+  /** A client builder for {@link #server} with the TLS options given (no key: callers add it when the call needs one). */
+  dev.paddock.client.Paddock.Builder builder() {
+    dev.paddock.client.Paddock.Builder builder = dev.paddock.client.Paddock.builder().target(server);
+    if (tlsCa != null) {
+      builder.tls(tlsCa);
+    }
+    if (tlsCert != null) {
+      builder.clientCertificate(tlsCert, tlsKey);
+    }
+    return builder;
+  }
+
   /** Something a client command does with a connected {@link Client}; returns the exit code. */
   interface Action {
     int run(Client client) throws Exception;
@@ -56,14 +68,7 @@ final class ClientOptions {
     }
     dev.paddock.client.Paddock paddock;
     try {
-      dev.paddock.client.Paddock.Builder builder = dev.paddock.client.Paddock.builder().target(server).apiKey(apiKey);
-      if (tlsCa != null) {
-        builder.tls(tlsCa);
-      }
-      if (tlsCert != null) {
-        builder.clientCertificate(tlsCert, tlsKey);
-      }
-      paddock = builder.build();
+      paddock = builder().apiKey(apiKey).build();
       // Connect now, on the client's own thread, while this one goes on parsing and building the request.
       paddock.channel().getState(true);
     } catch (IllegalArgumentException | IllegalStateException e) {

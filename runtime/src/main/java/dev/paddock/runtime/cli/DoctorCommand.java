@@ -3,6 +3,7 @@ package dev.paddock.runtime.cli;
 import dev.paddock.runtime.RuntimeServer;
 import dev.paddock.runtime.config.HostConfig;
 import dev.paddock.runtime.session.SessionSettings;
+import dev.paddock.sandbox.linux.Sysctl;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -82,7 +83,7 @@ final class DoctorCommand implements Callable<Integer> {
     if (!os.equals("Linux")) {
       return new Check("linux", Status.FAIL, os, "run the host on Linux: jails are Linux namespaces, cgroups and seccomp");
     }
-    return new Check("linux", Status.OK, "kernel " + read(Path.of("/proc/sys/kernel/osrelease")), "");
+    return new Check("linux", Status.OK, "kernel " + Sysctl.read(Path.of("/proc/sys/kernel/osrelease")), "");
   }
 
   private static Check root() {
@@ -102,7 +103,7 @@ final class DoctorCommand implements Callable<Integer> {
   }
 
   private static Check userNamespaces() {
-    String max = read(Path.of("/proc/sys/user/max_user_namespaces"));
+    String max = Sysctl.read(Path.of("/proc/sys/user/max_user_namespaces"));
     if (max.isEmpty() || max.equals("0")) {
       return new Check("user namespaces", Status.FAIL, "user.max_user_namespaces = " + (max.isEmpty() ? "unknown" : max),
           "sysctl -w user.max_user_namespaces=15000 (and make it last in /etc/sysctl.d)");
@@ -111,7 +112,7 @@ final class DoctorCommand implements Callable<Integer> {
   }
 
   private static Check seccomp() {
-    String actions = read(Path.of("/proc/sys/kernel/seccomp/actions_avail"));
+    String actions = Sysctl.read(Path.of("/proc/sys/kernel/seccomp/actions_avail"));
     if (!actions.contains("kill_process") || !actions.contains("errno")) {
       return new Check("seccomp", Status.FAIL, actions.isEmpty() ? "no seccomp filter support" : "actions: " + actions,
           "use a kernel built with CONFIG_SECCOMP_FILTER (every distribution kernel is)");

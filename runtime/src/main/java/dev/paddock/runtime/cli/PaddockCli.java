@@ -15,7 +15,7 @@ public final class PaddockCli implements Runnable {
   private static final List<Class<?>> SUBCOMMANDS = List.of(ServeCommand.class, ExecCommand.class, SessionCommand.class,
       PsCommand.class, AttachCommand.class, KillCommand.class, FilesCommand.class, ArtifactCommand.class, UsageCommand.class,
       AuditCommand.class, ConfigCommand.class, KeysCommand.class, SecretsCommand.class, PolicyCommand.class,
-      BrowserCommand.class, DoctorCommand.class, CommandLine.HelpCommand.class);
+      BrowserCommand.class, DoctorCommand.class, HealthCommand.class, CommandLine.HelpCommand.class);
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

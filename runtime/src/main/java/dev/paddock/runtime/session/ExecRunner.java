@@ -464,11 +464,8 @@ public final class ExecRunner {
   }
 
   private static long pipeMaxBytes() {
-    try {
-      return Long.parseLong(java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/fs/pipe-max-size")).trim());
-    } catch (java.io.IOException | NumberFormatException e) {
-      return 1 << 20; // the kernel's default
-    }
+    return dev.paddock.sandbox.linux.Sysctl.readLong(java.nio.file.Path.of("/proc/sys/fs/pipe-max-size"))
+        .orElse(1 << 20); // the kernel's default
   }
 
   private static SandboxResult awaitResult(JailProcess exec) {

@@ -81,8 +81,11 @@ public final class JailGate {
     throw new PaddockException.FailedPrecondition(ErrorReason.JAIL_UNAVAILABLE, "no working sandbox on this host: " + failure);
   }
 
-  /** Probes when the last probe is old enough; callers waiting here share one probe's answer. */
-  private synchronized boolean probeIfDue() {
+  /**
+   * Probes when the last probe is old enough (a few seconds: a host that cannot jail logs each
+   * probe's failure); callers waiting here share one probe's answer. Returns true when the jail works.
+   */
+  public synchronized boolean probeIfDue() {
     if (healthy()) {
       return true;
     }

@@ -307,7 +307,7 @@ class BrowserEndToEndTest extends SharedHostTest {
         assertThat(r.getAttributesMap().get("reason")).startsWith("replaced a lost browser");
       });
       // The same DevTools URL reaches the replacement.
-      dev.paddock.runtime.ToolRun again = node(String.join("\n",
+      dev.paddock.sandbox.ToolRun again = node(String.join("\n",
           "const { chromium } = require(process.argv[1]);",
           "(async () => {",
           "  const browser = await chromium.connectOverCDP(process.argv[2], { timeout: 20000 });",
@@ -453,7 +453,7 @@ class BrowserEndToEndTest extends SharedHostTest {
           "  console.log('png', (await page.screenshot()).length > 1000);",
           "  await browser.close();",
           "})().catch(e => { console.error('FAILED', e.message); process.exit(3); });");
-      dev.paddock.runtime.ToolRun ok = node(script, playwright.toString(), url, page);
+      dev.paddock.sandbox.ToolRun ok = node(script, playwright.toString(), url, page);
       assertThat(ok.exit()).as(ok.output()).isZero();
       assertThat(ok.output()).contains("pages 1", "status 200", "title hello Playwright x1", "png true");
       // The same browser and page the API drives.
@@ -468,13 +468,13 @@ class BrowserEndToEndTest extends SharedHostTest {
       String foreign = url.substring(0, url.lastIndexOf('/') + 1) + alphaToken;
       String madeUp = url.substring(0, url.lastIndexOf('/') + 1) + "0".repeat(32);
       for (String refused : List.of(foreign, madeUp)) {
-        dev.paddock.runtime.ToolRun r = node(script, playwright.toString(), refused, page);
+        dev.paddock.sandbox.ToolRun r = node(script, playwright.toString(), refused, page);
         assertThat(r.exit()).as(r.output()).isEqualTo(3);
         assertThat(r.output()).contains("403");
       }
       // A closed session's browser: refused too.
       host.sessions(host.etaKey).closeSession(CloseSessionRequest.newBuilder().setSessionId(session).build());
-      dev.paddock.runtime.ToolRun closed = node(script, playwright.toString(), url, page);
+      dev.paddock.sandbox.ToolRun closed = node(script, playwright.toString(), url, page);
       assertThat(closed.exit()).as(closed.output()).isEqualTo(3);
       assertThat(Segments.readAll(host.dataDir.resolve("audit"))).anySatisfy(r -> {
         assertThat(r.getAction()).isEqualTo(AuditAction.AUDIT_ACTION_BROWSER_ACTION);
@@ -486,10 +486,10 @@ class BrowserEndToEndTest extends SharedHostTest {
     }
   }
 
-  private static dev.paddock.runtime.ToolRun node(String script, String... args) throws Exception {
+  private static dev.paddock.sandbox.ToolRun node(String script, String... args) throws Exception {
     List<String> command = new java.util.ArrayList<>(List.of("node", "-e", script));
     command.addAll(List.of(args));
-    return dev.paddock.runtime.ToolRun.run(null, java.util.Map.of(), java.time.Duration.ofSeconds(90), command);
+    return dev.paddock.sandbox.ToolRun.run(null, java.util.Map.of(), java.time.Duration.ofSeconds(90), command);
   }
 
   @Test

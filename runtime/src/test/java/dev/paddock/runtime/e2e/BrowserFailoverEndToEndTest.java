@@ -19,6 +19,7 @@ import dev.paddock.ipc.v1.ScreenshotRequest;
 import dev.paddock.runtime.browser.BrowserSettings;
 import dev.paddock.runtime.tenant.TenantAdmin;
 import dev.paddock.runtime.tenant.TenantsFile;
+import dev.paddock.sandbox.DockerEngine;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;

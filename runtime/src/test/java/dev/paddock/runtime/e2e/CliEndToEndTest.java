@@ -39,4 +39,19 @@ class CliEndToEndTest extends SharedHostTest {
     assertThat(badKey.exit()).isEqualTo(120);
     assertThat(badKey.err()).startsWith("error: UNAUTHENTICATED_API_KEY: ").contains("(request req_");
   }
+
+  @Test
+  void healthSaysServingWithoutAKeyAndFailsForAHostThatIsNotThere() throws Exception {
+    Cli serving = CliCapture.run("health", "--server", "127.0.0.1:" + host.port());
+    assertThat(serving.exit()).as(serving.err()).isZero();
+    assertThat(serving.out()).isEqualTo("SERVING\n");
+    int closed;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      closed = s.getLocalPort();
+    }
+    Cli gone = CliCapture.run("health", "--server", "127.0.0.1:" + closed, "--timeout=2s", "--json");
+    assertThat(gone.exit()).isEqualTo(1);
+    assertThat(gone.err()).startsWith("error: UNAVAILABLE: ");
+    assertThat(gone.out()).startsWith("{\"error\":{");
+  }
 }

@@ -15,7 +15,10 @@ class DoctorEndToEndTest {
     assertThat(cli.exit()).as(cli.out() + cli.err()).isZero();
     assertThat(cli.out()).contains("CHECK", "linux", "root", "cgroups", "user namespaces", "seccomp", "nsjail", "vsock",
         "data dir").containsPattern("jail +OK +a jail started and ran /bin/true")
-        .contains("this machine can run a Paddock host").doesNotContain("FAIL");
+        .contains("this machine can run a Paddock host").doesNotContain("FAIL")
+        // the whole number, as the kernel gives it (a plain file read of a numeric sysctl gets its first byte)
+        .contains("user.max_user_namespaces = " + dev.paddock.sandbox.linux.Sysctl.read(
+            Path.of("/proc/sys/user/max_user_namespaces")) + "\n");
   }
 
   @Test

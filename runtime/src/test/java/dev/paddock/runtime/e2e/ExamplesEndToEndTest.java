@@ -36,7 +36,7 @@ class ExamplesEndToEndTest extends SharedHostTest {
   @Test
   void thePythonExamplePrintsTheReportAndItsAuditRecords() throws Exception {
     PythonClientEndToEndTest.installClient();
-    dev.paddock.runtime.ToolRun run = dev.paddock.runtime.ToolRun.run(examples(), Map.of(
+    dev.paddock.sandbox.ToolRun run = dev.paddock.sandbox.ToolRun.run(examples(), Map.of(
         "PADDOCK_SERVER", "127.0.0.1:" + host.port(), "PADDOCK_API_KEY", host.alphaKey), java.time.Duration.ofMinutes(5),
         java.util.List.of(PythonClientEndToEndTest.venv().resolve("bin/python").toString(), "python/csv_report.py"));
     System.out.println(run.output());

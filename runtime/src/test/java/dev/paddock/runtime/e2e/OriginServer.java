@@ -60,7 +60,7 @@ final class OriginServer implements AutoCloseable {
     List<String> command = new java.util.ArrayList<>();
     command.add("openssl");
     command.addAll(List.of(args));
-    dev.paddock.runtime.ToolRun run = dev.paddock.runtime.ToolRun.run(dir, java.util.Map.of(), java.time.Duration.ofMinutes(1),
+    dev.paddock.sandbox.ToolRun run = dev.paddock.sandbox.ToolRun.run(dir, java.util.Map.of(), java.time.Duration.ofMinutes(1),
         command);
     if (run.exit() != 0) {
       throw new IOException("openssl " + args[0] + " failed: " + run.output());

@@ -2,7 +2,7 @@ package dev.paddock.runtime.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.paddock.runtime.ToolRun;
+import dev.paddock.sandbox.ToolRun;
 import dev.paddock.runtime.tenant.Scope;
 import dev.paddock.runtime.tenant.TenantAdmin;
 import java.nio.file.Path;

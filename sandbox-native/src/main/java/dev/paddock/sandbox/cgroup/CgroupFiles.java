@@ -146,15 +146,23 @@ final class CgroupFiles {
     if (!Files.isDirectory(dir)) {
       return;
     }
-    try (DirectoryStream<Path> children = Files.newDirectoryStream(dir, Files::isDirectory)) {
-      for (Path child : children) {
-        killAndRemoveTree(child, linux);
+    try {
+      try (DirectoryStream<Path> children = Files.newDirectoryStream(dir, Files::isDirectory)) {
+        for (Path child : children) {
+          killAndRemoveTree(child, linux);
+        }
+      } catch (IOException e) {
+        throw new CgroupException("cannot list cgroup " + dir, e);
       }
-    } catch (IOException e) {
-      throw new CgroupException("cannot list cgroup " + dir, e);
+      killLoop(dir.resolve("cgroup.procs"), linux);
+      rmdir(dir);
+    } catch (CgroupException e) {
+      // A jail's own cleanup may remove its group between the listing and here (the kernel then
+      // answers ENODEV): a group that is gone is what this wanted.
+      if (Files.isDirectory(dir)) {
+        throw e;
+      }
     }
-    killLoop(dir.resolve("cgroup.procs"), linux);
-    rmdir(dir);
   }
 
   static void mkdirs(Path dir) throws CgroupException {

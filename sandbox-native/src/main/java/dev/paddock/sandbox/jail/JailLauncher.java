@@ -181,7 +181,7 @@ public final class JailLauncher implements AutoCloseable {
       cgroup = cgroups.create(cgroupPath,
           limits.toBuilder().processes(limits.maxProcesses() + SUPERVISOR_PROCESSES).build());
     } catch (CgroupException e) {
-      log.error("cannot create cgroup {}", cgroupPath, e);
+      log.warn("cannot create cgroup {}: {}", cgroupPath, e.getMessage()); // the cause goes to the caller
       deleteQuietly(scratch);
       throw new SandboxSetupException("the sandbox's resource limits could not be applied on this host", e);
     }

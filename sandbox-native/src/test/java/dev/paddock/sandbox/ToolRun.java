@@ -1,4 +1,4 @@
-package dev.paddock.runtime;
+package dev.paddock.sandbox;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -9,7 +9,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A stock tool the tests run to its end (grpcurl, buf, pytest, protoc-gen-doc, k8s-check): its exit
+ * A stock tool the tests run to its end (grpcurl, buf, pytest, protoc-gen-doc, k8s-check, scripts): its exit
  * code and its stdout and stderr together.
  *
  * @param exit   its exit code

@@ -1,4 +1,4 @@
-package dev.paddock.runtime.e2e;
+package dev.paddock.sandbox;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -6,14 +6,14 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The container tests' own Docker engine: Debian's dockerd on the socket DOCKER_HOST names (the
+ * The container tests' own Docker engine (the browser provider's, the host image's): Debian's dockerd on the socket DOCKER_HOST names (the
  * build sets it for tests), started as scripts/docker-engine starts it (no bridge, no firewall
  * rules, no masquerading) and stopped by its PID. A test may stop it and start it again to play a
  * provider that dies and comes back.
  */
-final class DockerEngine implements AutoCloseable {
-  static final Path DIR = Path.of("/tmp/paddock-docker");
-  static final String SOCKET = "unix://" + DIR.resolve("docker.sock");
+public final class DockerEngine implements AutoCloseable {
+  public static final Path DIR = Path.of("/tmp/paddock-docker");
+  public static final String SOCKET = "unix://" + DIR.resolve("docker.sock");
   private Process dockerd;
 
   private DockerEngine() {}
@@ -22,7 +22,7 @@ final class DockerEngine implements AutoCloseable {
    * Starts the engine. Fails when one already answers on the socket: that one is not the test's to
    * stop (scripts/setup stops the one it starts).
    */
-  static DockerEngine start() throws Exception {
+  public static DockerEngine start() throws Exception {
     if (answers()) {
       throw new IllegalStateException("a Docker engine already answers on " + SOCKET + "; the container tests start and"
           + " stop their own (stop that one first)");
@@ -33,7 +33,7 @@ final class DockerEngine implements AutoCloseable {
   }
 
   /** Starts dockerd (again) and waits until it answers. */
-  void up() throws Exception {
+  public void up() throws Exception {
     Files.createDirectories(DIR);
     dockerd = new ProcessBuilder("dockerd", "--bridge=none", "--iptables=false", "--ip-masq=false", "--ip6tables=false",
         "--host", SOCKET, "--pidfile", DIR.resolve("dockerd.pid").toString(), "--data-root", "/var/lib/paddock-docker",
@@ -54,7 +54,7 @@ final class DockerEngine implements AutoCloseable {
    * killed through the socket's new name, then dockerd is stopped (SIGTERM, by its PID), and the
    * containerd shims it leaves behind (ours: they run under its exec root) are ended.
    */
-  void down() throws Exception {
+  public void down() throws Exception {
     if (dockerd == null) {
       return;
     }
@@ -76,21 +76,37 @@ final class DockerEngine implements AutoCloseable {
     Files.deleteIfExists(hidden);
   }
 
-  boolean hasImage(String image) throws Exception {
+  public boolean hasImage(String image) throws Exception {
     return run(List.of("docker", "-H", SOCKET, "image", "inspect", image)) == 0;
   }
 
-  String docker(String... args) throws Exception {
+  /** A docker command's output (stdout and stderr); see {@link #call} for its exit status too. */
+  public String docker(String... args) throws Exception {
+    return call(args).output();
+  }
+
+  /** How a docker command ended: its exit status and its output (stdout and stderr). */
+  public record Result(int exit, String output) {}
+
+  /** Runs a docker command against this engine (up to 30 s). */
+  public Result call(String... args) throws Exception {
     List<String> command = new java.util.ArrayList<>(List.of("docker", "-H", SOCKET));
     command.addAll(List.of(args));
-    return output(command);
+    return result(command);
   }
 
   private static String output(List<String> command) throws Exception {
+    return result(command).output();
+  }
+
+  private static Result result(List<String> command) throws Exception {
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-    p.waitFor(30, TimeUnit.SECONDS);
-    return out;
+    if (!p.waitFor(30, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      return new Result(-1, out);
+    }
+    return new Result(p.exitValue(), out);
   }
 
   private static boolean answers() throws Exception {
