@@ -93,7 +93,7 @@ public final class SessionBench {
 
   /** Command-line options. */
   record Options(int warmup, int iterations, int idleSessions, int jitWarmup, long pauseMillis, Path nsjail,
-      Path workBase, long seed, int ipcIterations) {
+      Path workBase, long seed, int ipcIterations, int busySessions, int busySeconds) {
     static Options parse(String[] args) {
       int warmup = 20;
       int iterations = 200;
@@ -104,6 +104,8 @@ public final class SessionBench {
       String workBase = "/tmp";
       long seed = 42;
       int ipc = 5000;
+      int busy = 2 * Runtime.getRuntime().availableProcessors();
+      int busySeconds = 10;
       for (int i = 0; i < args.length; i++) {
         String a = args[i];
         switch (a) {
@@ -116,6 +118,8 @@ public final class SessionBench {
           case "--work-dir" -> workBase = value(args, ++i, a);
           case "--seed" -> seed = Long.parseLong(value(args, ++i, a));
           case "--ipc-iterations" -> ipc = Integer.parseInt(value(args, ++i, a));
+          case "--busy-sessions" -> busy = Integer.parseInt(value(args, ++i, a));
+          case "--busy-seconds" -> busySeconds = Integer.parseInt(value(args, ++i, a));
           case "-h", "--help" -> {
             System.out.println(String.join("\n",
                 "usage: scripts/bench [--warmup N] [--iterations N] [--idle-sessions N] [options]",
@@ -129,18 +133,21 @@ public final class SessionBench {
                 "  --nsjail PATH      nsjail binary (default $PADDOCK_NSJAIL, else <root>/.paddock/tools/nsjail/nsjail/bin/nsjail)",
                 "  --work-dir DIR     where the temporary data directory goes (default /tmp; its parents need o+x)",
                 "  --seed N           seed of the per-round probe order (default 42)",
-                "  --ipc-iterations N IPC round trips timed per series, after 1000 warm-up ones (default 5000; 0 skips)"));
+                "  --ipc-iterations N IPC round trips timed per series, after 1000 warm-up ones (default 5000; 0 skips)",
+                "  --busy-sessions N  sessions each running Exec /bin/true back to back, all at once, for the",
+                "                     throughput and CPU-per-exec figures (default 2 per cpu; 0 skips)",
+                "  --busy-seconds N   how long they run (default 10)"));
             System.exit(0);
           }
           default -> throw new IllegalArgumentException("unknown argument: " + a + " (try --help)");
         }
       }
-      if (warmup < 0 || iterations < 1 || idle < 0 || jit < 0 || pause < 0 || ipc < 0) {
-        throw new IllegalArgumentException("need --iterations >= 1 and non-negative --warmup, --idle-sessions,"
-            + " --jit-warmup, --pause-ms");
+      if (warmup < 0 || iterations < 1 || idle < 0 || jit < 0 || pause < 0 || ipc < 0 || busy < 0 || busySeconds < 1) {
+        throw new IllegalArgumentException("need --iterations >= 1, --busy-seconds >= 1 and non-negative --warmup,"
+            + " --idle-sessions, --jit-warmup, --pause-ms, --ipc-iterations, --busy-sessions");
       }
       return new Options(warmup, iterations, idle, jit, pause, nsjailPath(nsjail), Path.of(workBase).toAbsolutePath(),
-          seed, ipc);
+          seed, ipc, busy, busySeconds);
     }
 
     private static String value(String[] args, int i, String flag) {
@@ -395,6 +402,9 @@ public final class SessionBench {
       }
       client.close(live);
 
+      // --- busy sessions: throughput, and the CPU one exec costs
+      BusyResult busy = o.busySessions() > 0 ? busySessions(o.busySessions(), o.busySeconds(), client, layout) : null;
+
       // --- idle sessions
       IdleResult idle = o.idleSessions() > 0 ? idleSessions(o.idleSessions(), client, layout, tenant, tenantMemory) : null;
 
@@ -425,6 +435,9 @@ public final class SessionBench {
       if (ipc != null) {
         rows.addAll(IpcBench.rows(ipc, TARGET_IPC_MS));
       }
+      if (busy != null) {
+        rows.add(Row.latency(busy.label(), busy.latency(), b, "", null, null));
+      }
       if (idle != null) {
         rows.addAll(idle.rows());
       }
@@ -446,6 +459,9 @@ public final class SessionBench {
         out.printf(Locale.ROOT, "(i) IPC: %d round trips per series after %d warm-up ones, timed inside the calling Python"
             + " process (perf_counter_ns); x base of (i) rows is against the one-CPU host socketpair floor, not raw nsjail%n",
             o.ipcIterations(), IPC_WARMUP);
+      }
+      if (busy != null) {
+        out.println(busy.note());
       }
       if (idle != null) {
         idle.notes().forEach(out::println);
@@ -469,6 +485,63 @@ public final class SessionBench {
         // already shutting down
       }
     }
+  }
+
+  // ---- busy sessions ----------------------------------------------------------------------
+
+  /** What the busy sessions found: their exec latency under load, and one line of throughput and CPU. */
+  private record BusyResult(String label, Stats latency, String note) {}
+
+  /**
+   * {@code n} sessions, one thread each, run Exec /bin/true back to back for {@code seconds}: how
+   * many execs the host completes per second with every cpu busy, and the CPU one costs (this JVM,
+   * its nsjail runs and its jails, from /proc and the host's cpuacct group), hence how many a core
+   * serves per second. The sizing guide turns that into sessions per core.
+   */
+  private BusyResult busySessions(int n, int seconds, Client client, CgroupLayout layout) throws Exception {
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      ids.add(client.create());
+    }
+    for (String id : ids) { // each session's jail is up and warm before the clock starts
+      checkOk(client.execToEnd(id, "/bin/true").result, "busy session warm-up exec");
+    }
+    java.util.concurrent.ConcurrentLinkedQueue<long[]> samples = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(n);
+    Machine.CpuTicks before = Machine.CpuTicks.now(layout.hostRoot());
+    long start = System.nanoTime();
+    long end = start + TimeUnit.SECONDS.toNanos(seconds);
+    List<java.util.concurrent.Future<?>> loops = new ArrayList<>();
+    for (String id : ids) {
+      loops.add(threads.submit(() -> {
+        List<Long> mine = new ArrayList<>();
+        while (System.nanoTime() < end) {
+          Timed t = client.execToEnd(id, "/bin/true");
+          checkOk(t.result, "busy session Exec /bin/true");
+          mine.add(t.end - t.sent);
+        }
+        samples.add(mine.stream().mapToLong(Long::longValue).toArray());
+        return null;
+      }));
+    }
+    for (var loop : loops) {
+      loop.get();
+    }
+    double elapsed = secondsSince(start);
+    Machine.CpuTicks after = Machine.CpuTicks.now(layout.hostRoot());
+    threads.shutdown();
+    for (String id : ids) {
+      client.close(id);
+    }
+    long[] all = samples.stream().flatMapToLong(java.util.Arrays::stream).toArray();
+    int cpus = Runtime.getRuntime().availableProcessors();
+    double cpuSeconds = after.ownShare(before) / 100.0 * cpus * elapsed;
+    double cpuMsPerExec = 1000.0 * cpuSeconds / all.length;
+    String note = String.format(Locale.ROOT, "(t) %d busy sessions, Exec /bin/true back to back for %.1f s: %d execs, %.0f"
+        + " per second on %d cpus (%.0f%% of them used by this JVM, its nsjail runs and its jails; %.0f%% by anything"
+        + " else); %.2f ms of CPU per exec, so one core serves about %.0f execs per second", n, elapsed, all.length,
+        all.length / elapsed, cpus, after.ownShare(before), after.otherShare(before), cpuMsPerExec, 1000.0 / cpuMsPerExec);
+    return new BusyResult("(t) Exec /bin/true, " + n + " sessions at once (gRPC)", stats(all, 0), note);
   }
 
   // ---- idle sessions ----------------------------------------------------------------------

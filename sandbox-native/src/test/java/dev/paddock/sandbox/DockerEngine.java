@@ -123,7 +123,16 @@ public final class DockerEngine implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
-    down();
+  public void close() throws java.io.IOException {
+    try {
+      down();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.IOException("interrupted while stopping dockerd", e);
+    } catch (java.io.IOException | RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new java.io.IOException(e);
+    }
   }
 }

@@ -106,6 +106,10 @@ public final class ContainerChromiumProvider implements WarmableProvider {
         .withNetworkMode("host")
         .withCommand("--no-sandbox", "--remote-debugging-port=" + port, "about:blank")
         .withLabel("dev.paddock.tenant", tenant) // "" while it waits in a warm pool
+        // The engine removes it once it stops, however it stops: also when the engine itself went
+        // down first (it stops its containers, and removes these when it starts again), which no
+        // stop() of ours could reach.
+        .withCreateContainerCmdModifier(create -> create.getHostConfig().withAutoRemove(true))
         .withStartupTimeout(startTimeout);
     container.setWaitStrategy(null);
     try {
