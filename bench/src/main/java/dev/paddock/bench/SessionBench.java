@@ -500,48 +500,55 @@ public final class SessionBench {
    */
   private BusyResult busySessions(int n, int seconds, Client client, CgroupLayout layout) throws Exception {
     List<String> ids = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      ids.add(client.create());
+    java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(n, r -> {
+      Thread t = new Thread(r, "bench-busy");
+      t.setDaemon(true);
+      return t;
+    });
+    try {
+      for (int i = 0; i < n; i++) {
+        ids.add(client.create());
+      }
+      for (String id : ids) { // each session's jail is up and warm before the clock starts
+        checkOk(client.execToEnd(id, "/bin/true").result, "busy session warm-up exec");
+      }
+      java.util.concurrent.ConcurrentLinkedQueue<long[]> samples = new java.util.concurrent.ConcurrentLinkedQueue<>();
+      Machine.CpuTicks before = Machine.CpuTicks.now(layout.hostRoot());
+      long start = System.nanoTime();
+      long end = start + TimeUnit.SECONDS.toNanos(seconds);
+      List<java.util.concurrent.Future<?>> loops = new ArrayList<>();
+      for (String id : ids) {
+        loops.add(threads.submit(() -> {
+          List<Long> mine = new ArrayList<>();
+          while (System.nanoTime() < end) {
+            Timed t = client.execToEnd(id, "/bin/true");
+            checkOk(t.result, "busy session Exec /bin/true");
+            mine.add(t.end - t.sent);
+          }
+          samples.add(mine.stream().mapToLong(Long::longValue).toArray());
+          return null;
+        }));
+      }
+      for (var loop : loops) {
+        loop.get();
+      }
+      double elapsed = secondsSince(start);
+      Machine.CpuTicks after = Machine.CpuTicks.now(layout.hostRoot());
+      long[] all = samples.stream().flatMapToLong(java.util.Arrays::stream).toArray();
+      int cpus = Runtime.getRuntime().availableProcessors();
+      double cpuSeconds = after.ownShare(before) / 100.0 * cpus * elapsed;
+      double cpuMsPerExec = 1000.0 * cpuSeconds / all.length;
+      String note = String.format(Locale.ROOT, "(t) %d busy sessions, Exec /bin/true back to back for %.1f s: %d execs, %.0f"
+          + " per second on %d cpus (%.0f%% of them used by this JVM, its nsjail runs and its jails; %.0f%% by anything"
+          + " else); %.2f ms of CPU per exec, so one core serves about %.0f execs per second", n, elapsed, all.length,
+          all.length / elapsed, cpus, after.ownShare(before), after.otherShare(before), cpuMsPerExec, 1000.0 / cpuMsPerExec);
+      return new BusyResult("(t) Exec /bin/true, " + n + " sessions at once (gRPC)", stats(all, 0), note);
+    } finally {
+      threads.shutdownNow();
+      for (String id : ids) {
+        client.close(id);
+      }
     }
-    for (String id : ids) { // each session's jail is up and warm before the clock starts
-      checkOk(client.execToEnd(id, "/bin/true").result, "busy session warm-up exec");
-    }
-    java.util.concurrent.ConcurrentLinkedQueue<long[]> samples = new java.util.concurrent.ConcurrentLinkedQueue<>();
-    java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(n);
-    Machine.CpuTicks before = Machine.CpuTicks.now(layout.hostRoot());
-    long start = System.nanoTime();
-    long end = start + TimeUnit.SECONDS.toNanos(seconds);
-    List<java.util.concurrent.Future<?>> loops = new ArrayList<>();
-    for (String id : ids) {
-      loops.add(threads.submit(() -> {
-        List<Long> mine = new ArrayList<>();
-        while (System.nanoTime() < end) {
-          Timed t = client.execToEnd(id, "/bin/true");
-          checkOk(t.result, "busy session Exec /bin/true");
-          mine.add(t.end - t.sent);
-        }
-        samples.add(mine.stream().mapToLong(Long::longValue).toArray());
-        return null;
-      }));
-    }
-    for (var loop : loops) {
-      loop.get();
-    }
-    double elapsed = secondsSince(start);
-    Machine.CpuTicks after = Machine.CpuTicks.now(layout.hostRoot());
-    threads.shutdown();
-    for (String id : ids) {
-      client.close(id);
-    }
-    long[] all = samples.stream().flatMapToLong(java.util.Arrays::stream).toArray();
-    int cpus = Runtime.getRuntime().availableProcessors();
-    double cpuSeconds = after.ownShare(before) / 100.0 * cpus * elapsed;
-    double cpuMsPerExec = 1000.0 * cpuSeconds / all.length;
-    String note = String.format(Locale.ROOT, "(t) %d busy sessions, Exec /bin/true back to back for %.1f s: %d execs, %.0f"
-        + " per second on %d cpus (%.0f%% of them used by this JVM, its nsjail runs and its jails; %.0f%% by anything"
-        + " else); %.2f ms of CPU per exec, so one core serves about %.0f execs per second", n, elapsed, all.length,
-        all.length / elapsed, cpus, after.ownShare(before), after.otherShare(before), cpuMsPerExec, 1000.0 / cpuMsPerExec);
-    return new BusyResult("(t) Exec /bin/true, " + n + " sessions at once (gRPC)", stats(all, 0), note);
   }
 
   // ---- idle sessions ----------------------------------------------------------------------

@@ -1,6 +1,7 @@
 package dev.paddock.container;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.paddock.client.Paddock;
@@ -41,9 +42,26 @@ class ContainerImageEndToEndTest {
    * The fewest privileges the host runs its jails with in a container (docs/operations.md,
    * "Containers", says why each one). The seccomp profile's path is added by the test.
    */
-  static final List<String> PRIVILEGES = List.of("--cap-drop=ALL", "--cap-add=SYS_ADMIN", "--cap-add=NET_ADMIN",
-      "--cap-add=SETUID", "--cap-add=SETGID", "--cap-add=DAC_OVERRIDE", "--cap-add=CHOWN", "--cap-add=FOWNER",
-      "--security-opt=systempaths=unconfined", "--security-opt=no-new-privileges");
+  static final List<String> CAPABILITIES = List.of("SYS_ADMIN", "NET_ADMIN", "SETUID", "SETGID", "DAC_OVERRIDE", "CHOWN",
+      "FOWNER");
+  static final List<String> PRIVILEGES = java.util.stream.Stream.concat(java.util.stream.Stream.concat(
+      java.util.stream.Stream.of("--cap-drop=ALL"), CAPABILITIES.stream().map(c -> "--cap-add=" + c)),
+      java.util.stream.Stream.of("--security-opt=apparmor=unconfined", "--security-opt=systempaths=unconfined",
+          "--security-opt=no-new-privileges")).toList();
+
+  @Test
+  void theGuideAndTheKubernetesManifestGiveTheSamePrivilegesAsThisTest() throws Exception {
+    Path root = JailRequirement.projectRoot();
+    String guide = Files.readString(root.resolve("docs/operations.md"));
+    for (String flag : PRIVILEGES) {
+      assertThat(guide).as("docs/operations.md's docker run line").contains(flag);
+    }
+    assertThat(guide).contains("--security-opt=seccomp=deploy/container/seccomp.json");
+    Matcher added = Pattern.compile("(?m)^\\s*add: \\[([A-Z_, ]+)]").matcher(
+        Files.readString(root.resolve("deploy/kubernetes/paddock.yaml")));
+    assertThat(added.find()).as("capabilities.add in deploy/kubernetes/paddock.yaml").isTrue();
+    assertThat(List.of(added.group(1).split(",\\s*"))).containsExactlyInAnyOrderElementsOf(CAPABILITIES);
+  }
 
   @Test
   @Timeout(value = 15, unit = TimeUnit.MINUTES)
@@ -94,11 +112,29 @@ class ContainerImageEndToEndTest {
         }
       }
 
-      // Without the privileges (Docker's defaults): the host cannot jail here, and its doctor says why.
+      // Without the privileges (Docker's defaults): the host cannot jail here, and its doctor says why;
+      // the host itself starts, serves NOT_SERVING and refuses sessions (it fails closed).
       DockerEngine.Result doctor = engine.call("run", "--rm", "--network=host", IMAGE, "doctor");
       assertThat(doctor.exit()).as(doctor.output()).isEqualTo(1);
       assertThat(doctor.output()).containsPattern("cgroups +FAIL").containsPattern("jail +FAIL")
           .contains("this machine cannot run a Paddock host");
+      int unprivilegedPort = freePort();
+      String unprivileged = name + "-unprivileged";
+      DockerEngine.Result plain = engine.call("run", "-d", "--name", unprivileged, "--network=host", IMAGE, "serve",
+          "--bind=127.0.0.1", "--port=" + unprivilegedPort, "--metrics=off");
+      assertThat(plain.exit()).as(plain.output()).isZero();
+      try {
+        String key = demoKey(engine, unprivileged);
+        Paddock.Builder target = Paddock.builder().target("127.0.0.1:" + unprivilegedPort);
+        assertThat(target.checkHealth()).isEqualTo(ServingStatus.NOT_SERVING);
+        try (Paddock paddock = target.apiKey(key).build()) {
+          assertThatThrownBy(paddock::createSession).isInstanceOfSatisfying(dev.paddock.client.PaddockException.class,
+              e -> assertThat(e.reason()).isEqualTo("JAIL_UNAVAILABLE"));
+        }
+        assertThat(engine.docker("logs", unprivileged)).contains("cannot make /sys/fs/cgroup/memory writable");
+      } finally {
+        engine.call("rm", "-f", "-v", unprivileged);
+      }
     }
   }
 
@@ -127,7 +163,7 @@ class ContainerImageEndToEndTest {
     while (System.nanoTime() < deadline) {
       health = engine.docker("inspect", "--format", "{{json .State.Health}}", name);
       if (health.contains("\"Status\":\"healthy\"")) {
-        assertThat(health).contains("SERVING");
+        assertThat(health).contains("\"Output\":\"SERVING\\n\"");
         return;
       }
       Thread.sleep(500);
