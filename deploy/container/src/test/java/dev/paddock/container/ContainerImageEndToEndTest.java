@@ -131,7 +131,7 @@ class ContainerImageEndToEndTest {
           assertThatThrownBy(paddock::createSession).isInstanceOfSatisfying(dev.paddock.client.PaddockException.class,
               e -> assertThat(e.reason()).isEqualTo("JAIL_UNAVAILABLE"));
         }
-        assertThat(engine.docker("logs", unprivileged)).contains("cannot make /sys/fs/cgroup/memory writable");
+        assertThat(engine.docker("logs", unprivileged)).containsPattern("cannot make the container's cgroups writable:.* /sys/fs/cgroup/memory ");
       } finally {
         engine.call("rm", "-f", "-v", unprivileged);
       }
