@@ -13,7 +13,8 @@ import java.util.regex.Pattern;
  * @param warmPool blank browsers kept started ahead of requests by each provider (each handed out
  *                 once, and replaced in the background); 0 = none (the default): every browser
  *                 starts cold, about a second here. A waiting local or container browser holds
- *                 about 100-200 MiB; a waiting remote one is a session the remote service may bill.
+ *                 about 200 MiB (191 MiB resident measured for a local one, docs/operations.md);
+ *                 a waiting remote one is a session the remote service may bill.
  * @param remotes  remote DevTools providers, after the local one in the host's order; default none.
  *                 Their pages leave from their own networks, not through the egress proxy, so a
  *                 tenant gets one only when the operator names it in the tenant's browser.providers.

@@ -77,7 +77,7 @@ final class ServeCommand implements Callable<Integer> {
 
   @Option(names = "--browser-warm", paramLabel = "N",
       description = "Keep N blank browsers started ahead of requests, per provider (each handed out once, then"
-          + " replaced; a local or container one holds about 100-200 MiB, a remote one is a session its service may bill)."
+          + " replaced; a local or container one holds about 200 MiB, a remote one is a session its service may bill)."
           + " Default: ${DEFAULT-VALUE}, every browser starts cold.", defaultValue = "0")
   int browserWarm;
 
