@@ -62,8 +62,8 @@ public final class DockerEngine implements AutoCloseable {
     Path hidden = DIR.resolve("docker.sock.down");
     Files.move(socket, hidden, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     String at = "unix://" + hidden;
-    for (String id : output(List.of("docker", "-H", at, "ps", "-q")).lines().filter(l -> !l.isBlank()).toList()) {
-      output(List.of("docker", "-H", at, "rm", "-f", id));
+    for (String id : dockerAt(at, "ps", "-q").output().lines().filter(l -> !l.isBlank()).toList()) {
+      dockerAt(at, "rm", "-f", id);
     }
     dockerd.destroy();
     if (!dockerd.waitFor(60, TimeUnit.SECONDS)) {
@@ -77,7 +77,7 @@ public final class DockerEngine implements AutoCloseable {
   }
 
   public boolean hasImage(String image) throws Exception {
-    return run(List.of("docker", "-H", SOCKET, "image", "inspect", image)) == 0;
+    return call("image", "inspect", image).exit() == 0;
   }
 
   /** A docker command's output (stdout and stderr); see {@link #call} for its exit status too. */
@@ -85,41 +85,19 @@ public final class DockerEngine implements AutoCloseable {
     return call(args).output();
   }
 
-  /** How a docker command ended: its exit status and its output (stdout and stderr). */
-  public record Result(int exit, String output) {}
+  /** Runs a docker command against this engine; fails the test past 30 s. */
+  public ToolRun call(String... args) throws Exception {
+    return dockerAt(SOCKET, args);
+  }
 
-  /** Runs a docker command against this engine (up to 30 s). */
-  public Result call(String... args) throws Exception {
-    List<String> command = new java.util.ArrayList<>(List.of("docker", "-H", SOCKET));
+  private static ToolRun dockerAt(String host, String... args) throws Exception {
+    List<String> command = new java.util.ArrayList<>(List.of("docker", "-H", host));
     command.addAll(List.of(args));
-    return result(command);
-  }
-
-  private static String output(List<String> command) throws Exception {
-    return result(command).output();
-  }
-
-  private static Result result(List<String> command) throws Exception {
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-    if (!p.waitFor(30, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      return new Result(-1, out);
-    }
-    return new Result(p.exitValue(), out);
+    return ToolRun.run(null, java.util.Map.of(), java.time.Duration.ofSeconds(30), command);
   }
 
   private static boolean answers() throws Exception {
-    return run(List.of("docker", "-H", SOCKET, "info")) == 0;
-  }
-
-  private static int run(List<String> command) throws Exception {
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-    if (!p.waitFor(30, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      return -1;
-    }
-    return p.exitValue();
+    return dockerAt(SOCKET, "info").exit() == 0;
   }
 
   @Override

@@ -9,9 +9,9 @@ import dev.paddock.client.Session;
 import dev.paddock.client.SessionFiles;
 import dev.paddock.sandbox.DockerEngine;
 import dev.paddock.sandbox.JailRequirement;
+import dev.paddock.sandbox.LoopbackPorts;
 import dev.paddock.sandbox.ToolRun;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -76,14 +76,14 @@ class ContainerImageEndToEndTest {
       assertThat(engine.docker("image", "inspect", "--format", "{{json .Config.Healthcheck.Test}}", IMAGE))
           .contains("paddock", "health");
 
-      int port = freePort();
+      int port = LoopbackPorts.free();
       String name = "paddock-test-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
       List<String> run = new ArrayList<>(List.of("run", "-d", "--name", name, "--network=host",
           "--env=PADDOCK_SERVER=127.0.0.1:" + port, "--health-interval=2s"));
       run.addAll(PRIVILEGES);
       run.add("--security-opt=seccomp=" + root.resolve("deploy/container/seccomp.json"));
       run.addAll(List.of(IMAGE, "serve", "--bind=127.0.0.1", "--port=" + port, "--metrics=off"));
-      DockerEngine.Result started = engine.call(run.toArray(String[]::new));
+      ToolRun started = engine.call(run.toArray(String[]::new));
       assertThat(started.exit()).as(started.output()).isZero();
       try {
         String key = demoKey(engine, name);
@@ -106,7 +106,7 @@ class ContainerImageEndToEndTest {
         awaitHealthy(engine, name);
       } finally {
         String logs = engine.docker("logs", name);
-        DockerEngine.Result removed = engine.call("rm", "-f", "-v", name);
+        ToolRun removed = engine.call("rm", "-f", "-v", name);
         if (removed.exit() != 0) {
           fail("cannot remove container " + name + ": " + removed.output() + "\nits log:\n" + logs);
         }
@@ -114,13 +114,13 @@ class ContainerImageEndToEndTest {
 
       // Without the privileges (Docker's defaults): the host cannot jail here, and its doctor says why;
       // the host itself starts, serves NOT_SERVING and refuses sessions (it fails closed).
-      DockerEngine.Result doctor = engine.call("run", "--rm", "--network=host", IMAGE, "doctor");
+      ToolRun doctor = engine.call("run", "--rm", "--network=host", IMAGE, "doctor");
       assertThat(doctor.exit()).as(doctor.output()).isEqualTo(1);
       assertThat(doctor.output()).containsPattern("cgroups +FAIL").containsPattern("jail +FAIL")
           .contains("this machine cannot run a Paddock host");
-      int unprivilegedPort = freePort();
+      int unprivilegedPort = LoopbackPorts.free();
       String unprivileged = name + "-unprivileged";
-      DockerEngine.Result plain = engine.call("run", "-d", "--name", unprivileged, "--network=host", IMAGE, "serve",
+      ToolRun plain = engine.call("run", "-d", "--name", unprivileged, "--network=host", IMAGE, "serve",
           "--bind=127.0.0.1", "--port=" + unprivilegedPort, "--metrics=off");
       assertThat(plain.exit()).as(plain.output()).isZero();
       try {
@@ -169,11 +169,5 @@ class ContainerImageEndToEndTest {
       Thread.sleep(500);
     }
     throw new AssertionError("the container's health check did not pass: " + health);
-  }
-
-  private static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
   }
 }

@@ -24,7 +24,6 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -67,7 +66,7 @@ class BrowserFailoverEndToEndTest {
 
   @Test
   void aDeadProviderIsFailedOverItsBreakerOpensHalfOpensAndClosesAnd429sNeverOpenIt() throws Exception {
-    int remotePort = freePort();
+    int remotePort = dev.paddock.sandbox.LoopbackPorts.free();
     AtomicInteger busyHits = new AtomicInteger();
     busy = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     busy.createContext("/", ex -> {
@@ -289,12 +288,6 @@ class BrowserFailoverEndToEndTest {
       remote.destroyForcibly();
       remote.waitFor(10, TimeUnit.SECONDS);
       remote = null;
-    }
-  }
-
-  private static int freePort() throws java.io.IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
     }
   }
 }

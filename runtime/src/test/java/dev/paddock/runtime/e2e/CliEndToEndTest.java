@@ -45,10 +45,7 @@ class CliEndToEndTest extends SharedHostTest {
     Cli serving = CliCapture.run("health", "--server", "127.0.0.1:" + host.port());
     assertThat(serving.exit()).as(serving.err()).isZero();
     assertThat(serving.out()).isEqualTo("SERVING\n");
-    int closed;
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      closed = s.getLocalPort();
-    }
+    int closed = dev.paddock.sandbox.LoopbackPorts.free();
     Cli gone = CliCapture.run("health", "--server", "127.0.0.1:" + closed, "--timeout=2s", "--json");
     assertThat(gone.exit()).isEqualTo(1);
     assertThat(gone.err()).startsWith("error: UNAVAILABLE: ");

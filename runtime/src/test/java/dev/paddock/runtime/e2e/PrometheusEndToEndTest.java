@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.paddock.ipc.v1.CloseSessionRequest;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -54,10 +53,7 @@ class PrometheusEndToEndTest extends SharedHostTest {
         .containsPattern("paddock_ipc_requests_total\\{[^}]*tenant=\"alpha\"[^}]*\\} [1-9]")
         .containsPattern("paddock_denials_total\\{[^}]*reason=\"UNAUTHENTICATED_API_KEY\"[^}]*\\} [1-9]");
 
-    int port;
-    try (ServerSocket free = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      port = free.getLocalPort();
-    }
+    int port = dev.paddock.sandbox.LoopbackPorts.free();
     Path config = temp.resolve("prometheus.yml");
     Files.writeString(config, String.join("\n",
         "global: {scrape_interval: 1s, evaluation_interval: 1s}",
