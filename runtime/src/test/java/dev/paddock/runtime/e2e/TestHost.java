@@ -60,6 +60,14 @@ final class TestHost implements AutoCloseable {
    * 127.0.0.1 of the special addresses is reachable.
    */
   final String etaKey;
+  /**
+   * A noisy tenant with every kind of budget an operator would give it: {@link #DELTA_MEMORY} of
+   * memory, {@link #DELTA_PROCESSES} processes, {@link #THETA_CPU_MILLICORES} of CPU, six sessions and
+   * {@link #THETA_EXECS_PER_MINUTE} execs a minute.
+   */
+  final String thetaKey;
+  static final int THETA_CPU_MILLICORES = 500;
+  static final int THETA_EXECS_PER_MINUTE = 600;
   static final String EGRESS_DOMAIN = "paddock.test";
   static final int EGRESS_MAX_CONNECTIONS = 4;
   /** Where a test puts the certificate the proxy trusts for its own TLS connections (in the data directory). */
@@ -126,6 +134,7 @@ final class TestHost implements AutoCloseable {
     epsilonKey = admin.rotateKey("epsilon", "test").key();
     zetaKey = admin.rotateKey("zeta", "test").key();
     etaKey = admin.rotateKey("eta", "test").key();
+    thetaKey = admin.rotateKey("theta", "test").key();
     Path tenantsFile = dataDir.resolve("tenants.yaml");
     TenantsFile.Document doc = TenantsFile.read(tenantsFile);
     for (TenantsFile.TenantEntry t : doc.tenants) {
@@ -164,6 +173,13 @@ final class TestHost implements AutoCloseable {
         overTls.prefix = "Bearer ";
         overTls.scheme = "https";
         t.egress.secretHeaders = List.of(header, overTls);
+      }
+      if (t.id.equals("theta")) {
+        t.memoryBytes = DELTA_MEMORY;
+        t.maxProcesses = DELTA_PROCESSES;
+        t.cpuMillicores = THETA_CPU_MILLICORES;
+        t.execsPerMinute = THETA_EXECS_PER_MINUTE;
+        t.maxSessions = 6;
       }
       if (t.id.equals("delta")) {
         t.memoryBytes = DELTA_MEMORY;
