@@ -22,11 +22,7 @@ public final class LatencyClient {
   private LatencyClient() {}
 
   public static void main(String[] args) throws Exception {
-    Metadata auth = new Metadata();
-    auth.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + args[1]);
-    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", Integer.parseInt(args[0])).usePlaintext()
-        .intercept(MetadataUtils.newAttachHeadersInterceptor(auth)).build();
-    ExecServiceGrpc.ExecServiceBlockingStub execs = ExecServiceGrpc.newBlockingStub(channel);
+    ExecServiceGrpc.ExecServiceBlockingStub execs = execs(args[0], args[1]);
     ExecRequest request = ExecRequest.newBuilder().setSessionId(args[2]).addArgv("true").build();
     BufferedReader in = new BufferedReader(new InputStreamReader(System.in));
     String line;
@@ -51,5 +47,14 @@ public final class LatencyClient {
       System.out.println(out);
       System.out.flush();
     }
+  }
+
+  /** A plaintext channel's ExecService stub to the host on loopback {@code port}, calling with {@code key}. */
+  static ExecServiceGrpc.ExecServiceBlockingStub execs(String port, String key) {
+    Metadata auth = new Metadata();
+    auth.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + key);
+    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", Integer.parseInt(port)).usePlaintext()
+        .intercept(MetadataUtils.newAttachHeadersInterceptor(auth)).build();
+    return ExecServiceGrpc.newBlockingStub(channel);
   }
 }
