@@ -62,12 +62,12 @@ final class TestHost implements AutoCloseable {
   final String etaKey;
   /**
    * A noisy tenant with every kind of budget an operator would give it: {@link #DELTA_MEMORY} of
-   * memory, {@link #DELTA_PROCESSES} processes, {@link #THETA_CPU_MILLICORES} of CPU, six sessions and
-   * {@link #THETA_EXECS_PER_MINUTE} execs a minute.
+   * memory, {@link #DELTA_PROCESSES} processes, {@link #NOISY_CPU_MILLICORES} of CPU, six sessions and
+   * {@link #NOISY_EXECS_PER_MINUTE} execs a minute.
    */
-  final String thetaKey;
-  static final int THETA_CPU_MILLICORES = 500;
-  static final int THETA_EXECS_PER_MINUTE = 600;
+  final String noisyKey;
+  static final int NOISY_CPU_MILLICORES = 500;
+  static final int NOISY_EXECS_PER_MINUTE = 600;
   static final String EGRESS_DOMAIN = "paddock.test";
   static final int EGRESS_MAX_CONNECTIONS = 4;
   /** Where a test puts the certificate the proxy trusts for its own TLS connections (in the data directory). */
@@ -134,7 +134,7 @@ final class TestHost implements AutoCloseable {
     epsilonKey = admin.rotateKey("epsilon", "test").key();
     zetaKey = admin.rotateKey("zeta", "test").key();
     etaKey = admin.rotateKey("eta", "test").key();
-    thetaKey = admin.rotateKey("theta", "test").key();
+    noisyKey = admin.rotateKey("noisy", "test").key();
     Path tenantsFile = dataDir.resolve("tenants.yaml");
     TenantsFile.Document doc = TenantsFile.read(tenantsFile);
     for (TenantsFile.TenantEntry t : doc.tenants) {
@@ -174,11 +174,11 @@ final class TestHost implements AutoCloseable {
         overTls.scheme = "https";
         t.egress.secretHeaders = List.of(header, overTls);
       }
-      if (t.id.equals("theta")) {
+      if (t.id.equals("noisy")) {
         t.memoryBytes = DELTA_MEMORY;
         t.maxProcesses = DELTA_PROCESSES;
-        t.cpuMillicores = THETA_CPU_MILLICORES;
-        t.execsPerMinute = THETA_EXECS_PER_MINUTE;
+        t.cpuMillicores = NOISY_CPU_MILLICORES;
+        t.execsPerMinute = NOISY_EXECS_PER_MINUTE;
         t.maxSessions = 6;
       }
       if (t.id.equals("delta")) {
