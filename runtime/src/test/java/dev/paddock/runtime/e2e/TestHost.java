@@ -61,11 +61,13 @@ final class TestHost implements AutoCloseable {
    */
   final String etaKey;
   /**
-   * A noisy tenant with every kind of budget an operator would give it: {@link #DELTA_MEMORY} of
-   * memory, {@link #DELTA_PROCESSES} processes, {@link #NOISY_CPU_MILLICORES} of CPU, six sessions and
+   * A noisy tenant with every kind of budget an operator would give it: {@link #NOISY_MEMORY} of
+   * memory, {@link #NOISY_PROCESSES} processes, {@link #NOISY_CPU_MILLICORES} of CPU, six sessions and
    * {@link #NOISY_EXECS_PER_MINUTE} execs a minute.
    */
   final String noisyKey;
+  static final long NOISY_MEMORY = 320L << 20;
+  static final int NOISY_PROCESSES = 48;
   static final int NOISY_CPU_MILLICORES = 500;
   static final int NOISY_EXECS_PER_MINUTE = 600;
   static final String EGRESS_DOMAIN = "paddock.test";
@@ -175,8 +177,8 @@ final class TestHost implements AutoCloseable {
         t.egress.secretHeaders = List.of(header, overTls);
       }
       if (t.id.equals("noisy")) {
-        t.memoryBytes = DELTA_MEMORY;
-        t.maxProcesses = DELTA_PROCESSES;
+        t.memoryBytes = NOISY_MEMORY;
+        t.maxProcesses = NOISY_PROCESSES;
         t.cpuMillicores = NOISY_CPU_MILLICORES;
         t.execsPerMinute = NOISY_EXECS_PER_MINUTE;
         t.maxSessions = 6;
