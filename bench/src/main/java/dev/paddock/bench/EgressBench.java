@@ -13,6 +13,9 @@ import dev.paddock.runtime.egress.EgressSettings;
 import dev.paddock.runtime.session.SessionSettings;
 import dev.paddock.runtime.tenant.TenantAdmin;
 import dev.paddock.runtime.tenant.TenantsFile;
+import dev.paddock.sandbox.linux.Fd;
+import dev.paddock.sandbox.linux.NativeException;
+import dev.paddock.sandbox.linux.TcpSockets;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -21,6 +24,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -86,7 +90,7 @@ public final class EgressBench {
     Machine.describe(out, nsjail);
     Path work = Files.createTempDirectory("paddock-egress-bench-");
     Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwx--x--x"));
-    try (Origin origin = new Origin(bytes)) {
+    try (Origin origin = new Origin(bytes); BareRelay relay = new BareRelay(origin.port())) {
       Path tenants = work.resolve("tenants.yaml");
       String key = new TenantAdmin(tenants, Clock.systemUTC()).rotateKey("bench", "bench").key();
       TenantsFile.Document doc = TenantsFile.read(tenants);
@@ -110,7 +114,7 @@ public final class EgressBench {
           String session = SessionServiceGrpc.newBlockingStub(channel).createSession(CreateSessionRequest.newBuilder()
               .setLimits(dev.paddock.ipc.v1.ResourceLimits.newBuilder().setCpuMillicores(cores * 1000)).build()).getSessionId();
           out.printf(Locale.ROOT, "origin: 127.0.0.1:%d (%s for the jail), %d bytes per download%n", origin.port(), NAME, bytes);
-          return measure(channel, session, origin, bytes, downloads, connects, out);
+          return measure(channel, session, origin, relay, bytes, downloads, connects, out);
         } finally {
           channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
@@ -122,20 +126,24 @@ public final class EgressBench {
     }
   }
 
-  private static int measure(ManagedChannel channel, String session, Origin origin, long bytes, int downloads, int connects,
-      PrintStream out) throws Exception {
+  private static int measure(ManagedChannel channel, String session, Origin origin, BareRelay relay, long bytes,
+      int downloads, int connects, PrintStream out) throws Exception {
     String curl = "curl -s -o /dev/null -w '%{size_download} %{time_total}\\n' ";
     // One download each way first, not measured (page cache, JIT, the jail's first curl).
     host(curl + "--noproxy '*' http://127.0.0.1:" + origin.port() + "/big");
     jail(channel, session, curl + "http://" + NAME + ":" + origin.port() + "/big");
+    host(curl + "--noproxy '*' http://127.0.0.1:" + relay.port() + "/big");
     double[] direct = new double[downloads];
     double[] proxied = new double[downloads];
-    for (int i = 0; i < downloads; i++) { // alternated, so both see the same machine
+    double[] relayed = new double[downloads];
+    for (int i = 0; i < downloads; i++) { // alternated, so all three see the same machine
       direct[i] = throughput(host(curl + "--noproxy '*' http://127.0.0.1:" + origin.port() + "/big"), bytes);
       proxied[i] = throughput(jail(channel, session, curl + "http://" + NAME + ":" + origin.port() + "/big"), bytes);
+      relayed[i] = throughput(host(curl + "--noproxy '*' http://127.0.0.1:" + relay.port() + "/big"), bytes);
     }
     double directMb = median(direct);
     double proxiedMb = median(proxied);
+    double relayedMb = median(relayed);
 
     String setup = "import socket, sys, time\n"
         + "mode, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])\n"
@@ -169,6 +177,9 @@ public final class EgressBench {
     out.printf(Locale.ROOT, "    in a jail via proxy  %8.0f MB/s   (all: %s)%n", proxiedMb, list(proxied));
     out.printf(Locale.ROOT, "    ratio %.2fx   target >= %.1fx: %s%n", ratio, TARGET_THROUGHPUT_RATIO,
         ratio >= TARGET_THROUGHPUT_RATIO ? "MET" : "MISSED");
+    out.printf(Locale.ROOT, "    reference: on the host via a bare splice relay %8.0f MB/s = %.2fx direct (all: %s)%n", relayedMb,
+        relayedMb / directMb, list(relayed));
+    out.printf(Locale.ROOT, "    the proxy against the bare relay: %.2fx%n", proxiedMb / relayedMb);
     out.printf(Locale.ROOT, "(b) connection set-up, %d per series, first 10%% dropped (ms):%n", connects);
     out.printf(Locale.ROOT, "    %-34s p50 %.3f  p90 %.3f  p99 %.3f%n", "direct TCP connect (host)", d.p50() / 1e6, d.p90() / 1e6,
         d.p99() / 1e6);
@@ -235,6 +246,90 @@ public final class EgressBench {
       throw new IllegalStateException("in the jail, exit " + exit + ": " + stderr.toString(StandardCharsets.UTF_8));
     }
     return stdout.toString(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * The least any relay does on this machine, for reference: a transparent TCP forwarder on
+   * 127.0.0.1 to the origin, one thread per direction moving bytes with the proxy's own splice
+   * primitive ({@link TcpSockets#relay}, the same 1 MiB pipe), with no request parsing, no policy,
+   * no jail and no accounting. The proxy cannot beat it: the gap between the two is what the proxy
+   * itself costs, and the gap between it and the direct download is what a second TCP connection
+   * costs here.
+   */
+  private static final class BareRelay implements AutoCloseable {
+    private static final int CHUNK_BYTES = 1 << 20;
+    private final TcpSockets sockets = TcpSockets.system();
+    private final InetAddress loopback = InetAddress.getLoopbackAddress();
+    private final Fd listener;
+    private final int originPort;
+
+    BareRelay(int originPort) throws NativeException {
+      this.originPort = originPort;
+      this.listener = sockets.listen(loopback, 16);
+      Thread t = new Thread(this::acceptLoop, "bare-relay");
+      t.setDaemon(true);
+      t.start();
+    }
+
+    int port() throws NativeException {
+      return sockets.describe(listener).port();
+    }
+
+    private void acceptLoop() {
+      while (listener.isOpen()) {
+        Fd client;
+        try {
+          client = sockets.accept(listener);
+        } catch (NativeException | IllegalStateException e) {
+          return; // closed
+        }
+        try {
+          Fd upstream = sockets.connect(loopback, originPort, 5_000);
+          Thread down = new Thread(() -> pump(upstream, client), "bare-relay-down");
+          down.setDaemon(true);
+          down.start();
+          Thread up = new Thread(() -> {
+            pump(client, upstream);
+            try {
+              down.join();
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            client.close();
+            upstream.close();
+          }, "bare-relay-up");
+          up.setDaemon(true);
+          up.start();
+        } catch (NativeException e) {
+          client.close();
+        }
+      }
+    }
+
+    private void pump(Fd from, Fd to) {
+      try {
+        Fd[] pipe = sockets.relayPipe(CHUNK_BYTES);
+        try {
+          while (sockets.relay(from, pipe, to, CHUNK_BYTES) > 0) {
+            // moved; go on
+          }
+          sockets.shutdown(to, true);
+        } finally {
+          pipe[0].close();
+          pipe[1].close();
+        }
+      } catch (NativeException e) {
+        sockets.shutdown(from, false);
+        sockets.shutdown(to, false);
+      }
+    }
+
+    @Override
+    public void close() {
+      // shutdown wakes the blocked accept; close then releases the descriptor
+      sockets.shutdown(listener, false);
+      listener.close();
+    }
   }
 
   /**

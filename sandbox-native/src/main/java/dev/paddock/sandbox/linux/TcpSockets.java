@@ -29,6 +29,13 @@ public interface TcpSockets {
   /** Describes {@code fd}; ENOTSOCK when it is not a socket. */
   SocketInfo describe(Fd fd) throws NativeException;
 
+  /**
+   * A TCP listener on {@code address} at a port the kernel picks ({@link #describe} gives it), for
+   * {@link #accept}. The proxy's own listeners come from the jails; this is for the host's tests and
+   * benchmarks that put a relay of their own beside the proxy.
+   */
+  Fd listen(InetAddress address, int backlog) throws NativeException;
+
   /** accept4(2): the next connection (blocking until there is one), close-on-exec. */
   Fd accept(Fd listener) throws NativeException;
 

@@ -88,6 +88,23 @@ public final class JnrTcpSockets implements TcpSockets {
   }
 
   @Override
+  public Fd listen(InetAddress address, int backlog) throws NativeException {
+    boolean v4 = address instanceof Inet4Address;
+    byte[] sockaddr = sockaddr(address.getAddress(), 0, v4);
+    int s = libc.socket(v4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s < 0) {
+      throw new NativeException("socket", runtime.getLastError());
+    }
+    Fd fd = new Fd(s, linux);
+    if (libc.bind(s, sockaddr, sockaddr.length) != 0 || libc.listen(s, backlog) != 0) {
+      int errno = runtime.getLastError();
+      fd.close();
+      throw new NativeException("bind/listen", errno);
+    }
+    return fd;
+  }
+
+  @Override
   public Fd connect(InetAddress address, int port, int timeoutMillis) throws NativeException {
     if (port < 1 || port > 65535) {
       throw new IllegalArgumentException("port must be 1-65535, got " + port);

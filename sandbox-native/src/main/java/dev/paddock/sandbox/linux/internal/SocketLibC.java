@@ -14,6 +14,10 @@ public interface SocketLibC {
 
   int connect(int fd, @In byte[] addr, int addrlen);
 
+  int bind(int fd, @In byte[] addr, int addrlen);
+
+  int listen(int fd, int backlog);
+
   int accept4(int fd, Pointer addr, Pointer addrlen, int flags);
 
   int getsockopt(int fd, int level, int optname, @Out int[] optval, @In @Out int[] optlen);
