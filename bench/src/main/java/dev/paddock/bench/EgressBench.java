@@ -51,8 +51,10 @@ import java.util.concurrent.TimeUnit;
  *       connected by then), against a plain TCP connect to the origin from the same Python loop on
  *       the host (target: the proxy adds at most 2 ms at p50).
  * </ol>
- * The origin is a plain TCP server in this JVM on 127.0.0.1 that the tenant reaches by a fixed
- * name. Needs root (cgroups) and nsjail, like {@link SessionBench}. Run it with scripts/bench-egress.
+ * Series (a) also times the same curl on the host through {@link BareRelay}, a relay that only moves
+ * bytes: the floor any relay has on this machine, so that the proxy's own cost and the second TCP
+ * connection's cost can be told apart. The origin is a plain TCP server in this JVM on 127.0.0.1
+ * that the tenant reaches by a fixed name. Needs root (cgroups) and nsjail, like {@link SessionBench}. Run it with scripts/bench-egress.
  */
 public final class EgressBench {
   private static final double TARGET_THROUGHPUT_RATIO = 0.8;
