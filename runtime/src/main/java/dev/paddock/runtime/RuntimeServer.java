@@ -201,6 +201,7 @@ public final class RuntimeServer implements AutoCloseable {
         id -> tenants.tenant(id).map(dev.paddock.runtime.tenant.Tenant::egress).orElse(EgressGrant.NONE), clock);
     egress.audit(audit);
     egress.secrets(vault::reveal);
+    execs.onOutputEnd(egress.directAttemptsCheck());
     sessions.onOpen(egress::open);
     sessions.onClose(egress::close);
     // Browsers for sessions: Chromium in jails of their own, under the tenant's cgroup like its sessions.
@@ -310,6 +311,13 @@ public final class RuntimeServer implements AutoCloseable {
         browsers.tick();
       } catch (RuntimeException e) {
         log.error("browser budget check failed", e);
+      }
+    }, 1, 1, TimeUnit.SECONDS);
+    ticker.scheduleWithFixedDelay(() -> {
+      try {
+        host.egress.reportMarkedDirectAttempts();
+      } catch (RuntimeException e) {
+        log.error("the check for connections around the egress proxy failed", e);
       }
     }, 1, 1, TimeUnit.SECONDS);
     ticker.scheduleWithFixedDelay(() -> {

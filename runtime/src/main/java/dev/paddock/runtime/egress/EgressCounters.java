@@ -30,6 +30,11 @@ public final class EgressCounters {
     denied.get(reason).increment();
   }
 
+  /** {@code count} more refusals for {@code reason} (the ones too many to report one by one). */
+  void denied(dev.paddock.ipc.v1.EgressDenyReason reason, long count) {
+    denied.get(reason).add(count);
+  }
+
   void moved(long out, long in) {
     bytesOut.add(out);
     bytesIn.add(in);

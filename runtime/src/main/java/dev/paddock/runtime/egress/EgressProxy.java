@@ -113,6 +113,43 @@ public final class EgressProxy implements AutoCloseable {
     egress.start();
   }
 
+  /**
+   * Reports the connections that tried to leave a session's jail without the proxy (see
+   * {@link SessionEgress#reportDirectAttempts}), when an exec's output ends: at once for an exec
+   * that ran a while, so that the reports reach its stream; for a short one, by the next
+   * {@link #reportMarkedDirectAttempts} (the host calls it every second), since reading the jail's
+   * counters costs about 0.06 ms and a {@code /bin/true} should not pay it. Nothing is lost by
+   * waiting: the counts add up.
+   */
+  public dev.paddock.runtime.session.OutputEndCheck directAttemptsCheck() {
+    return new dev.paddock.runtime.session.OutputEndCheck() {
+      @Override
+      public void beforeResult(Session session) {
+        SessionEgress egress = sessions.get(session.id());
+        if (egress != null) {
+          egress.reportDirectAttempts();
+        }
+      }
+
+      @Override
+      public void afterResult(Session session) {
+        SessionEgress egress = sessions.get(session.id());
+        if (egress != null) {
+          egress.markForDirectCheck();
+        }
+      }
+    };
+  }
+
+  /** Checks every session marked by a short exec since the last call; see {@link #directAttemptsCheck}. */
+  public void reportMarkedDirectAttempts() {
+    for (SessionEgress egress : sessions.values()) {
+      if (egress.takeDirectCheckMark()) {
+        egress.reportDirectAttempts();
+      }
+    }
+  }
+
   /** Stops serving {@code session}: no new connection, and every open one is cut. */
   public void close(Session session) {
     close(session.id());

@@ -1,9 +1,7 @@
 package dev.paddock.runtime.egress;
 
 import dev.paddock.ipc.v1.EgressDenyReason;
-import dev.paddock.runtime.session.ExecRecord;
 import dev.paddock.runtime.session.Session;
-import dev.paddock.runtime.session.ToolEvent;
 import dev.paddock.sandbox.linux.Fd;
 import dev.paddock.sandbox.linux.NativeException;
 import java.io.IOException;
@@ -54,7 +52,7 @@ final class ProxiedConnection {
     EgressProxy proxy = egress.proxy;
     ClientStream in = new ClientStream(client, proxy.linux, ProxyRequest.MAX_HEAD_BYTES);
     ProxyTarget target = ProxyTarget.UNKNOWN;
-    String execId = runningExec();
+    String execId = egress.runningExec();
     Throttle throttle = null;
     String address = "";
     try {
@@ -97,7 +95,7 @@ final class ProxiedConnection {
         return;
       }
       address = connect(allowed, req.port());
-      count(null);
+      counters.allowed();
       switch (req.protocol()) {
         case "connect" -> in.write("HTTP/1.1 200 Connection established\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
         case "socks5" -> in.write(new byte[] {5, 0, 0, 1, 0, 0, 0, 0, 0, 0});
@@ -206,14 +204,14 @@ final class ProxiedConnection {
       throw new ProxyRefusal(new Denial(EgressDenyReason.EGRESS_DENY_REASON_UNREACHABLE, "could not make a TLS connection to "
           + req.host() + ":" + req.port() + " (" + (last == null ? "" : last.getMessage()) + ")", shown));
     }
-    String execId = runningExec();
+    String execId = egress.runningExec();
     ProxyTarget target = new ProxyTarget(req.host(), req.port(), req.protocol());
     tlsUpstream = tls;
     if (aborted) {
       tls.close();
     }
     try (TlsUpstream upstreamTls = tls) {
-      count(null);
+      counters.allowed();
       byte[] head = req.http().forward(ProxyRequest.originForm(req.http().target()), headers);
       byte[] rest = in.leftover();
       upstreamTls.write(head);
@@ -312,38 +310,13 @@ final class ProxiedConnection {
     }
   }
 
-  private void count(Denial denial) {
-    if (denial == null) {
-      counters.allowed();
-    } else {
-      counters.denied(denial.reason());
-    }
-  }
-
   /**
-   * Records a refused request (durably, before anything else: a refusal nobody can audit does not
-   * leave the host silently), tells the running execs, then answers it in the tool's protocol.
+   * Reports a refused request (counted, recorded durably, sent to the running execs: see
+   * {@link SessionEgress#report}), then answers it in the tool's protocol.
    */
   private void refuse(ClientStream in, ProxyTarget target, ProxyRefusal r, String execId) {
     Denial denial = r.denial();
-    count(denial);
-    String host = target.host();
-    log.info("session {} of tenant {}: egress to {}:{} denied ({}): {}", session.id(), session.tenantId(),
-        host.isEmpty() ? "?" : host, target.port(), denial.reasonName(), denial.detail());
-    egress.proxy.audit().denied(session, execId, target, denial);
-    // The event before the answer: the tool is still waiting for it, so its exec is still running.
-    for (ExecRecord exec : session.execs()) {
-      if (exec.state() != ExecRecord.State.RUNNING) {
-        continue;
-      }
-      try {
-        exec.recordEvent(seq -> new ToolEvent.EgressDenied(host, target.port(), denial.address(), denial.reasonName(),
-            denial.detail(), target.protocol(), seq, egress.proxy.clock.instant()));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
-    }
+    egress.report(target, denial, execId);
     try {
       if (in.firstByte == 5) {
         if (in.socksGreeted) {
@@ -383,17 +356,4 @@ final class ProxiedConnection {
     };
   }
 
-  /** The id of the session's one running exec, or "" when none or several are running. */
-  private String runningExec() {
-    String found = "";
-    for (ExecRecord exec : session.execs()) {
-      if (exec.state() == ExecRecord.State.RUNNING) {
-        if (!found.isEmpty()) {
-          return "";
-        }
-        found = exec.id();
-      }
-    }
-    return found;
-  }
 }

@@ -71,6 +71,12 @@ public final class ExecRunner {
   private static final long PIPE_MAX_BYTES = pipeMaxBytes();
 
   private final ExecutorService pumps;
+  /**
+   * An exec that has run this long when its output ends is checked before its result (see
+   * {@link #onOutputEnd}). A tool that opens network connections runs longer than this.
+   */
+  static final long OUTPUT_END_CHECK_IN_STREAM_MILLIS = 10;
+  private volatile OutputEndCheck outputEnd = OutputEndCheck.NONE;
   private final LinuxSyscalls linux;
   private volatile SessionSettings settings;
   private final Clock clock;
@@ -128,6 +134,17 @@ public final class ExecRunner {
 
   public void audit(ExecAudit audit) {
     this.audit = audit;
+  }
+
+  /**
+   * Sets what is checked on an exec's pump thread once its output has ended: for an exec that ran
+   * at least {@link #OUTPUT_END_CHECK_IN_STREAM_MILLIS}, {@link OutputEndCheck#beforeResult} before
+   * its streams close and its result is sent, so that the events it records reach the exec's
+   * stream; for a shorter one, {@link OutputEndCheck#afterResult} after its result, so that a
+   * {@code /bin/true} keeps its latency.
+   */
+  public void onOutputEnd(OutputEndCheck check) {
+    this.outputEnd = check;
   }
 
   /**
@@ -227,6 +244,7 @@ public final class ExecRunner {
     long drainUntil = 0;
     byte[] buf = new byte[CHUNK_BYTES];
     boolean cancelledForIpc = false;
+    boolean checkedInStream = false;
     try {
       while (open[0] || open[1] || (ipc != null && ipc.open())) {
         if (exec.result().isDone()) {
@@ -288,6 +306,10 @@ public final class ExecRunner {
           exec.cancel("IPC protocol violation: " + summary.violationDetail());
         }
       }
+      if (Duration.between(record.startTime(), clock.instant()).toMillis() >= OUTPUT_END_CHECK_IN_STREAM_MILLIS) {
+        checkOutputEnd(session, record, true);
+        checkedInStream = true;
+      }
     } catch (NativeException | RuntimeException e) {
       log.error("session {} exec {}: output pump failed; killing the exec", session.id(), record.id(), e);
       exec.cancel("the host failed while reading the exec's output");
@@ -309,6 +331,22 @@ public final class ExecRunner {
     audit.finished(session, record, outcome);
     record.finish(outcome, clock.instant());
     session.finished(record);
+    if (!checkedInStream) {
+      checkOutputEnd(session, record, false);
+    }
+  }
+
+  /** The {@link #onOutputEnd} check; its failure is logged and never touches the exec. */
+  private void checkOutputEnd(Session session, ExecRecord record, boolean beforeResult) {
+    try {
+      if (beforeResult) {
+        outputEnd.beforeResult(session);
+      } else {
+        outputEnd.afterResult(session);
+      }
+    } catch (RuntimeException e) {
+      log.error("session {} exec {}: the check at the end of its output failed", session.id(), record.id(), e);
+    }
   }
 
   /** The exec's IPC channel, or null when it has none (or no broker serves channels here). */

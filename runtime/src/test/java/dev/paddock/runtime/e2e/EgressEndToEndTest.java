@@ -37,6 +37,14 @@ class EgressEndToEndTest extends SharedHostTest {
     return "http://" + name + ".paddock.test:" + origin.port() + path;
   }
 
+  /** The session's DIRECT_CONNECTION audit records so far. */
+  private long directRecords(String session) throws java.io.IOException {
+    return Segments.readAll(host.dataDir.resolve("audit")).stream()
+        .filter(r -> r.getAction() == AuditAction.AUDIT_ACTION_EGRESS_DENIED && r.getTarget().equals(session)
+            && r.getOutcome().equals("DIRECT_CONNECTION"))
+        .count();
+  }
+
   private TestHost.Outcome sh(String session, String script) {
     return host.exec(host.etaKey, session, "/bin/sh", "-c", script);
   }
@@ -112,25 +120,52 @@ class EgressEndToEndTest extends SharedHostTest {
         .satisfies(e -> assertThat(e.getEgressDenied().getProtocol()).isEqualTo("socks5"));
 
     // A tool that ignores the proxy variables has no way out: the jail's only interface is its
-    // own loopback (the origin's port there is closed), and nothing routes anywhere else.
+    // own loopback (the origin's port there is closed), and nothing routes anywhere else. Each
+    // attempt to leave (IPv4, IPv6, TCP or a UDP datagram) is reported when the exec's output
+    // ends, before its result: the kernel counts it, but does not say where it went.
     TestHost.Outcome direct = sh(session, "python3 - <<'EOF'\n"
         + "import socket\n"
-        + "for target in [('127.0.0.1', " + origin.port() + "), ('93.184.216.34', 80), ('10.11.12.13', 80)]:\n"
+        + "for target in [('127.0.0.1', " + origin.port() + "), ('93.184.216.34', 80), ('10.11.12.13', 80),"
+        + " ('2001:db8::1', 80)]:\n"
         + "    try:\n"
         + "        socket.create_connection(target, timeout=5)\n"
         + "        print('connected', target)\n"
         + "    except OSError as e:\n"
         + "        print(type(e).__name__)\n"
+        + "try:\n"
+        + "    socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'q', ('8.8.8.8', 53))\n"
+        + "    print('sent')\n"
+        + "except OSError as e:\n"
+        + "    print(type(e).__name__)\n"
         + "EOF");
-    assertThat(direct.out()).isEqualTo("ConnectionRefusedError\nOSError\nOSError\n");
-    assertThat(direct.events()).noneMatch(ExecEvent::hasEgressDenied);
+    assertThat(direct.out()).isEqualTo("ConnectionRefusedError\nOSError\nOSError\nOSError\nOSError\n");
+    assertThat(direct.events()).filteredOn(ExecEvent::hasEgressDenied).extracting(ExecEvent::getEgressDenied)
+        .hasSize(4).allSatisfy(d -> {
+          assertThat(d.getReason()).isEqualTo(EgressDenyReason.EGRESS_DENY_REASON_DIRECT_CONNECTION);
+          assertThat(d.getHost()).isEmpty();
+          assertThat(d.getPort()).isZero();
+          assertThat(d.getProtocol()).isEqualTo("direct");
+        });
     assertThat(origin.paths).doesNotContain("/");
+    // Reported once: the next exec of the session finds nothing new.
+    assertThat(sh(session, "true").events()).noneMatch(ExecEvent::hasEgressDenied);
+    // However short the exec that tried (a short one is checked after its result, within about a
+    // second), the attempt reaches the audit log.
+    TestHost.Outcome quick = sh(session, "bash -c 'echo > /dev/tcp/93.184.216.34/80' 2>/dev/null; echo $?");
+    assertThat(quick.out()).isEqualTo("1\n");
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+    while (directRecords(session) < 5 && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertThat(directRecords(session)).isEqualTo(5);
 
     List<AuditRecord> audited = Segments.readAll(host.dataDir.resolve("audit")).stream()
         .filter(r -> r.getAction() == AuditAction.AUDIT_ACTION_EGRESS_DENIED && r.getTarget().equals(session)).toList();
     assertThat(audited).extracting(AuditRecord::getOutcome)
-        .containsExactly("DENY_LISTED", "NOT_ALLOWED", "NOT_ALLOWED", "PRIVATE_ADDRESS", "PRIVATE_ADDRESS", "DENY_LISTED");
-    assertThat(audited).allSatisfy(r -> assertThat(r.getAttributesMap()).containsKey("exec"));
+        .containsExactly("DENY_LISTED", "NOT_ALLOWED", "NOT_ALLOWED", "PRIVATE_ADDRESS", "PRIVATE_ADDRESS", "DENY_LISTED",
+            "DIRECT_CONNECTION", "DIRECT_CONNECTION", "DIRECT_CONNECTION", "DIRECT_CONNECTION", "DIRECT_CONNECTION");
+    // Each names the exec that was running, but the last: the quick exec had ended before its check.
+    assertThat(audited.subList(0, audited.size() - 1)).allSatisfy(r -> assertThat(r.getAttributesMap()).containsKey("exec"));
   }
 
   @Test

@@ -75,4 +75,13 @@ public interface Jail {
   default java.util.Optional<EgressListeners> takeEgressListeners() {
     return java.util.Optional.empty();
   }
+
+  /**
+   * The host pid of the jail's init, its PID 1, while the jail is alive: {@code /proc/PID/net}
+   * shows the jail's network namespace from outside. Empty for a jail without one the host can
+   * name.
+   */
+  default java.util.OptionalLong initPid() {
+    return java.util.OptionalLong.empty();
+  }
 }

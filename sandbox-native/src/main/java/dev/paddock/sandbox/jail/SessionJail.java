@@ -125,6 +125,30 @@ public final class SessionJail implements Jail {
     return nsjailPid;
   }
 
+  /** Found on first use: nsjail's one child. */
+  private volatile long initPid;
+
+  @Override
+  public java.util.OptionalLong initPid() {
+    if (!alive()) {
+      return java.util.OptionalLong.empty();
+    }
+    if (initPid == 0) {
+      try {
+        // nsjail (in the host's namespaces) has exactly one child: the jail's init.
+        String children = java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Long.toString(nsjailPid), "task",
+            Long.toString(nsjailPid), "children"), java.nio.charset.StandardCharsets.US_ASCII).trim();
+        if (children.isEmpty() || children.contains(" ")) {
+          return java.util.OptionalLong.empty();
+        }
+        initPid = Long.parseLong(children);
+      } catch (java.io.IOException | NumberFormatException e) {
+        return java.util.OptionalLong.empty();
+      }
+    }
+    return java.util.OptionalLong.of(initPid);
+  }
+
   /** The session cgroup, for diagnostics and usage figures. */
   public Cgroup cgroup() {
     return cgroup;
