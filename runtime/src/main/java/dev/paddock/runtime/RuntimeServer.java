@@ -306,27 +306,9 @@ public final class RuntimeServer implements AutoCloseable {
           metricsEndpoint.address().getPort());
     }
     ticker.scheduleWithFixedDelay(host::tick, 1, 1, TimeUnit.SECONDS);
-    ticker.scheduleWithFixedDelay(() -> {
-      try {
-        browsers.tick();
-      } catch (RuntimeException e) {
-        log.error("browser budget check failed", e);
-      }
-    }, 1, 1, TimeUnit.SECONDS);
-    ticker.scheduleWithFixedDelay(() -> {
-      try {
-        host.egress.reportMarkedDirectAttempts();
-      } catch (RuntimeException e) {
-        log.error("the check for connections around the egress proxy failed", e);
-      }
-    }, 1, 1, TimeUnit.SECONDS);
-    ticker.scheduleWithFixedDelay(() -> {
-      try {
-        packs.refresh();
-      } catch (RuntimeException e) {
-        log.error("policy pack check failed", e);
-      }
-    }, 1, 1, TimeUnit.SECONDS);
+    everySecond(ticker, "browser budget check", browsers::tick);
+    everySecond(ticker, "the check for connections around the egress proxy", host.egress::reportMarkedDirectAttempts);
+    everySecond(ticker, "policy pack check", packs::refresh);
     log.info("paddock host serving on {}:{} ({})", config.listen().getHostString(), grpc.port(),
         config.tls() == null ? "plaintext" : config.tls().clientCa() == null ? "TLS" : "mutual TLS");
     if (config.tls() == null && !config.listen().getAddress().isLoopbackAddress()) {
@@ -503,6 +485,17 @@ public final class RuntimeServer implements AutoCloseable {
     } catch (Exception e) {
       log.warn("shutdown: closing {} failed", c, e);
     }
+  }
+
+  /** Runs {@code check} on {@code ticker} every second; a failure is logged and the next run comes. */
+  private static void everySecond(ScheduledExecutorService ticker, String what, Runnable check) {
+    ticker.scheduleWithFixedDelay(() -> {
+      try {
+        check.run();
+      } catch (RuntimeException e) {
+        log.error("{} failed", what, e);
+      }
+    }, 1, 1, TimeUnit.SECONDS);
   }
 
   private static void await(ExecutorService executor, long seconds) {

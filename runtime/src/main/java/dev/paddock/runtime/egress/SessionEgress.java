@@ -33,7 +33,7 @@ final class SessionEgress {
   private volatile boolean closed;
   /** The jail's no-route counts (IPv4, IPv6) already reported; guarded by this. */
   private final long[] noRoutesReported = new long[2];
-  private volatile boolean directCheckDue;
+  private final java.util.concurrent.atomic.AtomicBoolean directCheckDue = new java.util.concurrent.atomic.AtomicBoolean();
 
   SessionEgress(EgressProxy proxy, Session session, EgressListeners listeners) throws NativeException {
     this.proxy = proxy;
@@ -176,16 +176,12 @@ final class SessionEgress {
 
   /** A short exec ended: check at the next {@link EgressProxy#reportMarkedDirectAttempts}. */
   void markForDirectCheck() {
-    directCheckDue = true;
+    directCheckDue.set(true);
   }
 
   /** True once after {@link #markForDirectCheck}. */
   boolean takeDirectCheckMark() {
-    if (!directCheckDue) {
-      return false;
-    }
-    directCheckDue = false;
-    return true;
+    return directCheckDue.getAndSet(false);
   }
 
   /** The id of the session's one running exec, or "" when none or several are running. */

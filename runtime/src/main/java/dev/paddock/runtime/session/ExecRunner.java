@@ -70,12 +70,13 @@ public final class ExecRunner {
   /** The most a pipe holds (/proc/sys/fs/pipe-max-size: how far an unprivileged tool may grow one). */
   private static final long PIPE_MAX_BYTES = pipeMaxBytes();
 
-  private final ExecutorService pumps;
   /**
    * An exec that has run this long when its output ends is checked before its result (see
    * {@link #onOutputEnd}). A tool that opens network connections runs longer than this.
    */
   static final long OUTPUT_END_CHECK_IN_STREAM_MILLIS = 10;
+
+  private final ExecutorService pumps;
   private volatile OutputEndCheck outputEnd = OutputEndCheck.NONE;
   private final LinuxSyscalls linux;
   private volatile SessionSettings settings;

@@ -37,12 +37,21 @@ class EgressEndToEndTest extends SharedHostTest {
     return "http://" + name + ".paddock.test:" + origin.port() + path;
   }
 
-  /** The session's DIRECT_CONNECTION audit records so far. */
-  private long directRecords(String session) throws java.io.IOException {
-    return Segments.readAll(host.dataDir.resolve("audit")).stream()
-        .filter(r -> r.getAction() == AuditAction.AUDIT_ACTION_EGRESS_DENIED && r.getTarget().equals(session)
-            && r.getOutcome().equals("DIRECT_CONNECTION"))
-        .count();
+  /**
+   * The session's audit records of {@code action}, in order, once {@code enough} holds for them or
+   * {@code seconds} have passed (a record can land just after the tool's exec ended).
+   */
+  private List<AuditRecord> audited(String session, AuditAction action, int seconds,
+      java.util.function.Predicate<List<AuditRecord>> enough) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (true) {
+      List<AuditRecord> records = Segments.readAll(host.dataDir.resolve("audit")).stream()
+          .filter(r -> r.getAction() == action && r.getTarget().equals(session)).toList();
+      if (enough.test(records) || System.nanoTime() > deadline) {
+        return records;
+      }
+      Thread.sleep(50);
+    }
   }
 
   private TestHost.Outcome sh(String session, String script) {
@@ -74,16 +83,7 @@ class EgressEndToEndTest extends SharedHostTest {
     assertThat(origin.paths).contains("/simple/paddock-demo/", "/packages/" + OriginServer.WHEEL);
 
     // Each allowed connection is recorded when it has closed, which may be just after the tool exited.
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    List<AuditRecord> records;
-    while (true) {
-      records = Segments.readAll(host.dataDir.resolve("audit")).stream()
-          .filter(r -> r.getAction() == AuditAction.AUDIT_ACTION_EGRESS_CONNECTION && r.getTarget().equals(session)).toList();
-      if (records.size() >= 6 || System.nanoTime() > deadline) {
-        break;
-      }
-      Thread.sleep(50);
-    }
+    List<AuditRecord> records = audited(session, AuditAction.AUDIT_ACTION_EGRESS_CONNECTION, 10, rs -> rs.size() >= 6);
     assertThat(records)
         .hasSizeGreaterThanOrEqualTo(6)
         .allSatisfy(r -> {
@@ -153,14 +153,8 @@ class EgressEndToEndTest extends SharedHostTest {
     // second), the attempt reaches the audit log.
     TestHost.Outcome quick = sh(session, "bash -c 'echo > /dev/tcp/93.184.216.34/80' 2>/dev/null; echo $?");
     assertThat(quick.out()).isEqualTo("1\n");
-    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
-    while (directRecords(session) < 5 && System.nanoTime() < deadline) {
-      Thread.sleep(50);
-    }
-    assertThat(directRecords(session)).isEqualTo(5);
-
-    List<AuditRecord> audited = Segments.readAll(host.dataDir.resolve("audit")).stream()
-        .filter(r -> r.getAction() == AuditAction.AUDIT_ACTION_EGRESS_DENIED && r.getTarget().equals(session)).toList();
+    List<AuditRecord> audited = audited(session, AuditAction.AUDIT_ACTION_EGRESS_DENIED, 5,
+        rs -> rs.stream().filter(r -> r.getOutcome().equals("DIRECT_CONNECTION")).count() >= 5);
     assertThat(audited).extracting(AuditRecord::getOutcome)
         .containsExactly("DENY_LISTED", "NOT_ALLOWED", "NOT_ALLOWED", "PRIVATE_ADDRESS", "PRIVATE_ADDRESS", "DENY_LISTED",
             "DIRECT_CONNECTION", "DIRECT_CONNECTION", "DIRECT_CONNECTION", "DIRECT_CONNECTION", "DIRECT_CONNECTION");

@@ -206,7 +206,8 @@ public final class JailLauncher implements AutoCloseable {
       reactor.register(channel[0], controlToken, j::onControlReadable);
       reactor.register(pidfd, pidfdToken, j::onNsjailExit);
       jail.ready().get(startTimeout.toMillis(), TimeUnit.MILLISECONDS);
-      if (!jail.setWorkspace(openWorkspace(pid))) {
+      long initPid = initPid(pid);
+      if (!jail.setWorkspace(openWorkspace(pid, initPid), initPid)) {
         throw new IOException("the jail ended while starting");
       }
       Files.deleteIfExists(scratch.config());
@@ -250,16 +251,21 @@ public final class JailLauncher implements AutoCloseable {
     }
   }
 
-  /**
-   * The workspace as a directory descriptor, reached through init's root: the jail's own mount
-   * namespace, where the workspace tmpfs lives. Init is nsjail's only child.
-   */
-  private WorkspaceRoot openWorkspace(long nsjailPid) throws IOException, NativeException {
+  /** The host pid of the jail's init: nsjail's only child. */
+  private static long initPid(long nsjailPid) throws IOException {
     String children = Files.readString(Path.of("/proc", Long.toString(nsjailPid), "task", Long.toString(nsjailPid), "children")).trim();
     if (children.isEmpty() || children.contains(" ")) {
       throw new IOException("nsjail has " + (children.isEmpty() ? "no" : "several") + " children");
     }
-    long initPid = Long.parseLong(children);
+    return Long.parseLong(children);
+  }
+
+  /**
+   * The workspace as a directory descriptor, reached through the root of init ({@code initPid}):
+   * the jail's own mount namespace, where the workspace tmpfs lives. Checks that init is still
+   * nsjail's child and PID 1 of its namespace.
+   */
+  private WorkspaceRoot openWorkspace(long nsjailPid, long initPid) throws IOException, NativeException {
     // Pin init with a pidfd and check it is nsjail's child and PID 1 of its namespace: a pid that
     // died and was reused in between could otherwise name another process's root.
     Fd init = linux.pidfdOpen(initPid);

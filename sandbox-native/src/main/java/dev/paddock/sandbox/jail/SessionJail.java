@@ -82,6 +82,8 @@ public final class SessionJail implements Jail {
   /** Descriptors of the frame being handled that its handler kept; reactor thread only. */
   private List<Fd> keptFromFrame = List.of();
   private Consumer<String> onFailure = reason -> {};
+  /** The host pid of init, PID 1 of the jail, checked by the launcher at start; 0 before. */
+  private volatile long initPid;
 
   SessionJail(String name, JailLauncher launcher, Fd control, Fd nsjailPidfd, long nsjailPid, Cgroup cgroup,
       Limits limits, JailScratch scratch) {
@@ -125,28 +127,10 @@ public final class SessionJail implements Jail {
     return nsjailPid;
   }
 
-  /** Found on first use: nsjail's one child. */
-  private volatile long initPid;
-
   @Override
   public java.util.OptionalLong initPid() {
-    if (!alive()) {
-      return java.util.OptionalLong.empty();
-    }
-    if (initPid == 0) {
-      try {
-        // nsjail (in the host's namespaces) has exactly one child: the jail's init.
-        String children = java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Long.toString(nsjailPid), "task",
-            Long.toString(nsjailPid), "children"), java.nio.charset.StandardCharsets.US_ASCII).trim();
-        if (children.isEmpty() || children.contains(" ")) {
-          return java.util.OptionalLong.empty();
-        }
-        initPid = Long.parseLong(children);
-      } catch (java.io.IOException | NumberFormatException e) {
-        return java.util.OptionalLong.empty();
-      }
-    }
-    return java.util.OptionalLong.of(initPid);
+    long pid = initPid;
+    return pid > 0 && alive() ? java.util.OptionalLong.of(pid) : java.util.OptionalLong.empty();
   }
 
   /** The session cgroup, for diagnostics and usage figures. */
@@ -195,13 +179,15 @@ public final class SessionJail implements Jail {
   }
 
   /**
-   * Hands the jail its workspace; false (and the workspace closed) when the jail already ended,
-   * since its cleanup may have run without it.
+   * Hands the jail its workspace and init's host pid, both found by the launcher once the jail is
+   * ready; false (and the workspace closed) when the jail already ended, since its cleanup may have
+   * run without it.
    */
-  boolean setWorkspace(WorkspaceRoot workspace) {
+  boolean setWorkspace(WorkspaceRoot workspace, long initPid) {
     synchronized (this) {
       if (state != State.DEAD) {
         this.workspace = workspace;
+        this.initPid = initPid;
         return true;
       }
     }
