@@ -166,7 +166,8 @@ final class AuditInterceptor implements ServerInterceptor {
       describeTarget(record, firstRequest, heldResponse instanceof Message m ? m : null);
       // The outer interceptors (the denial counter) read the caller from the context of close().
       io.grpc.Context context = io.grpc.Context.current();
-      trail.append(record).whenCompleteAsync((written, failure) -> context.run(() -> {
+      java.util.concurrent.CompletableFuture<AuditRecord> written = trail.append(record);
+      java.util.function.BiConsumer<AuditRecord, Throwable> reply = (ignored, failure) -> context.run(() -> {
         if (failure == null) {
           if (heldResponse != null) {
             super.sendMessage(heldResponse);
@@ -179,7 +180,12 @@ final class AuditInterceptor implements ServerInterceptor {
           StatusException refused = ErrorMapper.toStatusException(AuditTrail.writeFailed(), requestId);
           super.close(refused.getStatus(), refused.getTrailers() == null ? new Metadata() : refused.getTrailers());
         }
-      }), replies);
+      });
+      if (written.isDone()) {
+        written.whenComplete(reply); // this thread wrote the record itself (the log was idle): no hand-off
+      } else {
+        written.whenCompleteAsync(reply, replies); // never on the log's writer thread
+      }
     }
   }
 

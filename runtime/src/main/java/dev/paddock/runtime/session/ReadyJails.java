@@ -9,7 +9,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +34,16 @@ public final class ReadyJails {
 
   /** A session id and its jail. */
   record Ready(String id, Jail jail, SandboxPolicy policy, WorkspaceLimits workspace) {}
+
+  /**
+   * How long after a CreateSession the tenant's next ready jail starts. Starting a jail is 10-40
+   * ms of work, most of it in the kernel (namespaces, mounts, a cgroup move that waits for an RCU
+   * grace period on cgroup v1), and lowering its CPU priority did not help. Started at once, it
+   * overlaps the new session's first exec, which planners send right after the create, and slows
+   * the create's own audit write; 50 ms later it mostly overlaps nothing (BENCHMARKS.md,
+   * "Starting the next ready jail later").
+   */
+  static final long REFILL_DELAY_MILLIS = 50;
 
   private final Map<String, Ready> byTenant = new ConcurrentHashMap<>();
   private final Map<String, Boolean> making = new ConcurrentHashMap<>();
@@ -62,13 +75,16 @@ public final class ReadyJails {
     return new Ready(id, starter.start(id, tenantId, policy, workspace), policy, workspace);
   }
 
-  /** Makes the tenant's next ready jail in the background, unless one exists or is being made. */
+  /**
+   * Makes the tenant's next ready jail in the background, {@link #REFILL_DELAY_MILLIS} from now,
+   * unless one exists or is being made.
+   */
   void refill(String tenantId, SandboxPolicy policy, WorkspaceLimits workspace) {
     if (stopped || byTenant.containsKey(tenantId) || making.putIfAbsent(tenantId, true) != null) {
       return;
     }
     try {
-      maker.execute(() -> {
+      CompletableFuture.delayedExecutor(REFILL_DELAY_MILLIS, TimeUnit.MILLISECONDS, this::runOnMaker).execute(() -> {
         try {
           if (stopped) {
             return;
@@ -85,6 +101,15 @@ public final class ReadyJails {
       });
     } catch (RuntimeException e) {
       making.remove(tenantId);
+    }
+  }
+
+  /** Runs {@code task} on the maker thread; once the host has shut that down, it is dropped. */
+  private void runOnMaker(Runnable task) {
+    try {
+      maker.execute(task);
+    } catch (RejectedExecutionException e) {
+      making.clear(); // only at shutdown: nothing is made any more
     }
   }
 
