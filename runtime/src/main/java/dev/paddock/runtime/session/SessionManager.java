@@ -50,6 +50,12 @@ public final class SessionManager {
   private final Map<String, Session> sessions = new ConcurrentHashMap<>();
   /** Execs running per tenant, for the tenant's maxExecs. */
   private final Map<String, AtomicInteger> runningExecs = new ConcurrentHashMap<>();
+  /**
+   * Active sessions per tenant. Counted, not found by a scan of {@link #sessions}: that map also
+   * keeps every session closed in the last {@code closedRetention} (tens of thousands on a busy
+   * host), and the count is read twice by every CreateSession.
+   */
+  private final Map<String, AtomicInteger> openSessions = new ConcurrentHashMap<>();
   private final ReadyJails ready;
   private final TenantRates rates = new TenantRates();
   private final List<java.util.function.Consumer<Session>> openListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -119,6 +125,7 @@ public final class SessionManager {
             lifetime, policy, spec.policy().isEmpty() ? DEFAULT_POLICY : spec.policy(), spec.labels(), spec.env(),
             spec.egress(), spec.headerSecrets());
         sessions.put(session.id(), session);
+        openSessions.computeIfAbsent(tenant.id(), t -> new AtomicInteger()).incrementAndGet();
       }
     } catch (RuntimeException e) {
       claimed.jail().close("the session was refused");
@@ -176,8 +183,7 @@ public final class SessionManager {
   }
 
   private void checkSessionLimit(Tenant tenant) {
-    long open = sessions.values().stream()
-        .filter(s -> s.tenantId().equals(tenant.id()) && s.state() == Session.State.ACTIVE).count();
+    long open = openSessions(tenant.id());
     if (open >= tenant.maxSessions()) {
       throw new PaddockException.ResourceExhausted(ErrorReason.SESSION_LIMIT_EXCEEDED,
           "the tenant already has " + open + " open sessions, its limit", "tenant:" + tenant.id(),
@@ -432,10 +438,14 @@ public final class SessionManager {
         .filter(s -> s.tenantId().equals(tenantId) && s.state() == Session.State.ACTIVE).toList();
   }
 
+  private long openSessions(String tenantId) {
+    AtomicInteger open = openSessions.get(tenantId);
+    return open == null ? 0 : open.get();
+  }
+
   /** {@link AdmissionUsage} of {@code tenantId}. */
   public AdmissionUsage usage(String tenantId) {
-    long open = sessions.values().stream()
-        .filter(s -> s.tenantId().equals(tenantId) && s.state() == Session.State.ACTIVE).count();
+    long open = openSessions(tenantId);
     AtomicInteger running = runningExecs.get(tenantId);
     long[] rate = rates.used(tenantId);
     return new AdmissionUsage(open, running == null ? 0 : running.get(), rate[0], rate[1]);
@@ -470,6 +480,7 @@ public final class SessionManager {
         return;
       }
     }
+    openSessions.get(s.tenantId()).decrementAndGet(); // counted when it was added; closed only once
     String why = "the session closed (" + reason + ")";
     s.killAll(why);
     s.jail().close(why);
