@@ -92,13 +92,14 @@ public final class SessionBench {
   private SessionBench() {}
 
   /** Command-line options. */
-  record Options(int warmup, int iterations, int idleSessions, int jitWarmup, long pauseMillis, Path nsjail,
+  record Options(int warmup, int iterations, int idleSessions, int jitWarmup, int jitWarmupCycles, long pauseMillis, Path nsjail,
       Path workBase, long seed, int ipcIterations, int busySessions, int busySeconds) {
     static Options parse(String[] args) {
       int warmup = 20;
       int iterations = 200;
       int idle = 500;
       int jit = 3000;
+      int jitCycles = 1000;
       long pause = 150;
       String nsjail = null;
       String workBase = "/tmp";
@@ -113,6 +114,7 @@ public final class SessionBench {
           case "--iterations" -> iterations = Integer.parseInt(value(args, ++i, a));
           case "--idle-sessions" -> idle = Integer.parseInt(value(args, ++i, a));
           case "--jit-warmup" -> jit = Integer.parseInt(value(args, ++i, a));
+          case "--jit-warmup-cycles" -> jitCycles = Integer.parseInt(value(args, ++i, a));
           case "--pause-ms" -> pause = Long.parseLong(value(args, ++i, a));
           case "--nsjail" -> nsjail = value(args, ++i, a);
           case "--work-dir" -> workBase = value(args, ++i, a);
@@ -128,6 +130,8 @@ public final class SessionBench {
                 "  --idle-sessions N  idle sessions opened at once for the memory figures (default 500; 0 skips)",
                 "  --jit-warmup N     Exec /bin/true calls made before any round, so the JIT has compiled the",
                 "                     host's gRPC and exec path (default 3000; 0 measures a freshly started host)",
+                "  --jit-warmup-cycles N  then N unpaced CreateSession + Exec + CloseSession cycles, each with a",
+                "                     GetSession and an Exec of echo, so their paths are compiled too (default 1000)",
                 "  --pause-ms N       pause after each create+exec+close, untimed, so the tenant's ready jail",
                 "                     is refilled before the next round (default 150)",
                 "  --nsjail PATH      nsjail binary (default $PADDOCK_NSJAIL, else <root>/.paddock/tools/nsjail/nsjail/bin/nsjail)",
@@ -142,11 +146,11 @@ public final class SessionBench {
           default -> throw new IllegalArgumentException("unknown argument: " + a + " (try --help)");
         }
       }
-      if (warmup < 0 || iterations < 1 || idle < 0 || jit < 0 || pause < 0 || ipc < 0 || busy < 0 || busySeconds < 1) {
+      if (warmup < 0 || iterations < 1 || idle < 0 || jit < 0 || jitCycles < 0 || pause < 0 || ipc < 0 || busy < 0 || busySeconds < 1) {
         throw new IllegalArgumentException("need --iterations >= 1, --busy-seconds >= 1 and non-negative --warmup,"
-            + " --idle-sessions, --jit-warmup, --pause-ms, --ipc-iterations, --busy-sessions");
+            + " --idle-sessions, --jit-warmup, --jit-warmup-cycles, --pause-ms, --ipc-iterations, --busy-sessions");
       }
-      return new Options(warmup, iterations, idle, jit, pause, nsjailPath(nsjail), Path.of(workBase).toAbsolutePath(),
+      return new Options(warmup, iterations, idle, jit, jitCycles, pause, nsjailPath(nsjail), Path.of(workBase).toAbsolutePath(),
           seed, ipc, busy, busySeconds);
     }
 
@@ -273,6 +277,20 @@ public final class SessionBench {
       if (o.jitWarmup() > 0) {
         out.printf(Locale.ROOT, "JIT warm-up: %d Exec /bin/true calls in the live session (%.1f s), not measured%n",
             o.jitWarmup(), secondsSince(jitStart));
+      }
+      // A host that has served for a while has compiled its create and close paths too, not only
+      // the exec's: without this, (a) and (g) measure code the JIT has barely started on.
+      long cyclesStart = System.nanoTime();
+      for (int i = 0; i < o.jitWarmupCycles(); i++) {
+        String id = client.create();
+        checkOk(client.execToEnd(id, "/bin/true").result, "JIT warm-up cycle exec");
+        client.close(id);
+        client.get(live);
+        checkOk(client.execToEnd(live, "echo", "hi").result, "JIT warm-up echo");
+      }
+      if (o.jitWarmupCycles() > 0) {
+        out.printf(Locale.ROOT, "JIT warm-up: %d CreateSession + Exec + CloseSession cycles, each with a GetSession and an"
+            + " Exec of echo (%.1f s), not measured%n", o.jitWarmupCycles(), secondsSince(cyclesStart));
       }
 
       // --- latency rounds
