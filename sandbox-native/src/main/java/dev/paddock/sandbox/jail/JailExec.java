@@ -175,6 +175,15 @@ public final class JailExec implements JailProcess {
     return Duration.ofNanos(System.nanoTime() - startNanos);
   }
 
+  /**
+   * Whether {@link #classify} looks at the cgroup's counters for this exit: only a SIGKILL (an OOM
+   * kill?) and a non-zero exit (a fork refused at the process limit?) need them.
+   */
+  static boolean outcomeReadsCounters(Exited exited) {
+    int signal = exited.getSignal();
+    return signal == Signal.SIGKILL.number() || signal == 0 && exited.getExitCode() != 0;
+  }
+
   private SandboxResult classify(Exited exited, CgroupStats now, OptionalInt violationSyscall) {
     ResourceUsage usage = new ResourceUsage(elapsed(), Duration.ofNanos(exited.getUserMicros() * 1000),
         Duration.ofNanos(exited.getSystemMicros() * 1000), exited.getMaxRssKib() * 1024);

@@ -593,7 +593,8 @@ public final class SessionJail implements Jail {
           }
           execs.remove(exec.number());
         }
-        CgroupStats now = counters();
+        // Read only when the outcome depends on them: a zero exit needs none, and /bin/true's result waits for this.
+        CgroupStats now = JailExec.outcomeReadsCounters(exited) ? counters() : CgroupStats.UNKNOWN;
         if (exited.getSignal() == Signal.SIGSYS.number()) {
           // Reading the kernel log takes a while: not on the reactor thread.
           launcher.callbacks().execute(() -> exec.onExited(exited, now, violationSyscall(exec)));
