@@ -662,10 +662,11 @@ static void handle_spawn(rd_t body, const int *fds, int nfds)
     /*
      * vfork, not fork: the child borrows init's memory until its execve, so no copy of init's page
      * tables is made and init takes no copy-on-write faults afterwards (each a trap to the
-     * hypervisor on a VM). An exec of /bin/true through the host was 0.12-0.29 ms faster (BENCHMARKS.md).
-     * child() writes nothing init reads but errno, which init reads only if vfork failed; its
-     * report goes through the pipe. init is suspended until the child has exec'd or exited, so
-     * the read below never waits for the child.
+     * hypervisor on a VM). An exec of /bin/true through the host was 0.12-0.29 ms faster
+     * (BENCHMARKS.md). child() writes nothing init reads but errno, which init reads only if
+     * vfork failed; its report goes through the pipe. Its rlimits, session and signal dispositions
+     * are its own (no CLONE_THREAD, no CLONE_SIGHAND). init is suspended until the child has
+     * exec'd or exited, so the read below never waits for the child.
      */
     pid_t pid = vfork();
     if (pid == 0)

@@ -92,8 +92,8 @@ public final class SessionBench {
   private SessionBench() {}
 
   /** Command-line options. */
-  record Options(int warmup, int iterations, int idleSessions, int jitWarmup, int jitWarmupCycles, long pauseMillis, Path nsjail,
-      Path workBase, long seed, int ipcIterations, int busySessions, int busySeconds) {
+  record Options(int warmup, int iterations, int idleSessions, int jitWarmup, int jitWarmupCycles, long pauseMillis,
+      Path nsjail, Path workBase, long seed, int ipcIterations, int busySessions, int busySeconds) {
     static Options parse(String[] args) {
       int warmup = 20;
       int iterations = 200;
@@ -146,12 +146,13 @@ public final class SessionBench {
           default -> throw new IllegalArgumentException("unknown argument: " + a + " (try --help)");
         }
       }
-      if (warmup < 0 || iterations < 1 || idle < 0 || jit < 0 || jitCycles < 0 || pause < 0 || ipc < 0 || busy < 0 || busySeconds < 1) {
+      if (warmup < 0 || iterations < 1 || idle < 0 || jit < 0 || jitCycles < 0 || pause < 0 || ipc < 0 || busy < 0
+          || busySeconds < 1) {
         throw new IllegalArgumentException("need --iterations >= 1, --busy-seconds >= 1 and non-negative --warmup,"
             + " --idle-sessions, --jit-warmup, --jit-warmup-cycles, --pause-ms, --ipc-iterations, --busy-sessions");
       }
-      return new Options(warmup, iterations, idle, jit, jitCycles, pause, nsjailPath(nsjail), Path.of(workBase).toAbsolutePath(),
-          seed, ipc, busy, busySeconds);
+      return new Options(warmup, iterations, idle, jit, jitCycles, pause, nsjailPath(nsjail),
+          Path.of(workBase).toAbsolutePath(), seed, ipc, busy, busySeconds);
     }
 
     private static String value(String[] args, int i, String flag) {
