@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -51,11 +52,12 @@ public final class SessionManager {
   /** Execs running per tenant, for the tenant's maxExecs. */
   private final Map<String, AtomicInteger> runningExecs = new ConcurrentHashMap<>();
   /**
-   * Active sessions per tenant. Counted, not found by a scan of {@link #sessions}: that map also
-   * keeps every session closed in the last {@code closedRetention} (tens of thousands on a busy
-   * host), and the count is read twice by every CreateSession.
+   * Active sessions per tenant, kept apart from {@link #sessions}, which also holds every session
+   * closed in the last {@code closedRetention} (tens of thousands on a busy host): every
+   * CreateSession counts a tenant's twice, and every host write into a workspace under a tenant
+   * budget sums their workspaces.
    */
-  private final Map<String, AtomicInteger> openSessions = new ConcurrentHashMap<>();
+  private final Map<String, Set<Session>> activeByTenant = new ConcurrentHashMap<>();
   private final ReadyJails ready;
   private final TenantRates rates = new TenantRates();
   private final List<java.util.function.Consumer<Session>> openListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -125,7 +127,7 @@ public final class SessionManager {
             lifetime, policy, spec.policy().isEmpty() ? DEFAULT_POLICY : spec.policy(), spec.labels(), spec.env(),
             spec.egress(), spec.headerSecrets());
         sessions.put(session.id(), session);
-        openSessions.computeIfAbsent(tenant.id(), t -> new AtomicInteger()).incrementAndGet();
+        activeByTenant.computeIfAbsent(tenant.id(), t -> ConcurrentHashMap.newKeySet()).add(session);
       }
     } catch (RuntimeException e) {
       claimed.jail().close("the session was refused");
@@ -434,13 +436,14 @@ public final class SessionManager {
 
   /** The tenant's active sessions now. */
   List<Session> activeSessions(String tenantId) {
-    return sessions.values().stream()
-        .filter(s -> s.tenantId().equals(tenantId) && s.state() == Session.State.ACTIVE).toList();
+    Set<Session> active = activeByTenant.get(tenantId);
+    return active == null ? List.of() : active.stream().filter(s -> s.state() == Session.State.ACTIVE).toList();
   }
 
+  /** How many sessions the tenant has open (one closing this instant may still count). */
   private long openSessions(String tenantId) {
-    AtomicInteger open = openSessions.get(tenantId);
-    return open == null ? 0 : open.get();
+    Set<Session> active = activeByTenant.get(tenantId);
+    return active == null ? 0 : active.size();
   }
 
   /** {@link AdmissionUsage} of {@code tenantId}. */
@@ -480,7 +483,7 @@ public final class SessionManager {
         return;
       }
     }
-    openSessions.get(s.tenantId()).decrementAndGet(); // counted when it was added; closed only once
+    activeByTenant.get(s.tenantId()).remove(s); // added with the session; closed only once
     String why = "the session closed (" + reason + ")";
     s.killAll(why);
     s.jail().close(why);
