@@ -49,11 +49,32 @@ final class CgroupFiles {
     if (!Files.exists(file)) {
       return 0;
     }
-    for (String line : read(file).split("\n")) {
-      String[] parts = line.trim().split("\\s+");
-      if (parts.length == 2 && parts[0].equals(key)) {
-        return Long.parseLong(parts[1]);
+    return keyedValue(read(file), key);
+  }
+
+  /**
+   * The value of {@code key} in flat-keyed text, 0 when absent. Scanned by hand: it is read at
+   * every exec's start, and splitting each line with a regular expression cost more than the
+   * file's read.
+   */
+  static long keyedValue(String text, String key) {
+    int at = 0;
+    while (at < text.length()) {
+      int end = text.indexOf('\n', at);
+      if (end < 0) {
+        end = text.length();
       }
+      int from = at;
+      while (from < end && Character.isWhitespace(text.charAt(from))) {
+        from++;
+      }
+      if (text.startsWith(key, from) && from + key.length() < end && text.charAt(from + key.length()) == ' ') {
+        String value = text.substring(from + key.length(), end).trim();
+        if (!value.isEmpty() && value.indexOf(' ') < 0) {
+          return Long.parseLong(value);
+        }
+      }
+      at = end + 1;
     }
     return 0;
   }

@@ -99,6 +99,8 @@ public final class CgroupV1Driver implements CgroupDriver {
     private final Path pids;
     private final Path cpu;
     private final Path cpuacct;
+    private final KeptCounterFile oomControl;
+    private final KeptCounterFile pidsEvents;
 
     V1Group(String relativePath, Path memory, Path pids, Path cpu, Path cpuacct) {
       this.relativePath = relativePath;
@@ -106,6 +108,8 @@ public final class CgroupV1Driver implements CgroupDriver {
       this.pids = pids;
       this.cpu = cpu;
       this.cpuacct = cpuacct;
+      this.oomControl = new KeptCounterFile(memory.resolve("memory.oom_control"));
+      this.pidsEvents = new KeptCounterFile(pids.resolve("pids.events"));
     }
 
     @Override
@@ -124,8 +128,7 @@ public final class CgroupV1Driver implements CgroupDriver {
 
     @Override
     public CgroupStats limitEvents() throws CgroupException {
-      return new CgroupStats(CgroupFiles.keyed(memory.resolve("memory.oom_control"), "oom_kill"),
-          CgroupFiles.keyed(pids.resolve("pids.events"), "max"), 0, Duration.ZERO, Duration.ZERO);
+      return new CgroupStats(oomControl.keyed("oom_kill"), pidsEvents.keyed("max"), 0, Duration.ZERO, Duration.ZERO);
     }
 
     @Override
@@ -157,6 +160,8 @@ public final class CgroupV1Driver implements CgroupDriver {
 
     @Override
     public void remove() throws CgroupException {
+      oomControl.close();
+      pidsEvents.close();
       for (Path dir : dirs(memory, pids, cpu, cpuacct)) {
         CgroupFiles.rmdir(dir);
       }

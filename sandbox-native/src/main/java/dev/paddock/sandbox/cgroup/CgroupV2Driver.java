@@ -66,9 +66,13 @@ public final class CgroupV2Driver implements CgroupDriver {
 
   private static final class V2Group implements Cgroup {
     private final Path dir;
+    private final KeptCounterFile memoryEvents;
+    private final KeptCounterFile pidsEvents;
 
     V2Group(Path dir) {
       this.dir = dir;
+      this.memoryEvents = new KeptCounterFile(dir.resolve("memory.events"));
+      this.pidsEvents = new KeptCounterFile(dir.resolve("pids.events"));
     }
 
     @Override
@@ -83,8 +87,8 @@ public final class CgroupV2Driver implements CgroupDriver {
 
     @Override
     public CgroupStats limitEvents() throws CgroupException {
-      return new CgroupStats(CgroupFiles.keyed(dir.resolve("memory.events"), "oom_kill"),
-          CgroupFiles.keyed(dir.resolve("pids.events"), "max"), 0, java.time.Duration.ZERO, java.time.Duration.ZERO);
+      return new CgroupStats(memoryEvents.keyed("oom_kill"), pidsEvents.keyed("max"), 0, java.time.Duration.ZERO,
+          java.time.Duration.ZERO);
     }
 
     @Override
@@ -114,6 +118,8 @@ public final class CgroupV2Driver implements CgroupDriver {
 
     @Override
     public void remove() throws CgroupException {
+      memoryEvents.close();
+      pidsEvents.close();
       CgroupFiles.rmdir(dir);
     }
 
