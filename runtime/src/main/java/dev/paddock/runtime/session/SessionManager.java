@@ -58,6 +58,8 @@ public final class SessionManager {
    * budget sums their workspaces.
    */
   private final Map<String, Set<Session>> activeByTenant = new ConcurrentHashMap<>();
+  /** Every session {@link #sessions} holds, closed ones included, by tenant: what ListSessions pages through. */
+  private final Map<String, Set<Session>> heldByTenant = new ConcurrentHashMap<>();
   private final ReadyJails ready;
   private final TenantRates rates = new TenantRates();
   private final List<java.util.function.Consumer<Session>> openListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -127,6 +129,7 @@ public final class SessionManager {
             lifetime, policy, spec.policy().isEmpty() ? DEFAULT_POLICY : spec.policy(), spec.labels(), spec.env(),
             spec.egress(), spec.headerSecrets());
         sessions.put(session.id(), session);
+        heldByTenant.computeIfAbsent(tenant.id(), t -> ConcurrentHashMap.newKeySet()).add(session);
         activeByTenant.computeIfAbsent(tenant.id(), t -> ConcurrentHashMap.newKeySet()).add(session);
       }
     } catch (RuntimeException e) {
@@ -257,7 +260,8 @@ public final class SessionManager {
   /** A page of the caller's sessions, oldest first. */
   public Page list(Principal caller, int pageSize, String pageToken, Map<String, String> labelSelector) {
     validator.labelSelector(labelSelector);
-    PageTokens.Paged<Session> page = PageTokens.page(new ArrayList<>(sessions.values()), Session::createTime, Session::id,
+    Set<Session> held = heldByTenant.getOrDefault(caller.tenantId(), Set.of());
+    PageTokens.Paged<Session> page = PageTokens.page(new ArrayList<>(held), Session::createTime, Session::id,
         s -> s.tenantId().equals(caller.tenantId()) && s.labels().entrySet().containsAll(labelSelector.entrySet()),
         pageToken, pageSize <= 0 ? 100 : Math.min(pageSize, 1000), SESSION_PREFIX, "ListSessions");
     return new Page(page.items(), page.nextPageToken());
@@ -403,8 +407,17 @@ public final class SessionManager {
         log.info("session {} of tenant {} closes: {}", s.id(), s.tenantId(), why);
         close(s, why);
       } else if (s.state() == Session.State.CLOSED && !now.isBefore(s.closeTime().plus(settings.closedRetention()))) {
-        sessions.remove(s.id());
+        forget(s);
       }
+    }
+  }
+
+  /** Drops a closed session from everything that holds it. */
+  private void forget(Session s) {
+    sessions.remove(s.id());
+    Set<Session> held = heldByTenant.get(s.tenantId());
+    if (held != null) {
+      held.remove(s);
     }
   }
 
@@ -496,7 +509,7 @@ public final class SessionManager {
       }
     }
     if (settings.closedRetention().isZero()) {
-      sessions.remove(s.id());
+      forget(s);
     }
   }
 }

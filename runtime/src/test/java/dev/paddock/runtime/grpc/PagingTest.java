@@ -3,6 +3,7 @@ package dev.paddock.runtime.grpc;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.rpc.BadRequest;
+import dev.paddock.ipc.v1.CloseSessionRequest;
 import dev.paddock.ipc.v1.CreateSessionRequest;
 import dev.paddock.ipc.v1.ExecInfo;
 import dev.paddock.ipc.v1.ExecRequest;
@@ -11,6 +12,7 @@ import dev.paddock.ipc.v1.ListExecsRequest;
 import dev.paddock.ipc.v1.ListExecsResponse;
 import dev.paddock.ipc.v1.ListSessionsRequest;
 import dev.paddock.ipc.v1.ListSessionsResponse;
+import dev.paddock.runtime.session.SessionSettings;
 import dev.paddock.runtime.testing.Script;
 import io.grpc.Status;
 import java.nio.charset.StandardCharsets;
@@ -165,5 +167,31 @@ class PagingTest {
 
   private static String b64(String s) {
     return Base64.getUrlEncoder().withoutPadding().encodeToString(s.getBytes(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void aClosedSessionIsListedUntilItsRetentionEndsAndThenNoMore() throws Exception {
+    String open = host.newSession(host.alphaKey);
+    String closed = host.newSession(host.alphaKey);
+    host.sessions(host.alphaKey).closeSession(CloseSessionRequest.newBuilder().setSessionId(closed).build());
+    assertThat(host.sessions(host.alphaKey).listSessions(ListSessionsRequest.getDefaultInstance()).getSessionsList())
+        .as("kept for closedRetention (10 min by default)").extracting(s -> s.getSessionId())
+        .containsExactly(open, closed);
+
+    SessionSettings d = SessionSettings.defaults();
+    Path forgettingDir = java.nio.file.Files.createDirectories(temp.resolve("forgetting"));
+    try (InProcessHost forgetting = new InProcessHost(forgettingDir, new SessionSettings(d.defaultIdleTimeout(),
+        d.maxIdleTimeout(), d.defaultMaxLifetime(), d.maxLifetime(), d.defaultExecTimeout(),
+        d.maxExecTimeout(), d.maxLimits(), java.time.Duration.ZERO, d.maxOutputBytes(), d.clientStallTimeout(),
+        d.replayBytes(), d.retainedExecs(), d.workspaceBytes(), d.workspaceInodes()))) {
+      String kept = forgetting.newSession(forgetting.alphaKey);
+      String gone = forgetting.newSession(forgetting.alphaKey);
+      forgetting.sessions(forgetting.alphaKey).closeSession(CloseSessionRequest.newBuilder().setSessionId(gone).build());
+      assertThat(forgetting.sessions(forgetting.alphaKey).listSessions(ListSessionsRequest.getDefaultInstance())
+          .getSessionsList()).as("no retention: forgotten at once").extracting(s -> s.getSessionId()).containsExactly(kept);
+      String another = forgetting.newSession(forgetting.alphaKey);
+      assertThat(forgetting.sessions(forgetting.alphaKey).listSessions(ListSessionsRequest.getDefaultInstance())
+          .getSessionsList()).extracting(s -> s.getSessionId()).containsExactly(kept, another);
+    }
   }
 }
