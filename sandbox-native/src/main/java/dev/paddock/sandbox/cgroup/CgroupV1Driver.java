@@ -139,8 +139,8 @@ public final class CgroupV1Driver implements CgroupDriver {
 
     @Override
     public CgroupStats stats() throws CgroupException {
-      long oomKills = CgroupFiles.keyed(memory.resolve("memory.oom_control"), "oom_kill");
-      long pidsHits = CgroupFiles.keyed(pids.resolve("pids.events"), "max");
+      long oomKills = oomControl.keyed("oom_kill");
+      long pidsHits = pidsEvents.keyed("max");
       long peak = CgroupFiles.number(memory.resolve("memory.max_usage_in_bytes"));
       Duration user = Duration.ZERO;
       Duration system = Duration.ZERO;

@@ -98,8 +98,8 @@ public final class CgroupV2Driver implements CgroupDriver {
 
     @Override
     public CgroupStats stats() throws CgroupException {
-      long oomKills = CgroupFiles.keyed(dir.resolve("memory.events"), "oom_kill");
-      long pidsHits = CgroupFiles.keyed(dir.resolve("pids.events"), "max");
+      long oomKills = memoryEvents.keyed("oom_kill");
+      long pidsHits = pidsEvents.keyed("max");
       long peak = CgroupFiles.number(dir.resolve("memory.peak"));
       Path cpuStat = dir.resolve("cpu.stat");
       Duration user = Duration.ofNanos(CgroupFiles.keyed(cpuStat, "user_usec") * 1000);
