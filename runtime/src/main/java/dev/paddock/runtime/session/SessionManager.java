@@ -262,7 +262,7 @@ public final class SessionManager {
     validator.labelSelector(labelSelector);
     Set<Session> held = heldByTenant.getOrDefault(caller.tenantId(), Set.of());
     PageTokens.Paged<Session> page = PageTokens.page(new ArrayList<>(held), Session::createTime, Session::id,
-        s -> s.tenantId().equals(caller.tenantId()) && s.labels().entrySet().containsAll(labelSelector.entrySet()),
+        s -> s.labels().entrySet().containsAll(labelSelector.entrySet()), // held: the caller's tenant's only
         pageToken, pageSize <= 0 ? 100 : Math.min(pageSize, 1000), SESSION_PREFIX, "ListSessions");
     return new Page(page.items(), page.nextPageToken());
   }
