@@ -13,20 +13,17 @@ public interface Cgroup {
   /** Host pids now in the group. */
   List<Long> pids() throws CgroupException;
 
-  /** The group's counters. */
-  CgroupStats stats() throws CgroupException;
-
-  /**
-   * Only the limit counters (OOM kills, pids-limit hits), the rest zero: two small reads, cheap
-   * enough for every exec's start and end.
-   */
   /** What the group (with all below it) holds now. */
   record Usage(long memoryBytes, long processes) {}
 
   /** Memory charged and processes (and threads) counted now, descendants included. */
   Usage usage() throws CgroupException;
 
-  CgroupStats limitEvents() throws CgroupException;
+  /**
+   * The limit counters (OOM kills, pids-limit hits): two small reads of files kept open, cheap
+   * enough for every exec's start and end.
+   */
+  LimitEvents limitEvents() throws CgroupException;
 
   /**
    * SIGKILLs every process in the group and waits (up to about one second) until none is left.

@@ -4,7 +4,6 @@ import dev.paddock.policy.Limits;
 import dev.paddock.sandbox.linux.LinuxSyscalls;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -127,28 +126,14 @@ public final class CgroupV1Driver implements CgroupDriver {
     }
 
     @Override
-    public CgroupStats limitEvents() throws CgroupException {
-      return new CgroupStats(oomControl.keyed("oom_kill"), pidsEvents.keyed("max"), 0, Duration.ZERO, Duration.ZERO);
+    public LimitEvents limitEvents() throws CgroupException {
+      return new LimitEvents(oomControl.keyed("oom_kill"), pidsEvents.keyed("max"));
     }
 
     @Override
     public Usage usage() throws CgroupException {
       return new Usage(CgroupFiles.number(memory.resolve("memory.usage_in_bytes")),
           CgroupFiles.number(pids.resolve("pids.current")));
-    }
-
-    @Override
-    public CgroupStats stats() throws CgroupException {
-      long oomKills = oomControl.keyed("oom_kill");
-      long pidsHits = pidsEvents.keyed("max");
-      long peak = CgroupFiles.number(memory.resolve("memory.max_usage_in_bytes"));
-      Duration user = Duration.ZERO;
-      Duration system = Duration.ZERO;
-      if (cpuacct != null) {
-        user = Duration.ofNanos(CgroupFiles.number(cpuacct.resolve("cpuacct.usage_user")));
-        system = Duration.ofNanos(CgroupFiles.number(cpuacct.resolve("cpuacct.usage_sys")));
-      }
-      return new CgroupStats(oomKills, pidsHits, peak, user, system);
     }
 
     @Override

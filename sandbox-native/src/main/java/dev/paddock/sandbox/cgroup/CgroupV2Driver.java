@@ -4,7 +4,6 @@ import dev.paddock.policy.Limits;
 import dev.paddock.sandbox.linux.LinuxSyscalls;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 
 /**
@@ -86,25 +85,13 @@ public final class CgroupV2Driver implements CgroupDriver {
     }
 
     @Override
-    public CgroupStats limitEvents() throws CgroupException {
-      return new CgroupStats(memoryEvents.keyed("oom_kill"), pidsEvents.keyed("max"), 0, java.time.Duration.ZERO,
-          java.time.Duration.ZERO);
+    public LimitEvents limitEvents() throws CgroupException {
+      return new LimitEvents(memoryEvents.keyed("oom_kill"), pidsEvents.keyed("max"));
     }
 
     @Override
     public Usage usage() throws CgroupException {
       return new Usage(CgroupFiles.number(dir.resolve("memory.current")), CgroupFiles.number(dir.resolve("pids.current")));
-    }
-
-    @Override
-    public CgroupStats stats() throws CgroupException {
-      long oomKills = memoryEvents.keyed("oom_kill");
-      long pidsHits = pidsEvents.keyed("max");
-      long peak = CgroupFiles.number(dir.resolve("memory.peak"));
-      Path cpuStat = dir.resolve("cpu.stat");
-      Duration user = Duration.ofNanos(CgroupFiles.keyed(cpuStat, "user_usec") * 1000);
-      Duration system = Duration.ofNanos(CgroupFiles.keyed(cpuStat, "system_usec") * 1000);
-      return new CgroupStats(oomKills, pidsHits, peak, user, system);
     }
 
     @Override

@@ -5,7 +5,7 @@ import dev.paddock.ipc.jail.v1.SpawnFailed;
 import dev.paddock.policy.Syscall;
 import dev.paddock.sandbox.ResourceUsage;
 import dev.paddock.sandbox.SandboxResult;
-import dev.paddock.sandbox.cgroup.CgroupStats;
+import dev.paddock.sandbox.cgroup.LimitEvents;
 import dev.paddock.sandbox.linux.Fd;
 import dev.paddock.sandbox.linux.Signal;
 import java.time.Duration;
@@ -37,7 +37,7 @@ public final class JailExec implements JailProcess {
   private final Fd stderr;
   private final Optional<Fd> ipc;
   private final long startNanos = System.nanoTime();
-  private final CgroupStats countersAtStart;
+  private final LimitEvents countersAtStart;
   private final CompletableFuture<Boolean> started = new CompletableFuture<>();
   private final CompletableFuture<SandboxResult> result = new CompletableFuture<>();
   private final AtomicReference<HostKill> hostKill = new AtomicReference<>(HostKill.NONE);
@@ -46,7 +46,7 @@ public final class JailExec implements JailProcess {
   private volatile ScheduledFuture<?> deadline;
 
   JailExec(long number, ExecCommand command, SessionJail jail, Fd stdin, Fd stdout, Fd stderr, Optional<Fd> ipc,
-      CgroupStats countersAtStart) {
+      LimitEvents countersAtStart) {
     this.number = number;
     this.command = command;
     this.jail = jail;
@@ -144,7 +144,7 @@ public final class JailExec implements JailProcess {
     result.complete(SandboxResult.setupError(SpawnFailures.reason(failed)));
   }
 
-  void onExited(Exited exited, CgroupStats countersNow, OptionalInt violationSyscall) {
+  void onExited(Exited exited, LimitEvents countersNow, OptionalInt violationSyscall) {
     cancelDeadline();
     started.complete(true);
     result.complete(classify(exited, countersNow, violationSyscall));
@@ -184,7 +184,7 @@ public final class JailExec implements JailProcess {
     return signal == Signal.SIGKILL.number() || signal == 0 && exited.getExitCode() != 0;
   }
 
-  private SandboxResult classify(Exited exited, CgroupStats now, OptionalInt violationSyscall) {
+  private SandboxResult classify(Exited exited, LimitEvents now, OptionalInt violationSyscall) {
     ResourceUsage usage = new ResourceUsage(elapsed(), Duration.ofNanos(exited.getUserMicros() * 1000),
         Duration.ofNanos(exited.getSystemMicros() * 1000), exited.getMaxRssKib() * 1024);
     int signal = exited.getSignal();

@@ -14,7 +14,7 @@ import dev.paddock.policy.Limits;
 import dev.paddock.sandbox.SandboxSetupException;
 import dev.paddock.sandbox.cgroup.Cgroup;
 import dev.paddock.sandbox.cgroup.CgroupException;
-import dev.paddock.sandbox.cgroup.CgroupStats;
+import dev.paddock.sandbox.cgroup.LimitEvents;
 import dev.paddock.sandbox.fs.WorkspaceRoot;
 import dev.paddock.sandbox.linux.Fd;
 import dev.paddock.sandbox.linux.NativeException;
@@ -307,7 +307,7 @@ public final class SessionJail implements Jail {
       if (state != State.READY) {
         throw new SandboxSetupException("the session's sandbox is not running");
       }
-      CgroupStats counters = counters();
+      LimitEvents counters = counters();
       try {
         in = launcher.linux().pipe();
         out = launcher.linux().pipe();
@@ -431,12 +431,12 @@ public final class SessionJail implements Jail {
     launcher.callbacks().execute(() -> fail(reason));
   }
 
-  private CgroupStats counters() {
+  private LimitEvents counters() {
     try {
       return cgroup.limitEvents();
     } catch (CgroupException e) {
       log.warn("session jail {}: cannot read cgroup counters", name, e);
-      return CgroupStats.UNKNOWN;
+      return LimitEvents.UNKNOWN;
     }
   }
 
@@ -594,7 +594,7 @@ public final class SessionJail implements Jail {
           execs.remove(exec.number());
         }
         // Read only when the outcome depends on them: a zero exit needs none, and /bin/true's result waits for this.
-        CgroupStats now = JailExec.outcomeReadsCounters(exited) ? counters() : CgroupStats.UNKNOWN;
+        LimitEvents now = JailExec.outcomeReadsCounters(exited) ? counters() : LimitEvents.UNKNOWN;
         if (exited.getSignal() == Signal.SIGSYS.number()) {
           // Reading the kernel log takes a while: not on the reactor thread.
           launcher.callbacks().execute(() -> exec.onExited(exited, now, violationSyscall(exec)));
