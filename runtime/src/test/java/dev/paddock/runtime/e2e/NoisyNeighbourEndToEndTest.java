@@ -30,7 +30,9 @@ import org.junit.jupiter.api.Test;
  *
  * <p>Both figures are the host's steady state: beta warms up beside the storm, and again alone, until
  * the host's JIT compiler is quiet (a host serves for days; a fresh JVM's compiler threads take a
- * core of the two), and "alone" is measured last, after noisy's sessions are closed.
+ * core of the two). "Alone" is measured twice, before the storm and after noisy's sessions are
+ * closed, and the ratio is taken to the faster of the two: a moment of other load on the machine
+ * during one of them would otherwise make the ratio look better than it is.
  *
  * <p>The issue's target is a p99 within 2x of alone. On this 2-core machine the ratio measures 1.65x
  * to 3.6x from run to run (BENCHMARKS.md, "Noisy neighbour"; the high end, about 3.5x, is what CI
@@ -130,6 +132,11 @@ class NoisyNeighbourEndToEndTest extends SharedHostTest {
     try {
       toBeta = new BufferedWriter(new OutputStreamWriter(betaClient.getOutputStream()));
       fromBeta = new BufferedReader(new InputStreamReader(betaClient.getInputStream()));
+      // Alone before the storm as well as after it: one slow "alone" (the machine busy with
+      // something else for a moment) must not flatter the ratio.
+      warmUp("alone, before noisy");
+      Batch aloneBefore = latencies(SAMPLES);
+      System.out.println("noisy neighbour: slowest alone before, total/jail ms: " + aloneBefore.slowest());
 
       for (String command : STORMS) { // every session first: once the fork bomb runs, no jail starts
         storm.add(host.sessions(host.noisyKey).createSession(CreateSessionRequest.newBuilder()
@@ -181,11 +188,13 @@ class NoisyNeighbourEndToEndTest extends SharedHostTest {
       closeAll(storm);
       Thread.sleep(1000);
       warmUp("alone again");
-      Batch alone = latencies(SAMPLES);
-      System.out.println("noisy neighbour: slowest alone, total/jail ms: " + alone.slowest());
+      Batch aloneAfter = latencies(SAMPLES);
+      System.out.println("noisy neighbour: slowest alone after, total/jail ms: " + aloneAfter.slowest());
+      Batch alone = aloneBefore.p99() <= aloneAfter.p99() ? aloneBefore : aloneAfter;
 
-      System.out.printf(Locale.ROOT, "noisy neighbour: beta exec alone %s; beside noisy %s; p99 ratio %.2f (target 2)%n",
-          alone.describe(), crowded.describe(), crowded.p99() / (double) alone.p99());
+      System.out.printf(Locale.ROOT, "noisy neighbour: beta exec alone before %s, after %s; beside noisy %s;"
+          + " p99 ratio to the faster alone %.2f (target 2)%n", aloneBefore.describe(), aloneAfter.describe(),
+          crowded.describe(), crowded.p99() / (double) alone.p99());
       assertThat(crowded.p99()).as("beta's exec p99 beside noisy (%s) against alone (%s)", crowded.describe(),
           alone.describe()).isLessThanOrEqualTo(REGRESSION_BOUND * Math.max(alone.p99(), ALONE_FLOOR_NANOS));
     } finally {
