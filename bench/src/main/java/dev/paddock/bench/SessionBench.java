@@ -64,7 +64,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *   <li>(a) CreateSession + Exec {@code /bin/true} + CloseSession, paced so that the tenant's
  *       ready jail (refilled in the background after each create) is back before each round;
  *   <li>(g) a GetSession round trip, for the share of gRPC itself, and (p) a plain /bin/true
- *       started from Java without any jail, for the cost of a process spawn on this machine;
+ *       started from Java without any jail, for the cost of a process spawn on this machine (an
+ *       upper bound: ProcessBuilder starts its jspawnhelper, which then execs /bin/true);
  *   <li>(m) N idle sessions open at once: host heap growth, the jails' resident memory and the
  *       tenant cgroup's memory usage, per session.
  *   <li>(e) (d) with the session layer's two exec audit records switched off for that call, so
@@ -449,7 +450,7 @@ public final class SessionBench {
       rows.add(Row.latency("    a2: Exec /bin/true (first of the session)", stats(cycleExec, from), b, "", null, null));
       rows.add(Row.latency("    a3: CloseSession", stats(cycleClose, from), b, "", null, null));
       rows.add(Row.latency("(g) GetSession unary round trip (no jail work)", stats(unary, from), b, "", null, null));
-      rows.add(Row.latency("(p) plain /bin/true, no jail (ProcessBuilder+waitFor)", stats(plain, from), b, "", null,
+      rows.add(Row.latency("(p) plain /bin/true, no jail (ProcessBuilder: helper+exec)", stats(plain, from), b, "", null,
           null));
       if (ipc != null) {
         rows.addAll(IpcBench.rows(ipc, TARGET_IPC_MS));
