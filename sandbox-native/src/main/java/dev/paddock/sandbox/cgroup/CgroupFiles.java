@@ -44,14 +44,6 @@ final class CgroupFiles {
     }
   }
 
-  /** The value of {@code key} in a flat-keyed file ("key value" lines), 0 when absent. */
-  static long keyed(Path file, String key) throws CgroupException {
-    if (!Files.exists(file)) {
-      return 0;
-    }
-    return keyedValue(read(file), key);
-  }
-
   /**
    * The value of {@code key} in flat-keyed text, 0 when absent. Scanned by hand: it is read at
    * every exec's start, and splitting each line with a regular expression cost more than the
