@@ -37,9 +37,9 @@ import org.junit.jupiter.api.Test;
  * <p>The issue's target is a p99 within 2x of alone. On these 2-core machines the ratio measures
  * 1.5x to 4.7x from run to run (BENCHMARKS.md, "Noisy neighbour": 2.6-3.7x in CI on one VM, where
  * "alone" was fast; 1.5-2.1x on a slower one, only because "alone" was slower there), so the test
- * asserts {@link #REGRESSION_BOUND} instead,
- * and prints the ratio: a guard against the regressions seen before (14-31x without the tarpit for
- * refused calls, about 10x with the host's JIT still compiling), not the target met.
+ * asserts {@link #REGRESSION_BOUND} instead, and prints the ratio: a guard against the regressions
+ * seen before (14-31x without the tarpit for refused calls, about 10x with the host's JIT still
+ * compiling), not the target met.
  */
 class NoisyNeighbourEndToEndTest extends SharedHostTest {
   /** Execs per warm-up batch. */
