@@ -25,10 +25,16 @@ import dev.paddock.sandbox.linux.LinuxSyscalls;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.stub.MetadataUtils;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.RandomAccessFile;
 import java.lang.ProcessBuilder.Redirect;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
@@ -70,14 +76,22 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *       tenant cgroup's memory usage, per session.
  *   <li>(e) (d) with the session layer's two exec audit records switched off for that call, so
  *       what audit adds to an exec is measured beside it.
+ *   <li>Floors of (d), parts no implementation of it can skip: (f) one record-sized append and
+ *       fsync on the host's data directory (the audit log wants an exec's start record durable
+ *       before the program runs and its end record before the result), (h) a bare grpc-java unary call over loopback TCP (a health check: no Paddock
+ *       service, interceptor or key), and d4, the jailed {@code /bin/true}'s own CPU time from
+ *       init's rusage. Their p50s add up to the lines "floor of (d)" and, with the create's and the
+ *       close's call and record, "floor of (a)".
  * </ol>
  *
- * Each round runs (a), then the pause, then (b), (d), (e), (c), (g), (p) in a freshly shuffled order, so drift
+ * Each round runs (a), then the pause, then (b), (d), (e), (c), (g), (p), (f), (h) in a freshly shuffled order, so drift
  * hits all of them alike. Needs root (cgroups) and nsjail. Exits 0 whether or not targets are met,
  * 1 if a probe fails (wrong exit or output), 2 on bad usage / not root / no nsjail.
  */
 public final class SessionBench {
   private static final int SANDBOX_ID = 99999;
+  /** Bytes of one (f) append: about an exec-start record's frame. */
+  private static final int RECORD_BYTES = 300;
   private static final double TARGET_EXEC_MS = 2.0;
   private static final double TARGET_EXEC_RATIO = 0.15;
   private static final double TARGET_FIRST_BYTE_MS = 2.0;
@@ -302,6 +316,9 @@ public final class SessionBench {
       long[] execToStarted = new long[rounds];
       long[] execStartedToResult = new long[rounds];
       long[] execJail = new long[rounds];
+      long[] execCpu = new long[rounds];
+      long[] durableAppend = new long[rounds];
+      long[] bareUnary = new long[rounds];
       long[] firstByte = new long[rounds];
       long[] unary = new long[rounds];
       long[] plain = new long[rounds];
@@ -334,6 +351,32 @@ public final class SessionBench {
         execToStarted[round[0]] = t.started - t.sent;
         execStartedToResult[round[0]] = t.resulted - t.started;
         execJail[round[0]] = t.wallNanos();
+        execCpu[round[0]] = t.cpuNanos();
+      });
+      // (f): what one durable record costs on this disk, in the bench's rhythm (the disk has sat
+      // idle through whatever ran before, as it has before an exec's start record).
+      RandomAccessFile appendFile = res.appendFile(hostData.resolve("bench-durable-append"));
+      byte[] record = new byte[RECORD_BYTES];
+      probes.add(() -> {
+        long t0 = System.nanoTime();
+        try {
+          appendFile.write(record);
+          appendFile.getFD().sync();
+        } catch (IOException e) {
+          throw new IllegalStateException("append + fsync failed: " + e, e);
+        }
+        durableAppend[round[0]] = System.nanoTime() - t0;
+      });
+      // (h): gRPC's own round trip on this loopback, with nothing of Paddock's on either side.
+      HealthGrpc.HealthBlockingStub bare = res.bareHealth();
+      for (int i = 0; i < o.jitWarmup(); i++) { // its own handler and channel, compiled like the host's
+        bare.check(HealthCheckRequest.getDefaultInstance());
+      }
+      probes.add(() -> {
+        long t0 = System.nanoTime();
+        HealthCheckResponse.ServingStatus status = bare.check(HealthCheckRequest.getDefaultInstance()).getStatus();
+        bareUnary[round[0]] = System.nanoTime() - t0;
+        check(status == HealthCheckResponse.ServingStatus.SERVING, "the bare gRPC server answered " + status);
       });
       // (e): the same exec with the session layer's two exec records (start, before the spawn; end,
       // before the result) switched off for this one call, so what they cost is measured side by
@@ -376,7 +419,8 @@ public final class SessionBench {
       });
 
       out.printf(Locale.ROOT, "rounds: %d warm-up + %d measured; each round: create+exec+close, a %d ms pause"
-          + " (untimed, lets the tenant's ready jail refill), then raw nsjail, exec, first byte, GetSession, plain /bin/true in shuffled order"
+          + " (untimed, lets the tenant's ready jail refill), then raw nsjail, exec, exec with records off, first byte,"
+          + " GetSession, plain /bin/true, durable append, bare gRPC call in shuffled order"
           + " (seed %d)%n", o.warmup(), o.iterations(), o.pauseMillis(), o.seed());
       out.flush();
       Random order = new Random(o.seed());
@@ -440,11 +484,14 @@ public final class SessionBench {
       rows.add(Row.latency("    d2: ExecStarted until ExecResult", stats(execStartedToResult, from), b, "", null, null));
       rows.add(Row.latency("    d3: in the host: Spawn sent until Exited (wall_time)", stats(execJail, from), b, "", null,
           null));
+      Stats programCpu = stats(execCpu, from);
+      rows.add(Row.latency("    d4: the jailed /bin/true's own CPU (init's rusage)", programCpu, b, "", null, null));
       Stats e = stats(execUnaudited, from);
       rows.add(Row.latency("(e) (d) with its two exec audit records off", e, b, "", null, null));
       rows.add(Row.latency("(c) first output byte of echo hi (gRPC)", stats(firstByte, from), b, "<= 2 ms",
           TARGET_FIRST_BYTE_MS, null));
-      rows.add(Row.latency("(a) CreateSession + Exec /bin/true + Close", stats(cycle, from), b, "<= 5 ms, <= 0.3x",
+      Stats cycleStats = stats(cycle, from);
+      rows.add(Row.latency("(a) CreateSession + Exec /bin/true + Close", cycleStats, b, "<= 5 ms, <= 0.3x",
           TARGET_CREATE_MS, TARGET_CREATE_RATIO));
       rows.add(Row.latency("    a1: CreateSession", stats(cycleCreate, from), b, "", null, null));
       rows.add(Row.latency("    a2: Exec /bin/true (first of the session)", stats(cycleExec, from), b, "", null, null));
@@ -452,6 +499,10 @@ public final class SessionBench {
       rows.add(Row.latency("(g) GetSession unary round trip (no jail work)", stats(unary, from), b, "", null, null));
       rows.add(Row.latency("(p) plain /bin/true, no jail (ProcessBuilder: helper+exec)", stats(plain, from), b, "", null,
           null));
+      Stats append = stats(durableAppend, from);
+      rows.add(Row.latency("(f) floor: " + RECORD_BYTES + " B append + fsync, host's data dir", append, b, "", null, null));
+      Stats bareCall = stats(bareUnary, from);
+      rows.add(Row.latency("(h) floor: bare grpc-java unary call (health check)", bareCall, b, "", null, null));
       if (ipc != null) {
         rows.addAll(IpcBench.rows(ipc, TARGET_IPC_MS));
       }
@@ -467,6 +518,12 @@ public final class SessionBench {
       out.printf(Locale.ROOT, "audit on: exec p50 %.3f ms with its records, %.3f ms without: %+.1f%% (target: <= +10%%: %s)%n",
           ms(d.p50()), ms(e.p50()), 100.0 * (d.p50() - e.p50()) / e.p50(),
           d.p50() <= 1.10 * e.p50() ? "MET" : "MISSED");
+      // Sums of medians, so estimates: what an exec cannot do without (one gRPC call, its start
+      // and end records, the program itself), and for (a) also the create's and the close's call
+      // and record. Everything else an exec does (frames to and from init, pipes, the fork and
+      // exit around the program, the host's hand-offs) comes on top.
+      printFloor(out, "(d)", 1, 2, bareCall, append, programCpu, b, TARGET_EXEC_RATIO, d);
+      printFloor(out, "(a)", 3, 4, bareCall, append, programCpu, b, TARGET_CREATE_RATIO, cycleStats);
       out.printf(Locale.ROOT, "latency rounds took %.1f s; load average before %s, after %s%n", roundsSeconds, loadBefore,
           loadAfter);
       out.printf(Locale.ROOT, "CPU while measuring (all %d cpus = 100%%): this JVM, its nsjail runs and its jails %.0f%%;"
@@ -746,7 +803,15 @@ public final class SessionBench {
 
     /** The host's own wall_time of the exec: Spawn frame sent to init until init's Exited handled. */
     long wallNanos() {
-      com.google.protobuf.Duration d = result.getUsage().getWallTime();
+      return nanos(result.getUsage().getWallTime());
+    }
+
+    /** The program's own CPU, user and system, as init's rusage gave it. */
+    long cpuNanos() {
+      return nanos(result.getUsage().getCpuUser()) + nanos(result.getUsage().getCpuSystem());
+    }
+
+    private static long nanos(com.google.protobuf.Duration d) {
       return d.getSeconds() * 1_000_000_000L + d.getNanos();
     }
   }
@@ -886,6 +951,16 @@ public final class SessionBench {
     }
   }
 
+  /** Prints "floor of (x)": calls x (h) + records x (f) + d4, against the baseline and the measured p50. */
+  private static void printFloor(PrintStream out, String series, int calls, int records, Stats bareCall, Stats append,
+      Stats programCpu, Stats baseline, double targetRatio, Stats measured) {
+    long floor = calls * bareCall.p50() + records * append.p50() + programCpu.p50();
+    out.printf(Locale.ROOT, "floor of %s: %d x (h) %.3f + %d x (f) %.3f + d4 %.3f = %.3f ms p50, %.3fx the baseline"
+        + " (a sum of medians, an estimate); %.2fx is %.3f ms; %s is %.3f ms%n", series, calls, ms(bareCall.p50()), records,
+        ms(append.p50()), ms(programCpu.p50()), ms(floor), floor / (double) baseline.p50(), targetRatio,
+        targetRatio * baseline.p50() / 1e6, series, ms(measured.p50()));
+  }
+
   private static double ms(long nanos) {
     return nanos / 1e6;
   }
@@ -906,9 +981,26 @@ public final class SessionBench {
     volatile RuntimeServer host;
     volatile ManagedChannel channel;
     volatile String hostCgroup;
+    private volatile RandomAccessFile appendFile;
+    private volatile io.grpc.Server bareServer;
+    private volatile ManagedChannel bareChannel;
 
     Resources(Path work) {
       this.work = work;
+    }
+
+    /** The file (f) appends to, closed with everything else. */
+    RandomAccessFile appendFile(Path file) throws IOException {
+      appendFile = new RandomAccessFile(file.toFile(), "rw");
+      return appendFile;
+    }
+
+    /** A plain grpc-java server with only the health service, on a loopback port, and a stub for it. */
+    HealthGrpc.HealthBlockingStub bareHealth() throws IOException {
+      bareServer = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+          .addService(new HealthStatusManager().getHealthService()).build().start();
+      bareChannel = NettyChannelBuilder.forAddress("127.0.0.1", bareServer.getPort()).usePlaintext().build();
+      return HealthGrpc.newBlockingStub(bareChannel);
     }
 
     void closeHostAndChannel() {
@@ -925,6 +1017,19 @@ public final class SessionBench {
       }
       if (host != null) {
         host.close();
+      }
+      if (bareChannel != null) {
+        bareChannel.shutdownNow();
+      }
+      if (bareServer != null) {
+        bareServer.shutdownNow();
+      }
+      if (appendFile != null) {
+        try {
+          appendFile.close();
+        } catch (IOException e) {
+          System.err.println("bench: cannot close the append file: " + e.getMessage());
+        }
       }
     }
 
