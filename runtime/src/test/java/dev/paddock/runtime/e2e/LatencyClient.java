@@ -14,8 +14,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A well-behaved tenant's client in its own process: on each line read from stdin, runs
- * {@code Exec true} that many times and prints, space-separated on one line, each exec's latency and the
- * host's wall time of it in the jail ({@code usage.wall_time}) as {@code took:jail} in ns (took -1: the exec failed).
+ * {@code Exec true} that many times and prints, space-separated on one line, each exec's latency,
+ * the host's wall time of it in the jail ({@code usage.wall_time}) and the time until its
+ * {@code ExecStarted} event as {@code took:jail:started} in ns (took -1: the exec failed).
  * Arguments: port, key, session.
  */
 public final class LatencyClient {
@@ -34,15 +35,19 @@ public final class LatencyClient {
         Iterator<ExecEvent> events = execs.withDeadlineAfter(60, TimeUnit.SECONDS).exec(request);
         boolean ok = false;
         long jail = 0;
+        long started = 0;
         while (events.hasNext()) {
           ExecEvent e = events.next();
+          if (e.hasStarted()) {
+            started = System.nanoTime() - t0;
+          }
           if (e.hasResult()) {
             ok = e.getResult().getExitCode() == 0;
             jail = com.google.protobuf.util.Durations.toNanos(e.getResult().getUsage().getWallTime());
           }
         }
         long took = System.nanoTime() - t0;
-        out.append(ok ? took : -1).append(':').append(jail).append(i + 1 < n ? " " : "");
+        out.append(ok ? took : -1).append(':').append(jail).append(':').append(started).append(i + 1 < n ? " " : "");
       }
       System.out.println(out);
       System.out.flush();
