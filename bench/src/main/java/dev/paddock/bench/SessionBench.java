@@ -1,5 +1,6 @@
 package dev.paddock.bench;
 
+import com.google.protobuf.util.Durations;
 import dev.paddock.ipc.v1.CloseSessionRequest;
 import dev.paddock.ipc.v1.CreateSessionRequest;
 import dev.paddock.ipc.v1.ExecEvent;
@@ -803,16 +804,12 @@ public final class SessionBench {
 
     /** The host's own wall_time of the exec: Spawn frame sent to init until init's Exited handled. */
     long wallNanos() {
-      return nanos(result.getUsage().getWallTime());
+      return Durations.toNanos(result.getUsage().getWallTime());
     }
 
     /** The program's own CPU, user and system, as init's rusage gave it. */
     long cpuNanos() {
-      return nanos(result.getUsage().getCpuUser()) + nanos(result.getUsage().getCpuSystem());
-    }
-
-    private static long nanos(com.google.protobuf.Duration d) {
-      return d.getSeconds() * 1_000_000_000L + d.getNanos();
+      return Durations.toNanos(result.getUsage().getCpuUser()) + Durations.toNanos(result.getUsage().getCpuSystem());
     }
   }
 

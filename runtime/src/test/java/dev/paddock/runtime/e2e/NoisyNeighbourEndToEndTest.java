@@ -264,10 +264,16 @@ class NoisyNeighbourEndToEndTest extends SharedHostTest {
     toBeta.flush();
     String line = fromBeta.readLine();
     assertThat(line).as("beta's client answered").isNotNull();
-    String[] pairs = line.trim().split(" ");
-    long[] took = Arrays.stream(pairs).mapToLong(p -> Long.parseLong(p.substring(0, p.indexOf(':')))).toArray();
-    long[] jail = Arrays.stream(pairs).mapToLong(p -> Long.parseLong(p.split(":")[1])).toArray();
-    long[] started = Arrays.stream(pairs).mapToLong(p -> Long.parseLong(p.split(":")[2])).toArray();
+    String[] execs = line.trim().split(" ");
+    long[] took = new long[execs.length];
+    long[] jail = new long[execs.length];
+    long[] started = new long[execs.length];
+    for (int i = 0; i < execs.length; i++) {
+      String[] fields = execs[i].split(":"); // took:jail:started
+      took[i] = Long.parseLong(fields[0]);
+      jail[i] = Long.parseLong(fields[1]);
+      started[i] = Long.parseLong(fields[2]);
+    }
     assertThat(took).hasSize(samples);
     assertThat(Arrays.stream(took).min().orElse(-1)).as("every beta exec succeeded").isPositive();
     return new Batch(took, jail, started);
