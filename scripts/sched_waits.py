@@ -80,9 +80,9 @@ def describe(name, trace):
             if cpu in running:
                 spans[cpu].append((running[cpu][0], t, running[cpu][1]))
             running[cpu] = (t, nxt)
-            if nxt in waking and who(nxt):
-                waits[who(nxt)].append((waking.pop(nxt), t, cpu))
-            waking.pop(nxt, None)
+            woken, part = waking.pop(nxt, None), who(nxt)
+            if woken is not None and part:
+                waits[part].append((woken, t, cpu))
     starts = {cpu: [s[0] for s in v] for cpu, v in spans.items()}
 
     def ran_meanwhile(cpu, a, b, into):
