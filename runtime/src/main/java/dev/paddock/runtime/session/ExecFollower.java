@@ -53,7 +53,8 @@ public final class ExecFollower {
         if (outDone && errDone) {
           break; // the pump records events only before it ends the streams: none can follow
         }
-        // Output up to the next event's place, no further.
+        // Output up to the next event's place, no further (the reads check again: an event may be
+        // recorded while this one waits).
         long outRoom = event == null ? CHUNK_BYTES : Math.min(CHUNK_BYTES, event.stdoutAt() - outAt);
         long errRoom = event == null ? CHUNK_BYTES : Math.min(CHUNK_BYTES, event.stderrAt() - errAt);
         record.awaitOutput(outDone || outRoom <= 0 ? -1 : outAt, errDone || errRoom <= 0 ? -1 : errAt,
@@ -62,7 +63,7 @@ public final class ExecFollower {
           return;
         }
         if (!outDone && outRoom > 0) {
-          ExecOutput.Chunk c = out.read(outAt, (int) outRoom, 0, primary);
+          ExecOutput.Chunk c = record.readBeforeEvent(true, outAt, (int) outRoom, eventAt, primary);
           if (c == null) {
             outDone = true;
           } else if (c.data().length > 0) {
@@ -73,7 +74,7 @@ public final class ExecFollower {
           }
         }
         if (!errDone && errRoom > 0) {
-          ExecOutput.Chunk c = err.read(errAt, (int) errRoom, 0, primary);
+          ExecOutput.Chunk c = record.readBeforeEvent(false, errAt, (int) errRoom, eventAt, primary);
           if (c == null) {
             errDone = true;
           } else if (c.data().length > 0) {

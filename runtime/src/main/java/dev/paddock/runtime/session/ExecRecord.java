@@ -175,6 +175,23 @@ public final class ExecRecord {
     }
   }
 
+  /**
+   * Reads at most {@code max} bytes of stdout (or stderr) from {@code offset}, without waiting, and
+   * never past the place of the first tool event numbered {@code eventSequence} or later. The
+   * bound is taken in one step with the read, under the lock events are recorded under: an event
+   * recorded after the reader last looked still stops it, so output the tool wrote after sending
+   * the event cannot go out before it. Returns what {@link ExecOutput#read} returns.
+   */
+  ExecOutput.Chunk readBeforeEvent(boolean fromStdout, long offset, int max, long eventSequence, boolean primary)
+      throws InterruptedException {
+    synchronized (outputLock) {
+      ToolEvents.Entry next = events.from(eventSequence);
+      long place = next == null ? Long.MAX_VALUE : fromStdout ? next.stdoutAt() : next.stderrAt();
+      int bound = (int) Math.max(0, Math.min(max, place - offset));
+      return (fromStdout ? stdout : stderr).read(offset, bound, 0, primary);
+    }
+  }
+
   /** Artifacts recorded by the exec, oldest first. */
   public List<ArtifactMeta> artifacts() {
     synchronized (artifacts) {
